@@ -1,0 +1,82 @@
+# Shared by bin/jnetmap, bin/test and bench/run: finds a JDK >= 22 and builds the project when needed.
+# Sourced, not executed.
+
+JNETMAP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+JNETMAP_MIN_JAVA=22
+
+# Prints the feature version (22, 25, ...) of the JDK at $1, or nothing.
+jnetmap_jdk_version() {
+    local home="$1" v=""
+    [ -x "$home/bin/java" ] && [ -x "$home/bin/javac" ] || return 0
+    if [ -f "$home/release" ]; then
+        v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$home/release")
+    fi
+    if [ -z "$v" ]; then
+        v=$("$home/bin/java" -version 2>&1 | sed -n '1s/.*version "\([0-9]*\).*/\1/p')
+    fi
+    echo "$v"
+}
+
+# Sets JAVA_HOME and JAVA to a JDK >= 22: $JAVA_HOME if it qualifies, else the newest under /usr/lib/jvm or /opt.
+jnetmap_find_jdk() {
+    local v best="" bestv=0 home
+    if [ -n "${JAVA_HOME:-}" ]; then
+        v=$(jnetmap_jdk_version "$JAVA_HOME")
+        if [ -n "$v" ] && [ "$v" -ge "$JNETMAP_MIN_JAVA" ]; then
+            JAVA="$JAVA_HOME/bin/java"
+            export JAVA_HOME
+            return 0
+        fi
+    fi
+    for home in /usr/lib/jvm/* /opt/*jdk* /opt/java/*; do
+        [ -d "$home" ] || continue
+        v=$(jnetmap_jdk_version "$home")
+        if [ -n "$v" ] && [ "$v" -ge "$JNETMAP_MIN_JAVA" ] && [ "$v" -gt "$bestv" ]; then
+            best="$home"
+            bestv="$v"
+        fi
+    done
+    if [ -z "$best" ]; then
+        echo "jnetmap: no JDK >= $JNETMAP_MIN_JAVA found (looked at \$JAVA_HOME, /usr/lib/jvm, /opt)." >&2
+        echo "jnetmap: install one (e.g. apt-get install openjdk-25-jdk-headless) or set JAVA_HOME." >&2
+        exit 1
+    fi
+    export JAVA_HOME="$best"
+    JAVA="$JAVA_HOME/bin/java"
+}
+
+# Runs Maven with the JDK found above.
+jnetmap_mvn() {
+    if ! command -v mvn >/dev/null 2>&1; then
+        echo "jnetmap: Maven 3.8+ is needed to build (apt-get install maven)." >&2
+        exit 1
+    fi
+    local v
+    v=$(jnetmap_jdk_version "$JAVA_HOME")
+    if [ "$v" -ge 24 ]; then
+        # Maven's own guava uses sun.misc.Unsafe; silence its warning (the project itself never does)
+        export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+    fi
+    (cd "$JNETMAP_ROOT" && mvn -B -ntp "$@")
+}
+
+# True if $1 is missing or older than any source or pom of the project.
+jnetmap_stale() {
+    local stamp="$1"
+    [ -f "$stamp" ] || return 0
+    [ -n "$(find "$JNETMAP_ROOT" -path "$JNETMAP_ROOT/.git" -prune -o \
+        \( -name '*.java' -o -name 'pom.xml' -o -path '*/src/main/resources/*' \) -newer "$stamp" -print -quit)" ]
+}
+
+# Builds the tools (examples/target/lib) if any source changed since the last build.
+jnetmap_build_tools() {
+    local stamp="$JNETMAP_ROOT/examples/target/lib/jnetmap-examples.jar"
+    if jnetmap_stale "$stamp"; then
+        echo "jnetmap: building (first use or sources changed) ..." >&2
+        jnetmap_mvn -q -DskipTests -pl examples -am package >&2
+        touch "$stamp"
+    fi
+}
+
+# JVM flags for the tools: native access for FFM, a heap that is not resized while packets flow.
+JNETMAP_JVM_FLAGS=(--enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xms256m -Xmx2g -XX:+AlwaysPreTouch)

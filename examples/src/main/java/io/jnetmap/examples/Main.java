@@ -1,0 +1,52 @@
+package io.jnetmap.examples;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Entry point of {@code bin/jnetmap <tool> [args]}: one runnable class per tool, registered here.
+ * Every tool prints the backend of each port it opens.
+ */
+public final class Main {
+    /** A tool: its one-line description and its main method. */
+    public record Tool(String description, Consumer<String[]> main) {
+    }
+
+    private static final Map<String, Tool> TOOLS = new LinkedHashMap<>();
+
+    static {
+        TOOLS.put("demo", new Tool("generators and sinks connected through jnetmap ports, with a summary", Demo::main));
+        TOOLS.put("info", new Tool("port kinds available, shared regions and their users", Info::main));
+    }
+
+    private Main() {
+    }
+
+    /** The registered tools, in display order. */
+    public static Map<String, Tool> tools() {
+        return TOOLS;
+    }
+
+    public static void main(String[] args) {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
+            usage();
+            System.exit(args.length == 0 ? 2 : 0);
+        }
+        Tool tool = TOOLS.get(args[0]);
+        if (tool == null) {
+            System.err.println("jnetmap: unknown tool \"" + args[0] + "\" (expected one of: " + String.join(", ", TOOLS.keySet()) + ")");
+            System.exit(2);
+        }
+        String[] rest = new String[args.length - 1];
+        System.arraycopy(args, 1, rest, 0, rest.length);
+        tool.main().accept(rest);
+    }
+
+    private static void usage() {
+        System.out.println("usage: bin/jnetmap <tool> [args]     (bin/jnetmap <tool> --help for a tool's options)");
+        System.out.println();
+        System.out.println("tools:");
+        TOOLS.forEach((name, t) -> System.out.printf("  %-10s %s%n", name, t.description()));
+    }
+}

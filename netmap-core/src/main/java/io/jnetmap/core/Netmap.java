@@ -1,0 +1,123 @@
+package io.jnetmap.core;
+
+import io.jnetmap.core.spi.PortProvider;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Opens ports by name (netmap's syntax, {@link PortName}). The module serving each kind of port is
+ * found with {@link ServiceLoader}: {@code netmap:} and monitors by {@code netmap-core}, {@code vale}
+ * by {@code vale-switch}, pipes by {@code pipes}.
+ *
+ * <pre>{@code
+ * try (Port tx = Netmap.open("pipe{1"); Port rx = Netmap.open("pipe}1")) { ... }
+ * }</pre>
+ */
+public final class Netmap {
+    private static final Map<String, String> MODULE_OF_KIND = Map.of(
+            "netmap", "io.jnetmap:netmap-core", "monitor", "io.jnetmap:netmap-core",
+            "vale", "io.jnetmap:vale-switch", "pipe", "io.jnetmap:pipes");
+    private static volatile Map<String, PortProvider> providers;
+    /** Ports open in this process, by name without options: for {@code @share=} and monitors. */
+    private static final Map<String, Port> OPEN = new ConcurrentHashMap<>();
+
+    private Netmap() {
+    }
+
+    /**
+     * Opens port {@code name}. Errors: {@link PortNameException} (bad syntax, with the position),
+     * {@link NetmapException.UnknownPortKind} (no module for it), {@link NetmapException.NoSuchInterface},
+     * {@link NetmapException.PermissionDenied}, {@link NetmapException.PortBusy}, each with a message
+     * saying what to do.
+     */
+    public static Port open(String name) {
+        PortName pn = PortName.parse(name);
+        PortProvider provider = providers().get(pn.kind());
+        if (provider == null) {
+            throw new NetmapException.UnknownPortKind("cannot open \"" + name + "\": no module serves \"" + pn.kind()
+                    + "\" ports; put " + MODULE_OF_KIND.getOrDefault(pn.kind(), "its module")
+                    + " on the class path (kinds available: " + String.join(", ", providers().keySet()) + ")");
+        }
+        Port port = provider.open(pn);
+        OPEN.putIfAbsent(pn.withoutOptions(), port);
+        return port;
+    }
+
+    /** The port kinds available in this process and the provider class serving each. */
+    public static Map<String, String> kinds() {
+        Map<String, String> out = new TreeMap<>();
+        providers().forEach((k, p) -> out.put(k, p.getClass().getName()));
+        return out;
+    }
+
+    /** An open port of this process by name (options ignored), or null. */
+    public static Port findOpen(String name) {
+        return OPEN.get(PortName.parse(name).withoutOptions());
+    }
+
+    /**
+     * The region of open port {@code name}, for {@code @share=name}: a new reference the caller must
+     * close (a port does so at its own close).
+     */
+    public static Region shareRegionOf(String name) {
+        Port p = findOpen(name);
+        if (p == null || p.isClosed()) {
+            throw new NetmapException("share=" + name + " (expected: a port open in this process; open it first)");
+        }
+        return p.region().retain();
+    }
+
+    static void forget(Port port) {
+        OPEN.remove(port.portName().withoutOptions(), port);
+    }
+
+    private static Map<String, PortProvider> providers() {
+        Map<String, PortProvider> m = providers;
+        if (m == null) {
+            synchronized (Netmap.class) {
+                m = providers;
+                if (m == null) {
+                    m = load();
+                    providers = m;
+                }
+            }
+        }
+        return m;
+    }
+
+    private static Map<String, PortProvider> load() {
+        Map<String, PortProvider> m = new TreeMap<>();
+        List<String> errors = new ArrayList<>();
+        ServiceLoader<PortProvider> loader = ServiceLoader.load(PortProvider.class, Netmap.class.getClassLoader());
+        var it = loader.iterator();
+        while (true) {
+            PortProvider p;
+            try {
+                if (!it.hasNext()) {
+                    break;
+                }
+                p = it.next();
+            } catch (ServiceConfigurationError e) {
+                errors.add(e.getMessage());
+                continue;
+            }
+            for (String kind : p.kinds()) {
+                PortProvider prev = m.putIfAbsent(kind, p);
+                if (prev != null && prev.getClass() != p.getClass()) {
+                    throw new NetmapException("two modules serve \"" + kind + "\" ports: " + prev.getClass().getName()
+                            + " and " + p.getClass().getName() + " (expected: one)");
+                }
+            }
+        }
+        if (m.isEmpty() && !errors.isEmpty()) {
+            throw new NetmapException("no port provider could be loaded: " + errors);
+        }
+        return Map.copyOf(m);
+    }
+}

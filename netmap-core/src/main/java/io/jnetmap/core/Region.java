@@ -1,0 +1,842 @@
+package io.jnetmap.core;
+
+import io.jnetmap.sys.Linux;
+import io.jnetmap.sys.SyscallException;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+/**
+ * A memory region ({@link RegionLayout}): one contiguous segment holding a header, interface
+ * descriptors, rings and a pool of fixed-size buffers addressed by index. Private to the process
+ * (anonymous memory) or shared (a file under {@link #directory()}, mode 0600, mapped by every process
+ * that opens it).
+ *
+ * <p>Ports that live in the same region can exchange buffers by index (zero copy). Allocation of
+ * descriptors, rings and buffers happens when ports open and close, under a lock that works across
+ * processes ({@code ALLOC_LOCK}: the holder's pid, stolen only from a dead process); nothing here
+ * runs per packet.
+ *
+ * <p>A shared region is opened once per JVM and reference counted; the file is removed when the last
+ * process attached to it closes it (processes that died are detected and do not count).
+ */
+public final class Region implements AutoCloseable {
+    private static final VarHandle INT = JAVA_INT.varHandle();
+    private static final VarHandle LONG = JAVA_LONG.varHandle();
+    private static final AtomicLong PRIVATE_IDS = new AtomicLong();
+    /** Serialises shared-region open/close in this JVM (file locks are per process). */
+    private static final Object SHARED_LOCK = new Object();
+    private static final Map<String, Region> SHARED = new HashMap<>();
+    private static final int PID = Linux.getpid();
+
+    private final String name;
+    private final Path file;
+    private final Arena arena;
+    private final MemorySegment mem;
+    private final Geometry geometry;
+    private final long ifPool;
+    private final long ringPool;
+    private final long ringSize;
+    private final long bufPool;
+    private final int bufSize;
+    private final int bufs;
+    private final long ifBitmap;
+    private final long ringBitmap;
+    private final long bufBitmap;
+    private final ReentrantLock jvmLock = new ReentrantLock();
+    private int bufHint;
+    /** Guarded by SHARED_LOCK for shared regions, by this for private ones. */
+    private int refs = 1;
+    private boolean closed;
+
+    private Region(String name, Path file, Arena arena, MemorySegment mem, Geometry g) {
+        this.name = name;
+        this.file = file;
+        this.arena = arena;
+        this.mem = mem;
+        this.geometry = g;
+        this.ifPool = g.ifPoolOffset();
+        this.ringPool = g.ringPoolOffset();
+        this.ringSize = g.ringSize();
+        this.bufPool = g.bufPoolOffset();
+        this.bufSize = g.bufSize();
+        this.bufs = g.bufs();
+        this.ifBitmap = g.ifBitmapOffset();
+        this.ringBitmap = g.ringBitmapOffset();
+        this.bufBitmap = g.bufBitmapOffset();
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // creation
+
+    /** Where shared regions live: {@code $JNETMAP_DIR}, else {@code /dev/shm/jnetmap}. */
+    public static Path directory() {
+        String dir = System.getenv("JNETMAP_DIR");
+        if (dir == null || dir.isEmpty()) {
+            dir = System.getProperty("jnetmap.dir", "/dev/shm/jnetmap");
+        }
+        return Path.of(dir);
+    }
+
+    /** A region in anonymous memory, visible to this process only. Pages are populated up front. */
+    public static Region createPrivate(Geometry g) {
+        Arena arena = Arena.ofShared();
+        try {
+            MemorySegment mem = Linux.mmap(g.regionSize(), Linux.PROT_READ | Linux.PROT_WRITE,
+                    Linux.MAP_PRIVATE | Linux.MAP_ANONYMOUS | Linux.MAP_POPULATE, -1, 0, arena);
+            Region r = new Region("private-" + PRIVATE_IDS.incrementAndGet(), null, arena, mem, g);
+            r.initialize();
+            return r;
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Opens shared region {@code name}, creating it with geometry {@code g} if it does not exist (or
+     * if every process that had it open has died). An existing region keeps its own geometry.
+     */
+    public static Region openOrCreateShared(String name, Geometry g) {
+        return openShared(name, g);
+    }
+
+    /** Opens an existing shared region; fails if there is none called {@code name}. */
+    public static Region openShared(String name) {
+        return openShared(name, null);
+    }
+
+    private static Region openShared(String name, Geometry createWith) {
+        checkRegionName(name);
+        synchronized (SHARED_LOCK) {
+            Region r = SHARED.get(name);
+            if (r != null) {
+                r.refs++;
+                return r;
+            }
+            Path dir = directory();
+            Path file = dir.resolve(name);
+            try {
+                Files.createDirectories(dir);
+            } catch (IOException e) {
+                throw new NetmapException("cannot create region directory " + dir + ": " + e, e);
+            }
+            try (FileChannel lockChannel = FileChannel.open(dir.resolve(".lock"),
+                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                 FileLock ignored = lockChannel.lock()) {
+                r = attachExisting(name, file);
+                if (r == null) {
+                    if (createWith == null) {
+                        throw new NetmapException("no shared region \"" + name + "\" in " + dir);
+                    }
+                    r = createFile(name, file, createWith);
+                }
+                r.registerUser();
+                SHARED.put(name, r);
+                return r;
+            } catch (IOException e) {
+                throw new NetmapException("cannot lock region directory " + dir + ": " + e, e);
+            }
+        }
+    }
+
+    private static void checkRegionName(String name) {
+        if (name == null || name.isEmpty() || name.length() >= RegionLayout.NAME_LENGTH || name.startsWith(".")
+                || !name.chars().allMatch(c -> Character.isLetterOrDigit(c) || c == '_' || c == '-' || c == '.')) {
+            throw new IllegalArgumentException("region name=" + name
+                    + " (expected: 1..63 characters of [A-Za-z0-9_.-], not starting with '.')");
+        }
+    }
+
+    /** Maps an existing file; null if there is none or it is stale (all users dead): then it is removed. */
+    private static Region attachExisting(String name, Path file) {
+        long size;
+        try {
+            size = Files.size(file);
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException e) {
+            throw new NetmapException("cannot stat region file " + file + ": " + e, e);
+        }
+        if (size < RegionLayout.HEADER_SIZE) {
+            throw new NetmapException.LayoutMismatch("region file " + file + " is " + size
+                    + " bytes, smaller than a region header (" + RegionLayout.HEADER_SIZE + "): not a jnetmap region");
+        }
+        Arena arena = Arena.ofShared();
+        try {
+            int fd = Linux.open(file.toString(), Linux.O_RDWR | Linux.O_CLOEXEC, 0);
+            MemorySegment mem;
+            try {
+                mem = Linux.mmap(size, Linux.PROT_READ | Linux.PROT_WRITE, Linux.MAP_SHARED | Linux.MAP_POPULATE, fd, 0, arena);
+            } finally {
+                Linux.close(fd);
+            }
+            Geometry g = readGeometry(file, mem, size);
+            Region r = new Region(name, file, arena, mem, g);
+            if (r.liveUsers() == 0) {
+                // every process that had it open is gone: its rings and buffers are garbage
+                arena.close();
+                Files.deleteIfExists(file);
+                return null;
+            }
+            return r;
+        } catch (SyscallException e) {
+            arena.close();
+            throw new NetmapException("cannot map region file " + file + ": " + e.getMessage(), e);
+        } catch (IOException e) {
+            arena.close();
+            throw new NetmapException("cannot remove stale region file " + file + ": " + e, e);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    private static Geometry readGeometry(Path file, MemorySegment mem, long size) {
+        long magic = mem.get(JAVA_LONG, RegionLayout.MAGIC_OFFSET);
+        if (magic != RegionLayout.MAGIC) {
+            throw new NetmapException.LayoutMismatch("region file " + file + " has magic 0x" + Long.toHexString(magic)
+                    + " (expected: 0x" + Long.toHexString(RegionLayout.MAGIC) + " \"JNETMAP1\"): not a jnetmap region");
+        }
+        int version = mem.get(JAVA_INT, RegionLayout.VERSION_OFFSET);
+        if (version != RegionLayout.VERSION) {
+            throw new NetmapException.LayoutMismatch("region file " + file + " has layout version " + version
+                    + ", this jnetmap reads version " + RegionLayout.VERSION
+                    + ": close the processes using it, or remove the file");
+        }
+        int state = (int) INT.getAcquire(mem, RegionLayout.STATE_OFFSET);
+        if (state != RegionLayout.STATE_READY) {
+            throw new NetmapException.LayoutMismatch("region file " + file + " is in state " + state
+                    + " (expected: " + RegionLayout.STATE_READY + " = ready): its creator died while initialising it");
+        }
+        Geometry g;
+        try {
+            g = new Geometry(mem.get(JAVA_INT, RegionLayout.IF_NUM_OFFSET), mem.get(JAVA_INT, RegionLayout.RING_NUM_OFFSET),
+                    maxSlotsFor(mem.get(JAVA_INT, RegionLayout.RING_SIZE_OFFSET)),
+                    mem.get(JAVA_INT, RegionLayout.BUF_NUM_OFFSET), mem.get(JAVA_INT, RegionLayout.BUF_SIZE_OFFSET));
+        } catch (IllegalArgumentException e) {
+            throw new NetmapException.LayoutMismatch("region file " + file + " has a corrupt header: " + e.getMessage());
+        }
+        long expected = g.regionSize();
+        if (mem.get(JAVA_LONG, RegionLayout.REGION_SIZE_OFFSET) != expected || size < expected
+                || mem.get(JAVA_LONG, RegionLayout.BUF_POOL_OFS_OFFSET) != g.bufPoolOffset()
+                || mem.get(JAVA_LONG, RegionLayout.RING_POOL_OFS_OFFSET) != g.ringPoolOffset()
+                || mem.get(JAVA_LONG, RegionLayout.IF_POOL_OFS_OFFSET) != g.ifPoolOffset()) {
+            throw new NetmapException.LayoutMismatch("region file " + file + " has a corrupt header: sizes and offsets disagree"
+                    + " (file " + size + " bytes, header says " + mem.get(JAVA_LONG, RegionLayout.REGION_SIZE_OFFSET) + ")");
+        }
+        return g;
+    }
+
+    private static int maxSlotsFor(int ringSize) {
+        return (int) ((ringSize - RingLayout.SLOTS_OFFSET) / SlotLayout.SIZE);
+    }
+
+    private static Region createFile(String name, Path file, Geometry g) {
+        Arena arena = Arena.ofShared();
+        boolean created = false;
+        try {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            created = true;
+            int fd = Linux.open(file.toString(), Linux.O_RDWR | Linux.O_CLOEXEC, 0);
+            MemorySegment mem;
+            try {
+                Linux.ftruncate(fd, g.regionSize());
+                mem = Linux.mmap(g.regionSize(), Linux.PROT_READ | Linux.PROT_WRITE,
+                        Linux.MAP_SHARED | Linux.MAP_POPULATE, fd, 0, arena);
+            } finally {
+                Linux.close(fd);
+            }
+            Region r = new Region(name, file, arena, mem, g);
+            r.initialize();
+            return r;
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            if (created) {
+                try {
+                    Files.deleteIfExists(file);
+                } catch (IOException ignored) {
+                    // the original failure is what matters
+                }
+            }
+            if (e instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new NetmapException("cannot create region file " + file + ": " + e, e);
+        }
+    }
+
+    /** Writes header and bitmaps of a fresh (zeroed) region; publishes STATE_READY last. */
+    private void initialize() {
+        Geometry g = geometry;
+        mem.set(JAVA_LONG, RegionLayout.MAGIC_OFFSET, RegionLayout.MAGIC);
+        mem.set(JAVA_INT, RegionLayout.VERSION_OFFSET, RegionLayout.VERSION);
+        mem.set(JAVA_INT, RegionLayout.HEADER_SIZE_OFFSET, RegionLayout.HEADER_SIZE);
+        mem.set(JAVA_LONG, RegionLayout.REGION_SIZE_OFFSET, g.regionSize());
+        mem.set(JAVA_INT, RegionLayout.CREATOR_PID_OFFSET, PID);
+        mem.set(JAVA_LONG, RegionLayout.IF_POOL_OFS_OFFSET, ifPool);
+        mem.set(JAVA_INT, RegionLayout.IF_NUM_OFFSET, g.ifs());
+        mem.set(JAVA_INT, RegionLayout.IF_SIZE_OFFSET, NetmapIfLayout.IF_SIZE);
+        mem.set(JAVA_LONG, RegionLayout.RING_POOL_OFS_OFFSET, ringPool);
+        mem.set(JAVA_INT, RegionLayout.RING_NUM_OFFSET, g.rings());
+        mem.set(JAVA_INT, RegionLayout.RING_SIZE_OFFSET, (int) ringSize);
+        mem.set(JAVA_LONG, RegionLayout.BUF_POOL_OFS_OFFSET, bufPool);
+        mem.set(JAVA_INT, RegionLayout.BUF_NUM_OFFSET, bufs);
+        mem.set(JAVA_INT, RegionLayout.BUF_SIZE_OFFSET, bufSize);
+        mem.set(JAVA_LONG, RegionLayout.BITMAP_OFS_OFFSET, g.bitmapOffset());
+        mem.set(JAVA_LONG, RegionLayout.BITMAP_SIZE_OFFSET, g.bitmapSize());
+        writeString(RegionLayout.NAME_OFFSET, RegionLayout.NAME_LENGTH, name);
+        // buffers 0 and 1 are reserved: permanently "allocated"
+        setBit(bufBitmap, 0);
+        setBit(bufBitmap, 1);
+        mem.set(JAVA_INT, RegionLayout.FREE_BUFS_OFFSET, bufs - RegionLayout.RESERVED_BUFS);
+        // ordered store -> a process that reads READY sees everything above
+        INT.setRelease(mem, RegionLayout.STATE_OFFSET, RegionLayout.STATE_READY);
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // identity and addressing
+
+    /** {@code private-N} for private regions, the file name for shared ones. */
+    public String name() {
+        return name;
+    }
+
+    /** The file behind a shared region; empty for a private one. */
+    public Optional<Path> file() {
+        return Optional.ofNullable(file);
+    }
+
+    public boolean isShared() {
+        return file != null;
+    }
+
+    public Geometry geometry() {
+        return geometry;
+    }
+
+    /** The whole region. Buffer {@code i} is at {@link #bufOffset(int)}. */
+    public MemorySegment memory() {
+        return mem;
+    }
+
+    public int bufSize() {
+        return bufSize;
+    }
+
+    /** Number of buffers, reserved ones included: valid packet buffers are {@code 2 .. numBufs()-1}. */
+    public int numBufs() {
+        return bufs;
+    }
+
+    /** True if {@code bufIdx} names a packet buffer of this region (not reserved, not out of range). */
+    public boolean isValidBuf(int bufIdx) {
+        return bufIdx >= RegionLayout.RESERVED_BUFS && bufIdx < bufs;
+    }
+
+    /** Offset of buffer {@code bufIdx} in {@link #memory()}; the index is not checked. */
+    public long bufOffset(int bufIdx) {
+        return bufPool + (long) bufIdx * bufSize;
+    }
+
+    /** Buffer {@code bufIdx} as its own segment (allocates a small object; hot paths use {@link #bufOffset}). */
+    public MemorySegment buffer(int bufIdx) {
+        if (bufIdx < 0 || bufIdx >= bufs) {
+            throw new IndexOutOfBoundsException("bufIdx=" + bufIdx + " (expected: 0.." + (bufs - 1) + ")");
+        }
+        return mem.asSlice(bufOffset(bufIdx), bufSize);
+    }
+
+    long ifPoolOffset() {
+        return ifPool;
+    }
+
+    long ringPoolOffset() {
+        return ringPool;
+    }
+
+    /** Buffers currently free in the pool. */
+    public int freeBufs() {
+        return (int) INT.getAcquire(mem, RegionLayout.FREE_BUFS_OFFSET);
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // allocation (open/close time only)
+
+    /** Runs {@code body} holding the region's allocator lock (this JVM's threads and other processes). */
+    private <T> T locked(java.util.function.Supplier<T> body) {
+        jvmLock.lock();
+        try {
+            lockAllocator();
+            try {
+                return body.get();
+            } finally {
+                // ordered store -> bitmap writes above are visible to the next holder
+                LONG.setRelease(mem, RegionLayout.ALLOC_LOCK_OFFSET, 0L);
+            }
+        } finally {
+            jvmLock.unlock();
+        }
+    }
+
+    private void lockAllocator() {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        int spins = 0;
+        while (true) {
+            long holder = (long) LONG.compareAndExchange(mem, RegionLayout.ALLOC_LOCK_OFFSET, 0L, (long) PID);
+            if (holder == 0) {
+                return;
+            }
+            if (holder == PID) {
+                // only possible if this process died holding it in an earlier life of the same pid: take it
+                return;
+            }
+            if (++spins % 1000 == 0) {
+                if (!Linux.processAlive((int) holder)) {
+                    if (LONG.compareAndSet(mem, RegionLayout.ALLOC_LOCK_OFFSET, holder, (long) PID)) {
+                        return;
+                    }
+                } else if (System.nanoTime() > deadline) {
+                    throw new NetmapException("region " + name + ": allocator lock held by live process " + holder
+                            + " for more than 10 s");
+                }
+                Thread.yield();
+            } else {
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    /**
+     * Allocates an interface descriptor with its rings and one buffer per slot, plus
+     * {@code spec.extraBufs()} extra buffers linked from {@code BUFS_HEAD}.
+     */
+    public NetmapIf allocIf(IfSpec spec) {
+        return locked(() -> allocIfLocked(spec));
+    }
+
+    private NetmapIf allocIfLocked(IfSpec spec) {
+        int nrings = spec.totalRings();
+        if (nrings > NetmapIfLayout.MAX_RINGS) {
+            throw new IllegalArgumentException("rings=" + nrings + " (expected: at most " + NetmapIfLayout.MAX_RINGS + " per port)");
+        }
+        int maxSlots = geometry.maxSlots();
+        if (spec.txSlots() > maxSlots || spec.rxSlots() > maxSlots) {
+            throw new IllegalArgumentException("slots=" + Math.max(spec.txSlots(), spec.rxSlots())
+                    + " (expected: at most " + maxSlots + " in region " + name + ")");
+        }
+        long needBufs = (long) (spec.txRings() + spec.hostTxRings()) * spec.txSlots()
+                + (long) (spec.rxRings() + spec.hostRxRings()) * spec.rxSlots() + spec.extraBufs();
+        int freeBufs = mem.get(JAVA_INT, RegionLayout.FREE_BUFS_OFFSET);
+        if (needBufs > freeBufs) {
+            throw new NetmapException.OutOfMemory("region " + name + " has " + freeBufs + " free buffers, port "
+                    + spec.name() + " needs " + needBufs + " (use @conf:bufs= or a larger region)");
+        }
+        int ifIdx = findClear(ifBitmap, geometry.ifs(), 0);
+        if (ifIdx < 0) {
+            throw new NetmapException.OutOfMemory("region " + name + " has no free interface descriptor (ifs="
+                    + geometry.ifs() + ")");
+        }
+        int[] ringIdx = new int[nrings];
+        int from = 0;
+        for (int i = 0; i < nrings; i++) {
+            ringIdx[i] = findClear(ringBitmap, geometry.rings(), from);
+            if (ringIdx[i] < 0) {
+                throw new NetmapException.OutOfMemory("region " + name + " has no room for " + nrings + " more rings (rings="
+                        + geometry.rings() + ")");
+            }
+            from = ringIdx[i] + 1;
+        }
+        setBit(ifBitmap, ifIdx);
+        for (int r : ringIdx) {
+            setBit(ringBitmap, r);
+        }
+        long ifOfs = ifPool + (long) ifIdx * NetmapIfLayout.IF_SIZE;
+        mem.asSlice(ifOfs, NetmapIfLayout.IF_SIZE).fill((byte) 0);
+        writeString(ifOfs + NetmapIfLayout.NAME_OFFSET, NetmapIfLayout.NAME_LENGTH, spec.name());
+        mem.set(JAVA_INT, ifOfs + NetmapIfLayout.VERSION_OFFSET, RegionLayout.VERSION);
+        mem.set(JAVA_INT, ifOfs + NetmapIfLayout.FLAGS_OFFSET, isShared() ? 0 : NetmapIfLayout.NI_PRIV_MEM);
+        mem.set(JAVA_INT, ifOfs + NetmapIfLayout.TX_RINGS_OFFSET, spec.txRings());
+        mem.set(JAVA_INT, ifOfs + NetmapIfLayout.RX_RINGS_OFFSET, spec.rxRings());
+        mem.set(JAVA_INT, ifOfs + NetmapIfLayout.HOST_TX_RINGS_OFFSET, spec.hostTxRings());
+        mem.set(JAVA_INT, ifOfs + NetmapIfLayout.HOST_RX_RINGS_OFFSET, spec.hostRxRings());
+        mem.set(JAVA_INT, ifOfs + NetmapIfLayout.OWNER_PID_OFFSET, PID);
+        mem.set(JAVA_INT, ifOfs + NetmapIfLayout.KIND_OFFSET, spec.kind());
+        int ntx = spec.txRings() + spec.hostTxRings();
+        for (int i = 0; i < nrings; i++) {
+            boolean tx = i < ntx;
+            int id = tx ? i : i - ntx;
+            int slots = tx ? spec.txSlots() : spec.rxSlots();
+            long ringOfs = ringPool + (long) ringIdx[i] * ringSize;
+            initRing(ringOfs, ifOfs, id, tx, slots);
+            mem.set(JAVA_LONG, ifOfs + NetmapIfLayout.ringOfsOffset(i), ringOfs - ifOfs);
+        }
+        int head = 0;
+        for (int i = 0; i < spec.extraBufs(); i++) {
+            int b = allocBufLocked();
+            mem.set(JAVA_INT, bufOffset(b), head);
+            head = b;
+        }
+        mem.set(JAVA_INT, ifOfs + NetmapIfLayout.BUFS_HEAD_OFFSET, head);
+        return new NetmapIf(this, ifOfs);
+    }
+
+    private void initRing(long ringOfs, long ifOfs, int id, boolean tx, int slots) {
+        mem.asSlice(ringOfs, RingLayout.SLOTS_OFFSET).fill((byte) 0);
+        mem.set(JAVA_LONG, ringOfs + RingLayout.BUF_OFS_OFFSET, bufPool - ringOfs);
+        mem.set(JAVA_INT, ringOfs + RingLayout.NUM_SLOTS_OFFSET, slots);
+        mem.set(JAVA_INT, ringOfs + RingLayout.BUF_SIZE_OFFSET, bufSize);
+        mem.set(JAVA_SHORT, ringOfs + RingLayout.RING_ID_OFFSET, (short) id);
+        mem.set(JAVA_SHORT, ringOfs + RingLayout.DIR_OFFSET, (short) (tx ? RingLayout.DIR_TX : RingLayout.DIR_RX));
+        mem.set(JAVA_LONG, ringOfs + RingLayout.IF_OFS_OFFSET, ifOfs - ringOfs);
+        // TX: every slot but one is free for the user; RX: empty
+        mem.set(JAVA_INT, ringOfs + RingLayout.TAIL_OFFSET, tx ? slots - 1 : 0);
+        for (int s = 0; s < slots; s++) {
+            long slot = ringOfs + RingLayout.SLOTS_OFFSET + (long) s * SlotLayout.SIZE;
+            mem.set(JAVA_INT, slot + SlotLayout.BUF_IDX_OFFSET, allocBufLocked());
+            mem.set(JAVA_SHORT, slot + SlotLayout.LEN_OFFSET, (short) 0);
+            mem.set(JAVA_SHORT, slot + SlotLayout.FLAGS_OFFSET, (short) 0);
+            mem.set(JAVA_LONG, slot + SlotLayout.PTR_OFFSET, 0L);
+        }
+    }
+
+    /**
+     * Frees an interface descriptor, its rings, the buffer of every slot and the extra-buffer list
+     * {@code BUFS_HEAD} points to now (netmap's rule). Indices that are invalid or already free (a
+     * corrupted ring or list) are skipped and counted in the result, never freed twice.
+     *
+     * @return the number of bad buffer references skipped
+     */
+    public int freeIf(NetmapIf nifp) {
+        if (nifp.region() != this) {
+            throw new IllegalArgumentException("interface " + nifp.name() + " belongs to region " + nifp.region().name()
+                    + ", not " + name);
+        }
+        return locked(() -> freeIfLocked(nifp));
+    }
+
+    private int freeIfLocked(NetmapIf nifp) {
+        long ifOfs = nifp.offset();
+        int ifIdx = (int) ((ifOfs - ifPool) / NetmapIfLayout.IF_SIZE);
+        if (!testBit(ifBitmap, ifIdx)) {
+            return 0; // already freed (by the peer of a shared port, for instance)
+        }
+        int bad = 0;
+        int nrings = nifp.totalRings();
+        for (int i = 0; i < nrings; i++) {
+            long ringOfs = nifp.ringOffset(i);
+            int ringIdx = (int) ((ringOfs - ringPool) / ringSize);
+            int slots = mem.get(JAVA_INT, ringOfs + RingLayout.NUM_SLOTS_OFFSET);
+            for (int s = 0; s < slots; s++) {
+                int b = mem.get(JAVA_INT, ringOfs + RingLayout.SLOTS_OFFSET + (long) s * SlotLayout.SIZE);
+                if (!freeBufLocked(b)) {
+                    bad++;
+                }
+            }
+            clearBit(ringBitmap, ringIdx);
+        }
+        bad += freeListLocked(nifp.bufsHead());
+        mem.set(JAVA_INT, ifOfs + NetmapIfLayout.BUFS_HEAD_OFFSET, 0);
+        clearBit(ifBitmap, ifIdx);
+        return bad;
+    }
+
+    /** Frees a buffer list linked through the first 4 bytes of each buffer; returns bad links skipped. */
+    private int freeListLocked(int head) {
+        int bad = 0;
+        int b = head;
+        for (int n = 0; b != 0 && n < bufs; n++) {
+            if (!isValidBuf(b)) {
+                return bad + 1;
+            }
+            int next = mem.get(JAVA_INT, bufOffset(b));
+            if (!freeBufLocked(b)) {
+                return bad + 1; // already free: a loop or a shared tail; stop rather than walk garbage
+            }
+            b = next;
+        }
+        return bad;
+    }
+
+    /** Allocates one buffer; returns its index, or 0 if the pool is empty. */
+    public int allocBuf() {
+        return locked(() -> {
+            int free = mem.get(JAVA_INT, RegionLayout.FREE_BUFS_OFFSET);
+            return free == 0 ? 0 : allocBufLocked();
+        });
+    }
+
+    /** Returns buffer {@code bufIdx} to the pool; false if it is invalid or already free. */
+    public boolean freeBuf(int bufIdx) {
+        return locked(() -> freeBufLocked(bufIdx));
+    }
+
+    /**
+     * Allocates up to {@code n} buffers as a list linked through their first 4 bytes (0 ends it), for a
+     * port's extra buffers. Returns the head, or 0 if none could be had.
+     */
+    public int allocBufList(int n) {
+        return locked(() -> {
+            int head = 0;
+            int free = mem.get(JAVA_INT, RegionLayout.FREE_BUFS_OFFSET);
+            for (int i = 0; i < Math.min(n, free); i++) {
+                int b = allocBufLocked();
+                mem.set(JAVA_INT, bufOffset(b), head);
+                head = b;
+            }
+            return head;
+        });
+    }
+
+    /** Frees a list made by {@link #allocBufList}; returns the number of bad links skipped. */
+    public int freeBufList(int head) {
+        return locked(() -> freeListLocked(head));
+    }
+
+    private int allocBufLocked() {
+        int b = findClear(bufBitmap, bufs, bufHint);
+        if (b < 0) {
+            b = findClear(bufBitmap, bufs, 0);
+        }
+        if (b < 0) {
+            throw new NetmapException.OutOfMemory("region " + name + " has no free buffers (bufs=" + bufs + ")");
+        }
+        setBit(bufBitmap, b);
+        bufHint = b + 1 < bufs ? b + 1 : 0;
+        mem.set(JAVA_INT, RegionLayout.FREE_BUFS_OFFSET, mem.get(JAVA_INT, RegionLayout.FREE_BUFS_OFFSET) - 1);
+        return b;
+    }
+
+    private boolean freeBufLocked(int b) {
+        if (!isValidBuf(b) || !testBit(bufBitmap, b)) {
+            return false;
+        }
+        clearBit(bufBitmap, b);
+        mem.set(JAVA_INT, RegionLayout.FREE_BUFS_OFFSET, mem.get(JAVA_INT, RegionLayout.FREE_BUFS_OFFSET) + 1);
+        return true;
+    }
+
+    /** True if the pool's bitmap marks {@code bufIdx} as allocated (for checks and tests). */
+    public boolean isAllocated(int bufIdx) {
+        return bufIdx >= 0 && bufIdx < bufs && testBit(bufBitmap, bufIdx);
+    }
+
+    /** The interface descriptors currently allocated in this region. */
+    public List<NetmapIf> interfaces() {
+        return locked(() -> {
+            List<NetmapIf> out = new ArrayList<>();
+            for (int i = 0; i < geometry.ifs(); i++) {
+                if (testBit(ifBitmap, i)) {
+                    out.add(new NetmapIf(this, ifPool + (long) i * NetmapIfLayout.IF_SIZE));
+                }
+            }
+            return out;
+        });
+    }
+
+    /** The allocated interface descriptor called {@code name}, if any. */
+    public Optional<NetmapIf> findIf(String ifName) {
+        return interfaces().stream().filter(n -> n.name().equals(ifName)).findFirst();
+    }
+
+    /** The descriptor at {@code offset} (as stored by a peer); checked to be an allocated descriptor. */
+    public NetmapIf ifAt(long offset) {
+        long rel = offset - ifPool;
+        if (rel < 0 || rel % NetmapIfLayout.IF_SIZE != 0 || rel / NetmapIfLayout.IF_SIZE >= geometry.ifs()
+                || !testBit(ifBitmap, (int) (rel / NetmapIfLayout.IF_SIZE))) {
+            throw new IllegalArgumentException("offset=" + offset + " (expected: an allocated interface descriptor of region "
+                    + name + ")");
+        }
+        return new NetmapIf(this, offset);
+    }
+
+    /** Lowest clear bit at or after {@code from}, wrapping around; -1 if every bit is set. */
+    private int findClear(long bitmap, int nbits, int from) {
+        if (from < 0 || from >= nbits) {
+            from = 0;
+        }
+        int words = (nbits + 63) >>> 6;
+        int w0 = from >>> 6;
+        long below = (1L << (from & 63)) - 1; // bits of word w0 that lie before 'from'
+        for (int k = 0; k <= words; k++) {
+            int w = (w0 + k) % words;
+            long word = mem.get(JAVA_LONG, bitmap + 8L * w);
+            if (k == 0) {
+                word |= below;
+            } else if (k == words) {
+                word |= ~below;
+            }
+            if (word != -1L) {
+                int bit = (w << 6) + Long.numberOfTrailingZeros(~word);
+                if (bit < nbits) {
+                    return bit;
+                }
+            }
+        }
+        return -1;
+    }
+
+    private boolean testBit(long bitmap, int i) {
+        return (mem.get(JAVA_LONG, bitmap + 8L * (i >>> 6)) & (1L << (i & 63))) != 0;
+    }
+
+    private void setBit(long bitmap, int i) {
+        long off = bitmap + 8L * (i >>> 6);
+        mem.set(JAVA_LONG, off, mem.get(JAVA_LONG, off) | (1L << (i & 63)));
+    }
+
+    private void clearBit(long bitmap, int i) {
+        long off = bitmap + 8L * (i >>> 6);
+        mem.set(JAVA_LONG, off, mem.get(JAVA_LONG, off) & ~(1L << (i & 63)));
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // users of a shared region
+
+    private void registerUser() {
+        locked(() -> {
+            long free = -1;
+            for (int i = 0; i < RegionLayout.USERS_MAX; i++) {
+                long off = RegionLayout.USERS_OFFSET + 4L * i;
+                int pid = mem.get(JAVA_INT, off);
+                if (pid == PID) {
+                    return null;
+                }
+                if (free < 0 && (pid == 0 || !Linux.processAlive(pid))) {
+                    free = off;
+                }
+            }
+            if (free < 0) {
+                throw new NetmapException("region " + name + " already has " + RegionLayout.USERS_MAX + " live processes attached");
+            }
+            mem.set(JAVA_INT, free, PID);
+            return null;
+        });
+    }
+
+    /** Live processes attached to this region (this one included if attached). */
+    public int liveUsers() {
+        int n = 0;
+        for (int i = 0; i < RegionLayout.USERS_MAX; i++) {
+            int pid = mem.get(JAVA_INT, RegionLayout.USERS_OFFSET + 4L * i);
+            if (pid != 0 && Linux.processAlive(pid)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Another reference to this region (ports sharing it); each needs its own {@link #close()}. */
+    public Region retain() {
+        if (isShared()) {
+            synchronized (SHARED_LOCK) {
+                checkOpen();
+                refs++;
+            }
+        } else {
+            synchronized (this) {
+                checkOpen();
+                refs++;
+            }
+        }
+        return this;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new NetmapException.Closed("region " + name + " is closed");
+        }
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Drops one reference. The last one unmaps the region; for a shared region it also detaches this
+     * process and removes the file if no live process is attached any more.
+     */
+    @Override
+    public void close() {
+        if (!isShared()) {
+            synchronized (this) {
+                if (closed || --refs > 0) {
+                    return;
+                }
+                closed = true;
+            }
+            arena.close();
+            return;
+        }
+        synchronized (SHARED_LOCK) {
+            if (closed || --refs > 0) {
+                return;
+            }
+            closed = true;
+            SHARED.remove(name);
+            Path dir = file.getParent();
+            try (FileChannel lockChannel = FileChannel.open(dir.resolve(".lock"),
+                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                 FileLock ignored = lockChannel.lock()) {
+                for (int i = 0; i < RegionLayout.USERS_MAX; i++) {
+                    long off = RegionLayout.USERS_OFFSET + 4L * i;
+                    if (mem.get(JAVA_INT, off) == PID) {
+                        mem.set(JAVA_INT, off, 0);
+                    }
+                }
+                boolean last = liveUsers() == 0;
+                arena.close();
+                if (last) {
+                    Files.deleteIfExists(file);
+                }
+            } catch (IOException e) {
+                throw new NetmapException("closing region " + name + ": " + e, e);
+            }
+        }
+    }
+
+    private void writeString(long off, int max, String s) {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        if (b.length >= max) {
+            throw new IllegalArgumentException("name=" + s + " (expected: at most " + (max - 1) + " bytes)");
+        }
+        mem.asSlice(off, max).fill((byte) 0);
+        MemorySegment.copy(b, 0, mem, JAVA_BYTE, off, b.length);
+    }
+
+    String readString(long off, int max) {
+        MemorySegment s = mem.asSlice(off, max);
+        int len = 0;
+        while (len < max && s.get(JAVA_BYTE, len) != 0) {
+            len++;
+        }
+        return new String(s.asSlice(0, len).toArray(JAVA_BYTE), StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public String toString() {
+        return "Region[" + name + (file != null ? " " + file : " private") + ", " + geometry + "]";
+    }
+}
