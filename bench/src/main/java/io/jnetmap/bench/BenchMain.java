@@ -70,6 +70,7 @@ public final class BenchMain {
     static {
         SUITES.put("core", (quick, out) -> jmh("io\\.jnetmap\\.bench\\.core\\..*", quick, true, out));
         RATIOS.add(new String[] {"core.buf.write60.vs.bytebuffer", "peer.bytebuffer.write60", "core.buf.write60"});
+        SUITES.put("nic", new io.jnetmap.bench.nic.NicSuite());
     }
 
     private BenchMain() {

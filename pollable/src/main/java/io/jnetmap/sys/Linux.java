@@ -197,6 +197,18 @@ public final class Linux {
         return (int) ERRNO.get(state, 0L);
     }
 
+    /**
+     * Turns a failed call on {@code fd} into {@link #AGAIN} when errno is EAGAIN, else into its exception.
+     * The message is built only when thrown: EAGAIN is common on the hot path and allocates nothing.
+     */
+    static long failOrAgain(MemorySegment state, String call, int fd) {
+        int e = errno(state);
+        if (e == Errno.EAGAIN) {
+            return AGAIN;
+        }
+        throw new SyscallException(call + "(fd=" + fd + ")", e);
+    }
+
     /** Turns a failed call into its exception, or into {@link #AGAIN} when errno is EAGAIN. */
     static long failOrAgain(MemorySegment state, String call) {
         int e = errno(state);
@@ -257,7 +269,7 @@ public final class Linux {
         try {
             MemorySegment st = state();
             long n = (long) READ.invokeExact(st, fd, buf, len);
-            return n >= 0 ? n : failOrAgain(st, "read(fd=" + fd + ")");
+            return n >= 0 ? n : failOrAgain(st, "read", fd);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -268,7 +280,7 @@ public final class Linux {
         try {
             MemorySegment st = state();
             long n = (long) WRITE.invokeExact(st, fd, buf, len);
-            return n >= 0 ? n : failOrAgain(st, "write(fd=" + fd + ")");
+            return n >= 0 ? n : failOrAgain(st, "write", fd);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -294,7 +306,7 @@ public final class Linux {
                     return -e;
                 }
             }
-            return failOrAgain(st, "read(fd=" + fd + ")");
+            return failOrAgain(st, "read", fd);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -319,7 +331,7 @@ public final class Linux {
                     return -e;
                 }
             }
-            return failOrAgain(st, "write(fd=" + fd + ")");
+            return failOrAgain(st, "write", fd);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -579,7 +591,7 @@ public final class Linux {
         try {
             MemorySegment st = state();
             int r = (int) ACCEPT4.invokeExact(st, fd, MemorySegment.NULL, MemorySegment.NULL, flags);
-            return r >= 0 ? r : (int) failOrAgain(st, "accept4(fd=" + fd + ")");
+            return r >= 0 ? r : (int) failOrAgain(st, "accept4", fd);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -648,7 +660,7 @@ public final class Linux {
                     return -e;
                 }
             }
-            return failOrAgain(st, "sendto(fd=" + fd + ")");
+            return failOrAgain(st, "sendto", fd);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -659,7 +671,7 @@ public final class Linux {
         try {
             MemorySegment st = state();
             long n = (long) SENDTO.invokeExact(st, fd, buf, len, flags, MemorySegment.NULL, 0);
-            return n >= 0 ? n : failOrAgain(st, "sendto(fd=" + fd + ")");
+            return n >= 0 ? n : failOrAgain(st, "sendto", fd);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -670,7 +682,7 @@ public final class Linux {
         try {
             MemorySegment st = state();
             long n = (long) RECVFROM.invokeExact(st, fd, buf, len, flags, MemorySegment.NULL, MemorySegment.NULL);
-            return n >= 0 ? n : failOrAgain(st, "recvfrom(fd=" + fd + ")");
+            return n >= 0 ? n : failOrAgain(st, "recvfrom", fd);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -681,7 +693,7 @@ public final class Linux {
         try {
             MemorySegment st = state();
             long n = (long) RECVFROM.invokeExact(st, fd, buf, len, flags, addr, addrLen);
-            return n >= 0 ? n : failOrAgain(st, "recvfrom(fd=" + fd + ")");
+            return n >= 0 ? n : failOrAgain(st, "recvfrom", fd);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -692,7 +704,7 @@ public final class Linux {
         try {
             MemorySegment st = state();
             long n = (long) SENDMSG.invokeExact(st, fd, msghdr, flags);
-            return n >= 0 ? n : failOrAgain(st, "sendmsg(fd=" + fd + ")");
+            return n >= 0 ? n : failOrAgain(st, "sendmsg", fd);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -703,7 +715,7 @@ public final class Linux {
         try {
             MemorySegment st = state();
             long n = (long) RECVMSG.invokeExact(st, fd, msghdr, flags);
-            return n >= 0 ? n : failOrAgain(st, "recvmsg(fd=" + fd + ")");
+            return n >= 0 ? n : failOrAgain(st, "recvmsg", fd);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -714,7 +726,7 @@ public final class Linux {
         try {
             MemorySegment st = state();
             int n = (int) SENDMMSG.invokeExact(st, fd, mmsghdrs, vlen, flags);
-            return n >= 0 ? n : (int) failOrAgain(st, "sendmmsg(fd=" + fd + ", vlen=" + vlen + ")");
+            return n >= 0 ? n : (int) failOrAgain(st, "sendmmsg", fd);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -737,7 +749,7 @@ public final class Linux {
                     return -e;
                 }
             }
-            return (int) failOrAgain(st, "sendmmsg(fd=" + fd + ", vlen=" + vlen + ")");
+            return (int) failOrAgain(st, "sendmmsg", fd);
         } catch (Throwable t) {
             throw unexpected(t);
         }

@@ -11,9 +11,10 @@ import java.util.Locale;
  *                     {@code drv} (native), {@code auto} (default: generic on veth, where it is the
  *                     faster of the two, native first elsewhere)
  * @param xdpFill      {@code jnetmap.xdp.fill} ({@code JNETMAP_XDP_FILL}): spare buffers per AF_XDP RX queue,
- *                     the depth of its fill and RX rings (a power of two, default 4096): a burst this
+ *                     the depth of its fill and RX rings (a power of two, default 8192): a burst this
  *                     long waits in the kernel instead of being dropped while the ring's user is busy
- * @param packetBlocks {@code jnetmap.packet.blocks}: blocks of the TPACKET_V3 RX ring (default 64)
+ * @param packetBlocks {@code jnetmap.packet.blocks} ({@code JNETMAP_PACKET_BLOCKS}): blocks of the TPACKET_V3
+ *                     RX ring (default 128, 32 MiB: about 200 ms of 60-byte frames at 1 Mpps)
  * @param packetBlockSize bytes per block (256 KiB)
  * @param packetRetireMs  how long the kernel keeps a partly filled block before handing it over (2 ms)
  */
@@ -34,8 +35,8 @@ public record NicConfig(String xdpMode, int xdpFill, int packetBlocks, int packe
     public static NicConfig current() {
         return new NicConfig(
                 setting("jnetmap.xdp.mode", "JNETMAP_XDP_MODE", "auto").toLowerCase(Locale.ROOT),
-                Integer.parseInt(setting("jnetmap.xdp.fill", "JNETMAP_XDP_FILL", "4096")),
-                Integer.parseInt(setting("jnetmap.packet.blocks", "JNETMAP_PACKET_BLOCKS", "64")),
+                Integer.parseInt(setting("jnetmap.xdp.fill", "JNETMAP_XDP_FILL", "8192")),
+                Integer.parseInt(setting("jnetmap.packet.blocks", "JNETMAP_PACKET_BLOCKS", "128")),
                 256 * 1024, 2);
     }
 
