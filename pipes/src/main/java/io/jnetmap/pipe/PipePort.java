@@ -16,7 +16,7 @@ import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
  * One end of a netmap pipe ({@code X{ID} master, {@code X}ID} slave): what is sent on TX ring k
@@ -207,16 +207,16 @@ public final class PipePort extends AbstractPort {
         do {
             long ts = l.slots + ((long) i << 4);
             long rs = l.peerSlots + ((long) i << 4);
-            long tw = m.get(JAVA_LONG, ts);
-            long rw = m.get(JAVA_LONG, rs);
+            long tw = m.get(JAVA_LONG_UNALIGNED, ts);
+            long rw = m.get(JAVA_LONG_UNALIGNED, rs);
             long rb = rw & BUF_IDX_MASK;
             if (rb < RegionLayout.RESERVED_BUFS || rb >= numBufs) {
                 cutOff("released RX slot " + i + " with bufIdx=" + rb + " (expected: " + RegionLayout.RESERVED_BUFS + ".."
                         + (numBufs - 1) + ")");
             }
             long moved = tw | BUF_CHANGED_BIT;
-            m.set(JAVA_LONG, rs, moved);                              // the packet, its length and flags go over
-            m.set(JAVA_LONG, ts, (moved & ~BUF_IDX_MASK) | rb);       // the released buffer comes back
+            m.set(JAVA_LONG_UNALIGNED, rs, moved);                              // the packet, its length and flags go over
+            m.set(JAVA_LONG_UNALIGNED, ts, (moved & ~BUF_IDX_MASK) | rb);       // the released buffer comes back
             if ((tw & MOREFRAG_BIT) == 0) {
                 lastComplete = i;
             }
@@ -246,7 +246,7 @@ public final class PipePort extends AbstractPort {
                         + prev(k, k.hwcur) + " circular, of " + k.numSlots + " slots)");
             }
             for (int j = k.hwtail; j != tail; j = j + 1 == k.numSlots ? 0 : j + 1) {
-                long w = m.get(JAVA_LONG, l.slots + ((long) j << 4));
+                long w = m.get(JAVA_LONG_UNALIGNED, l.slots + ((long) j << 4));
                 long b = w & BUF_IDX_MASK;
                 int len = (int) (w >>> 32) & 0xffff;
                 if (b < RegionLayout.RESERVED_BUFS || b >= numBufs || len > bufSize) {
