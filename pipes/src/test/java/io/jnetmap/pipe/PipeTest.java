@@ -294,6 +294,30 @@ class PipeTest {
     }
 
     @Test
+    void aReceiverBlockedOnAnIdlePipeUsesNoCpu() throws Exception {
+        java.util.concurrent.atomic.AtomicLong tid = new java.util.concurrent.atomic.AtomicLong();
+        CompletableFuture<Integer> sleeper = CompletableFuture.supplyAsync(() -> {
+            tid.set(io.jnetmap.sys.Linux.gettid());
+            try (Poller p = new Poller(WaitStrategy.spinThenBlock(java.time.Duration.ofMillis(2)))) {
+                p.add(slave.pollable(), Pollable.IN);
+                return p.poll(TimeUnit.SECONDS.toNanos(20));
+            }
+        });
+        Ring r = slave.rxRing(0);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (r.userWait() == 0) {
+            assertTrue(System.nanoTime() < deadline, "the receiver went to sleep");
+            Thread.onSpinWait();
+        }
+        long before = Pipes.cpuTicks(tid.get());
+        Thread.sleep(500);
+        long used = Pipes.cpuTicks(tid.get()) - before;
+        send(master.txRing(0), 1, 0, 0);
+        assertEquals(1, sleeper.get(10, TimeUnit.SECONDS));
+        assertTrue(used <= 5, "the blocked receiver used " + used + " clock ticks (1/100 s) in 500 ms");
+    }
+
+    @Test
     void aSenderWaitingForRoomIsWokenWhenTheReceiverReleases() throws Exception {
         Ring t = master.txRing(0);
         send(t, SLOTS, 0, 0);

@@ -30,6 +30,17 @@ final class Pipes {
         return Files.exists(regionFile(parent));
     }
 
+    /** User + system CPU time of thread {@code tid} of this process, in clock ticks (utime, stime of /proc/.../stat). */
+    static long cpuTicks(long tid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/self/task/" + tid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     static PipePort open(String name) {
         return (PipePort) Netmap.open(name);
     }
