@@ -1,6 +1,10 @@
 /** The programs users run: pkt-gen, bridge, vale-ctl, demo and friends. */
 module io.jnetmap.examples {
     requires io.jnetmap.core;
+    requires info.picocli;
+    requires HdrHistogram;
+
+    opens io.jnetmap.examples to info.picocli;
 
     exports io.jnetmap.examples;
 }

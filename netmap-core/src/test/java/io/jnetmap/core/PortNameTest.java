@@ -86,6 +86,15 @@ class PortNameTest {
         assertNull(PortName.parse("netmap:eth0").option("backend"));
     }
 
+    @Test
+    void pipeCapacityIsAConfKey() {
+        PortName n = PortName.parse("pipe{1@conf:pipes=16,slots=64");
+        assertEquals(16, n.conf("pipes", 4));
+        assertEquals(64, n.conf("slots", 1024));
+        assertEquals(4, PortName.parse("pipe}1").conf("pipes", 4));
+        assertEquals(17, bad("pipe{1@conf:pipes").position(), "a key needs '=N'");
+    }
+
     private static PortNameException bad(String name) {
         return assertThrows(PortNameException.class, () -> PortName.parse(name));
     }
