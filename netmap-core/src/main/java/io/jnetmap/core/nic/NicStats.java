@@ -6,8 +6,8 @@ package io.jnetmap.core.nic;
  * @param rxPackets packets delivered into RX rings
  * @param txPackets packets handed to the kernel for transmission
  * @param rxDrops   packets the kernel dropped before they reached an RX ring: AF_XDP {@code rx_dropped +
- *                  rx_ring_full + rx_fill_ring_empty_descs}, AF_PACKET {@code tp_drops}, TAP frames too
- *                  large for a buffer
+ *                  rx_ring_full} (copy mode counts a frame that found the fill ring empty in
+ *                  {@code rx_dropped}), AF_PACKET {@code tp_drops}, TAP frames too large for a buffer
  * @param txDrops   packets the kernel refused (ENOBUFS, EMSGSIZE, a link that is down …)
  * @param badSlots  slots with an invalid buffer index (skipped on TX, given a fresh buffer on RX),
  *                  frames truncated to the buffer size, descriptors the kernel returned that were not ours

@@ -400,7 +400,8 @@ final class XskQueue implements NicQueue {
             long rxDropped = st.get(JAVA_LONG, 0);
             long rxRingFull = st.get(JAVA_LONG, 24);
             long fillEmpty = st.get(JAVA_LONG, 32);
-            into.rxDrops += rxDropped + rxRingFull + fillEmpty;
+            // in copy mode a frame that found the fill ring empty counts in rx_dropped as well
+            into.rxDrops += rxDropped + rxRingFull + (zeroCopy ? fillEmpty : 0);
             into.txDrops += st.get(JAVA_LONG, 16);
         }
     }
