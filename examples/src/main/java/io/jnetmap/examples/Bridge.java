@@ -5,38 +5,38 @@ import io.jnetmap.core.NetmapException;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.PortName;
 import io.jnetmap.core.Ring;
+import io.jnetmap.core.Slot;
 import io.jnetmap.core.nic.NicPort;
 import io.jnetmap.poll.Pollable;
+import io.jnetmap.poll.Poller;
+import io.jnetmap.poll.WaitStrategy;
 import io.jnetmap.sys.Affinity;
-import io.jnetmap.sys.Linux;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
-
 /**
- * {@code bin/jnetmap bridge -i A -i B [-b BATCH] [-w WAIT] [-c] [-a CPU] [-v]}: forwards every packet
+ * {@code bin/jnetmap bridge -i A -i B [-b BATCH] [-w WAIT] [-c] [-a CPU] [-W] [-v]}: forwards every packet
  * from A to B and from B to A, as netmap's {@code bridge}. With both ports in one memory region (the
  * second is opened with {@code @share=} the first when it can be) packets move by swapping buffer
  * indices; otherwise, or with {@code -c}, they are copied. With a single {@code -i netmap:IF} the other
  * side is the interface's host stack, {@code netmap:IF^}.
  *
- * <p>One thread does everything: it spins while packets flow and sleeps in poll(2) on both ports when
- * both have been idle for a while. It runs until interrupted (SIGINT, SIGTERM) and then prints what it
- * forwarded.
+ * <p>One thread does everything: it spins while packets flow and, when both ports have been idle for
+ * 1 ms ({@code -W}: never), sleeps in a {@link Poller} on both. It runs until interrupted (SIGINT,
+ * SIGTERM) and then prints what it forwarded and the ports' kernel counters.
  */
 public final class Bridge {
-    /** Empty rounds before the thread goes to sleep in poll(2). */
-    private static final int SPINS_BEFORE_SLEEP = 20_000;
+    /** While idle: spin this long (a sleeping thread costs a ~30 us wake-up on VMs), then sleep. */
+    public static final WaitStrategy DEFAULT_WAIT = WaitStrategy.spinThenBlock(Duration.ofMillis(1));
     /** How long one sleep lasts before the stop flag is looked at again. */
-    private static final int SLEEP_MS = 200;
+    private static final long IDLE_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
     /**
      * Options of the tool.
@@ -47,8 +47,10 @@ public final class Bridge {
      * @param forceCopy copy bytes even when buffers could be swapped ({@code -c})
      * @param cpu       CPU to pin the forwarding thread to, or -1 ({@code -a})
      * @param verbose   print rates every second ({@code -v})
+     * @param busyWait  never sleep, spin while idle ({@code -W}, as pkt-gen's)
      */
-    public record Options(List<String> ports, int batch, int waitSec, boolean forceCopy, int cpu, boolean verbose) {
+    public record Options(List<String> ports, int batch, int waitSec, boolean forceCopy, int cpu, boolean verbose,
+                          boolean busyWait) {
     }
 
     /** Packets forwarded so far, per direction (read by any thread). */
@@ -61,12 +63,13 @@ public final class Bridge {
     }
 
     static void usage() {
-        System.out.println("usage: bin/jnetmap bridge -i PORT [-i PORT] [-b BATCH] [-w WAIT] [-c] [-a CPU] [-v]");
+        System.out.println("usage: bin/jnetmap bridge -i PORT [-i PORT] [-b BATCH] [-w WAIT] [-c] [-a CPU] [-W] [-v]");
         System.out.println("  -i PORT   a port (twice: the two sides; once, netmap:IF: the NIC and its host stack IF^)");
         System.out.println("  -b BATCH  packets moved per ring per round (default 1024)");
         System.out.println("  -w WAIT   seconds to wait before forwarding (default 0)");
         System.out.println("  -c        always copy packets (default: swap buffers when both ports share a region)");
         System.out.println("  -a CPU    pin the forwarding thread to CPU");
+        System.out.println("  -W        busy-wait instead of sleeping when both ports are idle");
         System.out.println("  -v        print rates every second");
     }
 
@@ -77,6 +80,7 @@ public final class Bridge {
         int wait = 0;
         boolean copy = false;
         boolean verbose = false;
+        boolean busy = false;
         int cpu = -1;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -87,7 +91,8 @@ public final class Bridge {
                 case "-a" -> cpu = number(args, ++i, "-a", 0, 1023);
                 case "-c" -> copy = true;
                 case "-v" -> verbose = true;
-                default -> throw new IllegalArgumentException("unknown option " + a + " (expected: -i, -b, -w, -c, -a, -v)");
+                case "-W" -> busy = true;
+                default -> throw new IllegalArgumentException("unknown option " + a + " (expected: -i, -b, -w, -c, -a, -W, -v)");
             }
         }
         if (ports.isEmpty() || ports.size() > 2) {
@@ -101,7 +106,7 @@ public final class Bridge {
             }
             ports.add(pn.parent() + "^" + pn.withoutOptions().substring(pn.parent().length()));
         }
-        return new Options(List.copyOf(ports), batch, wait, copy, cpu, verbose);
+        return new Options(List.copyOf(ports), batch, wait, copy, cpu, verbose, busy);
     }
 
     private static String value(String[] args, int i, String opt) {
@@ -181,7 +186,7 @@ public final class Bridge {
             if (o.verbose()) {
                 reporter = Thread.ofPlatform().daemon().name("bridge-rates").start(() -> report(c, stop));
             }
-            run(a, b, o.batch(), zeroCopy, stop::get, c);
+            run(a, b, o.batch(), zeroCopy, o.busyWait() ? WaitStrategy.busySpin() : DEFAULT_WAIT, stop::get, c);
             if (reporter != null) {
                 reporter.interrupt();
             }
@@ -232,7 +237,9 @@ public final class Bridge {
             }
             long ab = c.aToB.get();
             long ba = c.bToA.get();
-            System.out.printf("bridge: %,d pps a->b, %,d pps b->a%n", ab - lastA, ba - lastB);
+            if (ab != lastA || ba != lastB) { // an idle bridge stays quiet
+                System.out.printf("bridge: %,d pps a->b, %,d pps b->a%n", ab - lastA, ba - lastB);
+            }
             lastA = ab;
             lastB = ba;
         }
@@ -240,52 +247,32 @@ public final class Bridge {
 
     /**
      * Forwards between {@code a} and {@code b} until {@code stop} returns true (looked at between rounds
-     * and at least every {@value #SLEEP_MS} ms while idle). {@code zeroCopy} needs both ports in one
-     * region. Allocates nothing per packet.
+     * and at least every 200 ms while idle). {@code zeroCopy} needs both ports in one region. Each round
+     * syncs both ports (netmap's poll() on both, without sleeping) and moves what arrived; when nothing
+     * moved, {@code wait} decides between spinning and sleeping. Allocates nothing per packet.
      */
-    public static void run(Port a, Port b, int batch, boolean zeroCopy, BooleanSupplier stop, Counters counters) {
+    public static void run(Port a, Port b, int batch, boolean zeroCopy, WaitStrategy wait, BooleanSupplier stop,
+                           Counters counters) {
         if (zeroCopy && !a.sharesMemoryWith(b)) {
             throw new IllegalArgumentException("zero copy between " + a.name() + " and " + b.name()
                     + " (expected: ports of one region; they are in " + a.region().name() + " and " + b.region().name() + ")");
         }
-        Pollable pa = a.pollable();
-        Pollable pb = b.pollable();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment fds = arena.allocate(2 * Linux.POLLFD_SIZE, 8);
-            int idle = 0;
+        try (Poller poller = new Poller(wait)) {
+            poller.add(a.pollable(), Pollable.IN);
+            poller.add(b.pollable(), Pollable.IN);
+            boolean moved = true;
             while (!stop.getAsBoolean()) {
-                pa.pollNow(Pollable.IN);
-                pb.pollNow(Pollable.IN);
+                // rxsync of both (hands back what the last round took); wait only after an idle round
+                poller.poll(moved ? Poller.NOW : IDLE_WAIT_NANOS);
                 int ab = forward(a, b, batch, zeroCopy);
                 int ba = forward(b, a, batch, zeroCopy);
-                if (ab + ba > 0) {
+                moved = ab + ba > 0;
+                if (moved) {
                     counters.aToB.getAndAdd(ab);
                     counters.bToA.getAndAdd(ba);
-                    idle = 0;
-                } else if (++idle < SPINS_BEFORE_SLEEP) {
-                    Thread.onSpinWait();
-                } else {
-                    sleep(pa, pb, fds);
                 }
             }
         }
-    }
-
-    /** Arms both ports for IN and waits in poll(2); returns early if either is ready when armed. */
-    private static void sleep(Pollable pa, Pollable pb, MemorySegment fds) {
-        int ra = pa.arm(Pollable.IN);
-        int rb = pb.arm(Pollable.IN);
-        if (ra == 0 && rb == 0) {
-            fds.set(JAVA_INT, 0, pa.fd());
-            fds.set(JAVA_SHORT, 4, (short) pa.fdEvents(Pollable.IN));
-            fds.set(JAVA_SHORT, 6, (short) 0);
-            fds.set(JAVA_INT, 8, pb.fd());
-            fds.set(JAVA_SHORT, 12, (short) pb.fdEvents(Pollable.IN));
-            fds.set(JAVA_SHORT, 14, (short) 0);
-            Linux.poll(fds, 2, SLEEP_MS);
-        }
-        pa.disarm();
-        pb.disarm();
     }
 
     /**
@@ -328,11 +315,10 @@ public final class Bridge {
             int len = Math.min(r.len(i), t.bufSize());
             if (zeroCopy) {
                 Ring.swap(r, i, t, j);
-                t.setLen(j, len);
             } else {
                 MemorySegment.copy(r.memory(), r.bufOffset(i), t.memory(), t.bufOffset(j), len);
-                t.setLen(j, len);
             }
+            t.setSlot(j, len, r.flags(i) & Slot.NS_MOREFRAG | t.flags(j) & Slot.NS_BUF_CHANGED);
             i = r.nextSlot(i);
             j = t.nextSlot(j);
         }

@@ -75,7 +75,7 @@ class BridgeTest {
         assertEquals(!forceCopy, zeroCopy, "the second port shares the first one's region unless copying is forced");
         Bridge.Counters counters = new Bridge.Counters();
         AtomicBoolean stop = new AtomicBoolean();
-        Thread bridge = Thread.ofPlatform().name("bridge").start(() -> Bridge.run(a, b, 256, zeroCopy, stop::get, counters));
+        Thread bridge = Thread.ofPlatform().name("bridge").start(() -> Bridge.run(a, b, 256, zeroCopy, Bridge.DEFAULT_WAIT, stop::get, counters));
         try (Port s = openIn(left.nsA(), "netmap:" + left.a());
              Port r = openIn(right.nsB(), "netmap:" + right.b())) {
             int n = 20_000;

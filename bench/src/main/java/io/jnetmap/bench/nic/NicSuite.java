@@ -8,6 +8,7 @@ import io.jnetmap.core.nic.Frames;
 import io.jnetmap.core.nic.NetLab;
 import io.jnetmap.core.nic.NicPort;
 import io.jnetmap.examples.Bridge;
+import io.jnetmap.poll.WaitStrategy;
 import io.jnetmap.sys.Affinity;
 import io.jnetmap.sys.NetNamespace;
 
@@ -260,7 +261,7 @@ public final class NicSuite implements BenchMain.Suite {
         AtomicBoolean stop = new AtomicBoolean();
         Thread t = Thread.ofPlatform().name("bridge").start(() -> {
             Affinity.pinCurrentThread(RECEIVER_CPU);
-            Bridge.run(a, b, 1024, zeroCopy, stop::get, counters);
+            Bridge.run(a, b, 1024, zeroCopy, WaitStrategy.busySpin(), stop::get, counters);
         });
         Path cfg = trafgenConfig(right.macB(), left.macA());
         Process tg = trafgen(left.nsA(), left.a(), cfg);
