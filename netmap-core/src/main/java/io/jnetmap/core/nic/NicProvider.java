@@ -141,7 +141,7 @@ public final class NicProvider implements PortProvider {
                 } else {
                     NetDevice.Queues q = NetDevice.queues(ifname);
                     try {
-                        nicBackend = openXdp(ifindex, q.rx());
+                        nicBackend = openXdp(ifindex, q.rx(), q.tx());
                         nicRings = q.rx();
                     } catch (XdpUnavailable e) {
                         if ("xdp".equals(backendOption)) {
@@ -207,7 +207,7 @@ public final class NicProvider implements PortProvider {
         // ------------------------------------------------------------------------------------------
         // AF_XDP
 
-        private String openXdp(int ifindex, int queues) {
+        private String openXdp(int ifindex, int queues, int txQueues) {
             if (bufSize < 2048 || bufSize > 4096) {
                 throw new XdpUnavailable("buf-size=" + bufSize + " (AF_XDP needs 2048..4096)", null);
             }
@@ -230,7 +230,7 @@ public final class NicProvider implements PortProvider {
                 claimed.add(q);
                 XskQueue xq;
                 try {
-                    xq = XskQueue.open(name, ifindex, q, region, cfg.xdpFill(), txSize, txSlots);
+                    xq = XskQueue.open(name, ifindex, q, region, cfg.xdpFill(), txSize, txSlots, q < txQueues);
                 } catch (SyscallException e) {
                     throw xdpFailure(e, "an AF_XDP socket on queue " + q + " of " + ifname);
                 }

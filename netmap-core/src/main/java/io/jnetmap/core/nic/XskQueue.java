@@ -68,6 +68,8 @@ final class XskQueue implements NicQueue {
     private final long[] kernelOwned;
     /** Per TX slot: 1 if the slot went out as a descriptor (and will complete), 0 if it was skipped. */
     private final byte[] sent;
+    /** False when the interface has no TX queue of this number: the kernel would ignore every descriptor. */
+    private final boolean canTransmit;
     private boolean zeroCopy;
     private boolean closed;
 
@@ -83,10 +85,13 @@ final class XskQueue implements NicQueue {
     private int compCons;
     private int credits;
     private long txPackets;
+    private long txDropped;
     private long badSlots;
 
-    private XskQueue(String what, int fd, int queueId, Region region, int fillSize, int txSize, int txSlots) {
+    private XskQueue(String what, int fd, int queueId, Region region, int fillSize, int txSize, int txSlots,
+                     boolean canTransmit) {
         this.what = what;
+        this.canTransmit = canTransmit;
         this.fd = fd;
         this.queueId = queueId;
         this.region = region;
@@ -135,13 +140,16 @@ final class XskQueue implements NicQueue {
      * Creates the socket, registers the region's buffer pool, maps the rings, fills the fill ring with
      * {@code fillSize} spare buffers from the region and binds to {@code ifindex}/{@code queueId} in copy
      * mode with need-wakeup (retrying EBUSY while a socket closed a moment ago is torn down).
-     * System-call failures are thrown as they are, for the caller to explain.
+     * {@code canTransmit} false: the interface has fewer TX than RX queues and this one has none; frames
+     * sent on its ring are counted as TX drops instead of waiting forever. System-call failures are
+     * thrown as they are, for the caller to explain.
      */
-    static XskQueue open(String what, int ifindex, int queueId, Region region, int fillSize, int txSize, int txSlots) {
+    static XskQueue open(String what, int ifindex, int queueId, Region region, int fillSize, int txSize, int txSlots,
+                         boolean canTransmit) {
         int fd = Linux.socket(Linux.AF_XDP, Linux.SOCK_RAW | Linux.SOCK_CLOEXEC, 0);
         XskQueue q;
         try {
-            q = new XskQueue(what, fd, queueId, region, fillSize, txSize, txSlots);
+            q = new XskQueue(what, fd, queueId, region, fillSize, txSize, txSlots, canTransmit);
         } catch (RuntimeException e) {
             Linux.close(fd);
             throw e;
@@ -327,6 +335,12 @@ final class XskQueue implements NicQueue {
     @Override
     public void txsync(Kring k) {
         int n = k.distance(k.hwcur, k.rhead);
+        if (!canTransmit) {
+            txDropped += n;
+            k.hwcur = k.rhead;
+            k.hwtail = k.hwcur == 0 ? k.numSlots - 1 : k.hwcur - 1;
+            return;
+        }
         if (n > 0) {
             Ring ring = k.ring;
             int slot = k.hwcur;
@@ -391,6 +405,7 @@ final class XskQueue implements NicQueue {
         into.rxPackets += rxPackets;
         into.txPackets += txPackets;
         into.badSlots += badSlots + rxBad;
+        into.txDrops += txDropped;
         if (closed) {
             return;
         }
