@@ -70,14 +70,20 @@ public final class NetLab implements AutoCloseable {
 
     /** A veth pair with one queue each between existing namespaces {@code nsA} and {@code nsB} (may be equal). */
     public Veth vethPair(String nsA, String nsB) {
+        return vethPair(nsA, nsB, 1);
+    }
+
+    /** A veth pair with {@code queues} TX and RX queues at each end, between {@code nsA} and {@code nsB}. */
+    public Veth vethPair(String nsA, String nsB, int queues) {
+        String q = Integer.toString(queues);
         String a = uniqueName("a");
         String b = uniqueName("b");
         int n = COUNTER.incrementAndGet();
         String macA = String.format("02:6a:%02x:%02x:%02x:01", (PID >> 8) & 0xff, PID & 0xff, n & 0xff);
         String macB = String.format("02:6a:%02x:%02x:%02x:02", (PID >> 8) & 0xff, PID & 0xff, n & 0xff);
         // created in nsA directly, so no interface of this test ever appears in the root namespace
-        inNs(nsA, "ip", "link", "add", a, "numtxqueues", "1", "numrxqueues", "1", "address", macA, "type", "veth",
-                "peer", "name", b, "numtxqueues", "1", "numrxqueues", "1", "address", macB, "netns", nsB);
+        inNs(nsA, "ip", "link", "add", a, "numtxqueues", q, "numrxqueues", q, "address", macA, "type", "veth",
+                "peer", "name", b, "numtxqueues", q, "numrxqueues", q, "address", macB, "netns", nsB);
         inNs(nsA, "ip", "link", "set", a, "up");
         inNs(nsB, "ip", "link", "set", b, "up");
         return new Veth(a, nsA, macA, b, nsB, macB);
