@@ -54,12 +54,6 @@ class BridgeTest {
         }
     }
 
-    @SuppressWarnings("try")
-    private static Port openIn(String ns, String name) {
-        try (NetNamespace ignored = NetNamespace.enter(ns)) {
-            return Netmap.open(name);
-        }
-    }
 
     @ParameterizedTest(name = "backend {0}, copy forced {1}")
     @CsvSource({"xdp, false", "xdp, true", "packet, false"})
@@ -76,8 +70,8 @@ class BridgeTest {
         Bridge.Counters counters = new Bridge.Counters();
         AtomicBoolean stop = new AtomicBoolean();
         Thread bridge = Thread.ofPlatform().name("bridge").start(() -> Bridge.run(a, b, 256, zeroCopy, Bridge.DEFAULT_WAIT, stop::get, counters));
-        try (Port s = openIn(left.nsA(), "netmap:" + left.a());
-             Port r = openIn(right.nsB(), "netmap:" + right.b())) {
+        try (Port s = NetLab.open(left.nsA(), "netmap:" + left.a());
+             Port r = NetLab.open(right.nsB(), "netmap:" + right.b())) {
             int n = 20_000;
             pingPong(s, r, Frames.mac(right.macB()), Frames.mac(left.macA()), n);
             pingPong(r, s, Frames.mac(left.macA()), Frames.mac(right.macB()), n / 4);

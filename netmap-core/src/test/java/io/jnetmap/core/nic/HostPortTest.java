@@ -1,9 +1,7 @@
 package io.jnetmap.core.nic;
 
-import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.Ring;
-import io.jnetmap.sys.NetNamespace;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,11 +46,8 @@ class HostPortTest {
         }
     }
 
-    @SuppressWarnings("try")
     private static Port openIn(String name) {
-        try (NetNamespace ignored = NetNamespace.enter(ns)) {
-            return Netmap.open(name);
-        }
+        return NetLab.open(ns, name);
     }
 
     @Test

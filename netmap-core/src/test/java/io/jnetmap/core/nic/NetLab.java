@@ -1,5 +1,9 @@
 package io.jnetmap.core.nic;
 
+import io.jnetmap.core.Netmap;
+import io.jnetmap.core.Port;
+import io.jnetmap.sys.NetNamespace;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -87,6 +91,14 @@ public final class NetLab implements AutoCloseable {
         inNs(nsA, "ip", "link", "set", a, "up");
         inNs(nsB, "ip", "link", "set", b, "up");
         return new Veth(a, nsA, macA, b, nsB, macB);
+    }
+
+    /** Opens port {@code name} from inside namespace {@code ns} (the port stays there; this thread comes back). */
+    @SuppressWarnings("try")
+    public static Port open(String ns, String name) {
+        try (NetNamespace ignored = NetNamespace.enter(ns)) {
+            return Netmap.open(name);
+        }
     }
 
     /** Runs {@code cmd} inside namespace {@code ns}; returns its output; throws if it fails. */

@@ -1,9 +1,7 @@
 package io.jnetmap.core.nic;
 
-import io.jnetmap.core.Netmap;
 import io.jnetmap.core.NetmapException;
 import io.jnetmap.core.Port;
-import io.jnetmap.sys.NetNamespace;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -42,12 +40,6 @@ class NicErrorsTest {
         }
     }
 
-    @SuppressWarnings("try")
-    private static Port openIn(String ns, String name) {
-        try (NetNamespace ignored = NetNamespace.enter(ns)) {
-            return Netmap.open(name);
-        }
-    }
 
     /** Runs {@link NicOpenChild} for {@code port} inside namespace {@code ns}, behind {@code wrapper}; returns its output. */
     private static String child(String ns, List<String> wrapper, String port, int expectExit) throws Exception {
@@ -70,29 +62,29 @@ class NicErrorsTest {
     @Test
     void aMissingInterfaceIsNamed() {
         NetmapException.NoSuchInterface e = assertThrows(NetmapException.NoSuchInterface.class,
-                () -> openIn(veth.nsA(), "netmap:jnnosuch0"));
+                () -> NetLab.open(veth.nsA(), "netmap:jnnosuch0"));
         assertTrue(e.getMessage().contains("no network interface \"jnnosuch0\" in this network namespace"), e.getMessage());
-        assertThrows(NetmapException.NoSuchInterface.class, () -> openIn(veth.nsA(), "netmap:" + veth.b() + "@backend=packet"),
+        assertThrows(NetmapException.NoSuchInterface.class, () -> NetLab.open(veth.nsA(), "netmap:" + veth.b() + "@backend=packet"),
                 "the peer end lives in the other namespace");
     }
 
     @Test
     void aSecondPortOnTheSameQueueIsBusy() {
-        try (Port first = openIn(veth.nsA(), "netmap:" + veth.a())) {
+        try (Port first = NetLab.open(veth.nsA(), "netmap:" + veth.a())) {
             assertTrue(first.backend().startsWith("af_xdp/"), first.backend());
             NetmapException.PortBusy e = assertThrows(NetmapException.PortBusy.class,
-                    () -> openIn(veth.nsA(), "netmap:" + veth.a() + "-0"));
+                    () -> NetLab.open(veth.nsA(), "netmap:" + veth.a() + "-0"));
             assertTrue(e.getMessage().contains("queue 0 of " + veth.a() + " is already in use"), e.getMessage());
         }
         // closed: the queue is free again
-        try (Port again = openIn(veth.nsA(), "netmap:" + veth.a() + "-0")) {
+        try (Port again = NetLab.open(veth.nsA(), "netmap:" + veth.a() + "-0")) {
             assertTrue(again.backend().startsWith("af_xdp/"), again.backend());
         }
     }
 
     @Test
     void anInterfaceAnotherProcessUsesIsBusy() throws Exception {
-        try (Port mine = openIn(veth.nsB(), "netmap:" + veth.b())) {
+        try (Port mine = NetLab.open(veth.nsB(), "netmap:" + veth.b())) {
             assertTrue(mine.backend().startsWith("af_xdp/"), mine.backend());
             String out = child(veth.nsB(), List.of(), "netmap:" + veth.b() + "@backend=xdp", 3);
             assertTrue(out.contains("FAILED " + NetmapException.PortBusy.class.getName()), out);
@@ -107,7 +99,7 @@ class NicErrorsTest {
     @Test
     void aTapAnotherProcessUsesIsBusy() throws Exception {
         String tap = NetLab.uniqueName("t");
-        try (Port mine = openIn(veth.nsA(), "netmap:" + tap + "^")) {
+        try (Port mine = NetLab.open(veth.nsA(), "netmap:" + tap + "^")) {
             assertEquals("tap", mine.backend());
             String out = child(veth.nsA(), List.of(), "netmap:" + tap + "^", 3);
             assertTrue(out.contains("FAILED " + NetmapException.PortBusy.class.getName()), out);
@@ -146,11 +138,11 @@ class NicErrorsTest {
     @Test
     void badOptionsAreRefusedBeforeAnythingIsOpened() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> openIn(veth.nsA(), "netmap:" + veth.a() + "@backend=dpdk"));
+                () -> NetLab.open(veth.nsA(), "netmap:" + veth.a() + "@backend=dpdk"));
         assertTrue(e.getMessage().contains("backend=dpdk (expected: xdp or packet)"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> openIn(veth.nsA(), "netmap:" + veth.a() + "-3"));
+        e = assertThrows(IllegalArgumentException.class, () -> NetLab.open(veth.nsA(), "netmap:" + veth.a() + "-3"));
         assertTrue(e.getMessage().contains("ring=3 (expected: 0..0"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> openIn(veth.nsA(), "netmap:" + veth.a() + "@conf:rings=4"));
+        e = assertThrows(IllegalArgumentException.class, () -> NetLab.open(veth.nsA(), "netmap:" + veth.a() + "@conf:rings=4"));
         assertTrue(e.getMessage().contains("one ring pair per queue"), e.getMessage());
     }
 }

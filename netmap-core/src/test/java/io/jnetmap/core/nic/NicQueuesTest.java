@@ -1,9 +1,7 @@
 package io.jnetmap.core.nic;
 
-import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.Ring;
-import io.jnetmap.sys.NetNamespace;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,18 +38,12 @@ class NicQueuesTest {
         }
     }
 
-    @SuppressWarnings("try")
-    private static Port openIn(String ns, String name) {
-        try (NetNamespace ignored = NetNamespace.enter(ns)) {
-            return Netmap.open(name);
-        }
-    }
 
     /** Opens {@code name} with native XDP: veth keeps a frame's queue only on its NAPI (native) path. */
     private static Port openNative(String ns, String name) {
         System.setProperty("jnetmap.xdp.mode", "drv");
         try {
-            return openIn(ns, name);
+            return NetLab.open(ns, name);
         } finally {
             System.clearProperty("jnetmap.xdp.mode");
         }
@@ -59,7 +51,7 @@ class NicQueuesTest {
 
     @Test
     void eachQueueIsARingPairAndFramesKeepTheirQueue() {
-        try (Port a = openIn(veth.nsA(), "netmap:" + veth.a());
+        try (Port a = NetLab.open(veth.nsA(), "netmap:" + veth.a());
              Port b = openNative(veth.nsB(), "netmap:" + veth.b())) {
             assertEquals("af_xdp/copy/drv", b.backend());
             assertEquals(2, a.txRings());
@@ -97,8 +89,8 @@ class NicQueuesTest {
 
     @Test
     void oneRingPairPerPortAndThePortsShareTheProgram() {
-        try (Port q1 = openIn(veth.nsB(), "netmap:" + veth.b() + "-1");
-             Port q0 = openIn(veth.nsB(), "netmap:" + veth.b() + "-0")) {
+        try (Port q1 = NetLab.open(veth.nsB(), "netmap:" + veth.b() + "-1");
+             Port q0 = NetLab.open(veth.nsB(), "netmap:" + veth.b() + "-0")) {
             assertEquals(1, q1.rxRings());
             assertEquals(1, q1.rxRing(0).ringId(), "netmap:IF-1 binds hardware ring 1");
             assertEquals(0, q0.rxRing(0).ringId());

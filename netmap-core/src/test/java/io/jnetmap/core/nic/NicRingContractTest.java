@@ -1,10 +1,8 @@
 package io.jnetmap.core.nic;
 
-import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.Ring;
 import io.jnetmap.core.RingContractTest;
-import io.jnetmap.sys.NetNamespace;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,19 +38,13 @@ abstract class NicRingContractTest extends RingContractTest {
         }
     }
 
-    @SuppressWarnings("try")
-    static Port openIn(String ns, String name) {
-        try (NetNamespace ignored = NetNamespace.enter(ns)) {
-            return Netmap.open(name);
-        }
-    }
 
     @Override
     protected Fixture open(int slots) {
-        Port tx = openIn(veth.nsA(), "netmap:" + veth.a() + "@backend=" + backend() + "@conf:slots=" + slots + ",extra-bufs=8");
+        Port tx = NetLab.open(veth.nsA(), "netmap:" + veth.a() + "@backend=" + backend() + "@conf:slots=" + slots + ",extra-bufs=8");
         Port rx;
         try {
-            rx = openIn(veth.nsB(), "netmap:" + veth.b() + "@backend=" + backend() + "@conf:slots=" + slots);
+            rx = NetLab.open(veth.nsB(), "netmap:" + veth.b() + "@backend=" + backend() + "@conf:slots=" + slots);
         } catch (RuntimeException e) {
             tx.close();
             throw e;
