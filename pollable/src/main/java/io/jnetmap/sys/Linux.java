@@ -169,6 +169,13 @@ public final class Linux {
     private static final MethodHandle IF_NAMETOINDEX = call("if_nametoindex", FunctionDescriptor.of(JAVA_INT, C_POINTER));
     private static final MethodHandle READ_AT = call("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle WRITE_AT = call("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG));
+    // Without errno capture: the per-batch calls of kernel-backed ports try these first (see retried()).
+    private static final MethodHandle READ_AT_FAST = uncaptured("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle WRITE_AT_FAST = uncaptured("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle SENDTO_FAST = uncaptured("sendto",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, C_POINTER, JAVA_LONG, JAVA_INT, C_POINTER, JAVA_INT));
+    private static final MethodHandle SENDMMSG_FAST = uncaptured("sendmmsg",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, C_POINTER, JAVA_INT, JAVA_INT));
     private static final MethodHandle SETNS = call("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle SYSCALL3 = call("syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), 1);
@@ -182,6 +189,19 @@ public final class Linux {
 
     static MethodHandle call(String name, FunctionDescriptor fd, int firstVariadic) {
         return LINKER.downcallHandle(symbol(name), fd, CAPTURE, Linker.Option.firstVariadicArg(firstVariadic));
+    }
+
+    /**
+     * A handle without errno capture, for {@link #readAt}, {@link #writeAt}, {@link #kick} and
+     * {@link #sendmmsg(int, MemorySegment, int, int, int[])}: C2 removes the call-state segment of a
+     * capturing call only when it inlines the whole call, which it does not at every call site of a
+     * port's sync, and then each call allocates. These calls are made without capture, and only a call
+     * that failed is made again with capture to learn its errno. That is harmless for exactly these
+     * calls: when they fail they have moved nothing (no byte read or written, sendmmsg's first message
+     * not taken, an AF_XDP kick is a request to do what is pending anyway).
+     */
+    private static MethodHandle uncaptured(String name, FunctionDescriptor fd) {
+        return LINKER.downcallHandle(symbol(name), fd);
     }
 
     private static MemorySegment symbol(String name) {
@@ -295,8 +315,12 @@ public final class Linux {
     public static long readAt(int fd, MemorySegment seg, long offset, long len, int[] tolerated) {
         java.util.Objects.checkFromIndexSize(offset, len, seg.byteSize());
         try {
+            long n = (long) READ_AT_FAST.invokeExact(fd, seg.address() + offset, len);
+            if (n >= 0) {
+                return n;
+            }
             MemorySegment st = state();
-            long n = (long) READ_AT.invokeExact(st, fd, seg.address() + offset, len);
+            n = (long) READ_AT.invokeExact(st, fd, seg.address() + offset, len); // again, to learn errno
             if (n >= 0) {
                 return n;
             }
@@ -320,8 +344,12 @@ public final class Linux {
     public static long writeAt(int fd, MemorySegment seg, long offset, long len, int[] tolerated) {
         java.util.Objects.checkFromIndexSize(offset, len, seg.byteSize());
         try {
+            long n = (long) WRITE_AT_FAST.invokeExact(fd, seg.address() + offset, len);
+            if (n >= 0) {
+                return n;
+            }
             MemorySegment st = state();
-            long n = (long) WRITE_AT.invokeExact(st, fd, seg.address() + offset, len);
+            n = (long) WRITE_AT.invokeExact(st, fd, seg.address() + offset, len); // again, to learn errno
             if (n >= 0) {
                 return n;
             }
@@ -738,8 +766,12 @@ public final class Linux {
      */
     public static int sendmmsg(int fd, MemorySegment mmsghdrs, int vlen, int flags, int[] tolerated) {
         try {
+            int n = (int) SENDMMSG_FAST.invokeExact(fd, mmsghdrs, vlen, flags);
+            if (n >= 0) {
+                return n;
+            }
             MemorySegment st = state();
-            int n = (int) SENDMMSG.invokeExact(st, fd, mmsghdrs, vlen, flags);
+            n = (int) SENDMMSG.invokeExact(st, fd, mmsghdrs, vlen, flags); // again, to learn errno
             if (n >= 0) {
                 return n;
             }
@@ -750,6 +782,23 @@ public final class Linux {
                 }
             }
             return (int) failOrAgain(st, "sendmmsg", fd);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * {@code sendto(fd, NULL, 0, flags, NULL, 0)}: the kick that makes an AF_XDP socket transmit what is
+     * on its TX ring. Returns 0 (or the call's result), {@link #AGAIN}, or a negated errno in
+     * {@code tolerated}; allocation-free when it succeeds.
+     */
+    public static long kick(int fd, int flags, int[] tolerated) {
+        try {
+            long n = (long) SENDTO_FAST.invokeExact(fd, MemorySegment.NULL, 0L, flags, MemorySegment.NULL, 0);
+            if (n >= 0) {
+                return n;
+            }
+            return sendto(fd, MemorySegment.NULL, 0, flags, MemorySegment.NULL, 0, tolerated); // again, to learn errno
         } catch (Throwable t) {
             throw unexpected(t);
         }

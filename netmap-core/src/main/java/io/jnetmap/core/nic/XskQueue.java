@@ -367,7 +367,7 @@ final class XskQueue implements NicQueue {
             txPackets += queued;
         }
         if (txProd != tx.consumer() && tx.needWakeup()) {
-            Linux.sendto(fd, MemorySegment.NULL, 0, Linux.MSG_DONTWAIT, MemorySegment.NULL, 0, KICK_TOLERATED);
+            Linux.kick(fd, Linux.MSG_DONTWAIT, KICK_TOLERATED);
         }
         reclaim(k);
     }
