@@ -1,9 +1,12 @@
 package io.jnetmap.core.nic;
 
+import io.jnetmap.core.Port;
 import io.jnetmap.core.Ring;
 
 import java.lang.foreign.MemorySegment;
 import java.util.HexFormat;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
@@ -57,5 +60,111 @@ public final class Frames {
         }
         long seq = m.get(JAVA_LONG_UNALIGNED, off + SEQ_OFFSET);
         return m.get(JAVA_LONG_UNALIGNED, off + SEQ_OFFSET + 8) == ~seq ? seq : -1;
+    }
+
+    /** The ethertype of a frame. */
+    public static int type(byte[] f) {
+        return ((f[12] & 0xff) << 8) | (f[13] & 0xff);
+    }
+
+    /** {@code len} bytes of {@code b} from {@code from}. */
+    public static byte[] slice(byte[] b, int from, int len) {
+        byte[] out = new byte[len];
+        System.arraycopy(b, from, out, 0, len);
+        return out;
+    }
+
+    /** An ARP who-has {@code targetIp}, tell {@code srcIp} at {@code srcMac}, broadcast; 60 bytes. */
+    public static byte[] arpRequest(byte[] srcMac, byte[] srcIp, byte[] targetIp) {
+        byte[] f = new byte[60];
+        for (int i = 0; i < 6; i++) {
+            f[i] = (byte) 0xff;
+        }
+        System.arraycopy(srcMac, 0, f, 6, 6);
+        f[12] = 0x08;
+        f[13] = 0x06;
+        f[15] = 1;          // htype Ethernet
+        f[16] = 0x08;       // ptype IPv4
+        f[18] = 6;
+        f[19] = 4;
+        f[21] = 1;          // who-has
+        System.arraycopy(srcMac, 0, f, 22, 6);
+        System.arraycopy(srcIp, 0, f, 28, 4);
+        System.arraycopy(targetIp, 0, f, 38, 4);
+        return f;
+    }
+
+    /** An ICMP echo request from {@code srcIp} to {@code dstIp}, Ethernet to {@code dstMac}. */
+    public static byte[] echoRequest(byte[] dstMac, byte[] srcMac, byte[] srcIp, byte[] dstIp, int id, int seq) {
+        byte[] f = new byte[14 + 20 + 8 + 18];
+        System.arraycopy(dstMac, 0, f, 0, 6);
+        System.arraycopy(srcMac, 0, f, 6, 6);
+        f[12] = 0x08;
+        int ip = 14;
+        f[ip] = 0x45;
+        int total = f.length - 14;
+        f[ip + 2] = (byte) (total >> 8);
+        f[ip + 3] = (byte) total;
+        f[ip + 8] = 64;     // ttl
+        f[ip + 9] = 1;      // ICMP
+        System.arraycopy(srcIp, 0, f, ip + 12, 4);
+        System.arraycopy(dstIp, 0, f, ip + 16, 4);
+        putChecksum(f, ip, 20, ip + 10);
+        int icmp = ip + 20;
+        f[icmp] = 8;        // echo request
+        f[icmp + 4] = (byte) (id >> 8);
+        f[icmp + 5] = (byte) id;
+        f[icmp + 6] = (byte) (seq >> 8);
+        f[icmp + 7] = (byte) seq;
+        for (int i = icmp + 8; i < f.length; i++) {
+            f[i] = (byte) i;
+        }
+        putChecksum(f, icmp, f.length - icmp, icmp + 2);
+        return f;
+    }
+
+    /** The Internet checksum of {@code len} bytes at {@code from}, stored big-endian at {@code at}. */
+    private static void putChecksum(byte[] f, int from, int len, int at) {
+        long sum = 0;
+        for (int i = 0; i < len; i += 2) {
+            int hi = f[from + i] & 0xff;
+            int lo = i + 1 < len ? f[from + i + 1] & 0xff : 0;
+            sum += (hi << 8) | lo;
+        }
+        while ((sum >> 16) != 0) {
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        int c = (int) ~sum & 0xffff;
+        f[at] = (byte) (c >> 8);
+        f[at + 1] = (byte) c;
+    }
+
+    /** Writes {@code frame} into TX ring 0 of {@code p} and txsyncs; checks the slot came back (a synchronous backend). */
+    public static void send(Port p, byte[] frame) {
+        Ring t = p.txRing(0);
+        int i = t.head();
+        MemorySegment.copy(frame, 0, t.memory(), JAVA_BYTE, t.bufOffset(i), frame.length);
+        t.setSlot(i, frame.length, 0);
+        t.advanceTo(t.nextSlot(i));
+        t.sync();
+    }
+
+    /** Waits for a frame matching {@code what} on RX ring 0 and returns it; releases everything seen. */
+    public static byte[] receive(Port p, Predicate<byte[]> what) {
+        Ring r = p.rxRing(0);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < deadline) {
+            r.sync();
+            for (int i = r.head(); i != r.tail(); i = r.nextSlot(i)) {
+                byte[] f = r.packet(i).toArray(JAVA_BYTE);
+                if (f.length >= 42 && what.test(f)) {
+                    r.advanceTo(r.nextSlot(i));
+                    return f;
+                }
+            }
+            r.advanceTo(r.tail());
+            Thread.onSpinWait();
+        }
+        throw new AssertionError("no matching frame on " + p.name() + " within 5 s");
     }
 }

@@ -8,16 +8,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Host-stack ports on TAP devices: frames written into {@code netmap:TAP^} reach the host's stack, and
@@ -61,20 +57,34 @@ class HostPortTest {
             NetLab.inNs(ns, "ip", "addr", "add", "10.77.0.1/24", "dev", tap);
             byte[] hostMac = Frames.mac(NetLab.inNs(ns, "cat", "/sys/class/net/" + tap + "/address").trim());
 
-            send(p, arpRequest());
-            byte[] reply = receive(p, f -> type(f) == 0x0806 && (f[21] & 0xff) == 2);
-            assertArrayEquals(OUR_MAC, slice(reply, 0, 6), "ARP reply to us");
-            assertArrayEquals(hostMac, slice(reply, 22, 6), "the host says it has 10.77.0.1 at the TAP's MAC");
-            assertArrayEquals(HOST_IP, slice(reply, 28, 4));
+            Frames.send(p, Frames.arpRequest(OUR_MAC, OUR_IP, HOST_IP));
+            assertEquals(p.txRing(0).numSlots() - 1, p.txRing(0).space(), "a TAP write completes in the sync");
+            byte[] reply = Frames.receive(p, f -> Frames.type(f) == 0x0806 && (f[21] & 0xff) == 2);
+            assertArrayEquals(OUR_MAC, Frames.slice(reply, 0, 6), "ARP reply to us");
+            assertArrayEquals(hostMac, Frames.slice(reply, 22, 6), "the host says it has 10.77.0.1 at the TAP's MAC");
+            assertArrayEquals(HOST_IP, Frames.slice(reply, 28, 4));
 
-            send(p, echoRequest(hostMac, 0x4a4e, 7));
-            byte[] pong = receive(p, f -> type(f) == 0x0800 && f[23] == 1 && (f[34] & 0xff) == 0);
-            assertArrayEquals(HOST_IP, slice(pong, 26, 4), "from the host");
-            assertArrayEquals(OUR_IP, slice(pong, 30, 4), "to us");
+            Frames.send(p, Frames.echoRequest(hostMac, OUR_MAC, OUR_IP, HOST_IP, 0x4a4e, 7));
+            byte[] pong = Frames.receive(p, f -> Frames.type(f) == 0x0800 && f[23] == 1 && (f[34] & 0xff) == 0);
+            assertArrayEquals(HOST_IP, Frames.slice(pong, 26, 4), "from the host");
+            assertArrayEquals(OUR_IP, Frames.slice(pong, 30, 4), "to us");
             assertEquals(0x4a4e, ((pong[38] & 0xff) << 8) | (pong[39] & 0xff), "echo id");
             assertEquals(7, ((pong[40] & 0xff) << 8) | (pong[41] & 0xff), "echo sequence");
         }
         assertFalse(NetLab.inNs(ns, "ip", "-br", "link").contains(tap), "the TAP went away with the port");
+    }
+
+    @Test
+    void hostRingsAreQueuesOfAMultiQueueTap() {
+        String tap = NetLab.uniqueName("t");
+        try (Port all = openIn("netmap:" + tap + "^@conf:host-rings=2")) {
+            assertEquals(2, all.txRings());
+            assertEquals(2, all.rxRings());
+            try (Port one = openIn("netmap:" + tap + "^1@conf:host-rings=2")) {
+                assertEquals(1, one.rxRings());
+                assertEquals(1, one.rxRing(0).ringId(), "netmap:IF^1 binds host ring 1");
+            }
+        }
     }
 
     @Test
@@ -100,105 +110,5 @@ class HostPortTest {
         }
     }
 
-    private static void send(Port p, byte[] frame) {
-        Ring t = p.txRing(0);
-        int i = t.head();
-        MemorySegment.copy(frame, 0, t.memory(), JAVA_BYTE, t.bufOffset(i), frame.length);
-        t.setSlot(i, frame.length, 0);
-        t.advanceTo(t.nextSlot(i));
-        t.sync();
-        assertEquals(t.numSlots() - 1, t.space(), "a TAP write completes in the sync");
-    }
 
-    /** Waits for a frame matching {@code what} on RX ring 0 and returns it; releases everything seen. */
-    private static byte[] receive(Port p, Predicate<byte[]> what) {
-        Ring r = p.rxRing(0);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (System.nanoTime() < deadline) {
-            r.sync();
-            for (int i = r.head(); i != r.tail(); i = r.nextSlot(i)) {
-                byte[] f = r.packet(i).toArray(JAVA_BYTE);
-                if (f.length >= 42 && what.test(f)) {
-                    r.advanceTo(r.nextSlot(i));
-                    return f;
-                }
-            }
-            r.advanceTo(r.tail());
-            Thread.onSpinWait();
-        }
-        return fail("no matching frame from the host within 5 s");
-    }
-
-    private static int type(byte[] f) {
-        return ((f[12] & 0xff) << 8) | (f[13] & 0xff);
-    }
-
-    private static byte[] slice(byte[] b, int from, int len) {
-        byte[] out = new byte[len];
-        System.arraycopy(b, from, out, 0, len);
-        return out;
-    }
-
-    private static byte[] arpRequest() {
-        byte[] f = new byte[60];
-        for (int i = 0; i < 6; i++) {
-            f[i] = (byte) 0xff;
-        }
-        System.arraycopy(OUR_MAC, 0, f, 6, 6);
-        f[12] = 0x08;
-        f[13] = 0x06;
-        f[15] = 1;          // htype Ethernet
-        f[16] = 0x08;       // ptype IPv4
-        f[18] = 6;
-        f[19] = 4;
-        f[21] = 1;          // who-has
-        System.arraycopy(OUR_MAC, 0, f, 22, 6);
-        System.arraycopy(OUR_IP, 0, f, 28, 4);
-        System.arraycopy(HOST_IP, 0, f, 38, 4);
-        return f;
-    }
-
-    private static byte[] echoRequest(byte[] hostMac, int id, int seq) {
-        byte[] f = new byte[14 + 20 + 8 + 18];
-        System.arraycopy(hostMac, 0, f, 0, 6);
-        System.arraycopy(OUR_MAC, 0, f, 6, 6);
-        f[12] = 0x08;
-        int ip = 14;
-        f[ip] = 0x45;
-        int total = f.length - 14;
-        f[ip + 2] = (byte) (total >> 8);
-        f[ip + 3] = (byte) total;
-        f[ip + 8] = 64;     // ttl
-        f[ip + 9] = 1;      // ICMP
-        System.arraycopy(OUR_IP, 0, f, ip + 12, 4);
-        System.arraycopy(HOST_IP, 0, f, ip + 16, 4);
-        putChecksum(f, ip, 20, ip + 10);
-        int icmp = ip + 20;
-        f[icmp] = 8;        // echo request
-        f[icmp + 4] = (byte) (id >> 8);
-        f[icmp + 5] = (byte) id;
-        f[icmp + 6] = (byte) (seq >> 8);
-        f[icmp + 7] = (byte) seq;
-        for (int i = icmp + 8; i < f.length; i++) {
-            f[i] = (byte) i;
-        }
-        putChecksum(f, icmp, f.length - icmp, icmp + 2);
-        return f;
-    }
-
-    /** The Internet checksum of {@code len} bytes at {@code from}, stored big-endian at {@code at}. */
-    private static void putChecksum(byte[] f, int from, int len, int at) {
-        long sum = 0;
-        for (int i = 0; i < len; i += 2) {
-            int hi = f[from + i] & 0xff;
-            int lo = i + 1 < len ? f[from + i + 1] & 0xff : 0;
-            sum += (hi << 8) | lo;
-        }
-        while ((sum >> 16) != 0) {
-            sum = (sum & 0xffff) + (sum >> 16);
-        }
-        int c = (int) ~sum & 0xffff;
-        f[at] = (byte) (c >> 8);
-        f[at + 1] = (byte) c;
-    }
 }

@@ -2,6 +2,9 @@ package io.jnetmap.core.nic;
 
 import io.jnetmap.core.Port;
 import io.jnetmap.core.Ring;
+import io.jnetmap.poll.Pollable;
+import io.jnetmap.poll.Poller;
+import io.jnetmap.poll.WaitStrategy;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -84,6 +87,23 @@ class NicQueuesTest {
             }
             assertEquals(10, got[0]);
             assertEquals(10, got[1]);
+        }
+    }
+
+    @Test
+    void thePollableOfSeveralQueuesWakesForAnyOfThem() {
+        try (Port a = NetLab.open(veth.nsA(), "netmap:" + veth.a());
+             Port b = openNative(veth.nsB(), "netmap:" + veth.b());
+             Poller poller = new Poller(WaitStrategy.block())) {
+            poller.add(b.pollable(), Pollable.IN);
+            assertEquals(0, poller.poll(TimeUnit.MILLISECONDS.toNanos(50)), "nothing yet");
+            Ring t = a.txRing(1);
+            Frames.write(t, t.head(), Frames.mac(veth.macB()), Frames.mac(veth.macA()), 1, 60);
+            t.advanceTo(t.nextSlot(t.head()));
+            t.sync();
+            assertEquals(1, poller.poll(TimeUnit.SECONDS.toNanos(5)), "woken by queue 1");
+            assertEquals(Pollable.IN, poller.readyEvents(0) & Pollable.IN);
+            assertEquals(1, b.rxRing(1).space(), "the frame is on RX ring 1");
         }
     }
 
