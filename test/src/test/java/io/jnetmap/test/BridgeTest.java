@@ -9,10 +9,10 @@ import io.jnetmap.core.nic.NicPort;
 import io.jnetmap.examples.Bridge;
 import io.jnetmap.sys.NetNamespace;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -34,25 +34,19 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class BridgeTest {
-    private static NetLab lab;
+    @RegisterExtension
+    static final NetLab.Fixture NET = NetLab.fixture(0);
     private static NetLab.Veth left;
     private static NetLab.Veth right;
 
     @BeforeAll
     static void createTopology() {
-        lab = new NetLab();
+        NetLab lab = NET.lab();
         String nsA = lab.namespace();
         String nsBr = lab.namespace();
         String nsB = lab.namespace();
         left = lab.vethPair(nsA, nsBr);
         right = lab.vethPair(nsBr, nsB);
-    }
-
-    @AfterAll
-    static void removeTopology() {
-        if (lab != null) {
-            lab.close();
-        }
     }
 
 
@@ -141,7 +135,7 @@ class BridgeTest {
     @Test
     @SuppressWarnings("try")
     void bridgesANicWithItsHostStack() throws Exception {
-        NetLab.Veth v = lab.vethPair(lab.namespace(), lab.namespace());
+        NetLab.Veth v = NET.lab().vethPair(NET.lab().namespace(), NET.lab().namespace());
         Bridge.Options o = Bridge.parse(new String[] {"-i", "netmap:" + v.b()});
         Port nic;
         Port host;

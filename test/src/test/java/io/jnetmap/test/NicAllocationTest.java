@@ -5,9 +5,8 @@ import io.jnetmap.core.nic.Frames;
 import io.jnetmap.core.nic.NetLab;
 import io.jnetmap.core.Ring;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -25,33 +24,21 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class NicAllocationTest {
-    private static NetLab lab;
-    private static NetLab.Veth veth;
+    @RegisterExtension
+    static final NetLab.Fixture NET = NetLab.fixture(1);
 
-    @BeforeAll
-    static void createVethPair() {
-        lab = new NetLab();
-        veth = lab.vethPair();
-    }
-
-    @AfterAll
-    static void removeVethPair() {
-        if (lab != null) {
-            lab.close();
-        }
-    }
 
     @ParameterizedTest(name = "backend {0}")
     @ValueSource(strings = {"xdp", "packet"})
     void noAllocationPerPacket(String backend) {
         var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long tid = Thread.currentThread().threadId();
-        try (Port tx = NetLab.open(veth.nsA(), "netmap:" + veth.a() + "@backend=" + backend);
-             Port rx = NetLab.open(veth.nsB(), "netmap:" + veth.b() + "@backend=" + backend)) {
+        try (Port tx = NetLab.open(NET.veth().nsA(), "netmap:" + NET.veth().a() + "@backend=" + backend);
+             Port rx = NetLab.open(NET.veth().nsB(), "netmap:" + NET.veth().b() + "@backend=" + backend)) {
             Ring t = tx.txRing(0);
             Ring r = rx.rxRing(0);
-            byte[] dst = Frames.mac(veth.macB());
-            byte[] src = Frames.mac(veth.macA());
+            byte[] dst = Frames.mac(NET.veth().macB());
+            byte[] src = Frames.mac(NET.veth().macA());
             for (int i = 0; i < t.numSlots(); i++) {
                 Frames.write(t, i, dst, src, i, 60);
             }

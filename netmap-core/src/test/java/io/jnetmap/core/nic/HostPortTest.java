@@ -3,10 +3,10 @@ package io.jnetmap.core.nic;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.Ring;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.concurrent.TimeUnit;
 
@@ -26,20 +26,13 @@ class HostPortTest {
     private static final byte[] OUR_IP = {10, 77, 0, 2};
     private static final byte[] HOST_IP = {10, 77, 0, 1};
 
-    private static NetLab lab;
+    @RegisterExtension
+    static final NetLab.Fixture NET = NetLab.fixture(0);
     private static String ns;
 
     @BeforeAll
     static void createNamespace() {
-        lab = new NetLab();
-        ns = lab.namespace();
-    }
-
-    @AfterAll
-    static void removeNamespace() {
-        if (lab != null) {
-            lab.close();
-        }
+        ns = NET.lab().namespace();
     }
 
     private static Port openIn(String name) {
@@ -89,7 +82,7 @@ class HostPortTest {
 
     @Test
     void starPortHasNicRingsAndHostRings() {
-        NetLab.Veth v = lab.vethPair(ns, ns);
+        NetLab.Veth v = NET.lab().vethPair(ns, ns);
         try (Port p = openIn("netmap:" + v.a() + "*")) {
             assertTrue(p.backend().startsWith("af_xdp/copy/") && p.backend().endsWith("+tap"), p.backend());
             assertEquals(2, p.txRings(), "NIC ring pair 0, then host ring pair 0");

@@ -4,6 +4,10 @@ import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
 import io.jnetmap.sys.NetNamespace;
 
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -40,6 +44,49 @@ public final class NetLab implements AutoCloseable {
 
     /** An empty lab: namespaces and veth pairs are made on demand. */
     public NetLab() {
+    }
+
+    /**
+     * A lab for a test class: {@code @RegisterExtension static final NetLab.Fixture NET = NetLab.fixture(1);}
+     * creates it (and a veth pair with that many queues between two new namespaces, unless 0) before the
+     * class's tests and removes everything after them.
+     */
+    public static Fixture fixture(int queues) {
+        return new Fixture(queues);
+    }
+
+    /** See {@link #fixture(int)}. */
+    public static final class Fixture implements BeforeAllCallback, AfterAllCallback {
+        private final int queues;
+        private NetLab lab;
+        private Veth veth;
+
+        private Fixture(int queues) {
+            this.queues = queues;
+        }
+
+        @Override
+        public void beforeAll(ExtensionContext context) {
+            lab = new NetLab();
+            if (queues > 0) {
+                veth = lab.vethPair(lab.namespace(), lab.namespace(), queues);
+            }
+        }
+
+        @Override
+        public void afterAll(ExtensionContext context) {
+            if (lab != null) {
+                lab.close();
+            }
+        }
+
+        public NetLab lab() {
+            return lab;
+        }
+
+        public Veth veth() {
+            return veth;
+        }
     }
 
     /** A veth pair: end {@code a} (MAC {@code macA}) in namespace {@code nsA}, end {@code b} in {@code nsB}. */

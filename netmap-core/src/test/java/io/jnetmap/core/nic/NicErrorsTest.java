@@ -3,10 +3,9 @@ package io.jnetmap.core.nic;
 import io.jnetmap.core.NetmapException;
 import io.jnetmap.core.Port;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -24,21 +23,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class NicErrorsTest {
-    private static NetLab lab;
-    private static NetLab.Veth veth;
+    @RegisterExtension
+    static final NetLab.Fixture NET = NetLab.fixture(1);
 
-    @BeforeAll
-    static void createVethPair() {
-        lab = new NetLab();
-        veth = lab.vethPair();
-    }
-
-    @AfterAll
-    static void removeVethPair() {
-        if (lab != null) {
-            lab.close();
-        }
-    }
 
 
     /** Runs {@link NicOpenChild} for {@code port} inside namespace {@code ns}, behind {@code wrapper}; returns its output. */
@@ -62,46 +49,46 @@ class NicErrorsTest {
     @Test
     void aMissingInterfaceIsNamed() {
         NetmapException.NoSuchInterface e = assertThrows(NetmapException.NoSuchInterface.class,
-                () -> NetLab.open(veth.nsA(), "netmap:jnnosuch0"));
+                () -> NetLab.open(NET.veth().nsA(), "netmap:jnnosuch0"));
         assertTrue(e.getMessage().contains("no network interface \"jnnosuch0\" in this network namespace"), e.getMessage());
-        assertThrows(NetmapException.NoSuchInterface.class, () -> NetLab.open(veth.nsA(), "netmap:" + veth.b() + "@backend=packet"),
+        assertThrows(NetmapException.NoSuchInterface.class, () -> NetLab.open(NET.veth().nsA(), "netmap:" + NET.veth().b() + "@backend=packet"),
                 "the peer end lives in the other namespace");
     }
 
     @Test
     void aSecondPortOnTheSameQueueIsBusy() {
-        try (Port first = NetLab.open(veth.nsA(), "netmap:" + veth.a())) {
+        try (Port first = NetLab.open(NET.veth().nsA(), "netmap:" + NET.veth().a())) {
             assertTrue(first.backend().startsWith("af_xdp/"), first.backend());
             NetmapException.PortBusy e = assertThrows(NetmapException.PortBusy.class,
-                    () -> NetLab.open(veth.nsA(), "netmap:" + veth.a() + "-0"));
-            assertTrue(e.getMessage().contains("queue 0 of " + veth.a() + " is already in use"), e.getMessage());
+                    () -> NetLab.open(NET.veth().nsA(), "netmap:" + NET.veth().a() + "-0"));
+            assertTrue(e.getMessage().contains("queue 0 of " + NET.veth().a() + " is already in use"), e.getMessage());
         }
         // closed: the queue is free again
-        try (Port again = NetLab.open(veth.nsA(), "netmap:" + veth.a() + "-0")) {
+        try (Port again = NetLab.open(NET.veth().nsA(), "netmap:" + NET.veth().a() + "-0")) {
             assertTrue(again.backend().startsWith("af_xdp/"), again.backend());
         }
     }
 
     @Test
     void anInterfaceAnotherProcessUsesIsBusy() throws Exception {
-        try (Port mine = NetLab.open(veth.nsB(), "netmap:" + veth.b())) {
+        try (Port mine = NetLab.open(NET.veth().nsB(), "netmap:" + NET.veth().b())) {
             assertTrue(mine.backend().startsWith("af_xdp/"), mine.backend());
-            String out = child(veth.nsB(), List.of(), "netmap:" + veth.b() + "@backend=xdp", 3);
+            String out = child(NET.veth().nsB(), List.of(), "netmap:" + NET.veth().b() + "@backend=xdp", 3);
             assertTrue(out.contains("FAILED " + NetmapException.PortBusy.class.getName()), out);
-            assertTrue(out.contains(veth.b() + " is in use"), out);
+            assertTrue(out.contains(NET.veth().b() + " is in use"), out);
             assertTrue(out.contains("xdp off"), "says how to detach: " + out);
         }
         // the other process's program went away with it, and ours with our close: the interface is free
-        String out = child(veth.nsB(), List.of(), "netmap:" + veth.b() + "@backend=xdp", 0);
+        String out = child(NET.veth().nsB(), List.of(), "netmap:" + NET.veth().b() + "@backend=xdp", 0);
         assertTrue(out.contains("OPENED af_xdp/copy/"), out);
     }
 
     @Test
     void aTapAnotherProcessUsesIsBusy() throws Exception {
         String tap = NetLab.uniqueName("t");
-        try (Port mine = NetLab.open(veth.nsA(), "netmap:" + tap + "^")) {
+        try (Port mine = NetLab.open(NET.veth().nsA(), "netmap:" + tap + "^")) {
             assertEquals("tap", mine.backend());
-            String out = child(veth.nsA(), List.of(), "netmap:" + tap + "^", 3);
+            String out = child(NET.veth().nsA(), List.of(), "netmap:" + tap + "^", 3);
             assertTrue(out.contains("FAILED " + NetmapException.PortBusy.class.getName()), out);
             assertTrue(out.contains("TAP device " + tap + " is in use"), out);
         }
@@ -111,12 +98,12 @@ class NicErrorsTest {
     void withoutCapabilitiesTheMessageSaysWhichAreNeeded() throws Exception {
         List<String> noCaps = List.of("setpriv", "--inh-caps=-all", "--bounding-set=-net_raw,-net_admin,-bpf,-sys_admin",
                 "--");
-        String out = child(veth.nsA(), noCaps, "netmap:" + veth.a(), 3);
+        String out = child(NET.veth().nsA(), noCaps, "netmap:" + NET.veth().a(), 3);
         assertTrue(out.contains("FAILED " + NetmapException.PermissionDenied.class.getName()), out);
         assertTrue(out.contains("need CAP_NET_RAW"), out);
         assertTrue(out.contains("setcap"), out);
 
-        out = child(veth.nsA(), noCaps, "netmap:" + tapName() + "^", 3);
+        out = child(NET.veth().nsA(), noCaps, "netmap:" + tapName() + "^", 3);
         assertTrue(out.contains("FAILED " + NetmapException.PermissionDenied.class.getName()), out);
         assertTrue(out.contains("TAP devices need CAP_NET_ADMIN"), out);
     }
@@ -124,9 +111,9 @@ class NicErrorsTest {
     @Test
     void withoutBpfPrivilegeTheAutomaticChoiceFallsBackToAfPacket() throws Exception {
         List<String> noBpf = List.of("setpriv", "--inh-caps=-all", "--bounding-set=-net_admin,-bpf,-sys_admin", "--");
-        String out = child(veth.nsA(), noBpf, "netmap:" + veth.a(), 0);
+        String out = child(NET.veth().nsA(), noBpf, "netmap:" + NET.veth().a(), 0);
         assertTrue(out.contains("OPENED af_packet/tpacket_v3"), "fell back, and says so: " + out);
-        out = child(veth.nsA(), noBpf, "netmap:" + veth.a() + "@backend=xdp", 3);
+        out = child(NET.veth().nsA(), noBpf, "netmap:" + NET.veth().a() + "@backend=xdp", 3);
         assertTrue(out.contains("AF_XDP cannot be used"), out);
         assertTrue(out.contains("needs CAP_BPF and CAP_NET_ADMIN"), out);
     }
@@ -138,11 +125,11 @@ class NicErrorsTest {
     @Test
     void badOptionsAreRefusedBeforeAnythingIsOpened() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> NetLab.open(veth.nsA(), "netmap:" + veth.a() + "@backend=dpdk"));
+                () -> NetLab.open(NET.veth().nsA(), "netmap:" + NET.veth().a() + "@backend=dpdk"));
         assertTrue(e.getMessage().contains("backend=dpdk (expected: xdp or packet)"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> NetLab.open(veth.nsA(), "netmap:" + veth.a() + "-3"));
+        e = assertThrows(IllegalArgumentException.class, () -> NetLab.open(NET.veth().nsA(), "netmap:" + NET.veth().a() + "-3"));
         assertTrue(e.getMessage().contains("ring=3 (expected: 0..0"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> NetLab.open(veth.nsA(), "netmap:" + veth.a() + "@conf:rings=4"));
+        e = assertThrows(IllegalArgumentException.class, () -> NetLab.open(NET.veth().nsA(), "netmap:" + NET.veth().a() + "@conf:rings=4"));
         assertTrue(e.getMessage().contains("one ring pair per queue"), e.getMessage());
     }
 }

@@ -6,10 +6,9 @@ import io.jnetmap.poll.Pollable;
 import io.jnetmap.poll.Poller;
 import io.jnetmap.poll.WaitStrategy;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.concurrent.TimeUnit;
 
@@ -25,21 +24,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class NicQueuesTest {
-    private static NetLab lab;
-    private static NetLab.Veth veth;
+    @RegisterExtension
+    static final NetLab.Fixture NET = NetLab.fixture(2);
 
-    @BeforeAll
-    static void createVethPair() {
-        lab = new NetLab();
-        veth = lab.vethPair(lab.namespace(), lab.namespace(), 2);
-    }
-
-    @AfterAll
-    static void removeVethPair() {
-        if (lab != null) {
-            lab.close();
-        }
-    }
 
 
     /** Opens {@code name} with native XDP: veth keeps a frame's queue only on its NAPI (native) path. */
@@ -54,13 +41,13 @@ class NicQueuesTest {
 
     @Test
     void eachQueueIsARingPairAndFramesKeepTheirQueue() {
-        try (Port a = NetLab.open(veth.nsA(), "netmap:" + veth.a());
-             Port b = openNative(veth.nsB(), "netmap:" + veth.b())) {
+        try (Port a = NetLab.open(NET.veth().nsA(), "netmap:" + NET.veth().a());
+             Port b = openNative(NET.veth().nsB(), "netmap:" + NET.veth().b())) {
             assertEquals("af_xdp/copy/drv", b.backend());
             assertEquals(2, a.txRings());
             assertEquals(2, b.rxRings());
-            byte[] dst = Frames.mac(veth.macB());
-            byte[] src = Frames.mac(veth.macA());
+            byte[] dst = Frames.mac(NET.veth().macB());
+            byte[] src = Frames.mac(NET.veth().macA());
             for (int q = 0; q < 2; q++) {
                 Ring t = a.txRing(q);
                 int i = t.head();
@@ -92,13 +79,13 @@ class NicQueuesTest {
 
     @Test
     void thePollableOfSeveralQueuesWakesForAnyOfThem() {
-        try (Port a = NetLab.open(veth.nsA(), "netmap:" + veth.a());
-             Port b = openNative(veth.nsB(), "netmap:" + veth.b());
+        try (Port a = NetLab.open(NET.veth().nsA(), "netmap:" + NET.veth().a());
+             Port b = openNative(NET.veth().nsB(), "netmap:" + NET.veth().b());
              Poller poller = new Poller(WaitStrategy.block())) {
             poller.add(b.pollable(), Pollable.IN);
             assertEquals(0, poller.poll(TimeUnit.MILLISECONDS.toNanos(50)), "nothing yet");
             Ring t = a.txRing(1);
-            Frames.write(t, t.head(), Frames.mac(veth.macB()), Frames.mac(veth.macA()), 1, 60);
+            Frames.write(t, t.head(), Frames.mac(NET.veth().macB()), Frames.mac(NET.veth().macA()), 1, 60);
             t.advanceTo(t.nextSlot(t.head()));
             t.sync();
             assertEquals(1, poller.poll(TimeUnit.SECONDS.toNanos(5)), "woken by queue 1");
@@ -109,18 +96,18 @@ class NicQueuesTest {
 
     @Test
     void oneRingPairPerPortAndThePortsShareTheProgram() {
-        try (Port q1 = NetLab.open(veth.nsB(), "netmap:" + veth.b() + "-1");
-             Port q0 = NetLab.open(veth.nsB(), "netmap:" + veth.b() + "-0")) {
+        try (Port q1 = NetLab.open(NET.veth().nsB(), "netmap:" + NET.veth().b() + "-1");
+             Port q0 = NetLab.open(NET.veth().nsB(), "netmap:" + NET.veth().b() + "-0")) {
             assertEquals(1, q1.rxRings());
             assertEquals(1, q1.rxRing(0).ringId(), "netmap:IF-1 binds hardware ring 1");
             assertEquals(0, q0.rxRing(0).ringId());
-            String link = NetLab.inNs(veth.nsB(), "ip", "-d", "link", "show", veth.b());
+            String link = NetLab.inNs(NET.veth().nsB(), "ip", "-d", "link", "show", NET.veth().b());
             assertTrue(link.contains("jnetmap_redir"), "one program serves both: " + link);
             q1.close();
-            assertTrue(NetLab.inNs(veth.nsB(), "ip", "-d", "link", "show", veth.b()).contains("jnetmap_redir"),
+            assertTrue(NetLab.inNs(NET.veth().nsB(), "ip", "-d", "link", "show", NET.veth().b()).contains("jnetmap_redir"),
                     "still attached while a port uses it");
         }
-        assertTrue(!NetLab.inNs(veth.nsB(), "ip", "-d", "link", "show", veth.b()).contains("xdp"),
+        assertTrue(!NetLab.inNs(NET.veth().nsB(), "ip", "-d", "link", "show", NET.veth().b()).contains("xdp"),
                 "detached with the last port");
     }
 }

@@ -4,9 +4,8 @@ import io.jnetmap.core.Port;
 import io.jnetmap.core.Ring;
 import io.jnetmap.core.RingContractTest;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,8 +15,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * each in its own network namespace, both opened with the backend of the subclass. Needs root.
  */
 abstract class NicRingContractTest extends RingContractTest {
-    private static NetLab lab;
-    private static NetLab.Veth veth;
+    @RegisterExtension
+    static final NetLab.Fixture NET = NetLab.fixture(1);
+
 
     /** {@code xdp} or {@code packet}. */
     protected abstract String backend();
@@ -25,26 +25,13 @@ abstract class NicRingContractTest extends RingContractTest {
     /** What {@link Port#backend()} must start with. */
     protected abstract String expectedBackend();
 
-    @BeforeAll
-    static void createVethPair() {
-        lab = new NetLab();
-        veth = lab.vethPair();
-    }
-
-    @AfterAll
-    static void removeVethPair() {
-        if (lab != null) {
-            lab.close();
-        }
-    }
-
 
     @Override
     protected Fixture open(int slots) {
-        Port tx = NetLab.open(veth.nsA(), "netmap:" + veth.a() + "@backend=" + backend() + "@conf:slots=" + slots + ",extra-bufs=8");
+        Port tx = NetLab.open(NET.veth().nsA(), "netmap:" + NET.veth().a() + "@backend=" + backend() + "@conf:slots=" + slots + ",extra-bufs=8");
         Port rx;
         try {
-            rx = NetLab.open(veth.nsB(), "netmap:" + veth.b() + "@backend=" + backend() + "@conf:slots=" + slots);
+            rx = NetLab.open(NET.veth().nsB(), "netmap:" + NET.veth().b() + "@backend=" + backend() + "@conf:slots=" + slots);
         } catch (RuntimeException e) {
             tx.close();
             throw e;
@@ -73,7 +60,7 @@ abstract class NicRingContractTest extends RingContractTest {
 
     @Override
     protected void writePacket(Ring ring, int slot, long seq) {
-        Frames.write(ring, slot, Frames.mac(veth.macB()), Frames.mac(veth.macA()), seq, packetLength());
+        Frames.write(ring, slot, Frames.mac(NET.veth().macB()), Frames.mac(NET.veth().macA()), seq, packetLength());
     }
 
     @Override
