@@ -1,16 +1,29 @@
 package io.jnetmap.vale;
 
+import io.jnetmap.core.Port;
+import io.jnetmap.core.Ring;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
 
-/** Test frames: Ethernet headers and IPv4 packets written into buffers. */
+/** Test frames: Ethernet headers with a tag and sequence number, written into and read from rings. */
 final class Frames {
     static final long BROADCAST = 0xffffffffffffL;
     static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    /** EtherType of test frames (local experimental). */
+    static final int TYPE = 0x88b5;
 
     private Frames() {
+    }
+
+    /** A locally administered unicast MAC ending in {@code n}. */
+    static long mac(int n) {
+        return 0x020000000000L | n;
     }
 
     /** Writes destination, source and EtherType at {@code off}. */
@@ -18,5 +31,75 @@ final class Frames {
         Packet.writeMac(m, off, dst);
         Packet.writeMac(m, off + 6, src);
         m.set(U16, off + 12, (short) type);
+    }
+
+    /** A received frame: addresses, the tag and sequence number at bytes 14..25, length, flags. */
+    record Frame(long dst, long src, int tag, long seq, int len, int flags) {
+    }
+
+    /**
+     * Sends up to {@code count} frames of {@code len} bytes (tag {@code tag}, sequence numbers from
+     * {@code seq}) with slot flags {@code flags}; returns how many the TX ring had room for.
+     */
+    static int send(Port p, long dst, long src, int tag, long seq, int count, int len, int flags) {
+        Ring t = p.txRing(0);
+        int i = t.head();
+        int n = Math.min(count, t.space());
+        for (int k = 0; k < n; k++) {
+            write(t, i, dst, src, tag, seq + k, len);
+            t.setFlags(i, flags);
+            i = t.nextSlot(i);
+        }
+        t.advanceTo(i);
+        t.sync();
+        return n;
+    }
+
+    static int send(Port p, long dst, long src, int count) {
+        return send(p, dst, src, 0, 0, count, 60, 0);
+    }
+
+    static void write(Ring t, int slot, long dst, long src, int tag, long seq, int len) {
+        MemorySegment m = t.memory();
+        long off = t.bufOffset(slot);
+        ethernet(m, off, dst, src, TYPE);
+        m.set(U32, off + 14, tag);
+        m.set(U64, off + 18, seq);
+        for (int b = 26; b < len; b++) {
+            m.set(ValueLayout.JAVA_BYTE, off + b, (byte) (seq + b));
+        }
+        t.setLen(slot, len);
+    }
+
+    /** rxsync, then takes and releases every frame waiting on RX ring 0. */
+    static List<Frame> receive(Port p) {
+        Ring r = p.rxRing(0);
+        r.sync();
+        List<Frame> out = new ArrayList<>();
+        int j = r.head();
+        while (j != r.tail()) {
+            MemorySegment m = r.memory();
+            long off = r.bufOffset(j);
+            int len = r.len(j);
+            out.add(len >= 26 ? new Frame(Packet.readMac(m, off), Packet.readMac(m, off + 6), m.get(U32, off + 14),
+                    m.get(U64, off + 18), len, r.flags(j)) : new Frame(-1, -1, -1, -1, len, r.flags(j)));
+            j = r.nextSlot(j);
+        }
+        r.advanceTo(j);
+        r.sync();
+        return out;
+    }
+
+    /** True if the payload bytes after the header are what {@link #write} put there. */
+    static boolean payloadIntact(Ring r, int slot) {
+        MemorySegment m = r.memory();
+        long off = r.bufOffset(slot);
+        long seq = m.get(U64, off + 18);
+        for (int b = 26; b < r.len(slot); b++) {
+            if (m.get(ValueLayout.JAVA_BYTE, off + b) != (byte) (seq + b)) {
+                return false;
+            }
+        }
+        return true;
     }
 }
