@@ -33,6 +33,45 @@ final class Frames {
         m.set(U16, off + 12, (short) type);
     }
 
+    /**
+     * Writes an IPv4 frame of {@code len} bytes at slot {@code slot}: Ethernet header, a 20-byte IPv4
+     * header (UDP, valid checksum) from {@code src} to {@code dst} with TTL {@code ttl}, then {@code seq}
+     * and a pattern derived from it.
+     */
+    static void ipv4(Ring t, int slot, long dstMac, long srcMac, int src, int dst, int ttl, long seq, int len) {
+        MemorySegment m = t.memory();
+        long off = t.bufOffset(slot);
+        ethernet(m, off, dstMac, srcMac, 0x0800);
+        long ip = off + 14;
+        m.set(U16, ip, (short) 0x4500);
+        m.set(U16, ip + 2, (short) (len - 14));
+        m.set(U16, ip + 4, (short) seq);
+        m.set(U16, ip + 6, (short) 0x4000);
+        m.set(ValueLayout.JAVA_BYTE, ip + 8, (byte) ttl);
+        m.set(ValueLayout.JAVA_BYTE, ip + 9, (byte) 17);
+        m.set(U16, ip + 10, (short) 0);
+        m.set(U32, ip + 12, src);
+        m.set(U32, ip + 16, dst);
+        m.set(U16, ip + 10, (short) checksum(m, ip, 20));
+        m.set(U64, off + 34, seq);
+        for (int b = 42; b < len; b++) {
+            m.set(ValueLayout.JAVA_BYTE, off + b, (byte) (seq * 7 + b));
+        }
+        t.setLen(slot, len);
+    }
+
+    /** The Internet checksum of {@code n} bytes at {@code off} (0 over a header with a valid checksum). */
+    static int checksum(MemorySegment m, long off, int n) {
+        long sum = 0;
+        for (int i = 0; i < n; i += 2) {
+            sum += m.get(U16, off + i) & 0xffff;
+        }
+        while ((sum >>> 16) != 0) {
+            sum = (sum & 0xffff) + (sum >>> 16);
+        }
+        return (int) (~sum & 0xffff);
+    }
+
     /** A received frame: addresses, the tag and sequence number at bytes 14..25, length, flags. */
     record Frame(long dst, long src, int tag, long seq, int len, int flags) {
     }
