@@ -178,7 +178,7 @@ public final class LearningBridge implements Lookup {
 
     @Override
     public long version() {
-        return (long) VERSION.getOpaque(this);
+        return (long) VERSION.getAcquire(this);
     }
 
     private void bump() {
