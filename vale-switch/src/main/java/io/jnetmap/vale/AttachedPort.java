@@ -19,7 +19,9 @@ import java.util.concurrent.TimeUnit;
  * forwards what arrived into the switch (the port's RX rings are the switch's sources), and runs
  * txsync on the port's TX rings, into which the switch's senders deliver ({@link TxDst}: the switch is
  * the user of those rings). The thread is the only one that syncs the port's rings; senders only fill
- * leased TX slots, move {@code head}, and wake the thread if it sleeps.
+ * leased TX slots, move {@code head}, and run txsync on those rings themselves when nobody else is
+ * (netmap runs a NIC's txsync in the sender's context too): every TX sync, the thread's or a
+ * sender's, holds the ring's sync lock.
  *
  * <p>While busy the thread spins ({@link AttachOptions#spin()} empty rounds); then it arms the port's
  * {@link Pollable} (IN, and OUT while a TX ring is full) plus its own wake-up eventfd and sleeps in
@@ -157,7 +159,16 @@ public final class AttachedPort extends SwitchPort {
                 int interest = Pollable.IN | (anyTxFull() ? Pollable.OUT : 0);
                 SLEEPING.setVolatile(this, 1); // volatile store, then the re-checks below: see wakePoller
                 try {
-                    if (pollable.arm(interest) == 0 && !txPublished() && running) {
+                    int ready;
+                    lockTx(); // arm's implicit syncs include TX rings
+                    try {
+                        ready = pollable.arm(interest);
+                    } finally {
+                        unlockTx();
+                    }
+                    // re-check after the flag is up: a sender may have published, or a receiver made room
+                    // for held packets, just before it (the other half of wakePoller's Dekker pair)
+                    if (ready == 0 && !txPublished() && !pollOnce() && running) {
                         ep.await(100);
                     }
                 } finally {
@@ -178,9 +189,13 @@ public final class AttachedPort extends SwitchPort {
             Ring r = port.txRing(i);
             int head = r.head();
             if (head != lastHead[i] || r.txPending()) {
-                int tail = r.tail();
-                r.sync();
-                work |= head != lastHead[i] || r.tail() != tail;
+                TxDst d = (TxDst) dst[i];
+                d.syncLock();
+                try {
+                    work |= d.syncLocked() || head != lastHead[i];
+                } finally {
+                    d.syncUnlock();
+                }
                 lastHead[i] = head;
             }
         }
@@ -199,6 +214,25 @@ public final class AttachedPort extends SwitchPort {
             }
         }
         return work;
+    }
+
+    private void lockTx() {
+        for (DstRing d : dst) {
+            ((TxDst) d).syncLock();
+        }
+    }
+
+    private void unlockTx() {
+        for (DstRing d : dst) {
+            ((TxDst) d).syncUnlock();
+        }
+    }
+
+    /** A sender's txsync of an attached port failed: the polling thread stops on it too; remember why. */
+    void failed(RuntimeException e) {
+        if (failure == null) {
+            failure = e;
+        }
     }
 
     private boolean txPublished() {
@@ -224,7 +258,19 @@ public final class AttachedPort extends SwitchPort {
      * {@code [lease, tail)}; publishing moves {@code head}; the polling thread runs txsync.
      */
     static final class TxDst extends DstRing {
+        private static final VarHandle SYNC;
+
+        static {
+            try {
+                SYNC = MethodHandles.lookup().findVarHandle(TxDst.class, "syncWord", int.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
         private final Ring txr;
+        @SuppressWarnings("unused") // accessed through SYNC
+        private volatile int syncWord;
 
         TxDst(AttachedPort port, Ring ring) {
             super(port, RingRef.of(ring), ring.head());
@@ -241,9 +287,64 @@ public final class AttachedPort extends SwitchPort {
             txr.advanceTo(upTo);
         }
 
+        /** Pushes what was just published, unless another thread is syncing: then the polling thread will. */
         @Override
         void wakeReceiver() {
-            ((AttachedPort) port).wakePoller();
+            if (!trySync()) {
+                ((AttachedPort) port).wakePoller();
+            }
+        }
+
+        @Override
+        void refresh() {
+            trySync();
+        }
+
+        private boolean trySync() {
+            if (!SYNC.compareAndSet(this, 0, 1)) {
+                return false;
+            }
+            try {
+                syncLocked();
+            } catch (RuntimeException e) {
+                ((AttachedPort) port).failed(e); // the port's own failure, not the sender's
+            } finally {
+                syncUnlock();
+            }
+            return true;
+        }
+
+        void syncLock() {
+            int spins = 0;
+            while (!SYNC.compareAndSet(this, 0, 1)) {
+                if (++spins < 100) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
+            }
+        }
+
+        void syncUnlock() {
+            SYNC.setRelease(this, 0);
+        }
+
+        /** txsync under the sync lock; wakes back-pressured senders if it made room. True if tail moved. */
+        boolean syncLocked() {
+            int before = txr.tail();
+            txr.sync();
+            if (txr.tail() == before) {
+                return false;
+            }
+            boolean wake;
+            lock();
+            wake = senderWaiting;
+            senderWaiting = false;
+            unlock();
+            if (wake) {
+                port.sw.wakeBackPressured();
+            }
+            return true;
         }
     }
 }

@@ -127,11 +127,22 @@ abstract class DstRing {
      */
     final long reserve(int want) {
         lock();
-        int n = Math.min(want, free());
+        int free = free();
+        if (free < want) {
+            unlock();
+            refresh(); // a TX ring of an attached port may have finished slots nobody has reclaimed yet
+            lock();
+            free = free();
+        }
+        int n = Math.min(want, free);
         int start = lease;
         take(n);
         unlock();
         return (long) start << 32 | n;
+    }
+
+    /** Outside the lock: bring {@link #free()} up to date if the ring's user can (netmap's txsync retry). */
+    void refresh() {
     }
 
     /** Under the lock: leases {@code n} slots from {@link #lease}. */
