@@ -185,6 +185,19 @@ public abstract class AbstractPort implements Port {
         return pollable;
     }
 
+    /**
+     * The descriptor a waiter blocks on ({@link Pollable#fd()}): the port's eventfd by default. A
+     * kernel-backed port returns its socket or TAP descriptor, which the kernel makes ready itself.
+     */
+    protected int pollFd() {
+        return eventFd.fd();
+    }
+
+    /** The events to wait for on {@link #pollFd()} for {@code interest}: IN for the eventfd. */
+    protected int pollFdEvents(int interest) {
+        return Pollable.IN;
+    }
+
     /** The port's own wake-up descriptor (default notifier of every bound ring). */
     protected EventFd eventFd() {
         return eventFd;
@@ -226,7 +239,12 @@ public abstract class AbstractPort implements Port {
     private final class PortPollable implements Pollable {
         @Override
         public int fd() {
-            return eventFd.fd();
+            return pollFd();
+        }
+
+        @Override
+        public int fdEvents(int interest) {
+            return pollFdEvents(interest);
         }
 
         @Override
