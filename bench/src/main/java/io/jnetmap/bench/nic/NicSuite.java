@@ -14,7 +14,6 @@ import io.jnetmap.sys.NetNamespace;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -32,15 +31,15 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * run, 60-byte frames, sender on CPU 0 and receiver / forwarder on CPU 1 (as in the research notes).
  *
  * <ul>
- *   <li>TX: a jnetmap generator (pkt-gen's loop: buffers written once, then only head moves) on
- *       {@code netmap:a} with each backend, and netsniff-ng's {@code trafgen}; the rate is what arrives
- *       at the other end of the veth (its {@code rx_packets}).</li>
+ *   <li>TX: {@code bin/jnetmap pkt-gen -f tx -W} on {@code netmap:a} with each backend, and
+ *       netsniff-ng's {@code trafgen}; the rate is what arrives at the other end of the veth (its
+ *       {@code rx_packets}).</li>
  *   <li>RX: {@code trafgen} sends; a jnetmap receiver (busy-polling, reads 8 bytes of every frame)
  *       counts on {@code netmap:b} with each backend, against {@code tcpdump -w /dev/null}; kernel drop
  *       counters are reported as {@code nic.rx.drops}.</li>
  *   <li>Forwarding: {@code trafgen} → veth → [bridge] → veth → counter, jnetmap's {@code bridge}
  *       (AF_XDP, buffers swapped) against the Linux bridge with a static FDB entry.</li>
- *   <li>Allocation of the generator, receiver and bridge threads per packet ({@code B/op}).</li>
+ *   <li>Allocation of the receiver and bridge threads per packet ({@code B/op}).</li>
  * </ul>
  *
  * A missing peer is reported as a {@code # peer ... not installed} line and its figures are left out;
@@ -106,29 +105,47 @@ public final class NicSuite implements BenchMain.Suite {
     // ----------------------------------------------------------------------------------------------
     // TX
 
-    /** jnetmap generator on {@code v.a()}; the figure is what arrives at {@code v.b()}. */
+    /**
+     * {@code bin/jnetmap pkt-gen -f tx} (a child JVM, as a user runs it, its packet thread busy-waiting on the sender CPU)
+     * on {@code v.a()}; the figure is what arrives at {@code v.b()} in the window.
+     */
     private void tx(NetLab.Veth v, String backend, BenchMain.Results out) throws Exception {
-        String port = "netmap:" + v.a() + "@backend=" + backend;
-        byte[] dst = Frames.mac(v.macB());
-        byte[] src = Frames.mac(v.macA());
-        Worker w = Worker.start("tx-" + backend, v.nsA(), SENDER_CPU, port, (p, self) -> {
-            Ring t = p.txRing(0);
-            for (int i = 0; i < t.numSlots(); i++) {
-                Frames.write(t, i, dst, src, i, FRAME);
+        Path log = Files.createTempFile("jnetmap-pktgen", ".txt");
+        String java = ProcessHandle.current().info().command().orElse("java");
+        // -a pins the packet thread only: the JIT's threads stay free to run on the other CPU
+        Process gen = new ProcessBuilder("ip", "netns", "exec", v.nsA(), java,
+                "--enable-native-access=ALL-UNNAMED", "-XX:+UseParallelGC", "-cp", System.getProperty("java.class.path"),
+                "io.jnetmap.examples.Main", "pkt-gen", "-i", "netmap:" + v.a() + "@backend=" + backend, "-f", "tx", "-W",
+                "-a", "" + SENDER_CPU, "-T", "0", "-w", "0", "-l", "" + FRAME, "-D", v.macB(), "-S", v.macA())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        double rate;
+        String text;
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!Files.readString(log).contains("pkt-gen: tx on")) {
+                if (!gen.isAlive() || System.nanoTime() > deadline) {
+                    throw new IllegalStateException("pkt-gen did not start: " + Files.readString(log));
+                }
+                Thread.sleep(20);
             }
-            while (!self.stop.get()) {
-                int n = t.space();
-                t.advanceTo(t.slotAfter(t.head(), n));
-                t.sync();
-                self.packets += n;
+            sleep(warmSec);
+            long c0 = NetLab.counter(v.nsB(), v.b(), "rx_packets");
+            long t0 = System.nanoTime();
+            sleep(windowSec);
+            long c1 = NetLab.counter(v.nsB(), v.b(), "rx_packets");
+            long t1 = System.nanoTime();
+            rate = (c1 - c0) * 1e3 / (t1 - t0);
+        } finally {
+            stop(gen);
+            text = Files.readString(log);
+            Files.deleteIfExists(log);
+        }
+        out.put("nic.tx." + backend + ".60B", rate, "Mpps");
+        for (String line : text.split("\n")) {
+            if (line.startsWith("pkt-gen: tx on") || line.startsWith("Speed:") || line.startsWith("Kernel:")) {
+                System.out.println("# " + line);
             }
-        });
-        Window win = measure(w, () -> NetLab.counter(v.nsB(), v.b(), "rx_packets"));
-        w.finish();
-        out.put("nic.tx." + backend + ".60B", win.rate(), "Mpps");
-        out.put("nic.tx." + backend + ".alloc", win.bytesPerPacket(), "B/op");
-        System.out.println("# " + w.backend + ": generator queued " + win.workerPackets + " frames in the window, "
-                + win.counted + " arrived");
+        }
     }
 
     private double trafgenAlone(NetLab.Veth v) throws Exception {
@@ -180,7 +197,7 @@ public final class NicSuite implements BenchMain.Suite {
         try {
             sleep(warmSec);
             drops0 = ((NicPort) w.port).stats().rxDrops();
-            win = measure(w, null);
+            win = measure(w);
             drops1 = ((NicPort) w.port).stats().rxDrops();
         } finally {
             stop(tg);
@@ -325,36 +342,29 @@ public final class NicSuite implements BenchMain.Suite {
     // ----------------------------------------------------------------------------------------------
     // measuring
 
-    /** A figure: packets counted (by the kernel, or by the worker if no counter) over a window. */
-    private record Window(long counted, long workerPackets, long nanos, long allocated) {
+    /** A figure: packets the worker counted over a window, and what its thread allocated meanwhile. */
+    private record Window(long packets, long nanos, long allocated) {
         double rate() {
-            return counted * 1e3 / nanos;
+            return packets * 1e3 / nanos;
         }
 
         double bytesPerPacket() {
-            return workerPackets > 0 ? allocated / (double) workerPackets : 0;
+            return packets > 0 ? allocated / (double) packets : 0;
         }
     }
 
-    /** Measures a window after the warm-up; {@code counter} null: count the worker's packets. */
-    private Window measure(Worker w, CounterSource counter) throws Exception {
+    /** Measures a window of {@code w}'s work after the warm-up. */
+    private Window measure(Worker w) throws Exception {
         var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         sleep(warmSec);
-        long c0 = counter != null ? counter.read() : 0;
         long p0 = w.packets;
         long m0 = mx.getThreadAllocatedBytes(w.thread.threadId());
         long t0 = System.nanoTime();
         sleep(windowSec);
-        long c1 = counter != null ? counter.read() : 0;
         long p1 = w.packets;
         long m1 = mx.getThreadAllocatedBytes(w.thread.threadId());
         long t1 = System.nanoTime();
-        long counted = counter != null ? c1 - c0 : p1 - p0;
-        return new Window(counted, p1 - p0, t1 - t0, m1 - m0);
-    }
-
-    private interface CounterSource {
-        long read();
+        return new Window(p1 - p0, t1 - t0, m1 - m0);
     }
 
     /** A thread that opens a port in a namespace, pinned to a CPU, and runs a loop on it until stopped. */
