@@ -57,9 +57,9 @@ public final class NicSuite implements BenchMain.Suite {
     @Override
     public void run(boolean quick, BenchMain.Results out) throws Exception {
         // the JIT needs a while on a busy 2-vCPU machine; the forwarder's loop is the largest to compile
-        warmSec = quick ? 1.0 : 2.0;
-        bridgeWarmSec = quick ? 2.0 : 3.0;
-        windowSec = quick ? 1.5 : 3.0;
+        warmSec = quick ? 0.8 : 2.0;
+        bridgeWarmSec = quick ? 1.5 : 3.0;
+        windowSec = quick ? 1.2 : 3.0;
         boolean trafgen = installed("trafgen", "netsniff-ng");
         boolean tcpdump = installed("tcpdump", "tcpdump");
         try (NetLab lab = new NetLab()) {
@@ -219,7 +219,7 @@ public final class NicSuite implements BenchMain.Suite {
         Process tg = null;
         double offered;
         try {
-            sleep(1.0); // tcpdump opens its socket
+            sleep(0.5); // tcpdump opens its socket
             tg = trafgen(v.nsA(), v.a(), cfg);
             sleep(warmSec);
             long c0 = NetLab.counter(v.nsB(), v.b(), "rx_packets");

@@ -108,9 +108,9 @@ public final class NetLab implements AutoCloseable {
         ip("netns", "add", ns);
         namespaces.add(ns);
         LIVE_NAMESPACES.add(ns);
-        inNs(ns, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1");
-        inNs(ns, "sysctl", "-q", "-w", "net.ipv6.conf.default.disable_ipv6=1");
-        inNs(ns, "ip", "link", "set", "lo", "up");
+        // /proc/sys/net is the namespace's own: no procps needed
+        inNs(ns, "sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6;"
+                + " echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6; ip link set lo up");
         return ns;
     }
 
