@@ -183,4 +183,10 @@ static inline struct jnm_if *jnm_find_if(void *base, const char *name) {
 #define JNM_PIPE_OWNER_PID_OFS 516      /* u32 process that has this ring's end open */
 #define JNM_PIPE_EVENT_FD_OFS 520       /* u32 its eventfd (duplicate it with pidfd_getfd to wake the user) */
 
+/*
+ * NIC and host-stack ports (io.jnetmap.core.nic): descriptors of kind JNM_NIC_KIND; the kernel moves
+ * their packets (AF_XDP, AF_PACKET, TAP), so their rings' backend words are unused.
+ */
+#define JNM_NIC_KIND 0x2063696e /* "nic " */
+
 #endif /* JNETMAP_H */

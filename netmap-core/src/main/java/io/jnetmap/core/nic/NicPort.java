@@ -23,8 +23,8 @@ import java.util.Map;
  * descriptor, or on an epoll set of them when the port has several queues.
  */
 public final class NicPort extends AbstractPort {
-    /** Descriptor kind tag of NIC and host-stack ports ("NIC" in ASCII). */
-    public static final int KIND = 0x4e4943;
+    /** Descriptor kind tag of NIC and host-stack ports: "nic " read as a little-endian u32 (docs/jnetmap.h). */
+    public static final int KIND = 0x2063696e;
 
     private final String ifname;
     private final String tapName;
