@@ -32,9 +32,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  *
  * <ul>
  *   <li>TX: {@code bin/jnetmap pkt-gen -f tx -W} on {@code netmap:a} with each backend, and
- *       netsniff-ng's {@code trafgen}; the rate is what arrives at the other end of the veth (its
- *       {@code rx_packets}).</li>
- *   <li>RX: {@code trafgen} sends; a jnetmap receiver (busy-polling, reads 8 bytes of every frame)
+ *       netsniff-ng's {@code trafgen} sending the same 60-byte IPv4/UDP frame; the rate is what arrives
+ *       at the other end of the veth (its {@code rx_packets}).</li>
+ *   <li>RX: {@code trafgen} sends frames of an experimental ethertype; a jnetmap receiver (busy-polling, reads 8 bytes of every frame)
  *       counts on {@code netmap:b} with each backend, against {@code tcpdump -w /dev/null}; kernel drop
  *       counters are reported as {@code nic.rx.drops}.</li>
  *   <li>Forwarding: {@code trafgen} → veth → [bridge] → veth → counter, jnetmap's {@code bridge}
@@ -148,8 +148,9 @@ public final class NicSuite implements BenchMain.Suite {
         }
     }
 
+    /** trafgen sending what pkt-gen sends, on the same veth, on the same CPU. */
     private double trafgenAlone(NetLab.Veth v) throws Exception {
-        Path cfg = trafgenConfig(v.macB(), v.macA());
+        Path cfg = trafgenConfig(pktGenFrame(v.macB(), v.macA()));
         Process tg = trafgen(v.nsA(), v.a(), cfg);
         try {
             sleep(warmSec);
@@ -432,16 +433,60 @@ public final class NicSuite implements BenchMain.Suite {
         return false;
     }
 
-    /** A trafgen packet file: one 60-byte frame of the experimental ethertype. */
+    /** A trafgen packet file: one 60-byte frame of the experimental ethertype (receivers' stacks drop it at once). */
     private static Path trafgenConfig(String dstMac, String srcMac) throws IOException {
-        StringBuilder sb = new StringBuilder("{ ");
-        for (String mac : new String[] {dstMac, srcMac}) {
-            for (String b : mac.split(":")) {
-                sb.append("0x").append(b).append(", ");
-            }
+        byte[] f = new byte[FRAME];
+        System.arraycopy(Frames.mac(dstMac), 0, f, 0, 6);
+        System.arraycopy(Frames.mac(srcMac), 0, f, 6, 6);
+        f[12] = (byte) (Frames.ETHERTYPE >> 8);
+        f[13] = (byte) Frames.ETHERTYPE;
+        for (int i = 14; i < FRAME; i++) {
+            f[i] = 0x5a;
         }
-        sb.append(String.format(Locale.ROOT, "0x%02x, 0x%02x, fill(0x5a, %d) }%n", Frames.ETHERTYPE >> 8,
-                Frames.ETHERTYPE & 0xff, FRAME - 14));
+        return trafgenConfig(f);
+    }
+
+    /**
+     * The 60-byte frame {@code bin/jnetmap pkt-gen -f tx} sends by default (Ethernet, IPv4 10.0.0.1 to
+     * 10.1.0.1 with its checksum, UDP 1234 to 4321, zero sequence and timestamp, a letter pattern), for
+     * trafgen to send the very same bytes: the receiving stack's work depends on them.
+     */
+    static byte[] pktGenFrame(String dstMac, String srcMac) {
+        byte[] b = new byte[FRAME];
+        System.arraycopy(Frames.mac(dstMac), 0, b, 0, 6);
+        System.arraycopy(Frames.mac(srcMac), 0, b, 6, 6);
+        b[12] = 0x08;
+        b[14] = 0x45;
+        b[17] = (byte) (FRAME - 14);
+        b[22] = 64;
+        b[23] = 17;
+        byte[] ips = {10, 0, 0, 1, 10, 1, 0, 1};
+        System.arraycopy(ips, 0, b, 26, 8);
+        long sum = 0;
+        for (int i = 14; i < 34; i += 2) {
+            sum += ((b[i] & 0xff) << 8) | (b[i + 1] & 0xff);
+        }
+        sum = (sum & 0xffff) + (sum >> 16);
+        sum = (sum & 0xffff) + (sum >> 16);
+        int csum = (int) ~sum & 0xffff;
+        b[24] = (byte) (csum >> 8);
+        b[25] = (byte) csum;
+        b[34] = (byte) (1234 >> 8);
+        b[35] = (byte) 1234;
+        b[36] = (byte) (4321 >> 8);
+        b[37] = (byte) 4321;
+        b[39] = (byte) (FRAME - 34);
+        for (int i = 58; i < FRAME; i++) {
+            b[i] = (byte) ('a' + (i - 58) % 26);
+        }
+        return b;
+    }
+
+    private static Path trafgenConfig(byte[] frame) throws IOException {
+        StringBuilder sb = new StringBuilder("{ ");
+        for (int i = 0; i < frame.length; i++) {
+            sb.append(String.format(Locale.ROOT, "0x%02x%s", frame[i] & 0xff, i + 1 < frame.length ? ", " : " }\n"));
+        }
         Path cfg = Files.createTempFile("jnetmap-trafgen", ".cfg");
         Files.writeString(cfg, sb.toString());
         return cfg;
