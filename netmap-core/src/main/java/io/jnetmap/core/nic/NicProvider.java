@@ -124,7 +124,6 @@ public final class NicProvider implements PortProvider {
         private Port openChecked() {
             int ifindex = 0;
             String nicBackend = null;
-            int nicRings = 0;
             if (nic) {
                 ifindex = NetDevice.index(ifname);
                 if (ifindex == 0) {
@@ -137,19 +136,16 @@ public final class NicProvider implements PortProvider {
             if (nic) {
                 if ("packet".equals(backendOption)) {
                     nicBackend = openPacket(ifindex);
-                    nicRings = 1;
                 } else {
                     NetDevice.Queues q = NetDevice.queues(ifname);
                     try {
                         nicBackend = openXdp(ifindex, q.rx(), q.tx());
-                        nicRings = q.rx();
                     } catch (XdpUnavailable e) {
                         if ("xdp".equals(backendOption)) {
                             throw new NetmapException(name + ": AF_XDP cannot be used: " + e.getMessage(), e.getCause());
                         }
                         releaseAll();
                         nicBackend = openPacket(ifindex);
-                        nicRings = 1;
                     }
                 }
             } else {
