@@ -198,36 +198,50 @@ public final class PipePort extends AbstractPort {
             }
             k.hwtail = tail;
         }
-        int i = k.hwcur;
+        int from = k.hwcur;
         int head = k.rhead;
-        if (i == head) {
+        if (from == head) {
             return;
         }
-        int lastComplete = -1;
-        do {
-            long ts = l.slots + ((long) i << 4);
-            long rs = l.peerSlots + ((long) i << 4);
-            long tw = m.get(JAVA_LONG_UNALIGNED, ts);
-            long rw = m.get(JAVA_LONG_UNALIGNED, rs);
-            long rb = rw & BUF_IDX_MASK;
-            if (rb < RegionLayout.RESERVED_BUFS || rb >= numBufs) {
-                cutOff("released RX slot " + i + " with bufIdx=" + rb + " (expected: " + RegionLayout.RESERVED_BUFS + ".."
-                        + (numBufs - 1) + ")");
-            }
-            long moved = tw | BUF_CHANGED_BIT;
-            m.set(JAVA_LONG_UNALIGNED, rs, moved);                              // the packet, its length and flags go over
-            m.set(JAVA_LONG_UNALIGNED, ts, (moved & ~BUF_IDX_MASK) | rb);       // the released buffer comes back
-            if ((tw & MOREFRAG_BIT) == 0) {
-                lastComplete = i;
-            }
-            i = i + 1 == k.numSlots ? 0 : i + 1;
-        } while (i != head);
+        // two straight runs instead of one that wraps: counted loops, whose bounds checks the JIT hoists
+        int lastComplete = move(l, from, head > from ? head : k.numSlots);
+        if (head < from && head > 0) {
+            int c = move(l, 0, head);
+            lastComplete = c >= 0 ? c : lastComplete;
+        }
         k.hwcur = head;
         if (lastComplete >= 0) {
             // ordered store -> the moved slots are visible to the peer before the tail that hands them over
             INT.setRelease(m, l.peerRing + PipeLayout.PIPE_TAIL_OFFSET, lastComplete + 1 == k.numSlots ? 0 : lastComplete + 1);
             l.waker.wakeIfWaiting();
         }
+    }
+
+    /**
+     * Swaps the descriptors of TX slots {@code [from, to)} with the peer's mirrored RX slots (the packet
+     * goes over, the buffer the peer released comes back), both flagged NS_BUF_CHANGED. Returns the
+     * last slot that ends a packet (no NS_MOREFRAG), or -1.
+     */
+    private int move(Link l, int from, int to) {
+        MemorySegment m = mem;
+        int lastComplete = -1;
+        for (int i = from; i < to; i++) {
+            long ts = l.slots + ((long) i << 4);
+            long rs = l.peerSlots + ((long) i << 4);
+            long tw = m.get(JAVA_LONG_UNALIGNED, ts);
+            long rb = m.get(JAVA_LONG_UNALIGNED, rs) & BUF_IDX_MASK;
+            if (rb < RegionLayout.RESERVED_BUFS || rb >= numBufs) {
+                cutOff("released RX slot " + i + " with bufIdx=" + rb + " (expected: " + RegionLayout.RESERVED_BUFS + ".."
+                        + (numBufs - 1) + ")");
+            }
+            long moved = tw | BUF_CHANGED_BIT;
+            m.set(JAVA_LONG_UNALIGNED, rs, moved);                        // the packet, its length and flags go over
+            m.set(JAVA_LONG_UNALIGNED, ts, (moved & ~BUF_IDX_MASK) | rb); // the released buffer comes back
+            if ((tw & MOREFRAG_BIT) == 0) {
+                lastComplete = i;
+            }
+        }
+        return lastComplete;
     }
 
     /**
@@ -245,14 +259,10 @@ public final class PipePort extends AbstractPort {
                 cutOff("set the tail of RX ring " + k.ring.ringId() + " to " + tail + " (expected: " + k.hwtail + ".."
                         + prev(k, k.hwcur) + " circular, of " + k.numSlots + " slots)");
             }
-            for (int j = k.hwtail; j != tail; j = j + 1 == k.numSlots ? 0 : j + 1) {
-                long w = m.get(JAVA_LONG_UNALIGNED, l.slots + ((long) j << 4));
-                long b = w & BUF_IDX_MASK;
-                int len = (int) (w >>> 32) & 0xffff;
-                if (b < RegionLayout.RESERVED_BUFS || b >= numBufs || len > bufSize) {
-                    cutOff("delivered RX slot " + j + " with bufIdx=" + b + ", len=" + len + " (expected: bufIdx "
-                            + RegionLayout.RESERVED_BUFS + ".." + (numBufs - 1) + ", len 0.." + bufSize + ")");
-                }
+            int from = k.hwtail;
+            check(l, from, tail > from ? tail : k.numSlots);
+            if (tail < from) {
+                check(l, 0, tail);
             }
             k.hwtail = tail;
         }
@@ -262,6 +272,20 @@ public final class PipePort extends AbstractPort {
             // ordered store -> the user's reads of the released buffers happen before the peer reuses them
             INT.setRelease(m, l.peerRing + PipeLayout.PIPE_TAIL_OFFSET, prev(k, head));
             l.waker.wakeIfWaiting();
+        }
+    }
+
+    /** Checks new RX slots {@code [from, to)}: a valid buffer index and a length within the buffer. */
+    private void check(Link l, int from, int to) {
+        MemorySegment m = mem;
+        for (int j = from; j < to; j++) {
+            long w = m.get(JAVA_LONG_UNALIGNED, l.slots + ((long) j << 4));
+            long b = w & BUF_IDX_MASK;
+            int len = (int) (w >>> 32) & 0xffff;
+            if (b < RegionLayout.RESERVED_BUFS || b >= numBufs || len > bufSize) {
+                cutOff("delivered RX slot " + j + " with bufIdx=" + b + ", len=" + len + " (expected: bufIdx "
+                        + RegionLayout.RESERVED_BUFS + ".." + (numBufs - 1) + ", len 0.." + bufSize + ")");
+            }
         }
     }
 
