@@ -9,6 +9,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -93,6 +95,18 @@ public final class Demo {
         AtomicBoolean stopSenders = new AtomicBoolean();
         AtomicBoolean stopOthers = new AtomicBoolean();
         List<Running> running = new ArrayList<>();
+        CountDownLatch closed = new CountDownLatch(1);
+        // Ctrl-C: stop the generators; the run drains, prints its summary and closes the ports (the shared
+        // region goes with them) before the JVM exits
+        Thread hook = new Thread(() -> {
+            stopSenders.set(true);
+            try {
+                closed.await(15, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "demo-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
         out.printf("jnetmap demo: %d paths for %d s, %d-byte frames, bursts of %d, one process, no root%n",
                 paths.size(), seconds, FRAME, BURST);
         try {
@@ -111,7 +125,7 @@ public final class Demo {
             }
             long t0 = System.nanoTime();
             long[] prev = new long[running.size()];
-            for (int s = 1; s <= seconds; s++) {
+            for (int s = 1; s <= seconds && !stopSenders.get(); s++) {
                 sleepUntil(t0 + s * 1_000_000_000L);
                 StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%4d s", s));
                 double total = 0;
@@ -148,6 +162,12 @@ public final class Demo {
                     }
                 }
                 r.ports.forEach(Port::close);
+            }
+            closed.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // Ctrl-C: the hook is running and was waiting for this
             }
         }
     }
