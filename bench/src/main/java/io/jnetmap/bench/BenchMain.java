@@ -71,6 +71,7 @@ public final class BenchMain {
         SUITES.put("core", (quick, out) -> jmh("io\\.jnetmap\\.bench\\.core\\..*", quick, true, out));
         SUITES.put("pipe", io.jnetmap.bench.pipe.PipeSuite::run);
         RATIOS.add(new String[] {"core.buf.write60.vs.bytebuffer", "peer.bytebuffer.write60", "core.buf.write60"});
+        SUITES.put("nic", new io.jnetmap.bench.nic.NicSuite());
     }
 
     private BenchMain() {

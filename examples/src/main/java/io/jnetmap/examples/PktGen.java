@@ -4,6 +4,7 @@ import io.jnetmap.core.Netmap;
 import io.jnetmap.core.NetmapException;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.PortName;
+import io.jnetmap.core.nic.NicPort;
 import io.jnetmap.poll.WaitStrategy;
 import io.jnetmap.sys.Affinity;
 
@@ -173,6 +174,9 @@ public final class PktGen implements Callable<Integer> {
             }
         }
         summary(c, rtt, start, end);
+        if (port instanceof NicPort nic) {
+            out.println("Kernel: " + nic.stats());
+        }
         return 0;
     }
 

@@ -23,6 +23,7 @@ import java.util.Map;
  *                                          ({@code pipes=}: how many pipes a new pipe parent holds)
  *            | 'share=' PORT             open in the same memory region as open port PORT
  *            | 'backend=' WORD           NIC backend choice (xdp, packet)
+ *            | 'backpressure=' WORD      switch ports: on = wait for room instead of dropping
  *   IFNAME, SW, PORT, PARENT, ID: [A-Za-z0-9_]+ (IFNAME also '.'); N: decimal
  * </pre>
  *
@@ -55,7 +56,7 @@ public record PortName(String text, Body body, String switchName, String base, M
     public static final List<String> CONF_KEYS = List.of("rings", "tx-rings", "rx-rings", "host-rings",
             "host-tx-rings", "host-rx-rings", "slots", "tx-slots", "rx-slots", "extra-bufs", "buf-size", "bufs", "pipes");
     /** Options accepted after {@code @} besides {@code conf:}. */
-    public static final List<String> OPTION_KEYS = List.of("share", "backend");
+    public static final List<String> OPTION_KEYS = List.of("share", "backend", "backpressure");
 
     private static final String FLAG_CHARS = "rtzxRT";
     private static final int[] FLAG_BITS = {MONITOR_RX, MONITOR_TX, ZCOPY_MONITOR, EXCLUSIVE, RX_RINGS_ONLY, TX_RINGS_ONLY};
@@ -288,7 +289,8 @@ public record PortName(String text, Body body, String switchName, String base, M
                     parseConf(conf);
                 } else {
                     int keyStart = p;
-                    String key = key(List.of("conf", "share", "backend"), "an option: conf:KEY=N,..., share=PORT or backend=WORD");
+                    String key = key(List.of("conf", "share", "backend", "backpressure"),
+                            "an option: conf:KEY=N,..., share=PORT, backend=WORD or backpressure=on|off");
                     if (key.equals("conf")) {
                         throw error("':' after \"conf\" (conf:KEY=N,...)");
                     }

@@ -95,6 +95,20 @@ class PortNameTest {
         assertEquals(17, bad("pipe{1@conf:pipes").position(), "a key needs '=N'");
     }
 
+    @Test
+    void backPressureOption() {
+        PortName n = PortName.parse("vale0:a@backpressure=on@conf:slots=64");
+        assertEquals("on", n.option("backpressure"));
+        assertEquals(64, n.conf("slots", 1024));
+        assertEquals("vale0:a", n.withoutOptions());
+        assertNull(PortName.parse("vale0:a").option("backpressure"));
+        PortNameException e = bad("vale0:a@backpressure=o-n");
+        assertEquals(22, e.position());
+        assertTrue(e.expected().contains("word"), e.getMessage());
+        assertEquals(8, bad("vale0:a@backpressur=on").position());
+        assertTrue(bad("vale0:a@backpressure=on@backpressure=off").expected().contains("once"));
+    }
+
     private static PortNameException bad(String name) {
         return assertThrows(PortNameException.class, () -> PortName.parse(name));
     }

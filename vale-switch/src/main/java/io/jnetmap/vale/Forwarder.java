@@ -1,0 +1,594 @@
+package io.jnetmap.vale;
+
+import io.jnetmap.core.Region;
+import io.jnetmap.core.RingLayout;
+import io.jnetmap.core.Slot;
+import io.jnetmap.core.SlotLayout;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+/**
+ * Moves packets from one source ring into the switch, VALE's way, in the thread that owns the ring
+ * (the port's user inside txsync, or an attached port's polling thread). One per source ring; its
+ * scratch arrays make a batch allocation-free.
+ *
+ * <ol>
+ *   <li><b>Batch</b>: up to {@link #BATCH} packets from {@code [from, to)}; the slots of an
+ *       {@link Slot#NS_MOREFRAG} chain form one packet; slots with an invalid {@code bufIdx} or
+ *       {@code len} (the ring is untrusted) drop their packet.</li>
+ *   <li><b>Lookup</b>: the switch's {@link Lookup} decides each packet; packets are chained into one
+ *       list per destination port, broadcasts into one shared list.</li>
+ *   <li><b>Deliver</b>, per destination: lease slots of its ring ({@link DstRing}), copy (or swap
+ *       buffer indices, when both rings live in one region) the destination's unicast and broadcast
+ *       packets merged in their original order, complete the lease. What does not fit is dropped and
+ *       counted ({@link StatsLayout#DROP_FULL}); a back-pressured source instead stops at the first
+ *       packet that does not fit and leaves it, and everything after it, in its ring.</li>
+ * </ol>
+ *
+ * <p>{@code seq} is odd while a batch runs: a port leaving the switch waits until every forwarder that
+ * may have seen it has moved on (quiescence), so nobody copies into memory that is being released.
+ */
+final class Forwarder {
+    /** Most packets per batch (netmap's bridge_batch). */
+    static final int BATCH = 1024;
+    /** Internal drop code: the slot's bufIdx or len is invalid, or the chain exceeds Slot.MAX_FRAGS. */
+    private static final int DROP_BAD = 259;
+    /** Internal drop code: the lookup chose the source port itself (never sent back). */
+    private static final int DROP_HAIRPIN = 260;
+    private static final int END = -1;
+    private static final VarHandle SEQ;
+
+    static {
+        try {
+            SEQ = MethodHandles.lookup().findVarHandle(Forwarder.class, "seq", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final ValeSwitch sw;
+    private final SwitchPort src;
+    /** Index of the source ring among its port's rings: picks the destination ring (modulo its count). */
+    private final int ringId;
+    private final Region region;
+    private final MemorySegment mem;
+    private final long slots;
+    private final long bufPool;
+    private final int bufSize;
+    private final int numBufs;
+    private final int numSlots;
+
+    @SuppressWarnings("unused") // accessed through SEQ
+    private volatile long seq;
+
+    // the batch, by packet
+    private final int[] pSlot = new int[BATCH];
+    private final int[] pFrags = new int[BATCH];
+    private final int[] pLen = new int[BATCH];
+    private final int[] pMaxFrag = new int[BATCH];
+    private final int[] pDst = new int[BATCH];
+    private final int[] pCookie = new int[BATCH];
+    /** Next packet in the same destination list (or the broadcast list). */
+    private final int[] pNext = new int[BATCH];
+    // per destination port: unicast list and its slot count
+    private final int[] dHead = new int[Lookup.MAX_PORTS];
+    private final int[] dTail = new int[Lookup.MAX_PORTS];
+    private final int[] dSlots = new int[Lookup.MAX_PORTS];
+    private final int[] touched = new int[Lookup.MAX_PORTS];
+    private int nTouched;
+    private int bHead;
+    private int bTail;
+    private int bSlots;
+    // back-pressure: per destination port, slots granted and lease start
+    private final int[] grant = new int[Lookup.MAX_PORTS];
+    private final int[] grantStart = new int[Lookup.MAX_PORTS];
+    private final DstRing[] locked = new DstRing[Lookup.MAX_PORTS];
+
+    private final Packet pkt = new Packet();
+    /** Sender counters of the current call, flushed once at its end. */
+    private final long[] tx = new long[StatsLayout.TX_COUNTERS];
+
+    Forwarder(ValeSwitch sw, SwitchPort src, RingRef ring, int ringId) {
+        this.sw = sw;
+        this.src = src;
+        this.ringId = ringId;
+        this.region = ring.region();
+        this.mem = region.memory();
+        this.slots = ring.offset() + RingLayout.SLOTS_OFFSET;
+        this.bufPool = region.bufOffset(0);
+        this.bufSize = ring.bufSize();
+        this.numBufs = region.numBufs();
+        this.numSlots = ring.numSlots();
+        java.util.Arrays.fill(dHead, END);
+    }
+
+    /** Waits until a batch running now (if any) has finished. Called by a port leaving the switch. */
+    void quiesce() {
+        long s = (long) SEQ.getVolatile(this);
+        if ((s & 1) == 0) {
+            return;
+        }
+        int spins = 0;
+        while ((long) SEQ.getVolatile(this) == s) {
+            if (++spins < 1000) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
+        }
+    }
+
+    /**
+     * Forwards the complete packets of source slots {@code [from, to)}. Returns the first slot not
+     * consumed: {@code to}, unless the last packet is incomplete (its last slot has NS_MOREFRAG: it
+     * waits for the rest) or the source is back-pressured and a destination is full.
+     */
+    int forward(int from, int to) {
+        long s = (long) SEQ.get(this);
+        SEQ.setVolatile(this, s + 1); // volatile store, then volatile read of the ports: see ValeSwitch.detach
+        try {
+            ValeSwitch.Ports ports = sw.ports();
+            Lookup lookup = sw.lookup();
+            int self = src.index;
+            if (self < 0 || ports.byIndex[self] != src) {
+                return to; // the port has left the switch: its packets go nowhere
+            }
+            long now = sw.now();
+            boolean bp = src.backPressure;
+            int pos = from;
+            while (pos != to) {
+                int n = batch(pos, to);
+                if (n == 0) {
+                    break; // only an incomplete packet remains
+                }
+                int cut = n;
+                lookupAll(n, lookup, ports, self, now);
+                if (bp) {
+                    cut = deliverBackPressured(n, ports, self, lookup);
+                } else {
+                    deliverAll(n, ports, self, lookup);
+                }
+                account(cut);
+                reset();
+                if (cut < n) {
+                    tx[StatsLayout.BP_STALLS]++;
+                    pos = pSlot[cut];
+                    break;
+                }
+                pos = advance(pSlot[n - 1], pFrags[n - 1]);
+            }
+            flushCounters(self);
+            return pos;
+        } finally {
+            SEQ.setRelease(this, s + 2);
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // phase 0: batch
+
+    /** Gathers packets from {@code pos}; returns how many (0 if only an incomplete chain remains). */
+    private int batch(int pos, int to) {
+        int n = 0;
+        int s = pos;
+        while (s != to && n < BATCH) {
+            int first = s;
+            int frags = 0;
+            int total = 0;
+            int maxFrag = 0;
+            boolean bad = false;
+            int flags;
+            do {
+                long sl = slots + ((long) s << 4);
+                int b = mem.get(JAVA_INT, sl + SlotLayout.BUF_IDX_OFFSET);
+                int len = mem.get(JAVA_SHORT, sl + SlotLayout.LEN_OFFSET) & 0xffff;
+                flags = mem.get(JAVA_SHORT, sl + SlotLayout.FLAGS_OFFSET);
+                if (b < 2 || b >= numBufs || len > bufSize) {
+                    bad = true;
+                }
+                total += len;
+                maxFrag = Math.max(maxFrag, len);
+                frags++;
+                s = s + 1 == numSlots ? 0 : s + 1;
+            } while ((flags & Slot.NS_MOREFRAG) != 0 && s != to);
+            if ((flags & Slot.NS_MOREFRAG) != 0) {
+                break; // incomplete: its last slot says more follow, wait for them
+            }
+            pSlot[n] = first;
+            pFrags[n] = frags;
+            pLen[n] = total;
+            pMaxFrag[n] = maxFrag;
+            pDst[n] = bad || frags > Slot.MAX_FRAGS ? DROP_BAD : 0;
+            n++;
+        }
+        return n;
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // phase 1: lookup
+
+    private void lookupAll(int n, Lookup lookup, ValeSwitch.Ports ports, int self, long now) {
+        Packet p = pkt;
+        p.mem = mem;
+        p.srcPort = self;
+        p.now = now;
+        bHead = END;
+        for (int i = 0; i < n; i++) {
+            pNext[i] = END;
+            if (pDst[i] == DROP_BAD) {
+                continue;
+            }
+            int slot = pSlot[i];
+            long sl = slots + ((long) slot << 4);
+            p.offset = bufPool + (long) mem.get(JAVA_INT, sl + SlotLayout.BUF_IDX_OFFSET) * bufSize;
+            p.len = mem.get(JAVA_SHORT, sl + SlotLayout.LEN_OFFSET) & 0xffff;
+            p.flags = mem.get(JAVA_SHORT, sl + SlotLayout.FLAGS_OFFSET) & 0xffff;
+            p.totalLen = pLen[i];
+            p.frags = pFrags[i];
+            p.cookie = 0;
+            int d = lookup.lookup(p);
+            pCookie[i] = p.cookie;
+            if (d < Lookup.MAX_PORTS) {
+                if (d == self) {
+                    d = DROP_HAIRPIN;
+                } else if (d < 0 || ports.byIndex[d] == null) {
+                    d = Lookup.NO_PORT;
+                } else {
+                    if (dHead[d] == END) {
+                        dHead[d] = i;
+                        touched[nTouched++] = d;
+                    } else {
+                        pNext[dTail[d]] = i;
+                    }
+                    dTail[d] = i;
+                    dSlots[d] += pFrags[i];
+                }
+            } else if (d == Lookup.BROADCAST) {
+                if (bHead == END) {
+                    bHead = i;
+                } else {
+                    pNext[bTail] = i;
+                }
+                bTail = i;
+                bSlots += pFrags[i];
+            }
+            pDst[i] = d;
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // phase 2: deliver
+
+    /** Drop semantics (VALE's): each destination takes what fits; the rest is dropped and counted. */
+    private void deliverAll(int n, ValeSwitch.Ports ports, int self, Lookup lookup) {
+        if (bHead == END) {
+            for (int t = 0; t < nTouched; t++) {
+                int d = touched[t];
+                deliverTo(ports.byIndex[d], dHead[d], END, dSlots[d], n, lookup);
+            }
+        } else {
+            for (SwitchPort dp : ports.list) {
+                int d = dp.index;
+                if (d != self) {
+                    deliverTo(dp, dHead[d], bHead, dSlots[d] + bSlots, n, lookup);
+                }
+            }
+        }
+    }
+
+    /** A broadcast packet has exactly one destination when the switch has two ports: its buffer may move. */
+    private static boolean broadcastMoves(ValeSwitch.Ports ports) {
+        return ports.list.length == 2;
+    }
+
+    private void deliverTo(SwitchPort dp, int uHead, int bcast, int need, int cut, Lookup lookup) {
+        DstRing d = dp.dst(ringId);
+        if (needsTooLongFilter(d, uHead, bcast, cut)) {
+            need = fitting(d, uHead, bcast, cut);
+        }
+        int start = 0;
+        int granted = 0;
+        if (need > 0) {
+            long r = d.reserve(need);
+            start = (int) (r >>> 32);
+            granted = (int) r;
+        }
+        int used = fill(dp, d, start, granted, uHead, bcast, cut, lookup, broadcastMoves(sw.ports()));
+        if (granted > 0) {
+            int keep = used < granted ? d.shrink(start, granted, used) : used;
+            for (int j = d.advance(start, used), k = used; k < keep; k++, j = d.next(j)) {
+                d.setLenFlags(j, 0, 0); // a later lease exists: the unused slots go out empty (netmap does the same)
+            }
+            if (keep > 0) {
+                d.complete(start, keep);
+            }
+        }
+    }
+
+    /** True if some packet for {@code d} has a slot longer than its buffers (so {@code need} must be recounted). */
+    private boolean needsTooLongFilter(DstRing d, int uHead, int bcast, int cut) {
+        if (d.bufSize >= bufSize) {
+            return false;
+        }
+        for (int u = uHead, b = bcast; u != END || b != END; ) {
+            int i;
+            if (b == END || (u != END && u < b)) {
+                i = u;
+                u = pNext[u];
+            } else {
+                i = b;
+                b = pNext[b];
+            }
+            if (i >= cut) {
+                break;
+            }
+            if (pMaxFrag[i] > d.bufSize) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Slots needed by the packets for {@code d} that fit its buffers. */
+    private int fitting(DstRing d, int uHead, int bcast, int cut) {
+        int need = 0;
+        for (int u = uHead, b = bcast; u != END || b != END; ) {
+            int i;
+            if (b == END || (u != END && u < b)) {
+                i = u;
+                u = pNext[u];
+            } else {
+                i = b;
+                b = pNext[b];
+            }
+            if (i >= cut) {
+                break;
+            }
+            if (pMaxFrag[i] <= d.bufSize) {
+                need += pFrags[i];
+            }
+        }
+        return need;
+    }
+
+    /**
+     * Fills up to {@code room} leased slots of {@code d} from {@code start} with the packets of the
+     * merged unicast and broadcast lists (those before packet {@code cut}); counts what was delivered
+     * and what was dropped. Returns the slots used.
+     */
+    private int fill(SwitchPort dp, DstRing d, int start, int room, int uHead, int bcast, int cut, Lookup lookup,
+                     boolean bcastMoves) {
+        boolean sameRegion = d.region == region;
+        boolean rewrite = lookup.rewrites();
+        int j = start;
+        int used = 0;
+        long delivered = 0;
+        long bytes = 0;
+        long full = 0;
+        long tooLong = 0;
+        long badDst = 0;
+        int dIndex = dp.index;
+        MemorySegment dm = d.mem;
+        for (int u = uHead, b = bcast; u != END || b != END; ) {
+            int i;
+            boolean unicast;
+            if (b == END || (u != END && u < b)) {
+                i = u;
+                u = pNext[u];
+                unicast = true;
+            } else {
+                i = b;
+                b = pNext[b];
+                unicast = false;
+            }
+            if (i >= cut) {
+                break;
+            }
+            int frags = pFrags[i];
+            if (pMaxFrag[i] > d.bufSize) {
+                tooLong++;
+                continue;
+            }
+            if (frags > room - used) {
+                full++;
+                continue;
+            }
+            int s = pSlot[i];
+            int first = j;
+            for (int k = 0; k < frags; k++) {
+                long sl = slots + ((long) s << 4);
+                int sb = mem.get(JAVA_INT, sl + SlotLayout.BUF_IDX_OFFSET);
+                int len = mem.get(JAVA_SHORT, sl + SlotLayout.LEN_OFFSET) & 0xffff;
+                int more = mem.get(JAVA_SHORT, sl + SlotLayout.FLAGS_OFFSET) & Slot.NS_MOREFRAG;
+                long dOff = d.bufOffsetOrInvalid(j);
+                if (dOff < 0) {
+                    badDst++; // the receiver handed back a bad index: this slot goes out empty
+                    d.setLenFlags(j, 0, 0);
+                } else if (sameRegion && (unicast || bcastMoves)) {
+                    // zero copy: the packet's buffer moves to the receiver, its free buffer comes back
+                    int db = d.bufIdx(j);
+                    mem.set(JAVA_INT, sl + SlotLayout.BUF_IDX_OFFSET, db);
+                    mem.set(JAVA_SHORT, sl + SlotLayout.FLAGS_OFFSET,
+                            (short) (mem.get(JAVA_SHORT, sl + SlotLayout.FLAGS_OFFSET) | Slot.NS_BUF_CHANGED));
+                    d.setSlot(j, sb, len, more | Slot.NS_BUF_CHANGED);
+                } else {
+                    MemorySegment.copy(mem, bufPool + (long) sb * bufSize, dm, dOff, len);
+                    d.setLenFlags(j, len, more);
+                }
+                s = s + 1 == numSlots ? 0 : s + 1;
+                j = d.next(j);
+            }
+            if (rewrite) {
+                long off = d.bufOffsetOrInvalid(first);
+                if (off >= 0) {
+                    lookup.rewrite(dm, off, d.mem.get(JAVA_SHORT, d.slot(first) + SlotLayout.LEN_OFFSET) & 0xffff,
+                            dIndex, pCookie[i]);
+                }
+            }
+            used += frags;
+            delivered++;
+            bytes += pLen[i];
+        }
+        tx[StatsLayout.TX_DELIVERED] += delivered;
+        tx[StatsLayout.DROP_FULL] += full;
+        tx[StatsLayout.DROP_TOO_LONG] += tooLong;
+        SwitchStats st = sw.stats();
+        if (delivered != 0) {
+            st.addRx(dIndex, StatsLayout.RX_PACKETS, delivered);
+            st.addRx(dIndex, StatsLayout.RX_BYTES, bytes);
+        }
+        if (full != 0) {
+            st.addRx(dIndex, StatsLayout.RX_DROP_FULL, full);
+        }
+        if (badDst != 0) {
+            st.addRx(dIndex, StatsLayout.RX_BAD_SLOT, badDst);
+        }
+        return used;
+    }
+
+    /**
+     * Back-pressure: locks the rings of every destination of the batch (in port order, so two such
+     * senders never deadlock), finds the longest prefix of the batch that fits everywhere, leases
+     * exactly that, and delivers it. Returns the number of packets delivered (the cut).
+     */
+    private int deliverBackPressured(int n, ValeSwitch.Ports ports, int self, Lookup lookup) {
+        boolean bcast = bHead != END;
+        int nLocked = 0;
+        for (SwitchPort dp : ports.list) {
+            int d = dp.index;
+            if (d != self && (bcast || dHead[d] != END)) {
+                DstRing r = dp.dst(ringId);
+                r.lock();
+                locked[nLocked++] = r;
+                grant[d] = r.free();
+                grantStart[d] = 0;
+            }
+        }
+        // grantStart counts slots the prefix needs; grant holds what is free
+        int cut = n;
+        DstRing blocker = null;
+        for (int i = 0; i < n && blocker == null; i++) {
+            int d = pDst[i];
+            int f = pFrags[i];
+            if (d < Lookup.MAX_PORTS) {
+                DstRing r = ports.byIndex[d].dst(ringId);
+                if (pMaxFrag[i] <= r.bufSize) {
+                    if (grantStart[d] + f > grant[d]) {
+                        blocker = r;
+                    } else {
+                        grantStart[d] += f;
+                    }
+                }
+            } else if (d == Lookup.BROADCAST) {
+                for (SwitchPort dp : ports.list) {
+                    int o = dp.index;
+                    if (o != self && pMaxFrag[i] <= dp.dst(ringId).bufSize && grantStart[o] + f > grant[o]) {
+                        blocker = dp.dst(ringId);
+                        break;
+                    }
+                }
+                if (blocker == null) {
+                    for (SwitchPort dp : ports.list) {
+                        int o = dp.index;
+                        if (o != self && pMaxFrag[i] <= dp.dst(ringId).bufSize) {
+                            grantStart[o] += f;
+                        }
+                    }
+                }
+            }
+            if (blocker != null) {
+                cut = i;
+            }
+        }
+        for (int k = 0; k < nLocked; k++) {
+            DstRing r = locked[k];
+            int d = r.port.index;
+            grant[d] = grantStart[d];
+            grantStart[d] = r.lease;
+            r.take(grant[d]);
+            if (r == blocker) {
+                r.senderWaiting = true;
+            }
+        }
+        for (int k = 0; k < nLocked; k++) {
+            locked[k].unlock();
+        }
+        for (int k = 0; k < nLocked; k++) {
+            DstRing r = locked[k];
+            locked[k] = null;
+            SwitchPort dp = r.port;
+            int d = dp.index;
+            int start = grantStart[d];
+            int room = grant[d];
+            int used = fill(dp, r, start, room, dHead[d], bcast ? bHead : END, cut, lookup, broadcastMoves(ports));
+            if (room > 0) {
+                r.complete(start, room); // exact lease: used == room
+            }
+            if (used != room) {
+                throw new IllegalStateException("back-pressure lease of " + room + " slots filled " + used);
+            }
+        }
+        return cut;
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // counting
+
+    /** Counts the first {@code cut} packets of the batch as taken from the ring, and their drops by cause. */
+    private void account(int cut) {
+        long bytes = 0;
+        for (int i = 0; i < cut; i++) {
+            bytes += pLen[i];
+            int d = pDst[i];
+            if (d >= Lookup.NO_PORT) {
+                tx[dropCounter(d)]++;
+            }
+        }
+        tx[StatsLayout.TX_PACKETS] += cut;
+        tx[StatsLayout.TX_BYTES] += bytes;
+    }
+
+    private static int dropCounter(int code) {
+        return switch (code) {
+            case Lookup.DROP_TTL -> StatsLayout.DROP_TTL;
+            case Lookup.DROP_NO_ROUTE -> StatsLayout.DROP_NO_ROUTE;
+            case Lookup.DROP_NOT_IP -> StatsLayout.DROP_NOT_IP;
+            case DROP_BAD -> StatsLayout.DROP_BAD_SLOT;
+            case DROP_HAIRPIN -> StatsLayout.DROP_HAIRPIN;
+            default -> StatsLayout.DROP_LOOKUP;
+        };
+    }
+
+    private void flushCounters(int self) {
+        SwitchStats st = sw.stats();
+        long[] c = tx;
+        for (int k = 0; k < c.length; k++) {
+            if (c[k] != 0) {
+                st.addTx(self, k, c[k]);
+                c[k] = 0;
+            }
+        }
+    }
+
+    /** Clears the per-destination lists for the next batch. */
+    private void reset() {
+        for (int t = 0; t < nTouched; t++) {
+            int d = touched[t];
+            dHead[d] = END;
+            dSlots[d] = 0;
+        }
+        nTouched = 0;
+        bHead = END;
+        bSlots = 0;
+    }
+
+    private int advance(int slot, int n) {
+        int s = slot + n;
+        return s >= numSlots ? s - numSlots : s;
+    }
+}

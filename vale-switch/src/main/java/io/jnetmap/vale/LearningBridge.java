@@ -1,0 +1,187 @@
+package io.jnetmap.vale;
+
+import io.jnetmap.core.Slot;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+
+/**
+ * The default lookup: an Ethernet learning bridge. Source addresses are learned (unless the slot has
+ * {@link Slot#NS_NO_LEARN}, or the address is a group address); group (broadcast, multicast) and
+ * unknown unicast destinations flood to every other port. Unlike VALE, entries age out: an address not
+ * seen for {@link #age()} is forgotten.
+ *
+ * <p>The table is a 4-way set-associative hash of MAC addresses, each entry one {@code long} (address,
+ * port, valid bit) written atomically, plus the time it was last seen. Forwarding threads learn
+ * concurrently without a lock: a race can at worst lose a refresh or an entry (the packet floods, the
+ * next one learns again), never produce an address/port pair nobody wrote. A refresh of a known entry
+ * is written at most once per second, so busy senders do not fight over the table's cache lines.
+ */
+public final class LearningBridge implements Lookup {
+    /** Linux's bridge ageing time. */
+    public static final Duration DEFAULT_AGE = Duration.ofSeconds(300);
+    public static final int DEFAULT_ENTRIES = 4096;
+    private static final int WAYS = 4;
+    private static final long REFRESH_NANOS = 1_000_000_000L;
+    private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle VERSION;
+
+    static {
+        try {
+            VERSION = MethodHandles.lookup().findVarHandle(LearningBridge.class, "version", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** {@code mac << 16 | port << 8 | 1}, 0 = empty. */
+    private final long[] keys;
+    /** {@link Packet#now()} when the entry was last learned or refreshed. */
+    private final long[] seen;
+    private final int bucketMask;
+    private final int bucketShift;
+    private final long ageNanos;
+    @SuppressWarnings("unused") // accessed through VERSION
+    private volatile long version;
+
+    public LearningBridge() {
+        this(DEFAULT_ENTRIES, DEFAULT_AGE);
+    }
+
+    /**
+     * @param entries table size, a power of two >= 4 (addresses beyond it evict the least recently seen)
+     * @param age     how long an address stays known without traffic from it
+     */
+    public LearningBridge(int entries, Duration age) {
+        if (entries < WAYS || Integer.bitCount(entries) != 1) {
+            throw new IllegalArgumentException("entries=" + entries + " (expected: a power of two >= " + WAYS + ")");
+        }
+        if (age.isNegative() || age.isZero()) {
+            throw new IllegalArgumentException("age=" + age + " (expected: > 0)");
+        }
+        this.keys = new long[entries];
+        this.seen = new long[entries];
+        int buckets = entries / WAYS;
+        this.bucketMask = buckets - 1;
+        this.bucketShift = 64 - Integer.numberOfTrailingZeros(Math.max(buckets, 2));
+        this.ageNanos = age.toNanos();
+    }
+
+    public Duration age() {
+        return Duration.ofNanos(ageNanos);
+    }
+
+    @Override
+    public String name() {
+        return "learning-bridge";
+    }
+
+    @Override
+    public int lookup(Packet p) {
+        if (p.len < 14) {
+            return NO_PORT;
+        }
+        long dst = p.dstMac();
+        long src = p.srcMac();
+        long now = p.now;
+        if ((p.flags & Slot.NS_NO_LEARN) == 0 && !Packet.isGroup(src)) {
+            learn(src, p.srcPort, now);
+        }
+        if (Packet.isGroup(dst)) {
+            return BROADCAST;
+        }
+        int port = find(dst, now);
+        return port < 0 ? BROADCAST : port;
+    }
+
+    private int bucket(long mac) {
+        return (int) ((mac * 0x9E3779B97F4A7C15L) >>> bucketShift) & bucketMask;
+    }
+
+    /** Records that {@code mac} was seen on {@code port} at {@code now}. */
+    void learn(long mac, int port, long now) {
+        int b = bucket(mac) * WAYS;
+        long key = mac << 16 | (long) port << 8 | 1;
+        int victim = b;
+        long victimScore = Long.MAX_VALUE;
+        for (int w = b; w < b + WAYS; w++) {
+            long k = (long) LONGS.getAcquire(keys, w);
+            if (k != 0 && (k >>> 16) == mac) {
+                if (k == key) {
+                    if (now - seen[w] > REFRESH_NANOS) {
+                        seen[w] = now;
+                    }
+                } else {
+                    seen[w] = now;
+                    LONGS.setRelease(keys, w, key); // moved to another port
+                    bump();
+                }
+                return;
+            }
+            // replace an empty entry, else an aged one, else the least recently seen
+            long score = k == 0 ? Long.MIN_VALUE : now - seen[w] > ageNanos ? Long.MIN_VALUE + 1 : seen[w];
+            if (score < victimScore) {
+                victim = w;
+                victimScore = score;
+            }
+        }
+        seen[victim] = now;
+        // ordered store -> whoever sees the key sees its time
+        LONGS.setRelease(keys, victim, key);
+        bump();
+    }
+
+    /** The port {@code mac} was last seen on, or -1 if unknown or aged out. */
+    int find(long mac, long now) {
+        int b = bucket(mac) * WAYS;
+        for (int w = b; w < b + WAYS; w++) {
+            long k = (long) LONGS.getAcquire(keys, w);
+            if (k != 0 && (k >>> 16) == mac) {
+                if (now - seen[w] > ageNanos) {
+                    if (LONGS.compareAndSet(keys, w, k, 0L)) {
+                        bump(); // forgotten: its traffic floods again
+                    }
+                    return -1;
+                }
+                return (int) (k >>> 8) & 0xff;
+            }
+        }
+        return -1;
+    }
+
+    /** The port {@code mac} is known on at time {@code now} ({@link System#nanoTime()} scale), or -1. */
+    public int portOf(long mac, long now) {
+        return find(mac, now);
+    }
+
+    /** Entries currently in the table (aged ones included until a lookup notices them). */
+    public int size() {
+        int n = 0;
+        for (int i = 0; i < keys.length; i++) {
+            if ((long) LONGS.getAcquire(keys, i) != 0) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    @Override
+    public void portDetached(int port) {
+        for (int i = 0; i < keys.length; i++) {
+            long k = (long) LONGS.getAcquire(keys, i);
+            if (k != 0 && ((k >>> 8) & 0xff) == port && LONGS.compareAndSet(keys, i, k, 0L)) {
+                bump();
+            }
+        }
+    }
+
+    @Override
+    public long version() {
+        return (long) VERSION.getAcquire(this);
+    }
+
+    private void bump() {
+        VERSION.getAndAdd(this, 1L);
+    }
+}

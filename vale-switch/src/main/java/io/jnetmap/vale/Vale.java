@@ -1,0 +1,96 @@
+package io.jnetmap.vale;
+
+import io.jnetmap.core.NetmapException;
+import io.jnetmap.core.PortName;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * The switches of this process, by name. Holds the configuration lock (netmap's NMG_LOCK): ports
+ * joining and leaving, switches appearing and going; never taken while forwarding.
+ *
+ * <pre>{@code
+ * ValeSwitch sw = Vale.create("vale1", new L3Router());    // a switch with a chosen lookup module
+ * Port a = Netmap.open("vale1:a");                          // ports join by name
+ * AttachedPort nic = sw.attach(Netmap.open("netmap:eth0")); // or any port, with a polling thread
+ * }</pre>
+ */
+public final class Vale {
+    /** Serialises all switch configuration of this process. */
+    static final Object CONFIG = new Object();
+    /** Guarded by CONFIG. */
+    private static final Map<String, ValeSwitch> SWITCHES = new TreeMap<>();
+
+    private Vale() {
+    }
+
+    /**
+     * Creates switch {@code name} ({@code vale} followed by letters, digits or '_') with lookup module
+     * {@code lookup}. It stays, with or without ports, until {@link ValeSwitch#close()}.
+     */
+    public static ValeSwitch create(String name, Lookup lookup) {
+        checkName(name);
+        synchronized (CONFIG) {
+            if (SWITCHES.containsKey(name)) {
+                throw new NetmapException.PortBusy("switch " + name + " already exists (change its module with setLookup)", null);
+            }
+            ValeSwitch sw = new ValeSwitch(name, lookup, true);
+            SWITCHES.put(name, sw);
+            Housekeeper.switchAdded();
+            return sw;
+        }
+    }
+
+    /** Switch {@code name} of this process, if it exists. */
+    public static Optional<ValeSwitch> get(String name) {
+        synchronized (CONFIG) {
+            return Optional.ofNullable(SWITCHES.get(name));
+        }
+    }
+
+    /** The switches of this process, by name. */
+    public static List<ValeSwitch> switches() {
+        synchronized (CONFIG) {
+            return new ArrayList<>(SWITCHES.values());
+        }
+    }
+
+    /** The switch for a port name, created (ephemeral, learning bridge) if needed. Under CONFIG. */
+    static ValeSwitch getOrCreate(String name) {
+        ValeSwitch sw = SWITCHES.get(name);
+        if (sw == null) {
+            checkName(name);
+            sw = new ValeSwitch(name, new LearningBridge(), false);
+            SWITCHES.put(name, sw);
+            Housekeeper.switchAdded();
+        }
+        return sw;
+    }
+
+    /** Under CONFIG. */
+    static void removed(ValeSwitch sw) {
+        SWITCHES.remove(sw.name(), sw);
+        Housekeeper.switchRemoved(SWITCHES.isEmpty());
+    }
+
+    static void checkName(String name) {
+        if (name == null || !name.startsWith("vale") || name.length() > 31
+                || !name.chars().allMatch(c -> c < 128 && (Character.isLetterOrDigit(c) || c == '_'))) {
+            throw new IllegalArgumentException("switch name=" + name
+                    + " (expected: \"vale\" followed by up to 27 of [A-Za-z0-9_], as in vale0:port)");
+        }
+    }
+
+    /** The switch part of a port name such as {@code vale0:a} (checked to be a VALE name). */
+    static PortName parseValeName(String portName) {
+        PortName pn = PortName.parse(portName);
+        if (pn.body() != PortName.Body.VALE) {
+            throw new IllegalArgumentException("port=" + portName + " (expected: valeS:PORT)");
+        }
+        return pn;
+    }
+}

@@ -1,0 +1,46 @@
+package io.jnetmap.vale;
+
+import io.jnetmap.core.NetmapException;
+import io.jnetmap.core.Port;
+import io.jnetmap.core.PortName;
+import io.jnetmap.core.spi.PortProvider;
+
+import java.util.Set;
+
+/**
+ * Serves {@code valeS:P} and {@code vale:P}: switch S and port P are created on demand; opening an
+ * existing port binds its rings again (one thread per ring, as in netmap). Options: {@code @conf:}
+ * ring sizes, {@code @share=PORT} (same region as PORT: buffers move by index swap),
+ * {@code @backpressure=on} (the port's packets wait for room instead of being dropped).
+ */
+public final class ValeProvider implements PortProvider {
+    @Override
+    public Set<String> kinds() {
+        return Set.of("vale");
+    }
+
+    @Override
+    public Port open(PortName name) {
+        synchronized (Vale.CONFIG) {
+            ValeSwitch sw = Vale.getOrCreate(name.switchName());
+            SwitchPort existing = sw.port(name.base()).orElse(null);
+            VirtualPort vp;
+            if (existing == null) {
+                vp = VirtualPort.create(sw, name);
+            } else if (existing instanceof VirtualPort v) {
+                vp = v;
+            } else {
+                throw new NetmapException.PortBusy("cannot open " + name.text() + ": " + existing.fullName()
+                        + " is an attached " + existing.backend() + " port, driven by the switch", null);
+            }
+            try {
+                return vp.open(name);
+            } catch (RuntimeException e) {
+                if (existing == null) {
+                    vp.destroyPersistent();
+                }
+                throw e;
+            }
+        }
+    }
+}

@@ -1,0 +1,394 @@
+package io.jnetmap.vale;
+
+import io.jnetmap.core.Netmap;
+import io.jnetmap.core.NetmapException;
+import io.jnetmap.core.Port;
+import io.jnetmap.core.Ring;
+import io.jnetmap.core.Slot;
+import io.jnetmap.vale.Frames.Frame;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static io.jnetmap.vale.Frames.mac;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The switch's forwarding semantics: learning, flooding, aging, hairpin, drops and their counters, multi-slot packets. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class SwitchBehaviourTest {
+    private static final AtomicInteger SWITCHES = new AtomicInteger();
+    private final List<Port> opened = new ArrayList<>();
+    private final String sw = "valeb" + SWITCHES.incrementAndGet();
+
+    @AfterEach
+    void closeAll() {
+        for (Port p : opened) {
+            p.close();
+        }
+        assertTrue(Vale.get(sw).isEmpty(), "the switch went away with its last port");
+    }
+
+    private Port open(String port) {
+        Port p = Netmap.open(sw + ":" + port);
+        opened.add(p);
+        return p;
+    }
+
+    private SwitchPort port(String name) {
+        return Vale.get(sw).orElseThrow().port(name).orElseThrow();
+    }
+
+    @Test
+    void unknownUnicastFloodsThenLearnedAddressesGoToOnePort() {
+        Port a = open("a");
+        Port b = open("b");
+        Port c = open("c");
+        assertEquals(1, Frames.send(a, mac(2), mac(1), 1));
+        assertEquals(1, Frames.receive(b).size(), "unknown destination: flooded to b");
+        assertEquals(1, Frames.receive(c).size(), "and to c");
+        assertEquals(0, Frames.receive(a).size(), "never back to the source");
+
+        Frames.send(b, mac(1), mac(2), 1); // mac(1) was learned on a
+        assertEquals(1, Frames.receive(a).size());
+        assertEquals(0, Frames.receive(c).size(), "a learned address goes to its port only");
+
+        Frames.send(a, mac(2), mac(1), 3); // mac(2) learned on b by now
+        assertEquals(3, Frames.receive(b).size());
+        assertEquals(0, Frames.receive(c).size());
+        assertEquals(5, port("a").txCounter(StatsLayout.TX_PACKETS) + port("b").txCounter(StatsLayout.TX_PACKETS));
+    }
+
+    @Test
+    void broadcastAndMulticastFloodToEveryOtherPort() {
+        Port a = open("a");
+        Port b = open("b");
+        Port c = open("c");
+        Frames.send(b, mac(1), mac(1), 1); // make mac(1) known on b: group addresses must flood regardless
+        Frames.receive(a);
+        Frames.receive(c);
+        Frames.send(a, Frames.BROADCAST, mac(1), 2);
+        Frames.send(a, 0x01005e000001L, mac(1), 3);
+        assertEquals(5, Frames.receive(b).size());
+        assertEquals(5, Frames.receive(c).size());
+        assertEquals(0, Frames.receive(a).size());
+        assertEquals(10, port("a").txCounter(StatsLayout.TX_DELIVERED));
+    }
+
+    @Test
+    void packetsForTheSourcePortAreDroppedAndCounted() {
+        Port a = open("a");
+        Port b = open("b");
+        Frames.send(a, Frames.BROADCAST, mac(1), 1);
+        Frames.receive(b);
+        Frames.send(a, mac(1), mac(7), 4); // mac(1) lives on a itself
+        assertEquals(0, Frames.receive(a).size());
+        assertEquals(0, Frames.receive(b).size());
+        assertEquals(4, port("a").txCounter(StatsLayout.DROP_HAIRPIN));
+    }
+
+    @Test
+    void noLearnSlotsAreNotLearned() {
+        Port a = open("a");
+        Port b = open("b");
+        Port c = open("c");
+        Frames.send(a, Frames.BROADCAST, mac(1), 0, 0, 1, 60, Slot.NS_NO_LEARN);
+        Frames.receive(b);
+        Frames.receive(c);
+        Frames.send(b, mac(1), mac(2), 1);
+        assertEquals(1, Frames.receive(c).size(), "mac(1) unknown: flooded, c gets it too");
+        assertEquals(1, Frames.receive(a).size());
+    }
+
+    @Test
+    void entriesAgeOut() {
+        AtomicLong now = new AtomicLong(1_000_000_000L);
+        Port a = open("a");
+        Port b = open("b");
+        Port c = open("c");
+        ValeSwitch s = Vale.get(sw).orElseThrow();
+        s.setClock(now::get);
+        s.setLookup(new LearningBridge(64, java.time.Duration.ofSeconds(10)));
+        Frames.send(a, Frames.BROADCAST, mac(1), 1);
+        Frames.receive(b);
+        Frames.receive(c);
+        now.addAndGet(9_000_000_000L);
+        Frames.send(b, mac(1), mac(2), 1);
+        assertEquals(1, Frames.receive(a).size());
+        assertEquals(0, Frames.receive(c).size(), "9 s later mac(1) is still known");
+        now.addAndGet(2_000_000_000L);
+        Frames.send(b, mac(1), mac(2), 1);
+        assertEquals(1, Frames.receive(a).size());
+        assertEquals(1, Frames.receive(c).size(), "11 s after it was last seen mac(1) is forgotten: flood");
+    }
+
+    @Test
+    void anAddressMovesWithItsHost() {
+        Port a = open("a");
+        Port b = open("b");
+        Port c = open("c");
+        Frames.send(a, Frames.BROADCAST, mac(1), 1);
+        Frames.send(c, Frames.BROADCAST, mac(1), 1); // mac(1) now on c
+        Frames.receive(a);
+        Frames.receive(b);
+        Frames.receive(c);
+        Frames.send(b, mac(1), mac(2), 2);
+        assertEquals(2, Frames.receive(c).size());
+        assertEquals(0, Frames.receive(a).size());
+    }
+
+    @Test
+    void aFullDestinationDropsAndCountsByCause() {
+        Port a = open("a");
+        Port b = open("b@conf:slots=8");
+        Frames.send(b, Frames.BROADCAST, mac(2), 1);
+        Frames.receive(a);
+        assertEquals(20, Frames.send(a, mac(2), mac(1), 20));
+        assertEquals(a.txRing(0).numSlots() - 1, a.txRing(0).space(), "VALE TX is synchronous: all slots back");
+        List<Frame> got = Frames.receive(b);
+        assertEquals(7, got.size(), "an 8-slot ring holds 7");
+        for (int i = 0; i < got.size(); i++) {
+            assertEquals(i, got.get(i).seq(), "the first ones, in order");
+        }
+        assertEquals(20, port("a").txCounter(StatsLayout.TX_PACKETS));
+        assertEquals(13, port("a").txCounter(StatsLayout.DROP_FULL));
+        assertEquals(13, port("b").rxCounter(StatsLayout.RX_DROP_FULL));
+        assertEquals(7, port("b").rxCounter(StatsLayout.RX_PACKETS));
+        assertEquals(7 * 60, port("b").rxCounter(StatsLayout.RX_BYTES));
+    }
+
+    @Test
+    void backPressureHoldsPacketsInTheSendersRingUntilThereIsRoom() {
+        Port a = open("a@backpressure=on");
+        Port b = open("b@conf:slots=8");
+        Frames.send(b, Frames.BROADCAST, mac(2), 1);
+        Frames.receive(a);
+        Ring t = a.txRing(0);
+        int n = Frames.send(a, mac(2), mac(1), 0, 0, 20, 60, 0);
+        assertEquals(20, n);
+        assertEquals(t.numSlots() - 1 - 13, t.space(), "13 packets wait in a's ring: tail stops before them");
+        long expect = 0;
+        for (int round = 0; expect < 20 && round < 100; round++) {
+            for (Frame f : Frames.receive(b)) {
+                assertEquals(expect++, f.seq(), "nothing lost, nothing reordered");
+            }
+            t.sync(); // retry what waits
+        }
+        assertEquals(20, expect);
+        assertEquals(t.numSlots() - 1, t.space());
+        assertEquals(0, port("a").drops());
+        assertTrue(port("a").txCounter(StatsLayout.BP_STALLS) > 0);
+        assertEquals(20, port("a").txCounter(StatsLayout.TX_PACKETS));
+    }
+
+    @Test
+    void backPressureWithBroadcastWaitsForEveryDestination() {
+        Port a = open("a@backpressure=on");
+        Port b = open("b@conf:slots=4");
+        Port c = open("c@conf:slots=16");
+        Frames.send(a, Frames.BROADCAST, mac(1), 0, 0, 10, 60, 0);
+        assertEquals(3, Frames.receive(b).size());
+        assertEquals(3, Frames.receive(c).size(), "c has room, but a broadcast goes to all or waits");
+        a.txSync();
+        assertEquals(3, Frames.receive(b).size());
+        assertEquals(3, Frames.receive(c).size());
+        a.txSync();
+        a.txSync();
+        assertEquals(3, Frames.receive(b).size());
+        a.txSync();
+        assertEquals(1, Frames.receive(b).size());
+        assertEquals(4, Frames.receive(c).size());
+        assertEquals(0, port("a").drops());
+    }
+
+    @Test
+    void multiSlotPacketsTravelWholeAndIncompleteOnesWait() {
+        Port a = open("a");
+        Port b = open("b");
+        Frames.send(b, Frames.BROADCAST, mac(2), 1);
+        Frames.receive(a);
+        Ring t = a.txRing(0);
+        int i = t.head();
+        Frames.write(t, i, mac(2), mac(1), 7, 100, 1000);
+        t.setFlags(i, Slot.NS_MOREFRAG);
+        Frames.write(t, t.nextSlot(i), mac(2), mac(1), 7, 101, 700);
+        t.setFlags(t.nextSlot(i), Slot.NS_MOREFRAG);
+        t.advanceTo(t.slotAfter(i, 2));
+        t.sync();
+        assertEquals(0, Frames.receive(b).size(), "the last slot says more follow: nothing goes yet");
+        assertEquals(t.numSlots() - 1 - 2, t.space(), "the two slots wait in the ring");
+        int k = t.slotAfter(i, 2);
+        Frames.write(t, k, mac(2), mac(1), 7, 102, 300);
+        t.setFlags(k, 0);
+        t.advanceTo(t.nextSlot(k));
+        t.sync();
+        Ring r = b.rxRing(0);
+        r.sync();
+        assertEquals(3, r.space(), "three slots, one packet");
+        int j = r.head();
+        int[] lens = {1000, 700, 300};
+        for (int f = 0; f < 3; f++) {
+            assertEquals(lens[f], r.len(j));
+            assertEquals(f < 2 ? Slot.NS_MOREFRAG : 0, r.flags(j) & Slot.NS_MOREFRAG);
+            assertTrue(Frames.payloadIntact(r, j));
+            j = r.nextSlot(j);
+        }
+        r.advanceTo(j);
+        assertEquals(1, port("a").txCounter(StatsLayout.TX_PACKETS));
+        assertEquals(2000, port("b").rxCounter(StatsLayout.RX_BYTES));
+    }
+
+    @Test
+    void aMultiSlotPacketThatDoesNotFitIsDroppedWhole() {
+        Port a = open("a");
+        Port b = open("b@conf:slots=4");
+        Frames.send(b, Frames.BROADCAST, mac(2), 1);
+        Frames.receive(a);
+        Frames.send(a, mac(2), mac(1), 1); // b has 3 slots: one taken
+        Ring t = a.txRing(0);
+        int i = t.head();
+        for (int f = 0; f < 3; f++) {
+            Frames.write(t, t.slotAfter(i, f), mac(2), mac(1), 1, f, 100);
+            t.setFlags(t.slotAfter(i, f), f < 2 ? Slot.NS_MOREFRAG : 0);
+        }
+        t.advanceTo(t.slotAfter(i, 3));
+        t.sync();
+        List<Frame> got = Frames.receive(b);
+        assertEquals(1, got.size(), "only the first packet; the three-slot one did not fit in two slots");
+        assertEquals(1, port("a").txCounter(StatsLayout.DROP_FULL));
+        assertEquals(1, port("b").rxCounter(StatsLayout.RX_PACKETS));
+        Frames.send(a, mac(2), mac(1), 0, 9, 3, 60, 0);
+        assertEquals(3, Frames.receive(b).size(), "the slots leased for the dropped packet were given back");
+    }
+
+    @Test
+    void slotsWithInvalidBufferIndexOrLengthAreDroppedNotFollowed() {
+        Port a = open("a");
+        Port b = open("b");
+        Ring t = a.txRing(0);
+        int i = t.head();
+        int[] bad = {0, 1, -7, Integer.MAX_VALUE};
+        int[] saved = new int[bad.length];
+        for (int k = 0; k < bad.length; k++) {
+            int s = t.slotAfter(i, k);
+            Frames.write(t, s, Frames.BROADCAST, mac(1), 0, k, 60);
+            saved[k] = t.bufIdx(s);
+            t.setBufIdx(s, bad[k]);
+        }
+        int s = t.slotAfter(i, bad.length);
+        Frames.write(t, s, Frames.BROADCAST, mac(1), 0, 99, 60);
+        t.memory().set(java.lang.foreign.ValueLayout.JAVA_SHORT, t.offset() + 1024 + 16L * s + 4, (short) 4000); // len > bufSize
+        int ok = t.slotAfter(i, bad.length + 1);
+        Frames.write(t, ok, Frames.BROADCAST, mac(1), 0, 5, 60);
+        t.advanceTo(t.nextSlot(ok));
+        t.sync();
+        List<Frame> got = Frames.receive(b);
+        assertEquals(1, got.size());
+        assertEquals(5, got.get(0).seq());
+        assertEquals(5, port("a").txCounter(StatsLayout.DROP_BAD_SLOT));
+        for (int k = 0; k < bad.length; k++) {
+            t.setBufIdx(t.slotAfter(i, k), saved[k]); // give the port its buffers back for close
+        }
+    }
+
+    @Test
+    void packetsLongerThanTheDestinationsBuffersAreDropped() {
+        Port a = open("a");
+        Port b = open("b@conf:buf-size=1024");
+        Frames.send(a, Frames.BROADCAST, mac(1), 0, 0, 1, 1500, 0);
+        Frames.send(a, Frames.BROADCAST, mac(1), 0, 1, 1, 1000, 0);
+        List<Frame> got = Frames.receive(b);
+        assertEquals(1, got.size());
+        assertEquals(1000, got.get(0).len());
+        assertEquals(1, port("a").txCounter(StatsLayout.DROP_TOO_LONG));
+    }
+
+    @Test
+    void aReceiverHandingBackABadBufferIndexGetsAnEmptySlot() {
+        Port a = open("a");
+        Port b = open("b");
+        Ring r = b.rxRing(0);
+        int j = r.head();
+        int saved = r.bufIdx(j);
+        r.setBufIdx(j, 1); // reserved buffer: the switch must not write there
+        Frames.send(a, Frames.BROADCAST, mac(1), 2);
+        r.sync();
+        assertEquals(0, r.len(j));
+        assertEquals(60, r.len(r.nextSlot(j)));
+        assertEquals(1, port("b").rxCounter(StatsLayout.RX_BAD_SLOT));
+        r.setBufIdx(j, saved);
+        r.advanceTo(r.tail());
+    }
+
+    @Test
+    void switchesAreSeparate() {
+        Port a = open("a");
+        String other = sw + "x";
+        try (Port b = Netmap.open(other + ":b"); Port c = Netmap.open(other + ":c")) {
+            Frames.send(a, Frames.BROADCAST, mac(1), 1);
+            assertEquals(0, Frames.receive(b).size());
+            Frames.send(c, Frames.BROADCAST, mac(1), 1);
+            assertEquals(1, Frames.receive(b).size());
+        }
+        assertTrue(Vale.get(other).isEmpty());
+    }
+
+    @Test
+    void opensOfOneNameShareThePortAndExclusiveOpensAreAlone() {
+        Port a = open("a");
+        Port a2 = open("a");
+        Port b = open("b");
+        assertEquals(2, Vale.get(sw).orElseThrow().portList().size());
+        Frames.send(b, Frames.BROADCAST, mac(2), 1);
+        assertEquals(1, Frames.receive(a2).size(), "the second open binds the same rings");
+        assertThrows(NetmapException.PortBusy.class, () -> Netmap.open(sw + ":a/x"));
+        a2.close();
+        opened.remove(a2);
+        assertTrue(port("a").index() >= 0, "still there while one open remains");
+    }
+
+    @Test
+    void aSwitchHoldsAtMost254Ports() {
+        List<Port> ports = new ArrayList<>();
+        try {
+            for (int i = 0; i < Lookup.MAX_PORTS; i++) {
+                ports.add(Netmap.open(sw + ":p" + i + "@conf:slots=4,buf-size=64,bufs=64"));
+            }
+            NetmapException e = assertThrows(NetmapException.class, () -> Netmap.open(sw + ":one_more@conf:slots=4,buf-size=64"));
+            assertTrue(e.getMessage().contains("254"), e.getMessage());
+            Frames.send(ports.get(0), Frames.BROADCAST, mac(1), 0, 0, 1, 60, 0);
+            int reached = 0;
+            for (Port p : ports) {
+                reached += Frames.receive(p).size();
+            }
+            assertEquals(253, reached, "a broadcast reaches the 253 other ports");
+        } finally {
+            ports.forEach(Port::close);
+        }
+    }
+
+    @Test
+    void persistentPortsStayWithoutOpens() {
+        SwitchPort p = ValeCtl.newPersistent(sw + ":vi0@conf:slots=64");
+        try {
+            try (Port a = Netmap.open(sw + ":vi0"); Port b = Netmap.open(sw + ":b")) {
+                assertEquals(64, a.txRing(0).numSlots());
+                Frames.send(b, Frames.BROADCAST, mac(1), 1);
+                assertEquals(1, Frames.receive(a).size());
+            }
+            assertTrue(p.index() >= 0, "a persistent port outlives its opens");
+            assertTrue(Vale.get(sw).isPresent());
+        } finally {
+            ValeCtl.remove(sw + ":vi0");
+        }
+        assertFalse(p.index() >= 0);
+    }
+}
