@@ -182,38 +182,38 @@ public final class PipePort extends AbstractPort {
     // syncs
 
     /**
-     * Reclaims the slots the peer released (tail), then swaps the descriptors of {@code [hwcur, head)}
-     * with the mirrored RX slots of the peer and publishes up to the last complete packet.
+     * Swaps the descriptors of {@code [hwcur, head)} with the mirrored RX slots of the peer and
+     * publishes up to the last complete packet, then reclaims the slots the peer released (tail).
+     * Publishing first keeps the read of the peer-written tail off the path of the packets.
      */
     @Override
     protected void txsync(Kring k) {
         checkNotBroken();
         Link l = txLinks[k.ring.ringId()];
-        MemorySegment m = mem;
-        int tail = (int) INT.getVolatile(m, l.ring + PipeLayout.PIPE_TAIL_OFFSET);
+        int from = k.hwcur;
+        int head = k.rhead;
+        if (from != head) {
+            // two straight runs instead of one that wraps: counted loops, whose bounds checks the JIT hoists
+            int lastComplete = move(l, from, head > from ? head : k.numSlots);
+            if (head < from && head > 0) {
+                int c = move(l, 0, head);
+                lastComplete = c >= 0 ? c : lastComplete;
+            }
+            k.hwcur = head;
+            if (lastComplete >= 0) {
+                // ordered store -> the moved slots are visible to the peer before the tail that hands them over
+                INT.setRelease(mem, l.peerRing + PipeLayout.PIPE_TAIL_OFFSET, lastComplete + 1 == k.numSlots ? 0 : lastComplete + 1);
+                l.waker.wakeIfWaiting();
+            }
+        }
+        int tail = (int) INT.getVolatile(mem, l.ring + PipeLayout.PIPE_TAIL_OFFSET);
         if (tail != k.hwtail) {
+            // the peer may already have taken (and given back) what was just published: up to hwcur - 1
             if (!within(k.hwtail, tail, prev(k, k.hwcur), k.numSlots)) {
                 cutOff("set the tail of TX ring " + k.ring.ringId() + " to " + tail + " (expected: " + k.hwtail + ".."
                         + prev(k, k.hwcur) + " circular, of " + k.numSlots + " slots)");
             }
             k.hwtail = tail;
-        }
-        int from = k.hwcur;
-        int head = k.rhead;
-        if (from == head) {
-            return;
-        }
-        // two straight runs instead of one that wraps: counted loops, whose bounds checks the JIT hoists
-        int lastComplete = move(l, from, head > from ? head : k.numSlots);
-        if (head < from && head > 0) {
-            int c = move(l, 0, head);
-            lastComplete = c >= 0 ? c : lastComplete;
-        }
-        k.hwcur = head;
-        if (lastComplete >= 0) {
-            // ordered store -> the moved slots are visible to the peer before the tail that hands them over
-            INT.setRelease(m, l.peerRing + PipeLayout.PIPE_TAIL_OFFSET, lastComplete + 1 == k.numSlots ? 0 : lastComplete + 1);
-            l.waker.wakeIfWaiting();
         }
     }
 
