@@ -9,8 +9,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -95,18 +93,9 @@ public final class Demo {
         AtomicBoolean stopSenders = new AtomicBoolean();
         AtomicBoolean stopOthers = new AtomicBoolean();
         List<Running> running = new ArrayList<>();
-        CountDownLatch closed = new CountDownLatch(1);
         // Ctrl-C: stop the generators; the run drains, prints its summary and closes the ports (the shared
         // region goes with them) before the JVM exits
-        Thread hook = new Thread(() -> {
-            stopSenders.set(true);
-            try {
-                closed.await(15, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "demo-stop");
-        Runtime.getRuntime().addShutdownHook(hook);
+        StopOnSignal signal = new StopOnSignal("demo-stop", () -> stopSenders.set(true), 15);
         out.printf("jnetmap demo: %d paths for %d s, %d-byte frames, bursts of %d, one process, no root%n",
                 paths.size(), seconds, FRAME, BURST);
         try {
@@ -163,12 +152,7 @@ public final class Demo {
                 }
                 r.ports.forEach(Port::close);
             }
-            closed.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // Ctrl-C: the hook is running and was waiting for this
-            }
+            signal.close();
         }
     }
 

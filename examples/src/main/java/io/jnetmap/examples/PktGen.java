@@ -17,7 +17,6 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -118,18 +117,9 @@ public final class PktGen implements Callable<Integer> {
         }
         int waitSeconds = waitS != null ? waitS : PortName.parse(portName).kind().equals("netmap") ? 2 : 0;
         AtomicBoolean stop = new AtomicBoolean();
-        CountDownLatch finished = new CountDownLatch(1);
-        // Ctrl-C: stop the loop, and let it print its summary and close the port before the JVM exits
-        Thread hook = new Thread(() -> {
-            stop.set(true);
-            try {
-                finished.await(3, TimeUnit.SECONDS);
-            } catch (InterruptedException ignored) {
-                Thread.currentThread().interrupt();
-            }
-        }, "pkt-gen-stop");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try (Port port = Netmap.open(portName)) {
+        // Ctrl-C: stop the loop; it prints its summary and closes the port before the JVM exits
+        StopOnSignal signal = new StopOnSignal("pkt-gen-stop", () -> stop.set(true), 3);
+        try (signal; Port port = Netmap.open(portName)) {
             out.printf(Locale.ROOT, "pkt-gen: %s on %s (backend %s, %d tx / %d rx rings of %d slots)%s%s%n", function, port.name(),
                     port.backend(), port.txRings(), port.rxRings(),
                     port.txRings() > 0 ? port.txRing(0).numSlots() : port.rxRing(0).numSlots(),
@@ -139,13 +129,6 @@ public final class PktGen implements Callable<Integer> {
                 Thread.sleep(waitSeconds * 1000L);
             }
             return runFunction(port, frame, wait, stop);
-        } finally {
-            finished.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // Ctrl-C: the hook is running and was waiting for this
-            }
         }
     }
 
