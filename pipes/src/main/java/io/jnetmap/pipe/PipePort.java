@@ -13,6 +13,7 @@ import io.jnetmap.sys.Linux;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -43,6 +44,14 @@ public final class PipePort extends AbstractPort {
     private static final long BUF_CHANGED_BIT = (long) Slot.NS_BUF_CHANGED << 48;
     private static final long MOREFRAG_BIT = (long) Slot.NS_MOREFRAG << 48;
     private static final long BUF_IDX_MASK = 0xffff_ffffL;
+
+    static {
+        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+            // the slot word above reads bufIdx, len and flags in one load: their order in memory is little-endian
+            throw new ExceptionInInitializerError("pipes need a little-endian host (x86_64, aarch64), this one is "
+                    + ByteOrder.nativeOrder());
+        }
+    }
 
     private final NetmapIf peer;
     private final boolean master;
