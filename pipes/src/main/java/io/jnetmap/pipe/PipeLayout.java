@@ -21,9 +21,8 @@ import io.jnetmap.core.RingLayout;
  *  ring + 640  line 2   NEED_WAKE u32  (u) what this ring's user sleeps on (Pollable IN/OUT, 0 = awake),
  *                                      set when it arms and cleared when it disarms: the flag the
  *                                      peer checks after publishing. It mirrors the ring's USER_WAIT
- *                                      on a line of its own, because USER_WAIT shares a line with
- *                                      head/cur, which the user writes every batch: a peer reading
- *                                      it would take that line away at every publication.
+ *                                      in the pipe's own shared state, on a line that changes only
+ *                                      when this end goes to sleep or wakes.
  *  descriptor STATE     pid of the process that has the end open, 0 = closed
  * </pre>
  *
