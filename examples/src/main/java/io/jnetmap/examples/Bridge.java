@@ -164,41 +164,33 @@ public final class Bridge {
         System.out.println("bridge: " + a.name() + " (" + a.backend() + ") <-> " + b.name() + " (" + b.backend() + "), "
                 + (zeroCopy ? "zero-copy (buffers swapped, one region)" : "copy") + ", batch " + o.batch());
         Counters c = new Counters();
-        Thread main = Thread.currentThread();
         AtomicBoolean stop = new AtomicBoolean();
-        Thread hook = new Thread(() -> {
-            stop.set(true);
+        try (StopOnSignal signal = new StopOnSignal("bridge-stop", () -> stop.set(true), 3)) {
             try {
-                main.join(3000);
-            } catch (InterruptedException ignored) {
-                // exiting anyway
+                if (o.waitSec() > 0) {
+                    Thread.sleep(o.waitSec() * 1000L);
+                }
+                if (o.cpu() >= 0) {
+                    Affinity.pinCurrentThread(o.cpu());
+                }
+                Thread reporter = null;
+                if (o.verbose()) {
+                    reporter = Thread.ofPlatform().daemon().name("bridge-rates").start(() -> report(c, stop));
+                }
+                run(a, b, o.batch(), zeroCopy, o.busyWait() ? WaitStrategy.busySpin() : DEFAULT_WAIT, stop::get, c);
+                if (reporter != null) {
+                    reporter.interrupt();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                System.out.println("bridge: forwarded " + c.aToB.get() + " packets " + a.name() + " -> " + b.name() + ", "
+                        + c.bToA.get() + " " + b.name() + " -> " + a.name());
+                printStats(a);
+                printStats(b);
+                b.close();
+                a.close();
             }
-        }, "bridge-stop");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
-            if (o.waitSec() > 0) {
-                Thread.sleep(o.waitSec() * 1000L);
-            }
-            if (o.cpu() >= 0) {
-                Affinity.pinCurrentThread(o.cpu());
-            }
-            Thread reporter = null;
-            if (o.verbose()) {
-                reporter = Thread.ofPlatform().daemon().name("bridge-rates").start(() -> report(c, stop));
-            }
-            run(a, b, o.batch(), zeroCopy, o.busyWait() ? WaitStrategy.busySpin() : DEFAULT_WAIT, stop::get, c);
-            if (reporter != null) {
-                reporter.interrupt();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            System.out.println("bridge: forwarded " + c.aToB.get() + " packets " + a.name() + " -> " + b.name() + ", "
-                    + c.bToA.get() + " " + b.name() + " -> " + a.name());
-            printStats(a);
-            printStats(b);
-            b.close();
-            a.close();
         }
     }
 
