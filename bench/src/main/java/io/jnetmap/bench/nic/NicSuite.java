@@ -128,13 +128,7 @@ public final class NicSuite implements BenchMain.Suite {
                 }
                 Thread.sleep(20);
             }
-            sleep(warmSec);
-            long c0 = NetLab.counter(v.nsB(), v.b(), "rx_packets");
-            long t0 = System.nanoTime();
-            sleep(windowSec);
-            long c1 = NetLab.counter(v.nsB(), v.b(), "rx_packets");
-            long t1 = System.nanoTime();
-            rate = (c1 - c0) * 1e3 / (t1 - t0);
+            rate = arrivals(v.nsB(), v.b());
         } finally {
             stop(gen);
             text = Files.readString(log);
@@ -153,13 +147,7 @@ public final class NicSuite implements BenchMain.Suite {
         Path cfg = trafgenConfig(pktGenFrame(v.macB(), v.macA()));
         Process tg = trafgen(v.nsA(), v.a(), cfg);
         try {
-            sleep(warmSec);
-            long c0 = NetLab.counter(v.nsB(), v.b(), "rx_packets");
-            long t0 = System.nanoTime();
-            sleep(windowSec);
-            long c1 = NetLab.counter(v.nsB(), v.b(), "rx_packets");
-            long t1 = System.nanoTime();
-            return (c1 - c0) * 1e3 / (t1 - t0);
+            return arrivals(v.nsB(), v.b());
         } finally {
             stop(tg);
             Files.deleteIfExists(cfg);
@@ -222,13 +210,7 @@ public final class NicSuite implements BenchMain.Suite {
         try {
             sleep(0.5); // tcpdump opens its socket
             tg = trafgen(v.nsA(), v.a(), cfg);
-            sleep(warmSec);
-            long c0 = NetLab.counter(v.nsB(), v.b(), "rx_packets");
-            long t0 = System.nanoTime();
-            sleep(windowSec);
-            long c1 = NetLab.counter(v.nsB(), v.b(), "rx_packets");
-            long t1 = System.nanoTime();
-            offered = (c1 - c0) * 1e3 / (t1 - t0);
+            offered = arrivals(v.nsB(), v.b());
         } finally {
             if (tg != null) {
                 stop(tg);
@@ -324,13 +306,7 @@ public final class NicSuite implements BenchMain.Suite {
             Path cfg = trafgenConfig(right.macB(), left.macA());
             Process tg = trafgen(left.nsA(), left.a(), cfg);
             try {
-                sleep(warmSec);
-                long c0 = NetLab.counter(right.nsB(), right.b(), "rx_packets");
-                long t0 = System.nanoTime();
-                sleep(windowSec);
-                long c1 = NetLab.counter(right.nsB(), right.b(), "rx_packets");
-                long t1 = System.nanoTime();
-                out.put("peer.linuxbridge.60B", (c1 - c0) * 1e3 / (t1 - t0), "Mpps");
+                out.put("peer.linuxbridge.60B", arrivals(right.nsB(), right.b()), "Mpps");
             } finally {
                 stop(tg);
                 Files.deleteIfExists(cfg);
@@ -342,6 +318,17 @@ public final class NicSuite implements BenchMain.Suite {
 
     // ----------------------------------------------------------------------------------------------
     // measuring
+
+    /** After the warm-up, the rate (Mpps) at which frames arrive at {@code dev} in {@code ns} over a window. */
+    private double arrivals(String ns, String dev) throws InterruptedException {
+        sleep(warmSec);
+        long c0 = NetLab.counter(ns, dev, "rx_packets");
+        long t0 = System.nanoTime();
+        sleep(windowSec);
+        long c1 = NetLab.counter(ns, dev, "rx_packets");
+        long t1 = System.nanoTime();
+        return (c1 - c0) * 1e3 / (t1 - t0);
+    }
 
     /** A figure: packets the worker counted over a window, and what its thread allocated meanwhile. */
     private record Window(long packets, long nanos, long allocated) {
