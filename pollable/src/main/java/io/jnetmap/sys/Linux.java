@@ -169,7 +169,7 @@ public final class Linux {
     private static final MethodHandle IF_NAMETOINDEX = call("if_nametoindex", FunctionDescriptor.of(JAVA_INT, C_POINTER));
     private static final MethodHandle READ_AT = call("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle WRITE_AT = call("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG));
-    // Without errno capture: the per-batch calls of kernel-backed ports try these first (see retried()).
+    // Without errno capture: the per-batch calls of kernel-backed ports try these first (see uncaptured()).
     private static final MethodHandle READ_AT_FAST = uncaptured("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle WRITE_AT_FAST = uncaptured("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle SENDTO_FAST = uncaptured("sendto",
@@ -198,7 +198,9 @@ public final class Linux {
      * port's sync, and then each call allocates. These calls are made without capture, and only a call
      * that failed is made again with capture to learn its errno. That is harmless for exactly these
      * calls: when they fail they have moved nothing (no byte read or written, sendmmsg's first message
-     * not taken, an AF_XDP kick is a request to do what is pending anyway).
+     * not taken, an AF_XDP kick is a request to do what is pending anyway). The one exception, a TAP
+     * read of a frame larger than the buffer, drops that frame; the retry then reads the next one, so
+     * such a drop may go uncounted.
      */
     private static MethodHandle uncaptured(String name, FunctionDescriptor fd) {
         return LINKER.downcallHandle(symbol(name), fd);
