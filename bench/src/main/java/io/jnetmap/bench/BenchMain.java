@@ -70,6 +70,8 @@ public final class BenchMain {
     static {
         SUITES.put("core", (quick, out) -> jmh("io\\.jnetmap\\.bench\\.core\\..*", quick, true, out));
         RATIOS.add(new String[] {"core.buf.write60.vs.bytebuffer", "peer.bytebuffer.write60", "core.buf.write60"});
+        SUITES.put("vale", (quick, out) -> jmh("io\\.jnetmap\\.bench\\.vale\\..*", quick, true, out));
+        RATIOS.add(new String[] {"vale.l2.vs.l3.100k", "vale.copy.2p.60B", "vale.l3.100k.60B"});
     }
 
     private BenchMain() {

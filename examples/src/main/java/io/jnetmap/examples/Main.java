@@ -18,6 +18,7 @@ public final class Main {
     static {
         TOOLS.put("demo", new Tool("generators and sinks connected through jnetmap ports, with a summary", Demo::main));
         TOOLS.put("info", new Tool("port kinds available, shared regions and their users", Info::main));
+        TOOLS.put("vale-ctl", new Tool("VALE switches: list ports and counters, attach/detach, persistent ports", ValeCtlTool::main));
     }
 
     private Main() {

@@ -10,6 +10,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
@@ -68,6 +69,11 @@ final class Forwarder {
 
     // the batch, by packet
     private final int[] pSlot = new int[BATCH];
+    /** Buffer index, buffer offset, length and flags of the packet's first slot. */
+    private final int[] pBuf = new int[BATCH];
+    private final long[] pOff = new long[BATCH];
+    private final int[] pHead = new int[BATCH];
+    private final int[] pFlags = new int[BATCH];
     private final int[] pFrags = new int[BATCH];
     private final int[] pLen = new int[BATCH];
     private final int[] pMaxFrag = new int[BATCH];
@@ -177,34 +183,50 @@ final class Forwarder {
         int n = 0;
         int s = pos;
         while (s != to && n < BATCH) {
-            int first = s;
-            int frags = 0;
-            int total = 0;
-            int maxFrag = 0;
-            boolean bad = false;
-            int flags;
-            do {
-                long sl = slots + ((long) s << 4);
-                int b = mem.get(JAVA_INT, sl + SlotLayout.BUF_IDX_OFFSET);
-                int len = mem.get(JAVA_SHORT, sl + SlotLayout.LEN_OFFSET) & 0xffff;
-                flags = mem.get(JAVA_SHORT, sl + SlotLayout.FLAGS_OFFSET);
-                if (b < 2 || b >= numBufs || len > bufSize) {
-                    bad = true;
-                }
-                total += len;
-                maxFrag = Math.max(maxFrag, len);
-                frags++;
-                s = s + 1 == numSlots ? 0 : s + 1;
-            } while ((flags & Slot.NS_MOREFRAG) != 0 && s != to);
-            if ((flags & Slot.NS_MOREFRAG) != 0) {
-                break; // incomplete: its last slot says more follow, wait for them
+            long sl = slots + ((long) s << 4);
+            int b = mem.get(JAVA_INT, sl + SlotLayout.BUF_IDX_OFFSET);
+            int len = mem.get(JAVA_SHORT, sl + SlotLayout.LEN_OFFSET) & 0xffff;
+            int flags = mem.get(JAVA_SHORT, sl + SlotLayout.FLAGS_OFFSET) & 0xffff;
+            boolean bad = b < 2 || b >= numBufs || len > bufSize;
+            int next = s + 1 == numSlots ? 0 : s + 1;
+            pSlot[n] = s;
+            pBuf[n] = b;
+            pOff[n] = bufPool + (long) b * bufSize;
+            pHead[n] = len;
+            pFlags[n] = flags;
+            if ((flags & Slot.NS_MOREFRAG) == 0) {
+                pFrags[n] = 1;
+                pLen[n] = len;
+                pMaxFrag[n] = len;
+                pDst[n] = bad ? DROP_BAD : 0;
+                n++;
+                s = next;
+                continue;
             }
-            pSlot[n] = first;
+            int frags = 1;
+            int total = len;
+            int maxFrag = len;
+            int more;
+            do {
+                if (next == to) {
+                    return n; // incomplete: its last slot says more follow, wait for them
+                }
+                sl = slots + ((long) next << 4);
+                int fb = mem.get(JAVA_INT, sl + SlotLayout.BUF_IDX_OFFSET);
+                int flen = mem.get(JAVA_SHORT, sl + SlotLayout.LEN_OFFSET) & 0xffff;
+                more = mem.get(JAVA_SHORT, sl + SlotLayout.FLAGS_OFFSET) & Slot.NS_MOREFRAG;
+                bad |= fb < 2 || fb >= numBufs || flen > bufSize;
+                total += flen;
+                maxFrag = Math.max(maxFrag, flen);
+                frags++;
+                next = next + 1 == numSlots ? 0 : next + 1;
+            } while (more != 0);
             pFrags[n] = frags;
             pLen[n] = total;
             pMaxFrag[n] = maxFrag;
             pDst[n] = bad || frags > Slot.MAX_FRAGS ? DROP_BAD : 0;
             n++;
+            s = next;
         }
         return n;
     }
@@ -223,11 +245,9 @@ final class Forwarder {
             if (pDst[i] == DROP_BAD) {
                 continue;
             }
-            int slot = pSlot[i];
-            long sl = slots + ((long) slot << 4);
-            p.offset = bufPool + (long) mem.get(JAVA_INT, sl + SlotLayout.BUF_IDX_OFFSET) * bufSize;
-            p.len = mem.get(JAVA_SHORT, sl + SlotLayout.LEN_OFFSET) & 0xffff;
-            p.flags = mem.get(JAVA_SHORT, sl + SlotLayout.FLAGS_OFFSET) & 0xffff;
+            p.offset = pOff[i];
+            p.len = pHead[i];
+            p.flags = pFlags[i];
             p.totalLen = pLen[i];
             p.frags = pFrags[i];
             p.cookie = 0;
@@ -398,30 +418,41 @@ final class Forwarder {
                 full++;
                 continue;
             }
-            int s = pSlot[i];
             int first = j;
-            for (int k = 0; k < frags; k++) {
-                long sl = slots + ((long) s << 4);
-                int sb = mem.get(JAVA_INT, sl + SlotLayout.BUF_IDX_OFFSET);
-                int len = mem.get(JAVA_SHORT, sl + SlotLayout.LEN_OFFSET) & 0xffff;
-                int more = mem.get(JAVA_SHORT, sl + SlotLayout.FLAGS_OFFSET) & Slot.NS_MOREFRAG;
+            boolean move = sameRegion && (unicast || bcastMoves);
+            if (frags == 1) {
+                int len = pLen[i];
                 long dOff = d.bufOffsetOrInvalid(j);
                 if (dOff < 0) {
                     badDst++; // the receiver handed back a bad index: this slot goes out empty
                     d.setLenFlags(j, 0, 0);
-                } else if (sameRegion && (unicast || bcastMoves)) {
-                    // zero copy: the packet's buffer moves to the receiver, its free buffer comes back
-                    int db = d.bufIdx(j);
-                    mem.set(JAVA_INT, sl + SlotLayout.BUF_IDX_OFFSET, db);
-                    mem.set(JAVA_SHORT, sl + SlotLayout.FLAGS_OFFSET,
-                            (short) (mem.get(JAVA_SHORT, sl + SlotLayout.FLAGS_OFFSET) | Slot.NS_BUF_CHANGED));
-                    d.setSlot(j, sb, len, more | Slot.NS_BUF_CHANGED);
+                } else if (move) {
+                    moveBuffer(pSlot[i], pBuf[i], d, j, len, 0);
                 } else {
-                    MemorySegment.copy(mem, bufPool + (long) sb * bufSize, dm, dOff, len);
-                    d.setLenFlags(j, len, more);
+                    copy(mem, pOff[i], dm, dOff, len);
+                    d.setLenFlags(j, len, 0);
                 }
-                s = s + 1 == numSlots ? 0 : s + 1;
                 j = d.next(j);
+            } else {
+                int s = pSlot[i];
+                for (int k = 0; k < frags; k++) {
+                    long sl = slots + ((long) s << 4);
+                    int sb = mem.get(JAVA_INT, sl + SlotLayout.BUF_IDX_OFFSET);
+                    int len = mem.get(JAVA_SHORT, sl + SlotLayout.LEN_OFFSET) & 0xffff;
+                    int more = mem.get(JAVA_SHORT, sl + SlotLayout.FLAGS_OFFSET) & Slot.NS_MOREFRAG;
+                    long dOff = d.bufOffsetOrInvalid(j);
+                    if (dOff < 0) {
+                        badDst++;
+                        d.setLenFlags(j, 0, 0);
+                    } else if (move) {
+                        moveBuffer(s, sb, d, j, len, more);
+                    } else {
+                        copy(mem, bufPool + (long) sb * bufSize, dm, dOff, len);
+                        d.setLenFlags(j, len, more);
+                    }
+                    s = s + 1 == numSlots ? 0 : s + 1;
+                    j = d.next(j);
+                }
             }
             if (rewrite) {
                 long off = d.bufOffsetOrInvalid(first);
@@ -534,6 +565,32 @@ final class Forwarder {
             }
         }
         return cut;
+    }
+
+    /**
+     * Zero copy: the packet's buffer {@code sb} moves to slot {@code j} of {@code d}, the receiver's free
+     * buffer comes back into source slot {@code s}; both slots say their buffer changed.
+     */
+    private void moveBuffer(int s, int sb, DstRing d, int j, int len, int more) {
+        long sl = slots + ((long) s << 4);
+        mem.set(JAVA_INT, sl + SlotLayout.BUF_IDX_OFFSET, d.bufIdx(j));
+        mem.set(JAVA_SHORT, sl + SlotLayout.FLAGS_OFFSET,
+                (short) (mem.get(JAVA_SHORT, sl + SlotLayout.FLAGS_OFFSET) | Slot.NS_BUF_CHANGED));
+        d.setSlot(j, sb, len, more | Slot.NS_BUF_CHANGED);
+    }
+
+    /**
+     * Copies a packet between buffers. Short ones go 8 bytes at a time, rounded up: buffers are
+     * multiples of 64 bytes and {@code len} fits the destination's, so the tail stays inside both.
+     */
+    private static void copy(MemorySegment src, long from, MemorySegment dst, long to, int len) {
+        if (len <= 128) {
+            for (int k = 0; k < len; k += 8) {
+                dst.set(JAVA_LONG_UNALIGNED, to + k, src.get(JAVA_LONG_UNALIGNED, from + k));
+            }
+        } else {
+            MemorySegment.copy(src, from, dst, to, len);
+        }
     }
 
     // ----------------------------------------------------------------------------------------------

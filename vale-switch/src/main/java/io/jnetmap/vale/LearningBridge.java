@@ -16,7 +16,10 @@ import java.time.Duration;
  * port, valid bit) written atomically, plus the time it was last seen. Forwarding threads learn
  * concurrently without a lock: a race can at worst lose a refresh or an entry (the packet floods, the
  * next one learns again), never produce an address/port pair nobody wrote. A refresh of a known entry
- * is written at most once per second, so busy senders do not fight over the table's cache lines.
+ * is written at most once per second, so busy senders do not fight over the table's cache lines, and
+ * a port whose packets keep coming from the address it learned last skips the table altogether for
+ * that second (VALE's {@code last_smac} filter; an address that moves back within that second is
+ * relearned when the second is over).
  */
 public final class LearningBridge implements Lookup {
     /** Linux's bridge ageing time. */
@@ -42,6 +45,8 @@ public final class LearningBridge implements Lookup {
     private final int bucketMask;
     private final int bucketShift;
     private final long ageNanos;
+    /** Per source port, one 64-byte line each: the address learned last and when. */
+    private final long[] lastSource = new long[MAX_PORTS * 8];
     @SuppressWarnings("unused") // accessed through VERSION
     private volatile long version;
 
@@ -86,7 +91,13 @@ public final class LearningBridge implements Lookup {
         long src = p.srcMac();
         long now = p.now;
         if ((p.flags & Slot.NS_NO_LEARN) == 0 && !Packet.isGroup(src)) {
-            learn(src, p.srcPort, now);
+            int l = p.srcPort << 3;
+            long[] last = lastSource;
+            if (last[l] != (src | 1L << 63) || now - last[l + 1] > REFRESH_NANOS) {
+                learn(src, p.srcPort, now);
+                last[l] = src | 1L << 63;
+                last[l + 1] = now;
+            }
         }
         if (Packet.isGroup(dst)) {
             return BROADCAST;
@@ -168,6 +179,7 @@ public final class LearningBridge implements Lookup {
 
     @Override
     public void portDetached(int port) {
+        lastSource[port << 3] = 0;
         for (int i = 0; i < keys.length; i++) {
             long k = (long) LONGS.getAcquire(keys, i);
             if (k != 0 && ((k >>> 8) & 0xff) == port && LONGS.compareAndSet(keys, i, k, 0L)) {
