@@ -170,4 +170,17 @@ static inline struct jnm_if *jnm_find_if(void *base, const char *name) {
     return NULL;
 }
 
+/*
+ * Pipes (io.jnetmap.pipe.PipeLayout). Every pipe of parent X lives in region "pipe.X"; its ends are
+ * the descriptors named "X{ID" (kind JNM_PIPE_KIND_MASTER) and "X}ID" (JNM_PIPE_KIND_SLAVE), whose
+ * state word holds the pid that has the end open (0 = closed). TX slot k of one end mirrors RX slot k
+ * of the other. Words in each ring's backend area:
+ */
+#define JNM_PIPE_KIND_MASTER 0x7b706970 /* "pip{" */
+#define JNM_PIPE_KIND_SLAVE 0x7d706970  /* "pip}" */
+#define JNM_PIPE_TAIL_OFS 384           /* u32 (k) written by the other end's sync: this ring's next tail */
+#define JNM_PIPE_WAKE_SEQ_OFS 512       /* u32 odd while owner_pid/event_fd are valid (a seqlock) */
+#define JNM_PIPE_OWNER_PID_OFS 516      /* u32 process that has this ring's end open */
+#define JNM_PIPE_EVENT_FD_OFS 520       /* u32 its eventfd (duplicate it with pidfd_getfd to wake the user) */
+
 #endif /* JNETMAP_H */

@@ -2,6 +2,10 @@
 module io.jnetmap.examples {
     requires io.jnetmap.core;
     requires io.jnetmap.vale;
+    requires info.picocli;
+    requires HdrHistogram;
+
+    opens io.jnetmap.examples to info.picocli;
 
     exports io.jnetmap.examples;
 }

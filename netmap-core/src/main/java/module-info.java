@@ -4,6 +4,9 @@ module io.jnetmap.core {
 
     exports io.jnetmap.core;
     exports io.jnetmap.core.spi;
+    exports io.jnetmap.core.nic;
 
     uses io.jnetmap.core.spi.PortProvider;
+
+    provides io.jnetmap.core.spi.PortProvider with io.jnetmap.core.nic.NicProvider;
 }

@@ -69,7 +69,9 @@ public final class BenchMain {
 
     static {
         SUITES.put("core", (quick, out) -> jmh("io\\.jnetmap\\.bench\\.core\\..*", quick, true, out));
+        SUITES.put("pipe", io.jnetmap.bench.pipe.PipeSuite::run);
         RATIOS.add(new String[] {"core.buf.write60.vs.bytebuffer", "peer.bytebuffer.write60", "core.buf.write60"});
+        SUITES.put("nic", new io.jnetmap.bench.nic.NicSuite());
         SUITES.put("vale", (quick, out) -> jmh("io\\.jnetmap\\.bench\\.vale\\..*", quick, true, out));
         RATIOS.add(new String[] {"vale.l2.vs.l3.100k", "vale.copy.2p.60B", "vale.l3.100k.60B"});
     }
@@ -167,7 +169,7 @@ public final class BenchMain {
                     }
                     v = sec.getScore();
                 }
-                out.put(r.name(), v * r.scale(), r.unit());
+                out.put(withParams(r.name(), rr), v * r.scale(), r.unit());
             }
         }
     }
@@ -179,6 +181,14 @@ public final class BenchMain {
             a.add("--sun-misc-unsafe-memory-access=allow"); // JMH's own harness uses Unsafe; jnetmap never does
         }
         return a.toArray(String[]::new);
+    }
+
+    /** A result name with each {@code {param}} replaced by the run's {@code @Param} value ({@code pipe.b{batch}}). */
+    private static String withParams(String name, RunResult rr) {
+        for (String key : rr.getParams().getParamsKeys()) {
+            name = name.replace("{" + key + "}", rr.getParams().getParam(key));
+        }
+        return name;
     }
 
     private static Result[] annotations(String benchmark) {

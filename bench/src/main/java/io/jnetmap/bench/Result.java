@@ -15,7 +15,7 @@ import java.lang.annotation.Target;
 @Target(ElementType.METHOD)
 @Repeatable(Result.List.class)
 public @interface Result {
-    /** Dotted result name, e.g. {@code core.slot.rw}. */
+    /** Dotted result name, e.g. {@code core.slot.rw}; {@code {param}} stands for a {@code @Param}'s value. */
     String name();
 
     /** Unit printed after the value: {@code ns}, {@code Mpps}, {@code B/op}, {@code Gbps}. */

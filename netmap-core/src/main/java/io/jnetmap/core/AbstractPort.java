@@ -45,19 +45,24 @@ public abstract class AbstractPort implements Port {
         if (name.hasFlag(PortName.TX_RINGS_ONLY)) {
             rx = new int[] {0, 0};
         }
-        this.eventFd = EventFd.create();
         this.txKrings = new Kring[tx[1] - tx[0]];
-        for (int i = 0; i < txKrings.length; i++) {
-            int idx = tx[0] + i;
-            txKrings[i] = new Kring(this, new Ring(region, nifp.ringOffset(idx)), idx);
-            txKrings[i].setNotifier(eventFd);
-        }
         this.rxKrings = new Kring[rx[1] - rx[0]];
-        int rxBase = nicTx + hostTx;
-        for (int i = 0; i < rxKrings.length; i++) {
-            int idx = rxBase + rx[0] + i;
-            rxKrings[i] = new Kring(this, new Ring(region, nifp.ringOffset(idx)), idx);
-            rxKrings[i].setNotifier(eventFd);
+        this.eventFd = EventFd.create();
+        try {
+            for (int i = 0; i < txKrings.length; i++) {
+                int idx = tx[0] + i;
+                txKrings[i] = new Kring(this, new Ring(region, nifp.ringOffset(idx)), idx);
+                txKrings[i].setNotifier(eventFd);
+            }
+            int rxBase = nicTx + hostTx;
+            for (int i = 0; i < rxKrings.length; i++) {
+                int idx = rxBase + rx[0] + i;
+                rxKrings[i] = new Kring(this, new Ring(region, nifp.ringOffset(idx)), idx);
+                rxKrings[i].setNotifier(eventFd);
+            }
+        } catch (RuntimeException e) {
+            eventFd.close(); // a descriptor corrupted by a peer must not leak our fd
+            throw e;
         }
         this.pollable = new PortPollable();
     }
@@ -180,6 +185,19 @@ public abstract class AbstractPort implements Port {
         return pollable;
     }
 
+    /**
+     * The descriptor a waiter blocks on ({@link Pollable#fd()}): the port's eventfd by default. A
+     * kernel-backed port returns its socket or TAP descriptor, which the kernel makes ready itself.
+     */
+    protected int pollFd() {
+        return eventFd.fd();
+    }
+
+    /** The events to wait for on {@link #pollFd()} for {@code interest}: IN for the eventfd. */
+    protected int pollFdEvents(int interest) {
+        return Pollable.IN;
+    }
+
     /** The port's own wake-up descriptor (default notifier of every bound ring). */
     protected EventFd eventFd() {
         return eventFd;
@@ -221,7 +239,12 @@ public abstract class AbstractPort implements Port {
     private final class PortPollable implements Pollable {
         @Override
         public int fd() {
-            return eventFd.fd();
+            return pollFd();
+        }
+
+        @Override
+        public int fdEvents(int interest) {
+            return pollFdEvents(interest);
         }
 
         @Override

@@ -20,6 +20,7 @@ import java.util.Map;
  *   flags   := one or more of r t z x R T  (copy monitor of RX / TX, zero-copy monitor, exclusive,
  *                                          bind only RX rings, only TX rings)
  *   option  := 'conf:' KEY '=' N {',' KEY '=' N}   ring geometry for ports this open creates
+ *                                          ({@code pipes=}: how many pipes a new pipe parent holds)
  *            | 'share=' PORT             open in the same memory region as open port PORT
  *            | 'backend=' WORD           NIC backend choice (xdp, packet)
  *            | 'backpressure=' WORD      switch ports: on = wait for room instead of dropping
@@ -53,7 +54,7 @@ public record PortName(String text, Body body, String switchName, String base, M
 
     /** Keys accepted after {@code @conf:}. */
     public static final List<String> CONF_KEYS = List.of("rings", "tx-rings", "rx-rings", "host-rings",
-            "host-tx-rings", "host-rx-rings", "slots", "tx-slots", "rx-slots", "extra-bufs", "buf-size", "bufs");
+            "host-tx-rings", "host-rx-rings", "slots", "tx-slots", "rx-slots", "extra-bufs", "buf-size", "bufs", "pipes");
     /** Options accepted after {@code @} besides {@code conf:}. */
     public static final List<String> OPTION_KEYS = List.of("share", "backend", "backpressure");
 

@@ -87,6 +87,15 @@ class PortNameTest {
     }
 
     @Test
+    void pipeCapacityIsAConfKey() {
+        PortName n = PortName.parse("pipe{1@conf:pipes=16,slots=64");
+        assertEquals(16, n.conf("pipes", 4));
+        assertEquals(64, n.conf("slots", 1024));
+        assertEquals(4, PortName.parse("pipe}1").conf("pipes", 4));
+        assertEquals(17, bad("pipe{1@conf:pipes").position(), "a key needs '=N'");
+    }
+
+    @Test
     void backPressureOption() {
         PortName n = PortName.parse("vale0:a@backpressure=on@conf:slots=64");
         assertEquals("on", n.option("backpressure"));

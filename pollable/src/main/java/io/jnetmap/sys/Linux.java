@@ -167,17 +167,20 @@ public final class Linux {
     private static final MethodHandle GETUID = call("geteuid", FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle KILL = call("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle IF_NAMETOINDEX = call("if_nametoindex", FunctionDescriptor.of(JAVA_INT, C_POINTER));
+    private static final MethodHandle READ_AT = call("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle WRITE_AT = call("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle SETNS = call("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle SYSCALL3 = call("syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), 1);
 
     private Linux() {
     }
 
-    private static MethodHandle call(String name, FunctionDescriptor fd) {
+    static MethodHandle call(String name, FunctionDescriptor fd) {
         return LINKER.downcallHandle(symbol(name), fd, CAPTURE);
     }
 
-    private static MethodHandle call(String name, FunctionDescriptor fd, int firstVariadic) {
+    static MethodHandle call(String name, FunctionDescriptor fd, int firstVariadic) {
         return LINKER.downcallHandle(symbol(name), fd, CAPTURE, Linker.Option.firstVariadicArg(firstVariadic));
     }
 
@@ -186,16 +189,28 @@ public final class Linux {
     }
 
     /** The calling thread's errno slot. */
-    private static MemorySegment state() {
+    static MemorySegment state() {
         return STATE.get();
     }
 
-    private static int errno(MemorySegment state) {
+    static int errno(MemorySegment state) {
         return (int) ERRNO.get(state, 0L);
     }
 
+    /**
+     * Turns a failed call on {@code fd} into {@link #AGAIN} when errno is EAGAIN, else into its exception.
+     * The message is built only when thrown: EAGAIN is common on the hot path and allocates nothing.
+     */
+    static long failOrAgain(MemorySegment state, String call, int fd) {
+        int e = errno(state);
+        if (e == Errno.EAGAIN) {
+            return AGAIN;
+        }
+        throw new SyscallException(call + "(fd=" + fd + ")", e);
+    }
+
     /** Turns a failed call into its exception, or into {@link #AGAIN} when errno is EAGAIN. */
-    private static long failOrAgain(MemorySegment state, String call) {
+    static long failOrAgain(MemorySegment state, String call) {
         int e = errno(state);
         if (e == Errno.EAGAIN) {
             return AGAIN;
@@ -203,11 +218,11 @@ public final class Linux {
         throw new SyscallException(call, e);
     }
 
-    private static SyscallException fail(MemorySegment state, String call) {
+    static SyscallException fail(MemorySegment state, String call) {
         return new SyscallException(call, errno(state));
     }
 
-    private static RuntimeException unexpected(Throwable t) {
+    static RuntimeException unexpected(Throwable t) {
         if (t instanceof RuntimeException r) {
             return r;
         }
@@ -254,7 +269,7 @@ public final class Linux {
         try {
             MemorySegment st = state();
             long n = (long) READ.invokeExact(st, fd, buf, len);
-            return n >= 0 ? n : failOrAgain(st, "read(fd=" + fd + ")");
+            return n >= 0 ? n : failOrAgain(st, "read", fd);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -265,7 +280,58 @@ public final class Linux {
         try {
             MemorySegment st = state();
             long n = (long) WRITE.invokeExact(st, fd, buf, len);
-            return n >= 0 ? n : failOrAgain(st, "write(fd=" + fd + ")");
+            return n >= 0 ? n : failOrAgain(st, "write", fd);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * read(2) into {@code len} bytes of {@code seg} at {@code offset} (bounds checked here), without
+     * creating a slice: the allocation-free form for packet buffers inside a region.
+     * Returns bytes read or {@link #AGAIN}; errors in {@code tolerated} are returned negated instead of
+     * thrown.
+     */
+    public static long readAt(int fd, MemorySegment seg, long offset, long len, int[] tolerated) {
+        java.util.Objects.checkFromIndexSize(offset, len, seg.byteSize());
+        try {
+            MemorySegment st = state();
+            long n = (long) READ_AT.invokeExact(st, fd, seg.address() + offset, len);
+            if (n >= 0) {
+                return n;
+            }
+            int e = errno(st);
+            for (int t : tolerated) {
+                if (t == e) {
+                    return -e;
+                }
+            }
+            return failOrAgain(st, "read", fd);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * write(2) of {@code len} bytes of {@code seg} at {@code offset} (bounds checked here), without
+     * creating a slice. Returns bytes written or {@link #AGAIN}; errors in {@code tolerated} are
+     * returned negated instead of thrown.
+     */
+    public static long writeAt(int fd, MemorySegment seg, long offset, long len, int[] tolerated) {
+        java.util.Objects.checkFromIndexSize(offset, len, seg.byteSize());
+        try {
+            MemorySegment st = state();
+            long n = (long) WRITE_AT.invokeExact(st, fd, seg.address() + offset, len);
+            if (n >= 0) {
+                return n;
+            }
+            int e = errno(st);
+            for (int t : tolerated) {
+                if (t == e) {
+                    return -e;
+                }
+            }
+            return failOrAgain(st, "write", fd);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -525,7 +591,7 @@ public final class Linux {
         try {
             MemorySegment st = state();
             int r = (int) ACCEPT4.invokeExact(st, fd, MemorySegment.NULL, MemorySegment.NULL, flags);
-            return r >= 0 ? r : (int) failOrAgain(st, "accept4(fd=" + fd + ")");
+            return r >= 0 ? r : (int) failOrAgain(st, "accept4", fd);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -594,7 +660,7 @@ public final class Linux {
                     return -e;
                 }
             }
-            return failOrAgain(st, "sendto(fd=" + fd + ")");
+            return failOrAgain(st, "sendto", fd);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -605,7 +671,7 @@ public final class Linux {
         try {
             MemorySegment st = state();
             long n = (long) SENDTO.invokeExact(st, fd, buf, len, flags, MemorySegment.NULL, 0);
-            return n >= 0 ? n : failOrAgain(st, "sendto(fd=" + fd + ")");
+            return n >= 0 ? n : failOrAgain(st, "sendto", fd);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -616,7 +682,7 @@ public final class Linux {
         try {
             MemorySegment st = state();
             long n = (long) RECVFROM.invokeExact(st, fd, buf, len, flags, MemorySegment.NULL, MemorySegment.NULL);
-            return n >= 0 ? n : failOrAgain(st, "recvfrom(fd=" + fd + ")");
+            return n >= 0 ? n : failOrAgain(st, "recvfrom", fd);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -627,7 +693,7 @@ public final class Linux {
         try {
             MemorySegment st = state();
             long n = (long) RECVFROM.invokeExact(st, fd, buf, len, flags, addr, addrLen);
-            return n >= 0 ? n : failOrAgain(st, "recvfrom(fd=" + fd + ")");
+            return n >= 0 ? n : failOrAgain(st, "recvfrom", fd);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -638,7 +704,7 @@ public final class Linux {
         try {
             MemorySegment st = state();
             long n = (long) SENDMSG.invokeExact(st, fd, msghdr, flags);
-            return n >= 0 ? n : failOrAgain(st, "sendmsg(fd=" + fd + ")");
+            return n >= 0 ? n : failOrAgain(st, "sendmsg", fd);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -649,7 +715,7 @@ public final class Linux {
         try {
             MemorySegment st = state();
             long n = (long) RECVMSG.invokeExact(st, fd, msghdr, flags);
-            return n >= 0 ? n : failOrAgain(st, "recvmsg(fd=" + fd + ")");
+            return n >= 0 ? n : failOrAgain(st, "recvmsg", fd);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -660,7 +726,42 @@ public final class Linux {
         try {
             MemorySegment st = state();
             int n = (int) SENDMMSG.invokeExact(st, fd, mmsghdrs, vlen, flags);
-            return n >= 0 ? n : (int) failOrAgain(st, "sendmmsg(fd=" + fd + ", vlen=" + vlen + ")");
+            return n >= 0 ? n : (int) failOrAgain(st, "sendmmsg", fd);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * sendmmsg(2). Returns messages sent or {@link #AGAIN}; errors in {@code tolerated} (e.g. ENOBUFS
+     * when a queue dropped the first message) are returned negated instead of thrown.
+     */
+    public static int sendmmsg(int fd, MemorySegment mmsghdrs, int vlen, int flags, int[] tolerated) {
+        try {
+            MemorySegment st = state();
+            int n = (int) SENDMMSG.invokeExact(st, fd, mmsghdrs, vlen, flags);
+            if (n >= 0) {
+                return n;
+            }
+            int e = errno(st);
+            for (int t : tolerated) {
+                if (t == e) {
+                    return -e;
+                }
+            }
+            return (int) failOrAgain(st, "sendmmsg", fd);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** setns(2): moves the calling thread into the namespace behind {@code fd} ({@code nstype} 0 = any). */
+    public static void setns(int fd, int nstype) {
+        try {
+            MemorySegment st = state();
+            if ((int) SETNS.invokeExact(st, fd, nstype) < 0) {
+                throw fail(st, "setns(fd=" + fd + ", nstype=0x" + Integer.toHexString(nstype) + ")");
+            }
         } catch (Throwable t) {
             throw unexpected(t);
         }

@@ -1,0 +1,199 @@
+package io.jnetmap.bench.pipe;
+
+import io.jnetmap.bench.BenchMain;
+import io.jnetmap.core.Netmap;
+import io.jnetmap.core.Port;
+import io.jnetmap.core.Ring;
+import io.jnetmap.core.Slot;
+import io.jnetmap.poll.Pollable;
+import io.jnetmap.poll.Poller;
+import io.jnetmap.poll.WaitStrategy;
+import org.HdrHistogram.Histogram;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * {@code bench/run pipe}: pipe throughput in one process and its peers ({@link PipeBench}, JMH), pipe
+ * throughput across two processes and ping-pong round trips (hand-rolled: a second JVM, and
+ * percentiles from a histogram), and the allocation per packet. Every figure is 60-byte packets.
+ */
+public final class PipeSuite {
+    private static final int[] BATCHES = {32, 256, 512};
+
+    private PipeSuite() {
+    }
+
+    public static void run(boolean quick, BenchMain.Results out) throws Exception {
+        BenchMain.ratio("pipe.inproc.60B.vs.jctools", "pipe.inproc.60B", "peer.jctools.60B");
+        BenchMain.ratio("pipe.inproc.60B.vs.abq", "pipe.inproc.60B", "peer.abq.60B");
+        BenchMain.ratio("pipe.xproc.60B.vs.jctools", "pipe.xproc.60B", "peer.jctools.60B");
+        // --quick: batch 256 only (the headline figures), so the suite stays under a minute
+        BenchMain.jmh("io\\.jnetmap\\.bench\\.pipe\\.PipeBench\\..*", quick, true, out, (q, opt) -> {
+            if (q) {
+                opt.param("batch", "256");
+            }
+        });
+        alias(out, "pipe.inproc.60B", "pipe.inproc.60B.b256", "Mpps");
+        for (int batch : BATCHES) {
+            if (quick && batch != 256) {
+                continue;
+            }
+            out.put("pipe.xproc.60B.b" + batch, xproc(batch, quick ? 1000 : 2000, quick ? 1000 : 3000), "Mpps");
+        }
+        alias(out, "pipe.xproc.60B", "pipe.xproc.60B.b256", "Mpps");
+        for (WaitStrategy s : new WaitStrategy[] {WaitStrategy.busySpin(), WaitStrategy.block()}) {
+            boolean busy = s.kind() == WaitStrategy.Kind.BUSY_SPIN;
+            int rounds = busy ? (quick ? 100_000 : 400_000) : (quick ? 3_000 : 10_000);
+            Histogram h = pingPong(s, rounds / 5, rounds);
+            String name = "pipe.pingpong." + (busy ? "busy" : "block");
+            out.put(name + ".p50", h.getValueAtPercentile(50), "ns");
+            out.put(name + ".p99", h.getValueAtPercentile(99), "ns");
+        }
+    }
+
+    private static void alias(BenchMain.Results out, String name, String of, String unit) {
+        Double v = out.get(of);
+        if (v != null) {
+            out.put(name, v, unit);
+        }
+    }
+
+    /**
+     * Sends busy-polling on a pipe end in this JVM while a second JVM ({@link XprocReceiver}) receives
+     * on the other end; returns what the receiver measured, in Mpps.
+     */
+    static double xproc(int batch, long warmupMs, long measureMs) throws Exception {
+        String parent = "benchx" + ProcessHandle.current().pid() + "b" + batch;
+        try (Port tx = Netmap.open(parent + "{1@conf:pipes=1,slots=" + PipeBench.SLOTS)) {
+            List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
+            cmd.addAll(List.of(BenchMain.jvmArgs()));
+            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), XprocReceiver.class.getName(),
+                    parent + "}1", "" + batch, "" + warmupMs, "" + measureMs));
+            Process child = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            AtomicReference<String> result = new AtomicReference<>();
+            AtomicBoolean done = new AtomicBoolean();
+            Thread reader = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+                    for (String line; (line = r.readLine()) != null; ) {
+                        if (line.startsWith("RECEIVED ")) {
+                            result.set(line);
+                        }
+                    }
+                } catch (java.io.IOException ignored) {
+                    // the child's exit ends the stream either way
+                } finally {
+                    done.set(true);
+                }
+            });
+            reader.start();
+            try {
+                Ring t = tx.txRing(0);
+                long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(warmupMs + measureMs + 30_000);
+                while (!done.get() && System.nanoTime() < deadline) {
+                    for (int k = 0; k < 1024; k++) {
+                        int n = Math.min(batch, t.space());
+                        if (n == 0) {
+                            t.sync();
+                            continue;
+                        }
+                        int i = t.head();
+                        for (int j = 0; j < n; j++) {
+                            t.setSlot(i, PipeBench.LEN, 0);
+                            i = t.nextSlot(i);
+                        }
+                        t.advanceTo(i);
+                        t.sync();
+                    }
+                }
+                reader.join(10_000);
+                if (!child.waitFor(10, TimeUnit.SECONDS) || child.exitValue() != 0 || result.get() == null) {
+                    throw new IllegalStateException("receiver JVM failed (exit " + (child.isAlive() ? "none" : child.exitValue())
+                            + ", result " + result.get() + ")");
+                }
+            } finally {
+                child.destroyForcibly();
+            }
+            String[] w = result.get().split(" ");
+            return Long.parseLong(w[1]) * 1e3 / Long.parseLong(w[2]);
+        }
+    }
+
+    /**
+     * One packet bounced between the two ends of a pipe by two threads of this JVM, each waiting in a
+     * {@link Poller} with {@code strategy}; returns the round-trip times after {@code warmup} rounds.
+     */
+    static Histogram pingPong(WaitStrategy strategy, int warmup, int rounds) throws Exception {
+        String parent = "benchp" + ProcessHandle.current().pid() + "x" + (System.nanoTime() & 0xffffff);
+        Histogram h = new Histogram(TimeUnit.SECONDS.toNanos(1), 3);
+        AtomicBoolean stop = new AtomicBoolean();
+        try (Port a = Netmap.open(parent + "{1@conf:pipes=1,slots=64"); Port b = Netmap.open(parent + "}1")) {
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread pong = new Thread(() -> {
+                try (Poller p = new Poller(strategy)) {
+                    p.add(b.pollable(), Pollable.IN);
+                    Ring rx = b.rxRing(0);
+                    Ring tx = b.txRing(0);
+                    while (!stop.get()) {
+                        if (p.poll(TimeUnit.MILLISECONDS.toNanos(50)) == 0) {
+                            continue;
+                        }
+                        int i = rx.head();
+                        int j = tx.head();
+                        int n = Math.min(rx.space(), tx.space());
+                        for (int k = 0; k < n; k++) {
+                            Ring.swap(rx, i, tx, j);
+                            tx.setSlot(j, rx.len(i), Slot.NS_BUF_CHANGED);
+                            i = rx.nextSlot(i);
+                            j = tx.nextSlot(j);
+                        }
+                        rx.advanceTo(i);
+                        tx.advanceTo(j);
+                        tx.sync();
+                    }
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            }, "pong");
+            pong.start();
+            try (Poller p = new Poller(strategy)) {
+                p.add(a.pollable(), Pollable.IN);
+                Ring tx = a.txRing(0);
+                Ring rx = a.rxRing(0);
+                for (int round = 0; round < warmup + rounds && failure.get() == null; round++) {
+                    while (tx.space() == 0) {
+                        tx.sync();
+                    }
+                    int i = tx.head();
+                    tx.setSlot(i, PipeBench.LEN, 0);
+                    tx.advanceTo(tx.nextSlot(i));
+                    long t0 = System.nanoTime();
+                    tx.sync();
+                    while (p.poll(TimeUnit.SECONDS.toNanos(5)) == 0) {
+                        if (failure.get() != null) {
+                            break;
+                        }
+                    }
+                    long rtt = System.nanoTime() - t0;
+                    rx.advanceTo(rx.tail());
+                    if (round >= warmup) {
+                        h.recordValue(Math.min(rtt, h.getHighestTrackableValue()));
+                    }
+                }
+            } finally {
+                stop.set(true);
+                pong.join(5_000);
+            }
+            if (failure.get() != null) {
+                throw new IllegalStateException("pong thread failed", failure.get());
+            }
+        }
+        return h;
+    }
+}

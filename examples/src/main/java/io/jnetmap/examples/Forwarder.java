@@ -1,0 +1,78 @@
+package io.jnetmap.examples;
+
+import io.jnetmap.core.Port;
+import io.jnetmap.core.Ring;
+import io.jnetmap.core.Slot;
+import io.jnetmap.poll.Pollable;
+import io.jnetmap.poll.Poller;
+import io.jnetmap.poll.WaitStrategy;
+
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Moves every packet from RX ring 0 of one port to TX ring 0 of another, in batches (netmap's bridge
+ * {@code rings_move}): buffers are swapped when the two ports share a region (zero copy) and copied
+ * otherwise; {@code NS_MOREFRAG} travels with the slot. Waits in a {@link Poller} when there is
+ * nothing to move or no room. Allocates nothing per packet.
+ */
+final class Forwarder {
+    private final Port from;
+    private final Port to;
+    private final WaitStrategy wait;
+
+    Forwarder(Port from, Port to, WaitStrategy wait) {
+        this.from = from;
+        this.to = to;
+        this.wait = wait;
+    }
+
+    /** True if packets move by index swap. */
+    boolean zeroCopy() {
+        return from.sharesMemoryWith(to);
+    }
+
+    void run(Counters c, AtomicBoolean stop) {
+        Ring rx = from.rxRing(0);
+        Ring tx = to.txRing(0);
+        boolean swap = zeroCopy();
+        long idleWait = TimeUnit.MILLISECONDS.toNanos(100);
+        try (Poller waitIn = new Poller(wait); Poller waitOut = new Poller(wait)) {
+            waitIn.add(from.pollable(), Pollable.IN);
+            waitOut.add(to.pollable(), Pollable.OUT);
+            while (!stop.get()) {
+                int n = Math.min(rx.space(), tx.space());
+                if (n == 0) {
+                    if (rx.space() == 0) {
+                        waitIn.poll(idleWait);
+                    } else {
+                        waitOut.poll(idleWait);
+                    }
+                    continue;
+                }
+                int i = rx.head();
+                int j = tx.head();
+                long bytes = 0;
+                MemorySegment m = tx.memory();
+                for (int k = 0; k < n; k++) {
+                    int len = rx.len(i);
+                    if (swap) {
+                        Ring.swap(rx, i, tx, j);
+                    } else {
+                        MemorySegment.copy(rx.memory(), rx.bufOffset(i), m, tx.bufOffset(j), len);
+                    }
+                    tx.setSlot(j, len, rx.flags(i) & Slot.NS_MOREFRAG | tx.flags(j) & Slot.NS_BUF_CHANGED);
+                    bytes += len;
+                    i = rx.nextSlot(i);
+                    j = tx.nextSlot(j);
+                }
+                rx.advanceTo(i);
+                tx.advanceTo(j);
+                tx.sync();
+                rx.sync();
+                c.batch(n, bytes, System.nanoTime());
+            }
+        }
+    }
+}

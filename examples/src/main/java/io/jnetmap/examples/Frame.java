@@ -1,0 +1,169 @@
+package io.jnetmap.examples;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
+/**
+ * The test frame pkt-gen sends, as netmap's pkt-gen does: Ethernet, IPv4 (checksummed), UDP, then a
+ * payload whose first 8 bytes carry a sequence number and the next 8 a timestamp (for txseq/rxseq and
+ * ping/pong). Writing one is a handful of 8-byte stores, no allocation.
+ *
+ * <pre>
+ *   0 dst MAC   6 src MAC   12 ethertype 0x0800
+ *  14 IPv4 header (20 bytes, no options)   src 10.0.0.1   dst 10.1.0.1
+ *  34 UDP header (8 bytes)                 1234 -> 4321, checksum 0
+ *  42 SEQ u64 big-endian   50 TIMESTAMP u64 big-endian   58 pattern ...
+ * </pre>
+ */
+final class Frame {
+    static final int MIN_LEN = 60;
+    static final int MAX_LEN = 65535;
+    static final int SEQ_OFFSET = 42;
+    static final int TIMESTAMP_OFFSET = 50;
+    private static final ValueLayout.OfLong LONG_BE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfLong LONG_NATIVE = ValueLayout.JAVA_LONG_UNALIGNED;
+
+    private final byte[] bytes;
+    /** The frame as 8-byte words in native order, for fast writes of short frames. */
+    private final long[] words;
+    private final MemorySegment segment;
+
+    /** A frame of {@code len} bytes from {@code srcMac} to {@code dstMac}, {@code srcIp} to {@code dstIp}. */
+    Frame(int len, byte[] srcMac, byte[] dstMac, byte[] srcIp, byte[] dstIp) {
+        if (len < MIN_LEN || len > MAX_LEN) {
+            throw new IllegalArgumentException("len=" + len + " (expected: " + MIN_LEN + ".." + MAX_LEN + ")");
+        }
+        byte[] b = new byte[len];
+        System.arraycopy(dstMac, 0, b, 0, 6);
+        System.arraycopy(srcMac, 0, b, 6, 6);
+        b[12] = 0x08;
+        b[13] = 0x00;
+        b[14] = 0x45;
+        putShort(b, 16, len - 14);
+        b[22] = 64; // ttl
+        b[23] = 17; // udp
+        System.arraycopy(srcIp, 0, b, 26, 4);
+        System.arraycopy(dstIp, 0, b, 30, 4);
+        putShort(b, 24, ipChecksum(b, 14, 20));
+        putShort(b, 34, 1234);
+        putShort(b, 36, 4321);
+        putShort(b, 38, len - 34);
+        for (int i = 58; i < len; i++) {
+            b[i] = (byte) ('a' + (i - 58) % 26);
+        }
+        this.bytes = b;
+        this.segment = MemorySegment.ofArray(b);
+        this.words = new long[(len + 7) / 8];
+        MemorySegment w = MemorySegment.ofArray(words);
+        MemorySegment.copy(segment, 0, w, 0, len);
+    }
+
+    /** The default frame of {@code len} bytes: broadcast from 02:00:00:00:00:01, 10.0.0.1 to 10.1.0.1. */
+    static Frame standard(int len) {
+        return new Frame(len, mac("02:00:00:00:00:01"), mac("ff:ff:ff:ff:ff:ff"), ip("10.0.0.1"), ip("10.1.0.1"));
+    }
+
+    int length() {
+        return bytes.length;
+    }
+
+    /** Writes the whole frame at {@code off} of {@code mem}. */
+    void writeTo(MemorySegment mem, long off) {
+        long[] w = words;
+        int full = bytes.length >>> 3;
+        for (int i = 0; i < full; i++) {
+            mem.set(LONG_NATIVE, off + ((long) i << 3), w[i]);
+        }
+        int rest = bytes.length & 7;
+        if (rest != 0) {
+            MemorySegment.copy(segment, (long) full << 3, mem, off + ((long) full << 3), rest);
+        }
+    }
+
+    static void writeSeq(MemorySegment mem, long frameOff, long seq) {
+        mem.set(LONG_BE, frameOff + SEQ_OFFSET, seq);
+    }
+
+    static long readSeq(MemorySegment mem, long frameOff) {
+        return mem.get(LONG_BE, frameOff + SEQ_OFFSET);
+    }
+
+    static void writeTimestamp(MemorySegment mem, long frameOff, long ns) {
+        mem.set(LONG_BE, frameOff + TIMESTAMP_OFFSET, ns);
+    }
+
+    static long readTimestamp(MemorySegment mem, long frameOff) {
+        return mem.get(LONG_BE, frameOff + TIMESTAMP_OFFSET);
+    }
+
+    /** Swaps source and destination MAC and IPv4 addresses in place (pong's reply). */
+    static void swapAddresses(MemorySegment mem, long off) {
+        for (int i = 0; i < 6; i++) {
+            byte a = mem.get(JAVA_BYTE, off + i);
+            mem.set(JAVA_BYTE, off + i, mem.get(JAVA_BYTE, off + 6 + i));
+            mem.set(JAVA_BYTE, off + 6 + i, a);
+        }
+        for (int i = 0; i < 4; i++) {
+            byte a = mem.get(JAVA_BYTE, off + 26 + i);
+            mem.set(JAVA_BYTE, off + 26 + i, mem.get(JAVA_BYTE, off + 30 + i));
+            mem.set(JAVA_BYTE, off + 30 + i, a);
+        }
+    }
+
+    private static void putShort(byte[] b, int off, int v) {
+        b[off] = (byte) (v >>> 8);
+        b[off + 1] = (byte) v;
+    }
+
+    private static int ipChecksum(byte[] b, int off, int len) {
+        long sum = 0;
+        for (int i = 0; i < len; i += 2) {
+            sum += ((b[off + i] & 0xff) << 8) | (b[off + i + 1] & 0xff);
+        }
+        while ((sum >>> 16) != 0) {
+            sum = (sum & 0xffff) + (sum >>> 16);
+        }
+        return (int) (~sum & 0xffff);
+    }
+
+    /** Parses {@code aa:bb:cc:dd:ee:ff}. */
+    static byte[] mac(String s) {
+        String[] p = s.split(":");
+        if (p.length != 6) {
+            throw new IllegalArgumentException("mac=" + s + " (expected: six hex bytes like 02:00:00:00:00:01)");
+        }
+        byte[] b = new byte[6];
+        try {
+            for (int i = 0; i < 6; i++) {
+                b[i] = (byte) Integer.parseInt(p[i], 16);
+            }
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("mac=" + s + " (expected: six hex bytes like 02:00:00:00:00:01)");
+        }
+        return b;
+    }
+
+    /** Parses a dotted IPv4 address. */
+    static byte[] ip(String s) {
+        String[] p = s.split("\\.");
+        if (p.length != 4) {
+            throw new IllegalArgumentException("ip=" + s + " (expected: an IPv4 address like 10.0.0.1)");
+        }
+        byte[] b = new byte[4];
+        try {
+            for (int i = 0; i < 4; i++) {
+                int v = Integer.parseInt(p[i]);
+                if (v < 0 || v > 255) {
+                    throw new NumberFormatException();
+                }
+                b[i] = (byte) v;
+            }
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("ip=" + s + " (expected: an IPv4 address like 10.0.0.1)");
+        }
+        return b;
+    }
+}

@@ -1,0 +1,50 @@
+package io.jnetmap.core.nic;
+
+import java.util.Locale;
+
+/**
+ * Tunables of NIC and host-stack ports, all in one place with their defaults. Ring geometry comes from
+ * the port name ({@code @conf:slots=...}); these are the kernel-side sizes, read once from system
+ * properties (or the environment variable in parentheses).
+ *
+ * @param xdpMode      {@code jnetmap.xdp.mode} ({@code JNETMAP_XDP_MODE}): {@code skb} (generic XDP),
+ *                     {@code drv} (native), {@code auto} (default: generic on veth, where it is the
+ *                     faster of the two, native first elsewhere)
+ * @param xdpFill      {@code jnetmap.xdp.fill} ({@code JNETMAP_XDP_FILL}): spare buffers per AF_XDP RX queue,
+ *                     the depth of its fill and RX rings (a power of two, default 8192): a burst this
+ *                     long waits in the kernel instead of being dropped while the ring's user is busy
+ * @param packetBlocks {@code jnetmap.packet.blocks} ({@code JNETMAP_PACKET_BLOCKS}): blocks of the TPACKET_V3
+ *                     RX ring (default 128, 32 MiB: about 200 ms of 60-byte frames at 1 Mpps)
+ * @param packetBlockSize bytes per block (256 KiB)
+ * @param packetRetireMs  how long the kernel keeps a partly filled block before handing it over (2 ms)
+ */
+public record NicConfig(String xdpMode, int xdpFill, int packetBlocks, int packetBlockSize, int packetRetireMs) {
+    public NicConfig {
+        if (!xdpMode.equals("auto") && !xdpMode.equals("skb") && !xdpMode.equals("drv")) {
+            throw new IllegalArgumentException("jnetmap.xdp.mode=" + xdpMode + " (expected: auto, skb or drv)");
+        }
+        if (xdpFill < 64 || xdpFill > 1 << 20 || Integer.bitCount(xdpFill) != 1) {
+            throw new IllegalArgumentException("jnetmap.xdp.fill=" + xdpFill + " (expected: a power of two in 64..1048576)");
+        }
+        if (packetBlocks < 2 || packetBlocks > 4096) {
+            throw new IllegalArgumentException("jnetmap.packet.blocks=" + packetBlocks + " (expected: 2..4096)");
+        }
+    }
+
+    /** The defaults, overridden by system properties and environment variables. */
+    public static NicConfig current() {
+        return new NicConfig(
+                setting("jnetmap.xdp.mode", "JNETMAP_XDP_MODE", "auto").toLowerCase(Locale.ROOT),
+                Integer.parseInt(setting("jnetmap.xdp.fill", "JNETMAP_XDP_FILL", "8192")),
+                Integer.parseInt(setting("jnetmap.packet.blocks", "JNETMAP_PACKET_BLOCKS", "128")),
+                256 * 1024, 2);
+    }
+
+    private static String setting(String property, String env, String dflt) {
+        String v = System.getProperty(property);
+        if (v == null || v.isEmpty()) {
+            v = System.getenv(env);
+        }
+        return v == null || v.isEmpty() ? dflt : v.trim();
+    }
+}

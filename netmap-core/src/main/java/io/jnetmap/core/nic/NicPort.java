@@ -1,0 +1,149 @@
+package io.jnetmap.core.nic;
+
+import io.jnetmap.core.AbstractPort;
+import io.jnetmap.core.Kring;
+import io.jnetmap.core.NetmapIf;
+import io.jnetmap.core.PortName;
+import io.jnetmap.poll.Pollable;
+import io.jnetmap.sys.Epoll;
+import io.jnetmap.sys.Linux;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A NIC port ({@code netmap:IF}, {@code netmap:IF-N}), a host-stack port ({@code netmap:IF^}) or both
+ * ({@code netmap:IF*}): netmap rings in a region, moved by kernel queues ({@link #backend()} says which:
+ * {@code af_xdp/copy/skb}, {@code af_packet/tpacket_v3+sendmmsg}, {@code tap}, or a NIC backend
+ * {@code +tap}). Open one with {@code Netmap.open}; this class adds what only NIC ports have:
+ * {@link #stats()}, {@link #interfaceName()}, {@link #tapName()}.
+ *
+ * <p>Readiness comes from the kernel: the port's {@link Pollable} waits on the queue's socket or TAP
+ * descriptor, or on an epoll set of them when the port has several queues.
+ */
+public final class NicPort extends AbstractPort {
+    /** Descriptor kind tag of NIC and host-stack ports ("NIC" in ASCII). */
+    public static final int KIND = 0x4e4943;
+
+    private final String ifname;
+    private final String tapName;
+    /** The queue serving each bound ring, by {@link Kring#index}. */
+    private final NicQueue[] queueOf;
+    private final List<NicQueue> queues;
+    private final Runnable onClose;
+    private final Epoll epoll;
+    private int epollInterest = -1;
+
+    /**
+     * @param nicQueues  queue serving NIC ring pair {@code q}, for every bound NIC ring (others absent)
+     * @param hostQueues queue serving host ring pair {@code h}
+     * @param onClose    run after the queues closed (detaches XDP, gives back claimed queues)
+     */
+    NicPort(PortName name, NetmapIf nifp, String backend, String ifname, String tapName,
+            Map<Integer, NicQueue> nicQueues, Map<Integer, NicQueue> hostQueues, Runnable onClose) {
+        super(name, nifp, backend);
+        this.ifname = ifname;
+        this.tapName = tapName;
+        this.onClose = onClose;
+        this.queues = new ArrayList<>();
+        queues.addAll(nicQueues.values());
+        queues.addAll(hostQueues.values());
+        int nicRings = nifp.txRings();
+        this.queueOf = new NicQueue[nifp.totalRings()];
+        for (int i = 0; i < txRings(); i++) {
+            map(txKring(i), nicRings, nicQueues, hostQueues);
+        }
+        for (int i = 0; i < rxRings(); i++) {
+            map(rxKring(i), nicRings, nicQueues, hostQueues);
+        }
+        this.epoll = queues.size() > 1 ? new Epoll(queues.size()) : null;
+        if (epoll != null) {
+            for (NicQueue q : queues) {
+                epoll.add(q.fd(), Linux.EPOLLIN, q.fd());
+            }
+            epollInterest = Pollable.IN;
+        }
+    }
+
+    private void map(Kring k, int nicRings, Map<Integer, NicQueue> nicQueues, Map<Integer, NicQueue> hostQueues) {
+        int id = k.ring.ringId();
+        NicQueue q = id < nicRings ? nicQueues.get(id) : hostQueues.get(id - nicRings);
+        if (q == null) {
+            throw new IllegalStateException(name() + ": no queue for " + k);
+        }
+        queueOf[k.index] = q;
+    }
+
+    @Override
+    protected void txsync(Kring k) {
+        queueOf[k.index].txsync(k);
+    }
+
+    @Override
+    protected void rxsync(Kring k) {
+        queueOf[k.index].rxsync(k);
+    }
+
+    @Override
+    protected int pollFd() {
+        return epoll != null ? epoll.fd() : queues.get(0).fd();
+    }
+
+    /**
+     * One queue: wait on its descriptor for exactly {@code interest}. Several: each member of the epoll
+     * set is (re)registered for {@code interest} when it changes, and the set itself becomes readable.
+     */
+    @Override
+    protected int pollFdEvents(int interest) {
+        int want = interest & (Pollable.IN | Pollable.OUT);
+        if (epoll == null) {
+            return want;
+        }
+        if (want != epollInterest) {
+            for (NicQueue q : queues) {
+                epoll.modify(q.fd(), want, q.fd());
+            }
+            epollInterest = want;
+        }
+        return Pollable.IN;
+    }
+
+    /** The network interface of the NIC rings, or null for a host-stack-only port. */
+    public String interfaceName() {
+        return ifname;
+    }
+
+    /** The TAP device of the host-stack rings, or null if the port has none. */
+    public String tapName() {
+        return tapName;
+    }
+
+    /** Counters summed over the port's queues, including the kernel's drop counters. */
+    public NicStats stats() {
+        NicStats.Builder b = new NicStats.Builder();
+        for (NicQueue q : queues) {
+            q.addStats(b);
+        }
+        return b.build();
+    }
+
+    @Override
+    protected void onClose() {
+        RuntimeException failure = null;
+        for (NicQueue q : queues) {
+            try {
+                q.close();
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+        }
+        if (epoll != null) {
+            epoll.close();
+        }
+        onClose.run();
+        if (failure != null) {
+            throw failure;
+        }
+    }
+}

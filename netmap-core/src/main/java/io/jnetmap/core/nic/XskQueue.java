@@ -1,0 +1,436 @@
+package io.jnetmap.core.nic;
+
+import io.jnetmap.core.Kring;
+import io.jnetmap.core.NetmapException;
+import io.jnetmap.core.Region;
+import io.jnetmap.core.Ring;
+import io.jnetmap.core.Slot;
+import io.jnetmap.sys.Errno;
+import io.jnetmap.sys.Linux;
+import io.jnetmap.sys.SyscallException;
+import io.jnetmap.sys.Xdp;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+/**
+ * One AF_XDP socket bound to one queue of an interface, serving ring pair {@code queueId} of a
+ * {@link NicPort}. The region's whole buffer pool is the socket's UMEM, so the kernel writes received
+ * frames straight into region buffers and transmits from them.
+ *
+ * <p><b>Where frames land.</b> The kernel puts a received frame {@link Xdp#XDP_PACKET_HEADROOM} bytes
+ * after the address taken from the fill ring, while a netmap slot's packet starts at its buffer's first
+ * byte. The UMEM is therefore registered with unaligned chunks ({@code chunk_size = bufSize}) and
+ * buffer {@code b} is posted as {@code b * bufSize - 256}: the frame lands at offset 0 of buffer
+ * {@code b}. (The 256 bytes before it, the tail of buffer {@code b - 1}, are headroom the kernel does
+ * not write in copy mode.)
+ *
+ * <p><b>RX.</b> The kernel holds {@code fillSize} spare buffers (fill ring, in flight, RX ring), more than
+ * the netmap ring has slots, so bursts wait in the kernel's RX ring instead of being dropped. A received
+ * frame's buffer goes into the slot at {@code hwtail} (with {@link Slot#NS_BUF_CHANGED}) and the slot's
+ * old buffer goes to the fill ring in its place: buffers circulate, none is copied. Which buffers the
+ * kernel side holds is tracked in a bitmap, checked on every descriptor the kernel returns and freed at
+ * close.
+ *
+ * <p><b>TX.</b> Slots {@code [hwcur, head)} become TX descriptors pointing at their buffers; one
+ * {@code sendto} kick per sync (copy mode always needs it); completions are counted and move
+ * {@code tail} over finished slots in order.
+ */
+final class XskQueue implements NicQueue {
+    /** Kick results that mean "try again later", not failure. */
+    private static final int[] KICK_TOLERATED = {Errno.ENOBUFS, Errno.EBUSY, Errno.ENETDOWN};
+    private static final long BIND_RETRY_NANOS = 3_000_000_000L;
+    private static final int ETH_HLEN = 14;
+
+    final int queueId;
+    private final String what;
+    private final int fd;
+    private final Arena arena = Arena.ofShared();
+    private final Region region;
+    private final MemorySegment mem;
+    /** Region offset of buffer 0: address 0 of the UMEM. */
+    private final long umemBase;
+    private final int bufSize;
+    private final int numBufs;
+    private final XskRing fill;
+    private final XskRing comp;
+    private final XskRing rx;
+    private final XskRing tx;
+    private final MemorySegment fillMem;
+    private final MemorySegment compMem;
+    private final MemorySegment rxMem;
+    private final MemorySegment txMem;
+    /** One bit per region buffer: held by the kernel side (posted to fill, or received and not yet taken). */
+    private final long[] kernelOwned;
+    /** Per TX slot: 1 if the slot went out as a descriptor (and will complete), 0 if it was skipped. */
+    private final byte[] sent;
+    private boolean zeroCopy;
+    private boolean closed;
+
+    // RX side state (the RX ring's thread)
+    private int fillProd;
+    private int rxCons;
+    private int rxProdSeen;
+    private long rxPackets;
+    private long rxBad;
+
+    // TX side state (the TX ring's thread)
+    private int txProd;
+    private int compCons;
+    private int credits;
+    private long txPackets;
+    private long badSlots;
+
+    private XskQueue(String what, int fd, int queueId, Region region, int fillSize, int txSize, int txSlots) {
+        this.what = what;
+        this.fd = fd;
+        this.queueId = queueId;
+        this.region = region;
+        this.mem = region.memory();
+        this.umemBase = region.bufOffset(0);
+        this.bufSize = region.bufSize();
+        this.numBufs = region.numBufs();
+        this.kernelOwned = new long[(numBufs + 63) >>> 6];
+        this.sent = new byte[txSlots];
+        try (Arena a = Arena.ofConfined()) {
+            registerUmem(a);
+            Linux.setsockoptInt(fd, Xdp.SOL_XDP, Xdp.XDP_UMEM_FILL_RING, fillSize);
+            Linux.setsockoptInt(fd, Xdp.SOL_XDP, Xdp.XDP_UMEM_COMPLETION_RING, txSize);
+            Linux.setsockoptInt(fd, Xdp.SOL_XDP, Xdp.XDP_RX_RING, fillSize);
+            Linux.setsockoptInt(fd, Xdp.SOL_XDP, Xdp.XDP_TX_RING, txSize);
+            try {
+                // one kick sends the whole TX ring instead of 32 descriptors (Linux >= 6.17)
+                Linux.setsockoptInt(fd, Xdp.SOL_XDP, Xdp.XDP_MAX_TX_SKB_BUDGET, txSize);
+            } catch (SyscallException e) {
+                if (e.errno() != Errno.ENOPROTOOPT && e.errno() != Errno.EINVAL) {
+                    throw e;
+                }
+            }
+            MemorySegment off = a.allocate(Xdp.MMAP_OFFSETS_SIZE, 8);
+            int len = Linux.getsockopt(fd, Xdp.SOL_XDP, Xdp.XDP_MMAP_OFFSETS, off);
+            if (len != Xdp.MMAP_OFFSETS_SIZE) {
+                throw new NetmapException(what + ": XDP_MMAP_OFFSETS returned " + len + " bytes (expected: "
+                        + Xdp.MMAP_OFFSETS_SIZE + ", Linux >= 5.4 with need-wakeup flags)");
+            }
+            this.rx = map(off, 0, fillSize, Xdp.DESC_SIZE, Xdp.XDP_PGOFF_RX_RING);
+            this.tx = map(off, 32, txSize, Xdp.DESC_SIZE, Xdp.XDP_PGOFF_TX_RING);
+            this.fill = map(off, 64, fillSize, Xdp.ADDR_SIZE, Xdp.XDP_UMEM_PGOFF_FILL_RING);
+            this.comp = map(off, 96, txSize, Xdp.ADDR_SIZE, Xdp.XDP_UMEM_PGOFF_COMPLETION_RING);
+            this.fillMem = fill.mem;
+            this.compMem = comp.mem;
+            this.rxMem = rx.mem;
+            this.txMem = tx.mem;
+            this.fillProd = fill.producer();
+            this.rxCons = rx.consumer();
+            this.txProd = tx.producer();
+            this.compCons = comp.consumer();
+        }
+    }
+
+    /**
+     * Creates the socket, registers the region's buffer pool, maps the rings, fills the fill ring with
+     * {@code fillSize} spare buffers from the region and binds to {@code ifindex}/{@code queueId} in copy
+     * mode with need-wakeup (retrying EBUSY while a socket closed a moment ago is torn down).
+     * System-call failures are thrown as they are, for the caller to explain.
+     */
+    static XskQueue open(String what, int ifindex, int queueId, Region region, int fillSize, int txSize, int txSlots) {
+        int fd = Linux.socket(Linux.AF_XDP, Linux.SOCK_RAW | Linux.SOCK_CLOEXEC, 0);
+        XskQueue q;
+        try {
+            q = new XskQueue(what, fd, queueId, region, fillSize, txSize, txSlots);
+        } catch (RuntimeException e) {
+            Linux.close(fd);
+            throw e;
+        }
+        try {
+            q.postSpares(fillSize);
+            q.bind(ifindex);
+            return q;
+        } catch (RuntimeException e) {
+            q.close();
+            throw e;
+        }
+    }
+
+    private void registerUmem(Arena a) {
+        long len = ((long) numBufs * bufSize + 4095) & ~4095L;
+        if (umemBase + len > mem.byteSize()) {
+            len = mem.byteSize() - umemBase;
+        }
+        MemorySegment reg = a.allocate(Xdp.UMEM_REG_SIZE, 8);
+        reg.set(JAVA_LONG, 0, mem.address() + umemBase);
+        reg.set(JAVA_LONG, 8, len);
+        reg.set(JAVA_INT, 16, bufSize);
+        reg.set(JAVA_INT, 20, 0);
+        reg.set(JAVA_INT, 24, Xdp.XDP_UMEM_UNALIGNED_CHUNK_FLAG);
+        reg.set(JAVA_INT, 28, 0);
+        Linux.setsockopt(fd, Xdp.SOL_XDP, Xdp.XDP_UMEM_REG, reg, Xdp.UMEM_REG_SIZE);
+    }
+
+    private XskRing map(MemorySegment off, long which, int size, int entry, long pgoff) {
+        long len = XskRing.mapLength(off, which, size, entry);
+        MemorySegment m = Linux.mmap(len, Linux.PROT_READ | Linux.PROT_WRITE, Linux.MAP_SHARED | Linux.MAP_POPULATE, fd,
+                pgoff, arena);
+        return new XskRing(m, off, which, size, entry);
+    }
+
+    private void postSpares(int n) {
+        int head = region.allocBufList(n);
+        int got = 0;
+        for (int b = head; b != 0; ) {
+            int next = mem.get(JAVA_INT, region.bufOffset(b));
+            post(b);
+            got++;
+            b = next;
+        }
+        fill.setProducer(fillProd);
+        if (got < n) {
+            throw new NetmapException.OutOfMemory(what + ": region " + region.name() + " had " + got
+                    + " free buffers for the AF_XDP fill ring, which needs " + n + " (use @conf:bufs= for a larger region)");
+        }
+    }
+
+    private void bind(int ifindex) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment sxdp = a.allocate(Xdp.SOCKADDR_XDP_SIZE, 8);
+            sxdp.set(JAVA_SHORT, 0, (short) Linux.AF_XDP);
+            sxdp.set(JAVA_SHORT, 2, (short) (Xdp.XDP_COPY | Xdp.XDP_USE_NEED_WAKEUP));
+            sxdp.set(JAVA_INT, 4, ifindex);
+            sxdp.set(JAVA_INT, 8, queueId);
+            long deadline = System.nanoTime() + BIND_RETRY_NANOS;
+            while (true) {
+                try {
+                    Linux.bind(fd, sxdp, Xdp.SOCKADDR_XDP_SIZE);
+                    break;
+                } catch (SyscallException e) {
+                    // a socket on this queue closed a moment ago is torn down asynchronously
+                    if (e.errno() != Errno.EBUSY || System.nanoTime() > deadline) {
+                        throw new SyscallException("bind(AF_XDP, ifindex=" + ifindex + ", queue=" + queueId + ")", e.errno());
+                    }
+                    sleepMillis(20);
+                }
+            }
+            MemorySegment opt = a.allocate(JAVA_INT);
+            Linux.getsockopt(fd, Xdp.SOL_XDP, Xdp.XDP_OPTIONS, opt);
+            zeroCopy = (opt.get(JAVA_INT, 0) & Xdp.XDP_OPTIONS_ZEROCOPY) != 0;
+        }
+    }
+
+    private static void sleepMillis(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new NetmapException("interrupted while binding an AF_XDP socket", e);
+        }
+    }
+
+    boolean zeroCopy() {
+        return zeroCopy;
+    }
+
+    @Override
+    public int fd() {
+        return fd;
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // kernel ownership of buffers
+
+    private boolean owned(int b) {
+        return (kernelOwned[b >>> 6] & (1L << b)) != 0;
+    }
+
+    private void setOwned(int b) {
+        kernelOwned[b >>> 6] |= 1L << b;
+    }
+
+    private void clearOwned(int b) {
+        kernelOwned[b >>> 6] &= ~(1L << b);
+    }
+
+    /** Puts buffer {@code b} on the fill ring (the caller publishes the producer). */
+    private void post(int b) {
+        long e = fill.entry(fillProd);
+        fillMem.set(JAVA_LONG, e, (long) b * bufSize - Xdp.XDP_PACKET_HEADROOM);
+        fillProd++;
+        setOwned(b);
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // RX
+
+    @Override
+    public void rxsync(Kring k) {
+        k.hwcur = k.rhead;
+        int last = k.hwcur == 0 ? k.numSlots - 1 : k.hwcur - 1;
+        int room = k.distance(k.hwtail, last);
+        if (room == 0) {
+            return;
+        }
+        int avail = rxProdSeen - rxCons;
+        if (avail == 0) {
+            rxProdSeen = rx.producer();
+            avail = rxProdSeen - rxCons;
+            if (avail == 0) {
+                if (fill.needWakeup()) {
+                    Linux.recv(fd, MemorySegment.NULL, 0, Linux.MSG_DONTWAIT);
+                }
+                return;
+            }
+        }
+        int n = Math.min(room, avail);
+        Ring ring = k.ring;
+        int slot = k.hwtail;
+        int delivered = 0;
+        for (int i = 0; i < n; i++) {
+            long d = rx.entry(rxCons + i);
+            long addr = rxMem.get(JAVA_LONG, d);
+            int len = rxMem.get(JAVA_INT, d + 8);
+            long data = (addr & Xdp.XSK_UNALIGNED_BUF_ADDR_MASK) + (addr >>> Xdp.XSK_UNALIGNED_BUF_OFFSET_SHIFT);
+            long b = data / bufSize;
+            if (data % bufSize != 0 || b < 2 || b >= numBufs || !owned((int) b) || len > bufSize) {
+                rxBad++; // not a buffer we posted: never put it in a slot
+                continue;
+            }
+            int buf = (int) b;
+            clearOwned(buf);
+            int old = ring.bufIdx(slot);
+            ring.setBufIdx(slot, buf);
+            ring.setSlot(slot, len, Slot.NS_BUF_CHANGED);
+            if (region.isValidBuf(old) && !owned(old)) {
+                post(old);
+            } else {
+                rxBad++; // the user left a bad index in a released slot: the kernel gets one spare less
+            }
+            slot = k.next(slot);
+            delivered++;
+        }
+        rxCons += n;
+        // the kernel freed one fill entry per descriptor it produced, so there is room for every post
+        fill.setProducer(fillProd);
+        rx.setConsumer(rxCons);
+        k.hwtail = slot;
+        rxPackets += delivered;
+        if (fill.needWakeup()) {
+            Linux.recv(fd, MemorySegment.NULL, 0, Linux.MSG_DONTWAIT);
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // TX
+
+    @Override
+    public void txsync(Kring k) {
+        int n = k.distance(k.hwcur, k.rhead);
+        if (n > 0) {
+            Ring ring = k.ring;
+            int slot = k.hwcur;
+            int queued = 0;
+            for (int i = 0; i < n; i++) {
+                int b = ring.bufIdx(slot);
+                int len = ring.len(slot);
+                if (region.isValidBuf(b) && len >= ETH_HLEN) {
+                    long d = tx.entry(txProd);
+                    txMem.set(JAVA_LONG, d, (long) b * bufSize);
+                    txMem.set(JAVA_INT, d + 8, len);
+                    txMem.set(JAVA_INT, d + 12, 0);
+                    txProd++;
+                    sent[slot] = 1;
+                    queued++;
+                } else {
+                    sent[slot] = 0; // the kernel would consume it without completing it: keep it out
+                    badSlots++;
+                }
+                slot = k.next(slot);
+            }
+            tx.setProducer(txProd);
+            k.hwcur = k.rhead;
+            txPackets += queued;
+        }
+        if (txProd != tx.consumer() && tx.needWakeup()) {
+            Linux.sendto(fd, MemorySegment.NULL, 0, Linux.MSG_DONTWAIT, MemorySegment.NULL, 0, KICK_TOLERATED);
+        }
+        reclaim(k);
+    }
+
+    /** Counts completions and moves {@code hwtail} over the slots they finish, in order. */
+    private void reclaim(Kring k) {
+        int done = comp.producer() - compCons;
+        if (done > 0) {
+            compCons += done;
+            comp.setConsumer(compCons);
+            credits += done;
+        }
+        int t = k.hwtail;
+        int end = k.hwcur;
+        while (true) {
+            int next = k.next(t);
+            if (next == end) {
+                break;
+            }
+            if (sent[next] != 0) {
+                if (credits == 0) {
+                    break;
+                }
+                credits--;
+            }
+            t = next;
+        }
+        k.hwtail = t;
+    }
+
+    // ----------------------------------------------------------------------------------------------
+
+    @Override
+    public void addStats(NicStats.Builder into) {
+        into.rxPackets += rxPackets;
+        into.txPackets += txPackets;
+        into.badSlots += badSlots + rxBad;
+        if (closed) {
+            return;
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(Xdp.STATISTICS_SIZE, 8);
+            Linux.getsockopt(fd, Xdp.SOL_XDP, Xdp.XDP_STATISTICS, st);
+            long rxDropped = st.get(JAVA_LONG, 0);
+            long rxRingFull = st.get(JAVA_LONG, 24);
+            long fillEmpty = st.get(JAVA_LONG, 32);
+            // in copy mode a frame that found the fill ring empty counts in rx_dropped as well
+            into.rxDrops += rxDropped + rxRingFull + (zeroCopy ? fillEmpty : 0);
+            into.txDrops += st.get(JAVA_LONG, 16);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        // after close the kernel no longer writes into the UMEM; then its buffers are ours to free
+        Linux.close(fd);
+        arena.close();
+        int head = 0;
+        for (int w = 0; w < kernelOwned.length; w++) {
+            long bits = kernelOwned[w];
+            while (bits != 0) {
+                int b = (w << 6) + Long.numberOfTrailingZeros(bits);
+                bits &= bits - 1;
+                mem.set(JAVA_INT, region.bufOffset(b), head);
+                head = b;
+            }
+            kernelOwned[w] = 0;
+        }
+        region.freeBufList(head);
+    }
+
+    @Override
+    public String toString() {
+        return what + " queue " + queueId + " (AF_XDP fd " + fd + (zeroCopy ? ", zero-copy" : ", copy") + ")";
+    }
+}

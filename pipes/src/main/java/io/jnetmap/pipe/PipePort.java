@@ -1,0 +1,400 @@
+package io.jnetmap.pipe;
+
+import io.jnetmap.core.AbstractPort;
+import io.jnetmap.core.Kring;
+import io.jnetmap.core.NetmapIf;
+import io.jnetmap.core.PortName;
+import io.jnetmap.core.Region;
+import io.jnetmap.core.RegionLayout;
+import io.jnetmap.core.RingLayout;
+import io.jnetmap.core.Slot;
+import io.jnetmap.poll.Pollable;
+import io.jnetmap.sys.Linux;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+
+/**
+ * One end of a netmap pipe ({@code X{ID} master, {@code X}ID} slave): what is sent on TX ring k
+ * arrives on the other end's RX ring k, by moving slot descriptors (zero copy, netmap_pipe.c), with
+ * back-pressure instead of drops. The two ends may live in one process or in two; they meet in the
+ * parent's shared region ({@link PipeLayout}). Obtain one with {@code Netmap.open("pipe{1")}.
+ *
+ * <p>What differs from the generic port contract ({@link Kring}):
+ * <ul>
+ *   <li>txsync moves every new slot to the peer (hwcur = head) but publishes only complete packets: the
+ *       slots of a packet whose last fragment carried {@code NS_MOREFRAG} wait for the rest;</li>
+ *   <li>the TX tail advances only as the peer releases RX slots, so a sender whose peer is slow, or not
+ *       open yet, fills its ring and waits;</li>
+ *   <li>a slot's buffer changes at every trip ({@code NS_BUF_CHANGED} is set); {@code ptr} is not
+ *       carried;</li>
+ *   <li>the peer is untrusted: see {@link PipeBrokenException}.</li>
+ * </ul>
+ */
+public final class PipePort extends AbstractPort {
+    private static final VarHandle INT = JAVA_INT.varHandle();
+    private static final int PID = Linux.getpid();
+    private static final AtomicLong TOTAL_FAULTS = new AtomicLong();
+    /** NS_BUF_CHANGED in the 64-bit word (bufIdx | len << 32 | flags << 48) at the start of a slot. */
+    private static final long BUF_CHANGED_BIT = (long) Slot.NS_BUF_CHANGED << 48;
+    private static final long MOREFRAG_BIT = (long) Slot.NS_MOREFRAG << 48;
+    private static final long BUF_IDX_MASK = 0xffff_ffffL;
+
+    private final NetmapIf peer;
+    private final boolean master;
+    private final MemorySegment mem;
+    private final int numBufs;
+    private final int bufSize;
+    /** Per ring id: this end's TX ring and the peer's RX ring it mirrors. */
+    private final Link[] txLinks;
+    /** Per ring id: this end's RX ring and the peer's TX ring it mirrors. */
+    private final Link[] rxLinks;
+    private final Pollable pollable;
+    private final AtomicLong faults = new AtomicLong();
+    private volatile String broken;
+
+    /** A ring of this end and the peer's ring it mirrors, slot for slot. */
+    private static final class Link {
+        final long ring;
+        final long slots;
+        final long peerRing;
+        final long peerSlots;
+        final PeerWaker waker;
+
+        Link(MemorySegment mem, long ring, long peerRing) {
+            this.ring = ring;
+            this.slots = ring + RingLayout.SLOTS_OFFSET;
+            this.peerRing = peerRing;
+            this.peerSlots = peerRing + RingLayout.SLOTS_OFFSET;
+            this.waker = new PeerWaker(mem, peerRing);
+        }
+    }
+
+    PipePort(PortName name, NetmapIf mine, NetmapIf peer, boolean master) {
+        super(name, mine, "pipe");
+        this.peer = peer;
+        this.master = master;
+        this.mem = region().memory();
+        this.numBufs = region().numBufs();
+        this.bufSize = region().bufSize();
+        this.txLinks = new Link[mine.txRings()];
+        this.rxLinks = new Link[mine.rxRings()];
+        for (int i = 0; i < txRings(); i++) {
+            Kring k = txKring(i);
+            txLinks[k.ring.ringId()] = link(k, peer.rxRingOffset(k.ring.ringId()));
+        }
+        for (int i = 0; i < rxRings(); i++) {
+            Kring k = rxKring(i);
+            rxLinks[k.ring.ringId()] = link(k, peer.txRingOffset(k.ring.ringId()));
+        }
+        Pollable inner = super.pollable();
+        this.pollable = new BrokenAwarePollable(inner);
+    }
+
+    private Link link(Kring k, long peerRing) {
+        long ring = k.ring.offset();
+        // publish who to wake when this ring's user sleeps: the peer takes the descriptor with pidfd_getfd
+        mem.set(JAVA_INT, ring + PipeLayout.OWNER_PID_OFFSET, PID);
+        mem.set(JAVA_INT, ring + PipeLayout.EVENT_FD_OFFSET, eventFd().fd());
+        int seq = mem.get(JAVA_INT, ring + PipeLayout.WAKE_SEQ_OFFSET);
+        // ordered store -> pid and fd are visible before the (odd) sequence that validates them
+        INT.setRelease(mem, ring + PipeLayout.WAKE_SEQ_OFFSET, (seq & 1) == 0 ? seq + 1 : seq + 2);
+        return new Link(mem, ring, peerRing);
+    }
+
+    /** True for the master end ({@code X{ID}). */
+    public boolean isMaster() {
+        return master;
+    }
+
+    /** Name of the other end ({@code pipe}1} for {@code pipe{1}). */
+    public String peerName() {
+        return peer.name();
+    }
+
+    /** True while the other end is open (by this process or another live one). */
+    public boolean peerOpen() {
+        int pid = peer.state();
+        return pid != 0 && (pid == PID || Linux.processAlive(pid));
+    }
+
+    /** Faults of the peer found by this end (0 or 1: the first one cuts the pipe off). */
+    public long peerFaults() {
+        return faults.get();
+    }
+
+    /** Faults found by every pipe end of this process. */
+    public static long totalPeerFaults() {
+        return TOTAL_FAULTS.get();
+    }
+
+    /** Why this end cut its peer off, or null while the pipe is healthy. */
+    public String brokenReason() {
+        return broken;
+    }
+
+    /** Wake-up system calls this end made for the peer (0 while the peer never slept). */
+    public long wakeupsSent() {
+        long n = 0;
+        for (Link l : txLinks) {
+            n += l.waker.signals();
+        }
+        for (Link l : rxLinks) {
+            n += l.waker.signals();
+        }
+        return n;
+    }
+
+    /** Times the peer's wake-up descriptor could not be obtained; see {@link #wakeupFailure()}. */
+    public long wakeupFailures() {
+        long n = 0;
+        for (Link l : txLinks) {
+            n += l.waker.failures();
+        }
+        for (Link l : rxLinks) {
+            n += l.waker.failures();
+        }
+        return n;
+    }
+
+    /** The last reason a wake-up descriptor could not be obtained, or null. */
+    public String wakeupFailure() {
+        for (Link[] ls : new Link[][] {txLinks, rxLinks}) {
+            for (Link l : ls) {
+                if (l.waker.lastFailure() != null) {
+                    return l.waker.lastFailure();
+                }
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public Pollable pollable() {
+        return pollable;
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // syncs
+
+    /**
+     * Reclaims the slots the peer released (tail), then swaps the descriptors of {@code [hwcur, head)}
+     * with the mirrored RX slots of the peer and publishes up to the last complete packet.
+     */
+    @Override
+    protected void txsync(Kring k) {
+        checkNotBroken();
+        Link l = txLinks[k.ring.ringId()];
+        MemorySegment m = mem;
+        int tail = (int) INT.getVolatile(m, l.ring + PipeLayout.PIPE_TAIL_OFFSET);
+        if (tail != k.hwtail) {
+            if (!within(k.hwtail, tail, prev(k, k.hwcur), k.numSlots)) {
+                cutOff("set the tail of TX ring " + k.ring.ringId() + " to " + tail + " (expected: " + k.hwtail + ".."
+                        + prev(k, k.hwcur) + " circular, of " + k.numSlots + " slots)");
+            }
+            k.hwtail = tail;
+        }
+        int i = k.hwcur;
+        int head = k.rhead;
+        if (i == head) {
+            return;
+        }
+        int lastComplete = -1;
+        do {
+            long ts = l.slots + ((long) i << 4);
+            long rs = l.peerSlots + ((long) i << 4);
+            long tw = m.get(JAVA_LONG_UNALIGNED, ts);
+            long rw = m.get(JAVA_LONG_UNALIGNED, rs);
+            long rb = rw & BUF_IDX_MASK;
+            if (rb < RegionLayout.RESERVED_BUFS || rb >= numBufs) {
+                cutOff("released RX slot " + i + " with bufIdx=" + rb + " (expected: " + RegionLayout.RESERVED_BUFS + ".."
+                        + (numBufs - 1) + ")");
+            }
+            long moved = tw | BUF_CHANGED_BIT;
+            m.set(JAVA_LONG_UNALIGNED, rs, moved);                              // the packet, its length and flags go over
+            m.set(JAVA_LONG_UNALIGNED, ts, (moved & ~BUF_IDX_MASK) | rb);       // the released buffer comes back
+            if ((tw & MOREFRAG_BIT) == 0) {
+                lastComplete = i;
+            }
+            i = i + 1 == k.numSlots ? 0 : i + 1;
+        } while (i != head);
+        k.hwcur = head;
+        if (lastComplete >= 0) {
+            // ordered store -> the moved slots are visible to the peer before the tail that hands them over
+            INT.setRelease(m, l.peerRing + PipeLayout.PIPE_TAIL_OFFSET, lastComplete + 1 == k.numSlots ? 0 : lastComplete + 1);
+            l.waker.wakeIfWaiting();
+        }
+    }
+
+    /**
+     * Takes the packets the peer published (checking every new slot), then gives the released slots
+     * {@code [hwcur, head)} back to the peer's TX ring.
+     */
+    @Override
+    protected void rxsync(Kring k) {
+        checkNotBroken();
+        Link l = rxLinks[k.ring.ringId()];
+        MemorySegment m = mem;
+        int tail = (int) INT.getVolatile(m, l.ring + PipeLayout.PIPE_TAIL_OFFSET);
+        if (tail != k.hwtail) {
+            if (!within(k.hwtail, tail, prev(k, k.hwcur), k.numSlots)) {
+                cutOff("set the tail of RX ring " + k.ring.ringId() + " to " + tail + " (expected: " + k.hwtail + ".."
+                        + prev(k, k.hwcur) + " circular, of " + k.numSlots + " slots)");
+            }
+            for (int j = k.hwtail; j != tail; j = j + 1 == k.numSlots ? 0 : j + 1) {
+                long w = m.get(JAVA_LONG_UNALIGNED, l.slots + ((long) j << 4));
+                long b = w & BUF_IDX_MASK;
+                int len = (int) (w >>> 32) & 0xffff;
+                if (b < RegionLayout.RESERVED_BUFS || b >= numBufs || len > bufSize) {
+                    cutOff("delivered RX slot " + j + " with bufIdx=" + b + ", len=" + len + " (expected: bufIdx "
+                            + RegionLayout.RESERVED_BUFS + ".." + (numBufs - 1) + ", len 0.." + bufSize + ")");
+                }
+            }
+            k.hwtail = tail;
+        }
+        int head = k.rhead;
+        if (head != k.hwcur) {
+            k.hwcur = head;
+            // ordered store -> the user's reads of the released buffers happen before the peer reuses them
+            INT.setRelease(m, l.peerRing + PipeLayout.PIPE_TAIL_OFFSET, prev(k, head));
+            l.waker.wakeIfWaiting();
+        }
+    }
+
+    private static int prev(Kring k, int i) {
+        return i == 0 ? k.numSlots - 1 : i - 1;
+    }
+
+    /** True if {@code x} lies in the circular interval {@code [lo, hi]} of a ring of {@code n} slots. */
+    private static boolean within(int lo, int x, int hi, int n) {
+        if (x < 0 || x >= n) {
+            return false;
+        }
+        return lo <= hi ? lo <= x && x <= hi : x >= lo || x <= hi;
+    }
+
+    private void checkNotBroken() {
+        String why = broken;
+        if (why != null) {
+            throw new PipeBrokenException(why);
+        }
+    }
+
+    private void cutOff(String what) {
+        int pid = peer.state();
+        String why = "pipe " + name() + ": the other end " + peer.name() + (pid != 0 ? " (pid " + pid + ")" : "") + " " + what
+                + "; the pipe is cut off at this end (close and reopen both ends)";
+        broken = why;
+        faults.incrementAndGet();
+        TOTAL_FAULTS.incrementAndGet();
+        throw new PipeBrokenException(why);
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // close
+
+    @Override
+    protected void onClose() {
+        PipeLock.locked(() -> {
+            for (Link[] links : new Link[][] {txLinks, rxLinks}) {
+                for (Link l : links) {
+                    int seq = mem.get(JAVA_INT, l.ring + PipeLayout.WAKE_SEQ_OFFSET);
+                    // ordered store -> the peer stops trusting the fd number before the eventfd closes
+                    INT.setRelease(mem, l.ring + PipeLayout.WAKE_SEQ_OFFSET, (seq & 1) == 1 ? seq + 1 : seq);
+                    l.waker.close();
+                }
+            }
+            // slots the user advanced over without a sync never reached the peer: a reopen starts from the backend's view
+            for (int i = 0; i < txRings(); i++) {
+                txKring(i).ring.advanceTo(txKring(i).hwcur);
+            }
+            for (int i = 0; i < rxRings(); i++) {
+                rxKring(i).ring.advanceTo(rxKring(i).hwcur);
+            }
+            detach(region(), netmapIf(), peer);
+            return null;
+        });
+    }
+
+    /**
+     * Marks {@code mine} closed; if the other end is closed too (or its process died), frees both
+     * descriptors, their rings, buffers and extra buffers. Called under {@link PipeLock}.
+     */
+    static void detach(Region region, NetmapIf mine, NetmapIf peer) {
+        mine.setState(0);
+        int peerPid = peer.state();
+        if (peerPid == 0 || (peerPid != PID && !Linux.processAlive(peerPid))) {
+            region.freeIf(peer);
+            region.freeIf(mine);
+        }
+    }
+
+    /** Both ends' descriptors are freed together by whichever end closes last ({@link #onClose}). */
+    @Override
+    protected boolean freesDescriptorOnClose() {
+        return false;
+    }
+
+    @Override
+    public String toString() {
+        return "PipePort[" + name() + (master ? " master" : " slave") + ", peer " + peer.name()
+                + (peerOpen() ? " open" : " not open") + ", region=" + region().name() + "]";
+    }
+
+    /** The port's pollable, reporting {@link Pollable#ERR} once the pipe is cut off instead of throwing. */
+    private final class BrokenAwarePollable implements Pollable {
+        private final Pollable inner;
+
+        BrokenAwarePollable(Pollable inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public int fd() {
+            return inner.fd();
+        }
+
+        @Override
+        public int fdEvents(int interest) {
+            return inner.fdEvents(interest);
+        }
+
+        @Override
+        public int pollNow(int interest) {
+            if (broken != null) {
+                return ERR;
+            }
+            try {
+                return inner.pollNow(interest);
+            } catch (PipeBrokenException e) {
+                return ERR;
+            }
+        }
+
+        @Override
+        public int arm(int interest) {
+            if (broken != null) {
+                return ERR;
+            }
+            try {
+                return inner.arm(interest);
+            } catch (PipeBrokenException e) {
+                return ERR;
+            }
+        }
+
+        @Override
+        public void disarm() {
+            inner.disarm();
+        }
+
+        @Override
+        public String toString() {
+            return "pollable of " + name();
+        }
+    }
+}
