@@ -47,6 +47,8 @@ public final class AttachedPort extends SwitchPort {
     private volatile boolean running = true;
     private volatile Throwable failure;
     private Thread thread;
+    /** Process whose life the attachment follows (a {@link RemotePort}'s), 0 = none. Guarded by Vale.CONFIG. */
+    int owner;
 
     AttachedPort(ValeSwitch sw, Port port, AttachOptions options) {
         super(sw, options.name() != null ? options.name() : derivedName(port));

@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -22,11 +21,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Ports with several rings, and ports coming and going while traffic flows. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class PortLifecycleTest {
-    private static final AtomicInteger SWITCHES = new AtomicInteger();
 
     @Test
     void eachRingHasItsOwnOpenAndDeliversToTheSameRingIndex() {
-        String sw = "valelc" + SWITCHES.incrementAndGet();
+        String sw = Names.unique("valelc");
         try (Port a0 = Netmap.open(sw + ":a-0@conf:rings=2"); Port a1 = Netmap.open(sw + ":a-1");
              Port b = Netmap.open(sw + ":b@conf:rings=2")) {
             assertEquals(1, a0.txRings());
@@ -48,7 +46,7 @@ class PortLifecycleTest {
 
     @Test
     void portsComeAndGoWhileSendersFloodThem() throws Exception {
-        String sw = "valelc" + SWITCHES.incrementAndGet();
+        String sw = Names.unique("valelc");
         AtomicBoolean stop = new AtomicBoolean();
         AtomicReference<Throwable> failed = new AtomicReference<>();
         AtomicLong sent = new AtomicLong();

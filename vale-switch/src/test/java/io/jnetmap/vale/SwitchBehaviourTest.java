@@ -13,7 +13,6 @@ import org.junit.jupiter.api.Timeout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static io.jnetmap.vale.Frames.mac;
@@ -25,9 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The switch's forwarding semantics: learning, flooding, aging, hairpin, drops and their counters, multi-slot packets. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SwitchBehaviourTest {
-    private static final AtomicInteger SWITCHES = new AtomicInteger();
     private final List<Port> opened = new ArrayList<>();
-    private final String sw = "valeb" + SWITCHES.incrementAndGet();
+    private final String sw = Names.unique("valeb");
 
     @AfterEach
     void closeAll() {
