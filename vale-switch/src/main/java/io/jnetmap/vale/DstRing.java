@@ -8,8 +8,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
 
 /**
  * A ring the switch delivers into, with VALE's leases: several senders fill one destination at once.
@@ -228,7 +228,7 @@ abstract class DstRing {
     }
 
     final int bufIdx(int i) {
-        return mem.get(JAVA_INT, slot(i) + SlotLayout.BUF_IDX_OFFSET);
+        return mem.get(JAVA_INT_UNALIGNED, slot(i) + SlotLayout.BUF_IDX_OFFSET);
     }
 
     /** Offset of the buffer of slot {@code i}, or -1 if the user left an invalid index in it. */
@@ -242,15 +242,15 @@ abstract class DstRing {
 
     final void setLenFlags(int i, int len, int flags) {
         long s = slot(i);
-        mem.set(JAVA_SHORT, s + SlotLayout.LEN_OFFSET, (short) len);
-        mem.set(JAVA_SHORT, s + SlotLayout.FLAGS_OFFSET, (short) flags);
+        mem.set(JAVA_SHORT_UNALIGNED, s + SlotLayout.LEN_OFFSET, (short) len);
+        mem.set(JAVA_SHORT_UNALIGNED, s + SlotLayout.FLAGS_OFFSET, (short) flags);
     }
 
     final void setSlot(int i, int bufIdx, int len, int flags) {
         long s = slot(i);
-        mem.set(JAVA_INT, s + SlotLayout.BUF_IDX_OFFSET, bufIdx);
-        mem.set(JAVA_SHORT, s + SlotLayout.LEN_OFFSET, (short) len);
-        mem.set(JAVA_SHORT, s + SlotLayout.FLAGS_OFFSET, (short) flags);
+        mem.set(JAVA_INT_UNALIGNED, s + SlotLayout.BUF_IDX_OFFSET, bufIdx);
+        mem.set(JAVA_SHORT_UNALIGNED, s + SlotLayout.LEN_OFFSET, (short) len);
+        mem.set(JAVA_SHORT_UNALIGNED, s + SlotLayout.FLAGS_OFFSET, (short) flags);
     }
 
     @Override

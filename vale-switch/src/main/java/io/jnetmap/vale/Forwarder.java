@@ -9,9 +9,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
-import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
 
 /**
  * Moves packets from one source ring into the switch, VALE's way, in the thread that owns the ring
@@ -184,9 +184,9 @@ final class Forwarder {
         int s = pos;
         while (s != to && n < BATCH) {
             long sl = slots + ((long) s << 4);
-            int b = mem.get(JAVA_INT, sl + SlotLayout.BUF_IDX_OFFSET);
-            int len = mem.get(JAVA_SHORT, sl + SlotLayout.LEN_OFFSET) & 0xffff;
-            int flags = mem.get(JAVA_SHORT, sl + SlotLayout.FLAGS_OFFSET) & 0xffff;
+            int b = mem.get(JAVA_INT_UNALIGNED, sl + SlotLayout.BUF_IDX_OFFSET);
+            int len = mem.get(JAVA_SHORT_UNALIGNED, sl + SlotLayout.LEN_OFFSET) & 0xffff;
+            int flags = mem.get(JAVA_SHORT_UNALIGNED, sl + SlotLayout.FLAGS_OFFSET) & 0xffff;
             boolean bad = b < 2 || b >= numBufs || len > bufSize;
             int next = s + 1 == numSlots ? 0 : s + 1;
             pSlot[n] = s;
@@ -212,9 +212,9 @@ final class Forwarder {
                     return n; // incomplete: its last slot says more follow, wait for them
                 }
                 sl = slots + ((long) next << 4);
-                int fb = mem.get(JAVA_INT, sl + SlotLayout.BUF_IDX_OFFSET);
-                int flen = mem.get(JAVA_SHORT, sl + SlotLayout.LEN_OFFSET) & 0xffff;
-                more = mem.get(JAVA_SHORT, sl + SlotLayout.FLAGS_OFFSET) & Slot.NS_MOREFRAG;
+                int fb = mem.get(JAVA_INT_UNALIGNED, sl + SlotLayout.BUF_IDX_OFFSET);
+                int flen = mem.get(JAVA_SHORT_UNALIGNED, sl + SlotLayout.LEN_OFFSET) & 0xffff;
+                more = mem.get(JAVA_SHORT_UNALIGNED, sl + SlotLayout.FLAGS_OFFSET) & Slot.NS_MOREFRAG;
                 bad |= fb < 2 || fb >= numBufs || flen > bufSize;
                 total += flen;
                 maxFrag = Math.max(maxFrag, flen);
@@ -437,9 +437,9 @@ final class Forwarder {
                 int s = pSlot[i];
                 for (int k = 0; k < frags; k++) {
                     long sl = slots + ((long) s << 4);
-                    int sb = mem.get(JAVA_INT, sl + SlotLayout.BUF_IDX_OFFSET);
-                    int len = mem.get(JAVA_SHORT, sl + SlotLayout.LEN_OFFSET) & 0xffff;
-                    int more = mem.get(JAVA_SHORT, sl + SlotLayout.FLAGS_OFFSET) & Slot.NS_MOREFRAG;
+                    int sb = mem.get(JAVA_INT_UNALIGNED, sl + SlotLayout.BUF_IDX_OFFSET);
+                    int len = mem.get(JAVA_SHORT_UNALIGNED, sl + SlotLayout.LEN_OFFSET) & 0xffff;
+                    int more = mem.get(JAVA_SHORT_UNALIGNED, sl + SlotLayout.FLAGS_OFFSET) & Slot.NS_MOREFRAG;
                     long dOff = d.bufOffsetOrInvalid(j);
                     if (dOff < 0) {
                         badDst++;
@@ -457,7 +457,7 @@ final class Forwarder {
             if (rewrite) {
                 long off = d.bufOffsetOrInvalid(first);
                 if (off >= 0) {
-                    lookup.rewrite(dm, off, d.mem.get(JAVA_SHORT, d.slot(first) + SlotLayout.LEN_OFFSET) & 0xffff,
+                    lookup.rewrite(dm, off, d.mem.get(JAVA_SHORT_UNALIGNED, d.slot(first) + SlotLayout.LEN_OFFSET) & 0xffff,
                             dIndex, pCookie[i]);
                 }
             }
@@ -573,9 +573,9 @@ final class Forwarder {
      */
     private void moveBuffer(int s, int sb, DstRing d, int j, int len, int more) {
         long sl = slots + ((long) s << 4);
-        mem.set(JAVA_INT, sl + SlotLayout.BUF_IDX_OFFSET, d.bufIdx(j));
-        mem.set(JAVA_SHORT, sl + SlotLayout.FLAGS_OFFSET,
-                (short) (mem.get(JAVA_SHORT, sl + SlotLayout.FLAGS_OFFSET) | Slot.NS_BUF_CHANGED));
+        mem.set(JAVA_INT_UNALIGNED, sl + SlotLayout.BUF_IDX_OFFSET, d.bufIdx(j));
+        mem.set(JAVA_SHORT_UNALIGNED, sl + SlotLayout.FLAGS_OFFSET,
+                (short) (mem.get(JAVA_SHORT_UNALIGNED, sl + SlotLayout.FLAGS_OFFSET) | Slot.NS_BUF_CHANGED));
         d.setSlot(j, sb, len, more | Slot.NS_BUF_CHANGED);
     }
 

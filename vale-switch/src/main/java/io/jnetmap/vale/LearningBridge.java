@@ -13,7 +13,7 @@ import java.time.Duration;
  * seen for {@link #age()} is forgotten.
  *
  * <p>The table is a 4-way set-associative hash of MAC addresses, each entry one {@code long} (address,
- * port, valid bit) written atomically, plus the time it was last seen. Forwarding threads learn
+ * port, valid bit) written atomically, plus the time it was last seen, a bucket in one cache line. Forwarding threads learn
  * concurrently without a lock: a race can at worst lose a refresh or an entry (the packet floods, the
  * next one learns again), never produce an address/port pair nobody wrote. A refresh of a known entry
  * is written at most once per second, so busy senders do not fight over the table's cache lines, and
@@ -38,10 +38,11 @@ public final class LearningBridge implements Lookup {
         }
     }
 
-    /** {@code mac << 16 | port << 8 | 1}, 0 = empty. */
-    private final long[] keys;
-    /** {@link Packet#now()} when the entry was last learned or refreshed. */
-    private final long[] seen;
+    /**
+     * Entry w at [2w, 2w+1]: {@code mac << 16 | port << 8 | 1} (0 = empty), and the {@link Packet#now()}
+     * when it was last learned or refreshed. A bucket's four entries are 64 consecutive bytes.
+     */
+    private final long[] table;
     private final int bucketMask;
     private final int bucketShift;
     private final long ageNanos;
@@ -65,8 +66,7 @@ public final class LearningBridge implements Lookup {
         if (age.isNegative() || age.isZero()) {
             throw new IllegalArgumentException("age=" + age + " (expected: > 0)");
         }
-        this.keys = new long[entries];
-        this.seen = new long[entries];
+        this.table = new long[2 * entries];
         int buckets = entries / WAYS;
         this.bucketMask = buckets - 1;
         this.bucketShift = 64 - Integer.numberOfTrailingZeros(Math.max(buckets, 2));
@@ -112,45 +112,47 @@ public final class LearningBridge implements Lookup {
 
     /** Records that {@code mac} was seen on {@code port} at {@code now}. */
     void learn(long mac, int port, long now) {
-        int b = bucket(mac) * WAYS;
+        long[] t = table;
+        int b = bucket(mac) * (2 * WAYS);
         long key = mac << 16 | (long) port << 8 | 1;
         int victim = b;
         long victimScore = Long.MAX_VALUE;
-        for (int w = b; w < b + WAYS; w++) {
-            long k = (long) LONGS.getAcquire(keys, w);
+        for (int w = b; w < b + 2 * WAYS; w += 2) {
+            long k = (long) LONGS.getAcquire(t, w);
             if (k != 0 && (k >>> 16) == mac) {
                 if (k == key) {
-                    if (now - seen[w] > REFRESH_NANOS) {
-                        seen[w] = now;
+                    if (now - t[w + 1] > REFRESH_NANOS) {
+                        t[w + 1] = now;
                     }
                 } else {
-                    seen[w] = now;
-                    LONGS.setRelease(keys, w, key); // moved to another port
+                    t[w + 1] = now;
+                    LONGS.setRelease(t, w, key); // moved to another port
                     bump();
                 }
                 return;
             }
             // replace an empty entry, else an aged one, else the least recently seen
-            long score = k == 0 ? Long.MIN_VALUE : now - seen[w] > ageNanos ? Long.MIN_VALUE + 1 : seen[w];
+            long score = k == 0 ? Long.MIN_VALUE : now - t[w + 1] > ageNanos ? Long.MIN_VALUE + 1 : t[w + 1];
             if (score < victimScore) {
                 victim = w;
                 victimScore = score;
             }
         }
-        seen[victim] = now;
+        t[victim + 1] = now;
         // ordered store -> whoever sees the key sees its time
-        LONGS.setRelease(keys, victim, key);
+        LONGS.setRelease(t, victim, key);
         bump();
     }
 
     /** The port {@code mac} was last seen on, or -1 if unknown or aged out. */
     int find(long mac, long now) {
-        int b = bucket(mac) * WAYS;
-        for (int w = b; w < b + WAYS; w++) {
-            long k = (long) LONGS.getAcquire(keys, w);
+        long[] t = table;
+        int b = bucket(mac) * (2 * WAYS);
+        for (int w = b; w < b + 2 * WAYS; w += 2) {
+            long k = (long) LONGS.getAcquire(t, w);
             if (k != 0 && (k >>> 16) == mac) {
-                if (now - seen[w] > ageNanos) {
-                    if (LONGS.compareAndSet(keys, w, k, 0L)) {
+                if (now - t[w + 1] > ageNanos) {
+                    if (LONGS.compareAndSet(t, w, k, 0L)) {
                         bump(); // forgotten: its traffic floods again
                     }
                     return -1;
@@ -169,8 +171,8 @@ public final class LearningBridge implements Lookup {
     /** Entries currently in the table (aged ones included until a lookup notices them). */
     public int size() {
         int n = 0;
-        for (int i = 0; i < keys.length; i++) {
-            if ((long) LONGS.getAcquire(keys, i) != 0) {
+        for (int i = 0; i < table.length; i += 2) {
+            if ((long) LONGS.getAcquire(table, i) != 0) {
                 n++;
             }
         }
@@ -180,9 +182,9 @@ public final class LearningBridge implements Lookup {
     @Override
     public void portDetached(int port) {
         lastSource[port << 3] = 0;
-        for (int i = 0; i < keys.length; i++) {
-            long k = (long) LONGS.getAcquire(keys, i);
-            if (k != 0 && ((k >>> 8) & 0xff) == port && LONGS.compareAndSet(keys, i, k, 0L)) {
+        for (int i = 0; i < table.length; i += 2) {
+            long k = (long) LONGS.getAcquire(table, i);
+            if (k != 0 && ((k >>> 8) & 0xff) == port && LONGS.compareAndSet(table, i, k, 0L)) {
                 bump();
             }
         }

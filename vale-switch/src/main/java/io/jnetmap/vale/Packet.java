@@ -19,6 +19,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 public final class Packet {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
     MemorySegment mem;
     long offset;
@@ -96,14 +97,14 @@ public final class Packet {
         return readMac(mem, offset + at);
     }
 
-    /** Destination MAC address (bytes 0..5). */
+    /** Destination MAC address (bytes 0..5). Buffers hold at least 64 bytes: the 8-byte read stays inside. */
     public long dstMac() {
-        return readMac(mem, offset);
+        return mem.get(U64, offset) >>> 16;
     }
 
     /** Source MAC address (bytes 6..11). */
     public long srcMac() {
-        return readMac(mem, offset + 6);
+        return mem.get(U64, offset + 4) & 0xffffffffffffL;
     }
 
     static long readMac(MemorySegment m, long off) {

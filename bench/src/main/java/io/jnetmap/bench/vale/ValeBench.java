@@ -1,5 +1,6 @@
 package io.jnetmap.bench.vale;
 
+import io.jnetmap.bench.BenchMain;
 import io.jnetmap.bench.Result;
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
@@ -20,6 +21,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.runner.options.TimeValue;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -47,6 +49,16 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class ValeBench {
     static final int BATCH = 512;
+
+    /** Suite {@code vale}: every benchmark here; {@code --quick} keeps the ten of them under a minute. */
+    public static void suite(boolean quick, BenchMain.Results out) throws Exception {
+        BenchMain.jmh("io\\.jnetmap\\.bench\\.vale\\..*", quick, true, out, (q, opt) -> {
+            if (q) {
+                opt.warmupIterations(1).warmupTime(TimeValue.milliseconds(700))
+                        .measurementIterations(2).measurementTime(TimeValue.milliseconds(600));
+            }
+        });
+    }
     static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static int switches;
