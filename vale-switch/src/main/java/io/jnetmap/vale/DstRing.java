@@ -36,15 +36,7 @@ abstract class DstRing {
     static final int FREE = -1;
     /** {@code leases[i]}: the lease starting at slot i is being filled. */
     static final int BUSY = -2;
-    private static final VarHandle LOCK;
-
-    static {
-        try {
-            LOCK = MethodHandles.lookup().findVarHandle(DstRing.class, "lockWord", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle LOCK = Spin.field(MethodHandles.lookup(), "lockWord", int.class);
 
     final SwitchPort port;
     final RingRef ring;
@@ -94,13 +86,9 @@ abstract class DstRing {
     }
 
     private void lockSlow() {
-        int spins = 0;
+        int round = 0;
         do {
-            if (++spins < 100) {
-                Thread.onSpinWait();
-            } else {
-                Thread.yield();
-            }
+            Spin.pause(round++);
         } while ((int) LOCK.getOpaque(this) != 0 || !LOCK.compareAndSet(this, 0, 1));
     }
 

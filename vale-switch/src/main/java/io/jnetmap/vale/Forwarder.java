@@ -42,15 +42,7 @@ final class Forwarder {
     /** Internal drop code: the lookup chose the source port itself (never sent back). */
     private static final int DROP_HAIRPIN = 260;
     private static final int END = -1;
-    private static final VarHandle SEQ;
-
-    static {
-        try {
-            SEQ = MethodHandles.lookup().findVarHandle(Forwarder.class, "seq", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle SEQ = Spin.field(MethodHandles.lookup(), "seq", long.class);
 
     private final ValeSwitch sw;
     private final SwitchPort src;
@@ -119,13 +111,9 @@ final class Forwarder {
         if ((s & 1) == 0) {
             return;
         }
-        int spins = 0;
+        int round = 0;
         while ((long) SEQ.getVolatile(this) == s) {
-            if (++spins < 1000) {
-                Thread.onSpinWait();
-            } else {
-                Thread.yield();
-            }
+            Spin.pause(round++);
         }
     }
 
@@ -308,8 +296,8 @@ final class Forwarder {
 
     private void deliverTo(SwitchPort dp, int uHead, int bcast, int need, int cut, Lookup lookup) {
         DstRing d = dp.dst(ringId);
-        if (needsTooLongFilter(d, uHead, bcast, cut)) {
-            need = fitting(d, uHead, bcast, cut);
+        if (d.bufSize < bufSize) {
+            need = fitting(d, uHead, bcast, cut); // smaller buffers than the sender's: some packets may not fit
         }
         int start = 0;
         int granted = 0;
@@ -328,30 +316,6 @@ final class Forwarder {
                 d.complete(start, keep);
             }
         }
-    }
-
-    /** True if some packet for {@code d} has a slot longer than its buffers (so {@code need} must be recounted). */
-    private boolean needsTooLongFilter(DstRing d, int uHead, int bcast, int cut) {
-        if (d.bufSize >= bufSize) {
-            return false;
-        }
-        for (int u = uHead, b = bcast; u != END || b != END; ) {
-            int i;
-            if (b == END || (u != END && u < b)) {
-                i = u;
-                u = pNext[u];
-            } else {
-                i = b;
-                b = pNext[b];
-            }
-            if (i >= cut) {
-                break;
-            }
-            if (pMaxFrag[i] > d.bufSize) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Slots needed by the packets for {@code d} that fit its buffers. */

@@ -28,15 +28,7 @@ public final class LearningBridge implements Lookup {
     private static final int WAYS = 4;
     private static final long REFRESH_NANOS = 1_000_000_000L;
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
-    private static final VarHandle VERSION;
-
-    static {
-        try {
-            VERSION = MethodHandles.lookup().findVarHandle(LearningBridge.class, "version", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle VERSION = Spin.field(MethodHandles.lookup(), "version", long.class);
 
     /**
      * Entry w at [2w, 2w+1]: {@code mac << 16 | port << 8 | 1} (0 = empty), and the {@link Packet#now()}

@@ -41,6 +41,16 @@ class SwitchBehaviourTest {
         return p;
     }
 
+    /** {@code p} sends one broadcast from {@code mac} (the switch learns where it is); the others drop it. */
+    private void announce(Port p, long mac) {
+        Frames.send(p, Frames.BROADCAST, mac, 1);
+        for (Port o : opened) {
+            if (o != p) {
+                Frames.receive(o);
+            }
+        }
+    }
+
     private SwitchPort port(String name) {
         return Vale.get(sw).orElseThrow().port(name).orElseThrow();
     }
@@ -85,8 +95,7 @@ class SwitchBehaviourTest {
     void packetsForTheSourcePortAreDroppedAndCounted() {
         Port a = open("a");
         Port b = open("b");
-        Frames.send(a, Frames.BROADCAST, mac(1), 1);
-        Frames.receive(b);
+        announce(a, mac(1));
         Frames.send(a, mac(1), mac(7), 4); // mac(1) lives on a itself
         assertEquals(0, Frames.receive(a).size());
         assertEquals(0, Frames.receive(b).size());
@@ -115,9 +124,7 @@ class SwitchBehaviourTest {
         ValeSwitch s = Vale.get(sw).orElseThrow();
         s.setClock(now::get);
         s.setLookup(new LearningBridge(64, java.time.Duration.ofSeconds(10)));
-        Frames.send(a, Frames.BROADCAST, mac(1), 1);
-        Frames.receive(b);
-        Frames.receive(c);
+        announce(a, mac(1));
         now.addAndGet(9_000_000_000L);
         Frames.send(b, mac(1), mac(2), 1);
         assertEquals(1, Frames.receive(a).size());
@@ -133,11 +140,8 @@ class SwitchBehaviourTest {
         Port a = open("a");
         Port b = open("b");
         Port c = open("c");
-        Frames.send(a, Frames.BROADCAST, mac(1), 1);
-        Frames.send(c, Frames.BROADCAST, mac(1), 1); // mac(1) now on c
-        Frames.receive(a);
-        Frames.receive(b);
-        Frames.receive(c);
+        announce(a, mac(1));
+        announce(c, mac(1)); // mac(1) now on c
         Frames.send(b, mac(1), mac(2), 2);
         assertEquals(2, Frames.receive(c).size());
         assertEquals(0, Frames.receive(a).size());
@@ -147,8 +151,7 @@ class SwitchBehaviourTest {
     void aFullDestinationDropsAndCountsByCause() {
         Port a = open("a");
         Port b = open("b@conf:slots=8");
-        Frames.send(b, Frames.BROADCAST, mac(2), 1);
-        Frames.receive(a);
+        announce(b, mac(2));
         assertEquals(20, Frames.send(a, mac(2), mac(1), 20));
         assertEquals(a.txRing(0).numSlots() - 1, a.txRing(0).space(), "VALE TX is synchronous: all slots back");
         List<Frame> got = Frames.receive(b);
@@ -167,8 +170,7 @@ class SwitchBehaviourTest {
     void backPressureHoldsPacketsInTheSendersRingUntilThereIsRoom() {
         Port a = open("a@backpressure=on");
         Port b = open("b@conf:slots=8");
-        Frames.send(b, Frames.BROADCAST, mac(2), 1);
-        Frames.receive(a);
+        announce(b, mac(2));
         Ring t = a.txRing(0);
         int n = Frames.send(a, mac(2), mac(1), 0, 0, 20, 60, 0);
         assertEquals(20, n);
@@ -211,8 +213,7 @@ class SwitchBehaviourTest {
     void multiSlotPacketsTravelWholeAndIncompleteOnesWait() {
         Port a = open("a");
         Port b = open("b");
-        Frames.send(b, Frames.BROADCAST, mac(2), 1);
-        Frames.receive(a);
+        announce(b, mac(2));
         Ring t = a.txRing(0);
         int i = t.head();
         Frames.write(t, i, mac(2), mac(1), 7, 100, 1000);
@@ -248,8 +249,7 @@ class SwitchBehaviourTest {
     void aMultiSlotPacketThatDoesNotFitIsDroppedWhole() {
         Port a = open("a");
         Port b = open("b@conf:slots=4");
-        Frames.send(b, Frames.BROADCAST, mac(2), 1);
-        Frames.receive(a);
+        announce(b, mac(2));
         Frames.send(a, mac(2), mac(1), 1); // b has 3 slots: one taken
         Ring t = a.txRing(0);
         int i = t.head();
