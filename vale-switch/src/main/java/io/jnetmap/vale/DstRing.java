@@ -9,7 +9,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
  * A ring the switch delivers into, with VALE's leases: several senders fill one destination at once.
@@ -229,16 +229,11 @@ abstract class DstRing {
     }
 
     final void setLenFlags(int i, int len, int flags) {
-        long s = slot(i);
-        mem.set(JAVA_SHORT_UNALIGNED, s + SlotLayout.LEN_OFFSET, (short) len);
-        mem.set(JAVA_SHORT_UNALIGNED, s + SlotLayout.FLAGS_OFFSET, (short) flags);
+        mem.set(JAVA_INT_UNALIGNED, slot(i) + SlotLayout.LEN_OFFSET, SlotWord.lenFlags(len, flags));
     }
 
     final void setSlot(int i, int bufIdx, int len, int flags) {
-        long s = slot(i);
-        mem.set(JAVA_INT_UNALIGNED, s + SlotLayout.BUF_IDX_OFFSET, bufIdx);
-        mem.set(JAVA_SHORT_UNALIGNED, s + SlotLayout.LEN_OFFSET, (short) len);
-        mem.set(JAVA_SHORT_UNALIGNED, s + SlotLayout.FLAGS_OFFSET, (short) flags);
+        mem.set(JAVA_LONG_UNALIGNED, slot(i), SlotWord.of(bufIdx, len, flags));
     }
 
     @Override

@@ -3,15 +3,12 @@ package io.jnetmap.vale;
 import io.jnetmap.core.Region;
 import io.jnetmap.core.RingLayout;
 import io.jnetmap.core.Slot;
-import io.jnetmap.core.SlotLayout;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
-import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
 
 /**
  * Moves packets from one source ring into the switch, VALE's way, in the thread that owns the ring
@@ -172,9 +169,10 @@ final class Forwarder {
         int s = pos;
         while (s != to && n < BATCH) {
             long sl = slots + ((long) s << 4);
-            int b = mem.get(JAVA_INT_UNALIGNED, sl + SlotLayout.BUF_IDX_OFFSET);
-            int len = mem.get(JAVA_SHORT_UNALIGNED, sl + SlotLayout.LEN_OFFSET) & 0xffff;
-            int flags = mem.get(JAVA_SHORT_UNALIGNED, sl + SlotLayout.FLAGS_OFFSET) & 0xffff;
+            long w = mem.get(JAVA_LONG_UNALIGNED, sl);
+            int b = SlotWord.bufIdx(w);
+            int len = SlotWord.len(w);
+            int flags = SlotWord.flags(w);
             boolean bad = b < 2 || b >= numBufs || len > bufSize;
             int next = s + 1 == numSlots ? 0 : s + 1;
             pSlot[n] = s;
@@ -200,9 +198,10 @@ final class Forwarder {
                     return n; // incomplete: its last slot says more follow, wait for them
                 }
                 sl = slots + ((long) next << 4);
-                int fb = mem.get(JAVA_INT_UNALIGNED, sl + SlotLayout.BUF_IDX_OFFSET);
-                int flen = mem.get(JAVA_SHORT_UNALIGNED, sl + SlotLayout.LEN_OFFSET) & 0xffff;
-                more = mem.get(JAVA_SHORT_UNALIGNED, sl + SlotLayout.FLAGS_OFFSET) & Slot.NS_MOREFRAG;
+                long fw = mem.get(JAVA_LONG_UNALIGNED, sl);
+                int fb = SlotWord.bufIdx(fw);
+                int flen = SlotWord.len(fw);
+                more = SlotWord.flags(fw) & Slot.NS_MOREFRAG;
                 bad |= fb < 2 || fb >= numBufs || flen > bufSize;
                 total += flen;
                 maxFrag = Math.max(maxFrag, flen);
@@ -401,9 +400,10 @@ final class Forwarder {
                 int s = pSlot[i];
                 for (int k = 0; k < frags; k++) {
                     long sl = slots + ((long) s << 4);
-                    int sb = mem.get(JAVA_INT_UNALIGNED, sl + SlotLayout.BUF_IDX_OFFSET);
-                    int len = mem.get(JAVA_SHORT_UNALIGNED, sl + SlotLayout.LEN_OFFSET) & 0xffff;
-                    int more = mem.get(JAVA_SHORT_UNALIGNED, sl + SlotLayout.FLAGS_OFFSET) & Slot.NS_MOREFRAG;
+                    long w = mem.get(JAVA_LONG_UNALIGNED, sl);
+                    int sb = SlotWord.bufIdx(w);
+                    int len = SlotWord.len(w);
+                    int more = SlotWord.flags(w) & Slot.NS_MOREFRAG;
                     long dOff = d.bufOffsetOrInvalid(j);
                     if (dOff < 0) {
                         badDst++;
@@ -421,8 +421,7 @@ final class Forwarder {
             if (rewrite) {
                 long off = d.bufOffsetOrInvalid(first);
                 if (off >= 0) {
-                    lookup.rewrite(dm, off, d.mem.get(JAVA_SHORT_UNALIGNED, d.slot(first) + SlotLayout.LEN_OFFSET) & 0xffff,
-                            dIndex, pCookie[i]);
+                    lookup.rewrite(dm, off, pHead[i], dIndex, pCookie[i]);
                 }
             }
             used += frags;
@@ -537,9 +536,8 @@ final class Forwarder {
      */
     private void moveBuffer(int s, int sb, DstRing d, int j, int len, int more) {
         long sl = slots + ((long) s << 4);
-        mem.set(JAVA_INT_UNALIGNED, sl + SlotLayout.BUF_IDX_OFFSET, d.bufIdx(j));
-        mem.set(JAVA_SHORT_UNALIGNED, sl + SlotLayout.FLAGS_OFFSET,
-                (short) (mem.get(JAVA_SHORT_UNALIGNED, sl + SlotLayout.FLAGS_OFFSET) | Slot.NS_BUF_CHANGED));
+        long w = mem.get(JAVA_LONG_UNALIGNED, sl);
+        mem.set(JAVA_LONG_UNALIGNED, sl, SlotWord.of(d.bufIdx(j), SlotWord.len(w), SlotWord.flags(w) | Slot.NS_BUF_CHANGED));
         d.setSlot(j, sb, len, more | Slot.NS_BUF_CHANGED);
     }
 
