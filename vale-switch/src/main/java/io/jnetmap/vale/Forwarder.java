@@ -121,7 +121,7 @@ final class Forwarder {
      */
     int forward(int from, int to) {
         long s = (long) SEQ.get(this);
-        SEQ.setVolatile(this, s + 1); // volatile store, then volatile read of the ports: see ValeSwitch.detach
+        SEQ.setVolatile(this, s + 1); // volatile store, then volatile read of the ports: see ValeSwitch.leave
         try {
             ValeSwitch.Ports ports = sw.ports();
             Lookup lookup = sw.lookup();
@@ -145,7 +145,6 @@ final class Forwarder {
                     deliverAll(n, ports, self, lookup);
                 }
                 account(cut);
-                reset();
                 if (cut < n) {
                     tx[StatsLayout.BP_STALLS]++;
                     pos = pSlot[cut];
@@ -222,11 +221,12 @@ final class Forwarder {
     // phase 1: lookup
 
     private void lookupAll(int n, Lookup lookup, ValeSwitch.Ports ports, int self, long now) {
+        reset();
         Packet p = pkt;
         p.mem = mem;
         p.srcPort = self;
         p.now = now;
-        bHead = END;
+        boolean alone = ports.list.length < 2;
         for (int i = 0; i < n; i++) {
             pNext[i] = END;
             if (pDst[i] == DROP_BAD) {
@@ -255,6 +255,8 @@ final class Forwarder {
                     dTail[d] = i;
                     dSlots[d] += pFrags[i];
                 }
+            } else if (d == Lookup.BROADCAST && alone) {
+                d = Lookup.NO_PORT; // flooded to nobody: the switch has no other port
             } else if (d == Lookup.BROADCAST) {
                 if (bHead == END) {
                     bHead = i;
@@ -276,13 +278,13 @@ final class Forwarder {
         if (bHead == END) {
             for (int t = 0; t < nTouched; t++) {
                 int d = touched[t];
-                deliverTo(ports.byIndex[d], dHead[d], END, dSlots[d], n, lookup);
+                deliverTo(ports, ports.byIndex[d], dHead[d], END, dSlots[d], n, lookup);
             }
         } else {
             for (SwitchPort dp : ports.list) {
                 int d = dp.index;
                 if (d != self) {
-                    deliverTo(dp, dHead[d], bHead, dSlots[d] + bSlots, n, lookup);
+                    deliverTo(ports, dp, dHead[d], bHead, dSlots[d] + bSlots, n, lookup);
                 }
             }
         }
@@ -293,7 +295,7 @@ final class Forwarder {
         return ports.list.length == 2;
     }
 
-    private void deliverTo(SwitchPort dp, int uHead, int bcast, int need, int cut, Lookup lookup) {
+    private void deliverTo(ValeSwitch.Ports ports, SwitchPort dp, int uHead, int bcast, int need, int cut, Lookup lookup) {
         DstRing d = dp.dst(ringId);
         if (d.bufSize < bufSize) {
             need = fitting(d, uHead, bcast, cut); // smaller buffers than the sender's: some packets may not fit
@@ -305,15 +307,27 @@ final class Forwarder {
             start = (int) (r >>> 32);
             granted = (int) r;
         }
-        int used = fill(dp, d, start, granted, uHead, bcast, cut, lookup, broadcastMoves(sw.ports()));
-        if (granted > 0) {
-            int keep = used < granted ? d.shrink(start, granted, used) : used;
-            for (int j = d.advance(start, used), k = used; k < keep; k++, j = d.next(j)) {
-                d.setLenFlags(j, 0, 0); // a later lease exists: the unused slots go out empty (netmap does the same)
+        int used = 0;
+        try {
+            used = fill(dp, d, start, granted, uHead, bcast, cut, lookup, broadcastMoves(ports));
+        } finally {
+            if (granted > 0) {
+                finishLease(d, start, granted, used); // even if a module's rewrite threw: never leave a lease open
             }
-            if (keep > 0) {
-                d.complete(start, keep);
-            }
+        }
+    }
+
+    /**
+     * Completes a lease of {@code granted} slots of which the first {@code used} were filled: the rest
+     * is given back if no lease follows, else goes out as empty slots (netmap does the same).
+     */
+    private static void finishLease(DstRing d, int start, int granted, int used) {
+        int keep = used < granted ? d.shrink(start, granted, used) : used;
+        for (int j = d.advance(start, used), k = used; k < keep; k++, j = d.next(j)) {
+            d.setLenFlags(j, 0, 0);
+        }
+        if (keep > 0) {
+            d.complete(start, keep);
         }
     }
 
@@ -512,6 +526,7 @@ final class Forwarder {
         for (int k = 0; k < nLocked; k++) {
             locked[k].unlock();
         }
+        RuntimeException failure = null;
         for (int k = 0; k < nLocked; k++) {
             DstRing r = locked[k];
             locked[k] = null;
@@ -519,13 +534,19 @@ final class Forwarder {
             int d = dp.index;
             int start = grantStart[d];
             int room = grant[d];
-            int used = fill(dp, r, start, room, dHead[d], bcast ? bHead : END, cut, lookup, broadcastMoves(ports));
-            if (room > 0) {
-                r.complete(start, room); // exact lease: used == room
+            int used = 0;
+            try {
+                used = fill(dp, r, start, room, dHead[d], bcast ? bHead : END, cut, lookup, broadcastMoves(ports));
+            } catch (RuntimeException e) {
+                failure = failure == null ? e : failure; // a module's rewrite threw: finish every lease first
+            } finally {
+                if (room > 0) {
+                    finishLease(r, start, room, used); // the lease is exact: all of it was filled
+                }
             }
-            if (used != room) {
-                throw new IllegalStateException("back-pressure lease of " + room + " slots filled " + used);
-            }
+        }
+        if (failure != null) {
+            throw failure;
         }
         return cut;
     }

@@ -374,6 +374,46 @@ class SwitchBehaviourTest {
     }
 
     @Test
+    void floodingWithNoOtherPortIsALookupDrop() {
+        Port a = open("a");
+        Frames.send(a, Frames.BROADCAST, mac(1), 3);
+        assertEquals(3, port("a").txCounter(StatsLayout.DROP_LOOKUP), "sent = delivered (none) + dropped");
+    }
+
+    @Test
+    void aModuleThatThrowsDoesNotLeaveTheDestinationStuck() {
+        Port a = open("a");
+        Port b = open("b");
+        boolean[] fail = {true};
+        Vale.get(sw).orElseThrow().setLookup(new Lookup() {
+            @Override
+            public int lookup(Packet p) {
+                return p.srcPort() == 0 ? 1 : 0;
+            }
+
+            @Override
+            public boolean rewrites() {
+                return true;
+            }
+
+            @Override
+            public void rewrite(java.lang.foreign.MemorySegment mem, long offset, int len, int dstPort, int cookie) {
+                if (fail[0]) {
+                    throw new IllegalStateException("module bug");
+                }
+            }
+        });
+        assertThrows(IllegalStateException.class, () -> Frames.send(a, mac(2), mac(1), 5));
+        assertEquals(0, Frames.receive(b).size(), "the failed batch's lease was given back, nothing half-written shows");
+        fail[0] = false;
+        Frames.send(a, mac(2), mac(1), 0, 100, 4, 60, 0);
+        List<Frame> got = Frames.receive(b);
+        assertEquals(9, got.size(), "the destination still takes packets; the failed batch went with the next sync");
+        assertEquals(0, got.get(0).seq());
+        assertEquals(100, got.get(5).seq());
+    }
+
+    @Test
     void persistentPortsStayWithoutOpens() {
         SwitchPort p = ValeCtl.newPersistent(sw + ":vi0@conf:slots=64");
         try {
