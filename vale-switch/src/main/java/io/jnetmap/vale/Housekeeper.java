@@ -35,10 +35,13 @@ final class Housekeeper {
         }
     }
 
-    /** Detaches ports attached for a {@link RemotePort} whose process is gone. Under Vale.CONFIG. */
+    /**
+     * Detaches ports attached for a {@link RemotePort} whose process is gone, or whose polling thread
+     * stopped on a failure (the other process broke the pipe's rules: it is cut off). Under Vale.CONFIG.
+     */
     private static void reapOrphans(ValeSwitch sw) {
         for (SwitchPort p : sw.portList()) {
-            if (p instanceof AttachedPort ap && ap.owner > 0 && !Linux.processAlive(ap.owner)) {
+            if (p instanceof AttachedPort ap && ap.owner > 0 && (ap.failure() != null || !Linux.processAlive(ap.owner))) {
                 sw.detach(ap.name());
             }
         }
