@@ -563,17 +563,37 @@ final class Forwarder {
     }
 
     /**
-     * Copies a packet between buffers. Short ones go 8 bytes at a time, rounded up: buffers are
-     * multiples of 64 bytes and {@code len} fits the destination's, so the tail stays inside both.
+     * Copies a packet between buffers. Short ones go in 64-byte blocks, eight loads then eight stores
+     * (netmap's nm_pkt_copy): buffers are multiples of 64 bytes and {@code len} fits both, so the
+     * rounded-up tail stays inside them.
      */
     private static void copy(MemorySegment src, long from, MemorySegment dst, long to, int len) {
-        if (len <= 128) {
-            for (int k = 0; k < len; k += 8) {
-                dst.set(JAVA_LONG_UNALIGNED, to + k, src.get(JAVA_LONG_UNALIGNED, from + k));
+        if (len <= 256) {
+            for (int k = 0; k < len; k += 64) {
+                copy64(src, from + k, dst, to + k);
             }
         } else {
             MemorySegment.copy(src, from, dst, to, len);
         }
+    }
+
+    private static void copy64(MemorySegment src, long from, MemorySegment dst, long to) {
+        long a0 = src.get(JAVA_LONG_UNALIGNED, from);
+        long a1 = src.get(JAVA_LONG_UNALIGNED, from + 8);
+        long a2 = src.get(JAVA_LONG_UNALIGNED, from + 16);
+        long a3 = src.get(JAVA_LONG_UNALIGNED, from + 24);
+        long a4 = src.get(JAVA_LONG_UNALIGNED, from + 32);
+        long a5 = src.get(JAVA_LONG_UNALIGNED, from + 40);
+        long a6 = src.get(JAVA_LONG_UNALIGNED, from + 48);
+        long a7 = src.get(JAVA_LONG_UNALIGNED, from + 56);
+        dst.set(JAVA_LONG_UNALIGNED, to, a0);
+        dst.set(JAVA_LONG_UNALIGNED, to + 8, a1);
+        dst.set(JAVA_LONG_UNALIGNED, to + 16, a2);
+        dst.set(JAVA_LONG_UNALIGNED, to + 24, a3);
+        dst.set(JAVA_LONG_UNALIGNED, to + 32, a4);
+        dst.set(JAVA_LONG_UNALIGNED, to + 40, a5);
+        dst.set(JAVA_LONG_UNALIGNED, to + 48, a6);
+        dst.set(JAVA_LONG_UNALIGNED, to + 56, a7);
     }
 
     // ----------------------------------------------------------------------------------------------
