@@ -19,7 +19,8 @@ import java.time.Duration;
  * is written at most once per second, so busy senders do not fight over the table's cache lines, and
  * a port whose packets keep coming from the address it learned last skips the table altogether for
  * that second (VALE's {@code last_smac} filter; an address that moves back within that second is
- * relearned when the second is over).
+ * relearned when the second is over). Likewise a sender's packets to the destination of its previous
+ * packet reuse that answer while the table's version is unchanged (within a second).
  */
 public final class LearningBridge implements Lookup {
     /** Linux's bridge ageing time. */
@@ -94,8 +95,18 @@ public final class LearningBridge implements Lookup {
         if (Packet.isGroup(dst)) {
             return BROADCAST;
         }
+        long v = version();
+        if (dst == p.memoKey && p.memoOwner == this && v == p.memoVersion && now - p.memoTime < REFRESH_NANOS) {
+            return p.memoValue; // the sender's previous destination again, and the table has not changed since
+        }
         int port = find(dst, now);
-        return port < 0 ? BROADCAST : port;
+        int d = port < 0 ? BROADCAST : port;
+        p.memoOwner = this;
+        p.memoKey = dst;
+        p.memoVersion = v;
+        p.memoTime = now;
+        p.memoValue = d;
+        return d;
     }
 
     private int bucket(long mac) {

@@ -30,6 +30,12 @@ public final class Packet {
     int frags;
     long now;
     int cookie;
+    /** The last lookup of this forwarding thread, for a module to reuse (see LearningBridge). */
+    Object memoOwner;
+    long memoKey;
+    long memoVersion;
+    long memoTime;
+    int memoValue;
 
     /** Memory holding the frame (the sender's whole region). */
     public MemorySegment memory() {

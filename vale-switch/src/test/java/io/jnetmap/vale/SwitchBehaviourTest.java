@@ -141,9 +141,11 @@ class SwitchBehaviourTest {
         Port b = open("b");
         Port c = open("c");
         announce(a, mac(1));
+        Frames.send(b, mac(1), mac(2), 1);
+        assertEquals(1, Frames.receive(a).size(), "b's sends to mac(1) go to a ...");
         announce(c, mac(1)); // mac(1) now on c
         Frames.send(b, mac(1), mac(2), 2);
-        assertEquals(2, Frames.receive(c).size());
+        assertEquals(2, Frames.receive(c).size(), "... and follow it to c at once");
         assertEquals(0, Frames.receive(a).size());
     }
 
