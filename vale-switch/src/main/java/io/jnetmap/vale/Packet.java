@@ -122,16 +122,16 @@ public final class Packet {
         m.set(U32, off + 2, (int) mac);
     }
 
-    static int readU16(MemorySegment m, long off) {
-        return m.get(U16, off) & 0xffff;
-    }
-
-    static void writeU16(MemorySegment m, long off, int v) {
-        m.set(U16, off, (short) v);
-    }
-
     static int readU32(MemorySegment m, long off) {
         return m.get(U32, off);
+    }
+
+    static void writeU32(MemorySegment m, long off, int v) {
+        m.set(U32, off, v);
+    }
+
+    static void writeU64(MemorySegment m, long off, long v) {
+        m.set(U64, off, v);
     }
 
     /** True if {@code mac} is a group (broadcast or multicast) address: the low bit of its first octet. */
