@@ -98,6 +98,10 @@ public final class Packet {
         return mem.get(U32, offset + at);
     }
 
+    public long u64(int at) {
+        return mem.get(U64, offset + at);
+    }
+
     /** The 48-bit MAC address at {@code at}, as the low 48 bits of a long (first octet highest). */
     public long mac(int at) {
         return readMac(mem, offset + at);
