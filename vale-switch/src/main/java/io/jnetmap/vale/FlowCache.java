@@ -131,8 +131,9 @@ public final class FlowCache implements Lookup {
     }
 
     @Override
-    public void rewrite(MemorySegment mem, long offset, int len, int dstPort, int cookie) {
-        inner.rewrite(mem, offset, len, dstPort, cookie);
+    public void rewrite(MemorySegment src, long srcOffset, MemorySegment dst, long dstOffset, int len, int dstPort,
+                        int cookie) {
+        inner.rewrite(src, srcOffset, dst, dstOffset, len, dstPort, cookie);
     }
 
     @Override

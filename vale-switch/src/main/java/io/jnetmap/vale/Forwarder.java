@@ -435,7 +435,7 @@ final class Forwarder {
             if (rewrite) {
                 long off = d.bufOffsetOrInvalid(first);
                 if (off >= 0) {
-                    lookup.rewrite(dm, off, pHead[i], dIndex, pCookie[i]);
+                    lookup.rewrite(mem, pOff[i], dm, off, pHead[i], dIndex, pCookie[i]);
                 }
             }
             used += frags;

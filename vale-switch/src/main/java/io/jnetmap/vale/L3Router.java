@@ -110,27 +110,28 @@ public final class L3Router implements Lookup {
     }
 
     @Override
-    public void rewrite(MemorySegment mem, long offset, int len, int dstPort, int cookie) {
+    public void rewrite(MemorySegment src, long srcOffset, MemorySegment dst, long dstOffset, int len, int dstPort,
+                        int cookie) {
         Hops h = hops;
-        long dst = h.mac[cookie];
-        long src = h.portMac[dstPort];
-        Packet.writeU64(mem, offset, dst << 16 | src >>> 32); // both addresses in two stores
-        Packet.writeU32(mem, offset + 8, (int) src);
-        decrementTtl(mem, offset + L3);
+        long to = h.mac[cookie];
+        long from = h.portMac[dstPort];
+        Packet.writeU64(dst, dstOffset, to << 16 | from >>> 32); // both addresses in two stores
+        Packet.writeU32(dst, dstOffset + 8, (int) from);
+        Packet.writeU32(dst, dstOffset + L3 + 8, decrementTtl(Packet.readU32(src, srcOffset + L3 + 8)));
     }
 
     /**
-     * TTL - 1 in the IPv4 header at {@code ip}, checksum updated incrementally: HC' = ~(~HC + ~m + m')
-     * over the 16-bit word m holding TTL and protocol (RFC 1624, eqn. 3).
+     * The IPv4 header's word at offset 8 (TTL, protocol, header checksum) after TTL - 1, the checksum
+     * updated incrementally: HC' = ~(~HC + ~m + m') over the 16-bit word m holding TTL and protocol
+     * (RFC 1624, eqn. 3).
      */
-    static void decrementTtl(MemorySegment mem, long ip) {
-        int word = Packet.readU32(mem, ip + 8); // TTL, protocol, header checksum
+    static int decrementTtl(int word) {
         int m = word >>> 16;
         int m2 = m - 0x100;
         int sum = (~word & 0xffff) + (~m & 0xffff) + m2;
         sum = (sum & 0xffff) + (sum >>> 16);
         sum = (sum & 0xffff) + (sum >>> 16);
-        Packet.writeU32(mem, ip + 8, m2 << 16 | (~sum & 0xffff));
+        return m2 << 16 | (~sum & 0xffff);
     }
 
     // ----------------------------------------------------------------------------------------------

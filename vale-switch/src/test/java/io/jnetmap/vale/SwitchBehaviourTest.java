@@ -399,7 +399,8 @@ class SwitchBehaviourTest {
             }
 
             @Override
-            public void rewrite(java.lang.foreign.MemorySegment mem, long offset, int len, int dstPort, int cookie) {
+            public void rewrite(java.lang.foreign.MemorySegment src, long srcOffset, java.lang.foreign.MemorySegment dst,
+                                long dstOffset, int len, int dstPort, int cookie) {
                 if (fail[0]) {
                     throw new IllegalStateException("module bug");
                 }
