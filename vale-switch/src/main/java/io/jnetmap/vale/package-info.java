@@ -14,7 +14,7 @@
  * short lock to complete; completed leases are published in order, so several senders fill one
  * destination at once. A full destination drops (counted per cause), unless the sender is
  * back-pressured ({@code @backpressure=on}): then its packets stay in its TX ring ({@code tail} stops
- * before them) until the destination makes room and wakes it.
+ * before them) until the destination makes room, when the receiver's rxsync forwards them.
  *
  * <p><b>Memory order.</b> Slots a sender fills under its lease become visible to the receiver through
  * the destination's lock (release at completion, acquire in the receiver's rxsync) and then the ring's
