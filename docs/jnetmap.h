@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #define JNM_MAGIC 0x3150414d54454e4aULL /* "JNETMAP1" */
-#define JNM_VERSION 1
+#define JNM_VERSION 2
 #define JNM_HEADER_SIZE 4096
 #define JNM_STATE_READY 1
 #define JNM_RESERVED_BUFS 2 /* buffers 0 and 1 never hold packets; 0 also ends extra-buffer lists */
@@ -108,11 +108,13 @@ struct jnm_ring {
     uint16_t dir;            /*   18 JNM_DIR_TX / JNM_DIR_RX */
     uint32_t flags;          /*   20 (u) JNM_NR_* */
     int64_t if_ofs;          /*   24 owning descriptor's offset from this ring */
-    uint8_t pad0[96];        /*   32 */
+    uint8_t pad0[32];        /*   32 */
+    uint32_t user_wait;      /*   64 (u) readiness the user sleeps on; producers wake it when non-zero
+                              *       (away from head/cur: producers read it at every publication) */
+    uint8_t pad0b[60];       /*   68 */
     uint32_t head;           /*  128 (u) */
     uint32_t cur;            /*  132 (u) */
-    uint32_t user_wait;      /*  136 (u) readiness the user sleeps on; producers wake it when non-zero */
-    uint8_t pad1[116];       /*  140 */
+    uint8_t pad1[120];       /*  136 */
     uint32_t tail;           /*  256 (k) */
     uint32_t pad2;           /*  260 */
     int64_t timestamp;       /*  264 (k) ns of the last sync with JNM_NR_TIMESTAMP */
@@ -126,6 +128,7 @@ _Static_assert(offsetof(struct jnm_region, free_bufs) == 384, "region.free_bufs"
 _Static_assert(offsetof(struct jnm_region, users) == 512, "region.users");
 _Static_assert(offsetof(struct jnm_if, ring_ofs) == 128, "if.ring_ofs");
 _Static_assert(sizeof(struct jnm_slot) == 16, "slot size");
+_Static_assert(offsetof(struct jnm_ring, user_wait) == 64, "ring.user_wait");
 _Static_assert(offsetof(struct jnm_ring, head) == 128, "ring.head");
 _Static_assert(offsetof(struct jnm_ring, tail) == 256, "ring.tail");
 _Static_assert(offsetof(struct jnm_ring, backend) == 384, "ring.backend");
@@ -182,5 +185,6 @@ static inline struct jnm_if *jnm_find_if(void *base, const char *name) {
 #define JNM_PIPE_WAKE_SEQ_OFS 512       /* u32 odd while owner_pid/event_fd are valid (a seqlock) */
 #define JNM_PIPE_OWNER_PID_OFS 516      /* u32 process that has this ring's end open */
 #define JNM_PIPE_EVENT_FD_OFS 520       /* u32 its eventfd (duplicate it with pidfd_getfd to wake the user) */
+#define JNM_PIPE_NEED_WAKE_OFS 640      /* u32 (u) what the ring's user sleeps on (IN 1 / OUT 4), 0 = awake */
 
 #endif /* JNETMAP_H */

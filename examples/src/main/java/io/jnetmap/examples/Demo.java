@@ -99,6 +99,9 @@ public final class Demo {
         AtomicBoolean stopSenders = new AtomicBoolean();
         AtomicBoolean stopOthers = new AtomicBoolean();
         List<Running> running = new ArrayList<>();
+        // Ctrl-C: stop the generators; the run drains, prints its summary and closes the ports (the shared
+        // region goes with them) before the JVM exits
+        StopOnSignal signal = new StopOnSignal("demo-stop", () -> stopSenders.set(true), 15);
         out.printf("jnetmap demo: %d paths for %d s, %d-byte frames, bursts of %d, one process, no root%n",
                 paths.size(), seconds, FRAME, BURST);
         try {
@@ -117,7 +120,7 @@ public final class Demo {
             }
             long t0 = System.nanoTime();
             long[] prev = new long[running.size()];
-            for (int s = 1; s <= seconds; s++) {
+            for (int s = 1; s <= seconds && !stopSenders.get(); s++) {
                 sleepUntil(t0 + s * 1_000_000_000L);
                 StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%4d s", s));
                 double total = 0;
@@ -155,6 +158,7 @@ public final class Demo {
                 }
                 r.ports.forEach(Port::close);
             }
+            signal.close();
         }
     }
 

@@ -17,7 +17,6 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -117,7 +116,10 @@ public final class PktGen implements Callable<Integer> {
             Affinity.pinCurrentThread(cpu);
         }
         int waitSeconds = waitS != null ? waitS : PortName.parse(portName).kind().equals("netmap") ? 2 : 0;
-        try (Port port = Netmap.open(portName)) {
+        AtomicBoolean stop = new AtomicBoolean();
+        // Ctrl-C: stop the loop; it prints its summary and closes the port before the JVM exits
+        StopOnSignal signal = new StopOnSignal("pkt-gen-stop", () -> stop.set(true), 3);
+        try (signal; Port port = Netmap.open(portName)) {
             out.printf(Locale.ROOT, "pkt-gen: %s on %s (backend %s, %d tx / %d rx rings of %d slots)%s%s%n", function, port.name(),
                     port.backend(), port.txRings(), port.rxRings(),
                     port.txRings() > 0 ? port.txRing(0).numSlots() : port.rxRing(0).numSlots(),
@@ -126,27 +128,17 @@ public final class PktGen implements Callable<Integer> {
                 out.printf("pkt-gen: waiting %d s before starting%n", waitSeconds);
                 Thread.sleep(waitSeconds * 1000L);
             }
-            return runFunction(port, frame, wait);
+            return runFunction(port, frame, wait, stop);
         }
     }
 
-    private int runFunction(Port port, Frame frame, WaitStrategy wait) throws InterruptedException {
+    private int runFunction(Port port, Frame frame, WaitStrategy wait, AtomicBoolean stop) throws InterruptedException {
         Counters c = new Counters();
-        AtomicBoolean stop = new AtomicBoolean();
-        CountDownLatch finished = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            stop.set(true);
-            try {
-                finished.await(3, TimeUnit.SECONDS); // let the loop print its summary
-            } catch (InterruptedException ignored) {
-                Thread.currentThread().interrupt();
-            }
-        }, "pkt-gen-stop");
-        Runtime.getRuntime().addShutdownHook(hook);
         boolean seq = function == Function.txseq || function == Function.rxseq;
         Reporter reporter = reportMs > 0 ? new Reporter(c, reportMs, out, function == Function.rxseq, function == Function.ping) : null;
         Histogram rtt = function == Function.ping ? new Histogram(TimeUnit.SECONDS.toNanos(10), 3) : null;
         long start = System.nanoTime();
+        long end;
         try {
             if (reporter != null) {
                 reporter.start();
@@ -158,21 +150,15 @@ public final class PktGen implements Callable<Integer> {
                 case pong -> PingPong.pong(port, wait, count, c, stop);
                 default -> throw new IllegalStateException(function.toString());
             }
-            long end = System.nanoTime();
-            if (reporter != null) {
-                reporter.finish();
-            }
-            summary(c, rtt, start, end);
-            if (port instanceof NicPort nic) {
-                out.println("Kernel: " + nic.stats());
-            }
+            end = System.nanoTime();
         } finally {
-            finished.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // Ctrl-C: the hook is running and waits for the summary printed above
+            if (reporter != null) {
+                reporter.finish(); // no report line after the summary
             }
+        }
+        summary(c, rtt, start, end);
+        if (port instanceof NicPort nic) {
+            out.println("Kernel: " + nic.stats());
         }
         return 0;
     }

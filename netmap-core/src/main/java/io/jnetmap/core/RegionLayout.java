@@ -39,7 +39,7 @@ public final class RegionLayout {
     /** "JNETMAP1" read as a little-endian u64. */
     public static final long MAGIC = 0x3150414d54454e4aL;
     /** Bumped on every incompatible change of any *Layout class. */
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
 
     public static final long MAGIC_OFFSET = 0;
     public static final long VERSION_OFFSET = 8;

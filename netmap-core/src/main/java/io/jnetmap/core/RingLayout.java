@@ -14,9 +14,12 @@ package io.jnetmap.core;
  *    18 DIR u16          {@link #DIR_TX} or {@link #DIR_RX}                          const
  *    20 FLAGS u32        (u) {@link #NR_TIMESTAMP}, {@link #NR_FORWARD}
  *    24 IF_OFS i64       offset of the owning netmap_if from this ring               const
+ *    64 USER_WAIT u32    (u) readiness the user sleeps on (Pollable IN/OUT), 0 = awake.
+ *                      Read by producers at every publication, written only when the user
+ *                      goes to sleep or wakes: it sits with the constants, away from HEAD/CUR,
+ *                      so those checks never take the line the user writes every batch.
  *   128 HEAD u32         (u) first slot owned by the user
  *   132 CUR u32          (u) wake-up point: poll waits until tail moves past cur
- *   136 USER_WAIT u32    (u) readiness the user sleeps on (Pollable IN/OUT), 0 = awake
  *   256 TAIL u32         (k) first slot owned by the backend
  *   264 TIMESTAMP i64    (k) CLOCK_MONOTONIC ns of the last sync when NR_TIMESTAMP is set
  *   384 BACKEND[5x128]   backend-owned words; their meaning is defined by the port kind
@@ -34,7 +37,7 @@ public final class RingLayout {
     public static final long IF_OFS_OFFSET = 24;
     public static final long HEAD_OFFSET = 128;
     public static final long CUR_OFFSET = 132;
-    public static final long USER_WAIT_OFFSET = 136;
+    public static final long USER_WAIT_OFFSET = 64;
     public static final long TAIL_OFFSET = 256;
     public static final long TIMESTAMP_OFFSET = 264;
     /** Start of the backend area: five 128-byte lines at 384, 512, 640, 768, 896. */

@@ -13,6 +13,7 @@ import io.jnetmap.sys.Linux;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -43,6 +44,14 @@ public final class PipePort extends AbstractPort {
     private static final long BUF_CHANGED_BIT = (long) Slot.NS_BUF_CHANGED << 48;
     private static final long MOREFRAG_BIT = (long) Slot.NS_MOREFRAG << 48;
     private static final long BUF_IDX_MASK = 0xffff_ffffL;
+
+    static {
+        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+            // the slot word above reads bufIdx, len and flags in one load: their order in memory is little-endian
+            throw new ExceptionInInitializerError("pipes need a little-endian host (x86_64, aarch64), this one is "
+                    + ByteOrder.nativeOrder());
+        }
+    }
 
     private final NetmapIf peer;
     private final boolean master;
@@ -182,52 +191,66 @@ public final class PipePort extends AbstractPort {
     // syncs
 
     /**
-     * Reclaims the slots the peer released (tail), then swaps the descriptors of {@code [hwcur, head)}
-     * with the mirrored RX slots of the peer and publishes up to the last complete packet.
+     * Swaps the descriptors of {@code [hwcur, head)} with the mirrored RX slots of the peer and
+     * publishes up to the last complete packet, then reclaims the slots the peer released (tail).
+     * Publishing first keeps the read of the peer-written tail off the path of the packets.
      */
     @Override
     protected void txsync(Kring k) {
         checkNotBroken();
         Link l = txLinks[k.ring.ringId()];
-        MemorySegment m = mem;
-        int tail = (int) INT.getVolatile(m, l.ring + PipeLayout.PIPE_TAIL_OFFSET);
+        int from = k.hwcur;
+        int head = k.rhead;
+        if (from != head) {
+            // two straight runs instead of one that wraps: counted loops, whose bounds checks the JIT hoists
+            int lastComplete = move(l, from, head > from ? head : k.numSlots);
+            if (head < from && head > 0) {
+                int c = move(l, 0, head);
+                lastComplete = c >= 0 ? c : lastComplete;
+            }
+            k.hwcur = head;
+            if (lastComplete >= 0) {
+                // ordered store -> the moved slots are visible to the peer before the tail that hands them over
+                INT.setRelease(mem, l.peerRing + PipeLayout.PIPE_TAIL_OFFSET, lastComplete + 1 == k.numSlots ? 0 : lastComplete + 1);
+                l.waker.wakeIfWaiting();
+            }
+        }
+        int tail = (int) INT.getVolatile(mem, l.ring + PipeLayout.PIPE_TAIL_OFFSET);
         if (tail != k.hwtail) {
+            // the peer may already have taken (and given back) what was just published: up to hwcur - 1
             if (!within(k.hwtail, tail, prev(k, k.hwcur), k.numSlots)) {
                 cutOff("set the tail of TX ring " + k.ring.ringId() + " to " + tail + " (expected: " + k.hwtail + ".."
                         + prev(k, k.hwcur) + " circular, of " + k.numSlots + " slots)");
             }
             k.hwtail = tail;
         }
-        int i = k.hwcur;
-        int head = k.rhead;
-        if (i == head) {
-            return;
-        }
+    }
+
+    /**
+     * Swaps the descriptors of TX slots {@code [from, to)} with the peer's mirrored RX slots (the packet
+     * goes over, the buffer the peer released comes back), both flagged NS_BUF_CHANGED. Returns the
+     * last slot that ends a packet (no NS_MOREFRAG), or -1.
+     */
+    private int move(Link l, int from, int to) {
+        MemorySegment m = mem;
         int lastComplete = -1;
-        do {
+        for (int i = from; i < to; i++) {
             long ts = l.slots + ((long) i << 4);
             long rs = l.peerSlots + ((long) i << 4);
             long tw = m.get(JAVA_LONG_UNALIGNED, ts);
-            long rw = m.get(JAVA_LONG_UNALIGNED, rs);
-            long rb = rw & BUF_IDX_MASK;
+            long rb = m.get(JAVA_LONG_UNALIGNED, rs) & BUF_IDX_MASK;
             if (rb < RegionLayout.RESERVED_BUFS || rb >= numBufs) {
                 cutOff("released RX slot " + i + " with bufIdx=" + rb + " (expected: " + RegionLayout.RESERVED_BUFS + ".."
                         + (numBufs - 1) + ")");
             }
             long moved = tw | BUF_CHANGED_BIT;
-            m.set(JAVA_LONG_UNALIGNED, rs, moved);                              // the packet, its length and flags go over
-            m.set(JAVA_LONG_UNALIGNED, ts, (moved & ~BUF_IDX_MASK) | rb);       // the released buffer comes back
+            m.set(JAVA_LONG_UNALIGNED, rs, moved);                        // the packet, its length and flags go over
+            m.set(JAVA_LONG_UNALIGNED, ts, (moved & ~BUF_IDX_MASK) | rb); // the released buffer comes back
             if ((tw & MOREFRAG_BIT) == 0) {
                 lastComplete = i;
             }
-            i = i + 1 == k.numSlots ? 0 : i + 1;
-        } while (i != head);
-        k.hwcur = head;
-        if (lastComplete >= 0) {
-            // ordered store -> the moved slots are visible to the peer before the tail that hands them over
-            INT.setRelease(m, l.peerRing + PipeLayout.PIPE_TAIL_OFFSET, lastComplete + 1 == k.numSlots ? 0 : lastComplete + 1);
-            l.waker.wakeIfWaiting();
         }
+        return lastComplete;
     }
 
     /**
@@ -245,14 +268,10 @@ public final class PipePort extends AbstractPort {
                 cutOff("set the tail of RX ring " + k.ring.ringId() + " to " + tail + " (expected: " + k.hwtail + ".."
                         + prev(k, k.hwcur) + " circular, of " + k.numSlots + " slots)");
             }
-            for (int j = k.hwtail; j != tail; j = j + 1 == k.numSlots ? 0 : j + 1) {
-                long w = m.get(JAVA_LONG_UNALIGNED, l.slots + ((long) j << 4));
-                long b = w & BUF_IDX_MASK;
-                int len = (int) (w >>> 32) & 0xffff;
-                if (b < RegionLayout.RESERVED_BUFS || b >= numBufs || len > bufSize) {
-                    cutOff("delivered RX slot " + j + " with bufIdx=" + b + ", len=" + len + " (expected: bufIdx "
-                            + RegionLayout.RESERVED_BUFS + ".." + (numBufs - 1) + ", len 0.." + bufSize + ")");
-                }
+            int from = k.hwtail;
+            check(l, from, tail > from ? tail : k.numSlots);
+            if (tail < from) {
+                check(l, 0, tail);
             }
             k.hwtail = tail;
         }
@@ -262,6 +281,20 @@ public final class PipePort extends AbstractPort {
             // ordered store -> the user's reads of the released buffers happen before the peer reuses them
             INT.setRelease(m, l.peerRing + PipeLayout.PIPE_TAIL_OFFSET, prev(k, head));
             l.waker.wakeIfWaiting();
+        }
+    }
+
+    /** Checks new RX slots {@code [from, to)}: a valid buffer index and a length within the buffer. */
+    private void check(Link l, int from, int to) {
+        MemorySegment m = mem;
+        for (int j = from; j < to; j++) {
+            long w = m.get(JAVA_LONG_UNALIGNED, l.slots + ((long) j << 4));
+            long b = w & BUF_IDX_MASK;
+            int len = (int) (w >>> 32) & 0xffff;
+            if (b < RegionLayout.RESERVED_BUFS || b >= numBufs || len > bufSize) {
+                cutOff("delivered RX slot " + j + " with bufIdx=" + b + ", len=" + len + " (expected: bufIdx "
+                        + RegionLayout.RESERVED_BUFS + ".." + (numBufs - 1) + ", len 0.." + bufSize + ")");
+            }
         }
     }
 
@@ -305,6 +338,7 @@ public final class PipePort extends AbstractPort {
                     int seq = mem.get(JAVA_INT, l.ring + PipeLayout.WAKE_SEQ_OFFSET);
                     // ordered store -> the peer stops trusting the fd number before the eventfd closes
                     INT.setRelease(mem, l.ring + PipeLayout.WAKE_SEQ_OFFSET, (seq & 1) == 1 ? seq + 1 : seq);
+                    INT.setRelease(mem, l.ring + PipeLayout.NEED_WAKE_OFFSET, 0);
                     l.waker.close();
                 }
             }
@@ -380,6 +414,7 @@ public final class PipePort extends AbstractPort {
             if (broken != null) {
                 return ERR;
             }
+            setNeedWake(interest);
             try {
                 return inner.arm(interest);
             } catch (PipeBrokenException e) {
@@ -389,7 +424,19 @@ public final class PipePort extends AbstractPort {
 
         @Override
         public void disarm() {
+            setNeedWake(0);
             inner.disarm();
+        }
+
+        /** Raises (or, with 0, lowers) NEED_WAKE on the rings {@code interest} sleeps on: TX for OUT, RX for IN. */
+        private void setNeedWake(int interest) {
+            for (int i = 0; i < txRings(); i++) {
+                // volatile store -> ordered before the re-check that follows in arm (Dekker with PeerWaker)
+                INT.setVolatile(mem, txKring(i).ring.offset() + PipeLayout.NEED_WAKE_OFFSET, interest & OUT);
+            }
+            for (int i = 0; i < rxRings(); i++) {
+                INT.setVolatile(mem, rxKring(i).ring.offset() + PipeLayout.NEED_WAKE_OFFSET, interest & IN);
+            }
         }
 
         @Override

@@ -359,6 +359,28 @@ class PipeTest {
     }
 
     @Test
+    void ringKOfOneEndFeedsRingKOfTheOther() {
+        String other = Pipes.uniqueParent(); // a parent's region is shaped by its first pipe: this one has more rings
+        try (PipePort m = Pipes.open(other + "{1@conf:pipes=1,tx-rings=3,rx-rings=2,slots=" + SLOTS);
+             PipePort s = Pipes.open(other + "}1")) {
+            assertEquals(3, m.txRings());
+            assertEquals(2, m.rxRings());
+            assertEquals(2, s.txRings(), "the other end mirrors the ring counts");
+            assertEquals(3, s.rxRings());
+            for (int k = 0; k < 3; k++) {
+                assertEquals(k + 1, send(m.txRing(k), k + 1, 100 * k, 0));
+            }
+            for (int k = 0; k < 3; k++) {
+                assertEquals(k + 1, receive(s.rxRing(k), 100 * k), "ring " + k + " carries what ring " + k + " sent");
+            }
+            assertEquals(4, send(s.txRing(1), 4, 500, 0));
+            assertEquals(0, receive(m.rxRing(0), 0));
+            assertEquals(4, receive(m.rxRing(1), 500));
+        }
+        assertFalse(Pipes.regionExists(other));
+    }
+
+    @Test
     void conflictingGeometryAndFullParentsSayWhatToDo() {
         NetmapException e = assertThrows(NetmapException.class, () -> Pipes.open(parent + "{3@conf:slots=" + (SLOTS * 4)));
         assertTrue(e.getMessage().contains("slots=" + SLOTS * 4) && e.getMessage().contains("sized when the first"), e.getMessage());

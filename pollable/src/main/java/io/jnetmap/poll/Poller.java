@@ -40,6 +40,8 @@ public final class Poller implements AutoCloseable {
     public static final long NOW = 0;
 
     private static final int EPOLL_BATCH = 64;
+    /** While spinning, the clock is read every (CLOCK_EVERY + 1) looks. */
+    private static final int CLOCK_EVERY = 7;
 
     private final WaitStrategy strategy;
     private final int cpu;
@@ -185,10 +187,13 @@ public final class Poller implements AutoCloseable {
         if (strategy.kind() != WaitStrategy.Kind.BLOCK) {
             long spinUntil = strategy.kind() == WaitStrategy.Kind.BUSY_SPIN ? deadline
                     : Math.min(deadline, System.nanoTime() + strategy.spinNanos());
-            while (true) {
+            for (int spins = 1; ; spins++) {
                 Thread.onSpinWait();
                 if (scan() > 0) {
                     return readyCount;
+                }
+                if ((spins & CLOCK_EVERY) != 0) {
+                    continue; // reading the clock costs as much as a look: do it every few looks only
                 }
                 long now = System.nanoTime();
                 if (now - spinUntil >= 0) {

@@ -17,12 +17,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code bench/run pipe}: pipe throughput in one process and its peers ({@link PipeBench}, JMH), pipe
  * throughput across two processes and ping-pong round trips (hand-rolled: a second JVM, and
- * percentiles from a histogram), and the allocation per packet. Every figure is 60-byte packets.
+ * percentiles from a histogram) next to the machine's floor for a round trip between two threads
+ * ({@code peer.spin.pingpong.p50}), and the allocation per packet. Every figure is 60-byte packets.
  */
 public final class PipeSuite {
     private static final int[] BATCHES = {32, 256, 512};
@@ -34,6 +36,7 @@ public final class PipeSuite {
         BenchMain.ratio("pipe.inproc.60B.vs.jctools", "pipe.inproc.60B", "peer.jctools.60B");
         BenchMain.ratio("pipe.inproc.60B.vs.abq", "pipe.inproc.60B", "peer.abq.60B");
         BenchMain.ratio("pipe.xproc.60B.vs.jctools", "pipe.xproc.60B", "peer.jctools.60B");
+        BenchMain.ratio("pipe.pingpong.busy.vs.spin", "peer.spin.pingpong.p50", "pipe.pingpong.busy.p50");
         // --quick: batch 256 only (the headline figures), so the suite stays under a minute
         BenchMain.jmh("io\\.jnetmap\\.bench\\.pipe\\.PipeBench\\..*", quick, true, out, (q, opt) -> {
             if (q) {
@@ -56,6 +59,48 @@ public final class PipeSuite {
             out.put(name + ".p50", h.getValueAtPercentile(50), "ns");
             out.put(name + ".p99", h.getValueAtPercentile(99), "ns");
         }
+        Histogram spin = spinPingPong(quick ? 20_000 : 80_000, quick ? 100_000 : 400_000);
+        out.put("peer.spin.pingpong.p50", spin.getValueAtPercentile(50), "ns");
+    }
+
+    /**
+     * The floor of any ping-pong between two threads of this machine: a counter bounced through two
+     * AtomicLongs, both sides spinning (no ring, no descriptor, one cache line each way).
+     */
+    static Histogram spinPingPong(int warmup, int rounds) throws InterruptedException {
+        Histogram h = new Histogram(TimeUnit.SECONDS.toNanos(1), 3);
+        AtomicLong ping = new AtomicLong();
+        AtomicLong pong = new AtomicLong();
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread t = new Thread(() -> {
+            long seen = 0;
+            while (!stop.get()) {
+                long v = ping.get();
+                if (v != seen) {
+                    seen = v;
+                    pong.lazySet(v);
+                } else {
+                    Thread.onSpinWait();
+                }
+            }
+        }, "spin-pong");
+        t.start();
+        try {
+            for (int r = 1; r <= warmup + rounds; r++) {
+                long t0 = System.nanoTime();
+                ping.lazySet(r);
+                while (pong.get() != r) {
+                    Thread.onSpinWait();
+                }
+                if (r > warmup) {
+                    h.recordValue(Math.min(System.nanoTime() - t0, h.getHighestTrackableValue()));
+                }
+            }
+        } finally {
+            stop.set(true);
+            t.join(5_000);
+        }
+        return h;
     }
 
     private static void alias(BenchMain.Results out, String name, String of, String unit) {
