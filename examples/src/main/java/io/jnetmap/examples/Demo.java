@@ -47,6 +47,11 @@ public final class Demo {
         List<Path> p = new ArrayList<>();
         p.add(new Path("pipe", tag + "{1", tag + "}1"));
         p.add(new Path("pipe+fwd+pipe", tag + "{2", tag + "}2", tag + "{3", tag + "}3"));
+        // through a VALE switch: copied between the ports' private regions, or swapped when the receiver
+        // shares the sender's region; back-pressure on the sender, so a slow sink costs time, not packets
+        String sw = "vale" + tag;
+        p.add(new Path("switch", sw + ":a@backpressure=on", sw + ":b"));
+        p.add(new Path("switch-swap", sw + "z:a@backpressure=on", sw + "z:b@share=" + sw + "z:a"));
         return p;
     }
 
@@ -57,7 +62,8 @@ public final class Demo {
                 case "-t" -> seconds = Integer.parseInt(args[++i]);
                 case "-h", "--help" -> {
                     System.out.println("usage: bin/jnetmap demo [-t SECONDS]   (default 5)");
-                    System.out.println("generators and sinks connected through zero-copy pipes in one process, with a summary");
+                    System.out.println("generators and sinks connected through zero-copy pipes and VALE switches in one process,"
+                            + " with a summary");
                     System.exit(0);
                 }
                 default -> {

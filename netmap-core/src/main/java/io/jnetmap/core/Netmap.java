@@ -73,7 +73,12 @@ public final class Netmap {
         return p.region().retain();
     }
 
-    static void forget(Port port) {
+    /**
+     * Removes {@code port} from the ports known by name in this process. {@link AbstractPort} does it
+     * at close; a {@link Port} that is not one (a port kind wrapping another port) calls it from its
+     * own {@code close()}.
+     */
+    public static void forget(Port port) {
         OPEN.remove(port.portName().withoutOptions(), port);
     }
 

@@ -28,15 +28,7 @@ import java.util.concurrent.TimeUnit;
  * epoll.
  */
 public final class AttachedPort extends SwitchPort {
-    private static final VarHandle SLEEPING;
-
-    static {
-        try {
-            SLEEPING = MethodHandles.lookup().findVarHandle(AttachedPort.class, "sleeping", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle SLEEPING = Spin.field(MethodHandles.lookup(), "sleeping", int.class);
 
     private final Port port;
     private final AttachOptions options;
@@ -47,6 +39,8 @@ public final class AttachedPort extends SwitchPort {
     private volatile boolean running = true;
     private volatile Throwable failure;
     private Thread thread;
+    /** Process whose life the attachment follows (a {@link RemotePort}'s), 0 = none. Guarded by Vale.CONFIG. */
+    int owner;
 
     AttachedPort(ValeSwitch sw, Port port, AttachOptions options) {
         super(sw, options.name() != null ? options.name() : derivedName(port));
@@ -258,15 +252,7 @@ public final class AttachedPort extends SwitchPort {
      * {@code [lease, tail)}; publishing moves {@code head}; the polling thread runs txsync.
      */
     static final class TxDst extends DstRing {
-        private static final VarHandle SYNC;
-
-        static {
-            try {
-                SYNC = MethodHandles.lookup().findVarHandle(TxDst.class, "syncWord", int.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
-            }
-        }
+        private static final VarHandle SYNC = Spin.field(MethodHandles.lookup(), "syncWord", int.class);
 
         private final Ring txr;
         @SuppressWarnings("unused") // accessed through SYNC
@@ -315,13 +301,9 @@ public final class AttachedPort extends SwitchPort {
         }
 
         void syncLock() {
-            int spins = 0;
+            int round = 0;
             while (!SYNC.compareAndSet(this, 0, 1)) {
-                if (++spins < 100) {
-                    Thread.onSpinWait();
-                } else {
-                    Thread.yield();
-                }
+                Spin.pause(round++);
             }
         }
 

@@ -41,8 +41,9 @@ final class ControlMailbox {
         String arg = ValeCtl.string(m, StatsLayout.CTL_ARG_OFFSET, StatsLayout.CTL_ARG_LENGTH);
         int status = 0;
         String reply;
+        int client = (int) (long) SwitchStats.LONG.getAcquire(m, StatsLayout.CTL_OWNER_OFFSET);
         try {
-            reply = execute(sw, cmd, arg);
+            reply = execute(sw, cmd, arg, client);
         } catch (RuntimeException e) {
             status = 1;
             reply = e.getMessage() != null ? e.getMessage() : e.toString();
@@ -56,13 +57,14 @@ final class ControlMailbox {
         SwitchStats.LONG.setRelease(m, StatsLayout.CTL_DONE_OFFSET, seq);
     }
 
-    private static String execute(ValeSwitch sw, int cmd, String arg) {
+    private static String execute(ValeSwitch sw, int cmd, String arg, int client) {
         if (!arg.startsWith(sw.name() + ":")) {
             throw new IllegalArgumentException("argument " + arg + " does not name a port of switch " + sw.name());
         }
         return switch (cmd) {
-            case StatsLayout.CMD_ATTACH, StatsLayout.CMD_ATTACH_HOST -> {
-                var ports = ValeCtl.attach(arg, cmd == StatsLayout.CMD_ATTACH_HOST);
+            case StatsLayout.CMD_ATTACH, StatsLayout.CMD_ATTACH_HOST, StatsLayout.CMD_ATTACH_REMOTE -> {
+                var ports = ValeCtl.attach(arg, cmd == StatsLayout.CMD_ATTACH_HOST,
+                        cmd == StatsLayout.CMD_ATTACH_REMOTE ? client : 0);
                 yield "attached " + String.join(", ", ports.stream().map(p -> p.fullName() + " (" + p.backend() + ")").toList());
             }
             case StatsLayout.CMD_DETACH -> {
@@ -74,7 +76,7 @@ final class ControlMailbox {
                 ValeCtl.remove(arg);
                 yield "removed " + arg;
             }
-            default -> throw new IllegalArgumentException("command " + cmd + " (expected: 1..5)");
+            default -> throw new IllegalArgumentException("command " + cmd + " (expected: 1..6)");
         };
     }
 

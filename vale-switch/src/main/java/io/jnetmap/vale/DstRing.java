@@ -8,8 +8,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
  * A ring the switch delivers into, with VALE's leases: several senders fill one destination at once.
@@ -36,15 +36,7 @@ abstract class DstRing {
     static final int FREE = -1;
     /** {@code leases[i]}: the lease starting at slot i is being filled. */
     static final int BUSY = -2;
-    private static final VarHandle LOCK;
-
-    static {
-        try {
-            LOCK = MethodHandles.lookup().findVarHandle(DstRing.class, "lockWord", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle LOCK = Spin.field(MethodHandles.lookup(), "lockWord", int.class);
 
     final SwitchPort port;
     final RingRef ring;
@@ -94,13 +86,9 @@ abstract class DstRing {
     }
 
     private void lockSlow() {
-        int spins = 0;
+        int round = 0;
         do {
-            if (++spins < 100) {
-                Thread.onSpinWait();
-            } else {
-                Thread.yield();
-            }
+            Spin.pause(round++);
         } while ((int) LOCK.getOpaque(this) != 0 || !LOCK.compareAndSet(this, 0, 1));
     }
 
@@ -228,7 +216,7 @@ abstract class DstRing {
     }
 
     final int bufIdx(int i) {
-        return mem.get(JAVA_INT, slot(i) + SlotLayout.BUF_IDX_OFFSET);
+        return mem.get(JAVA_INT_UNALIGNED, slot(i) + SlotLayout.BUF_IDX_OFFSET);
     }
 
     /** Offset of the buffer of slot {@code i}, or -1 if the user left an invalid index in it. */
@@ -241,16 +229,11 @@ abstract class DstRing {
     }
 
     final void setLenFlags(int i, int len, int flags) {
-        long s = slot(i);
-        mem.set(JAVA_SHORT, s + SlotLayout.LEN_OFFSET, (short) len);
-        mem.set(JAVA_SHORT, s + SlotLayout.FLAGS_OFFSET, (short) flags);
+        mem.set(JAVA_INT_UNALIGNED, slot(i) + SlotLayout.LEN_OFFSET, SlotWord.lenFlags(len, flags));
     }
 
     final void setSlot(int i, int bufIdx, int len, int flags) {
-        long s = slot(i);
-        mem.set(JAVA_INT, s + SlotLayout.BUF_IDX_OFFSET, bufIdx);
-        mem.set(JAVA_SHORT, s + SlotLayout.LEN_OFFSET, (short) len);
-        mem.set(JAVA_SHORT, s + SlotLayout.FLAGS_OFFSET, (short) flags);
+        mem.set(JAVA_LONG_UNALIGNED, slot(i), SlotWord.of(bufIdx, len, flags));
     }
 
     @Override

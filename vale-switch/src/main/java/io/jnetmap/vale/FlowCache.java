@@ -74,19 +74,21 @@ public final class FlowCache implements Lookup {
             misses.increment();
             return inner.lookup(p);
         }
-        int type = p.u16(12);
+        int w12 = p.u32(12); // EtherType, IPv4 version and header length, TOS
+        int type = w12 >>> 16;
         long k0 = p.dstMac() << 16 | type;
         long k1 = p.srcMac() << 8 | p.srcPort;
         long k2 = 0;
         long k3 = 0;
         if (type == 0x0800 && p.len >= 34) {
-            int vihl = p.u8(14);
+            int vihl = (w12 >>> 8) & 0xff;
             int ihl = (vihl & 15) * 4;
-            int proto = p.u8(23);
-            k2 = (long) p.u32(26) << 32 | (p.u32(30) & 0xffffffffL);
-            k3 = (long) vihl << 48 | (long) proto << 40 | (p.u8(22) <= 1 ? 1L << 32 : 0)
+            long w20 = p.u64(20); // fragment, TTL, protocol, checksum, ...
+            int proto = (int) (w20 >>> 32) & 0xff;
+            k2 = p.u64(26); // source and destination addresses
+            k3 = (long) vihl << 48 | (long) proto << 40 | (((w20 >>> 40) & 0xff) <= 1 ? 1L << 32 : 0)
                     | (p.len >= 14 + ihl ? 1L << 33 : 0);
-            if ((proto == 6 || proto == 17) && (p.u16(20) & 0x3fff) == 0 && ihl >= 20 && p.len >= 14 + ihl + 4) {
+            if ((proto == 6 || proto == 17) && ((w20 >>> 48) & 0x3fff) == 0 && ihl >= 20 && p.len >= 14 + ihl + 4) {
                 k3 |= p.u32(14 + ihl) & 0xffffffffL;
             }
         }
@@ -129,8 +131,9 @@ public final class FlowCache implements Lookup {
     }
 
     @Override
-    public void rewrite(MemorySegment mem, long offset, int len, int dstPort, int cookie) {
-        inner.rewrite(mem, offset, len, dstPort, cookie);
+    public void rewrite(MemorySegment src, long srcOffset, MemorySegment dst, long dstOffset, int len, int dstPort,
+                        int cookie) {
+        inner.rewrite(src, srcOffset, dst, dstOffset, len, dstPort, cookie);
     }
 
     @Override

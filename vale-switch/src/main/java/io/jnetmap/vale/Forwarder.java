@@ -3,14 +3,12 @@ package io.jnetmap.vale;
 import io.jnetmap.core.Region;
 import io.jnetmap.core.RingLayout;
 import io.jnetmap.core.Slot;
-import io.jnetmap.core.SlotLayout;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
  * Moves packets from one source ring into the switch, VALE's way, in the thread that owns the ring
@@ -41,15 +39,7 @@ final class Forwarder {
     /** Internal drop code: the lookup chose the source port itself (never sent back). */
     private static final int DROP_HAIRPIN = 260;
     private static final int END = -1;
-    private static final VarHandle SEQ;
-
-    static {
-        try {
-            SEQ = MethodHandles.lookup().findVarHandle(Forwarder.class, "seq", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle SEQ = Spin.field(MethodHandles.lookup(), "seq", long.class);
 
     private final ValeSwitch sw;
     private final SwitchPort src;
@@ -68,6 +58,11 @@ final class Forwarder {
 
     // the batch, by packet
     private final int[] pSlot = new int[BATCH];
+    /** Buffer index, buffer offset, length and flags of the packet's first slot. */
+    private final int[] pBuf = new int[BATCH];
+    private final long[] pOff = new long[BATCH];
+    private final int[] pHead = new int[BATCH];
+    private final int[] pFlags = new int[BATCH];
     private final int[] pFrags = new int[BATCH];
     private final int[] pLen = new int[BATCH];
     private final int[] pMaxFrag = new int[BATCH];
@@ -113,13 +108,9 @@ final class Forwarder {
         if ((s & 1) == 0) {
             return;
         }
-        int spins = 0;
+        int round = 0;
         while ((long) SEQ.getVolatile(this) == s) {
-            if (++spins < 1000) {
-                Thread.onSpinWait();
-            } else {
-                Thread.yield();
-            }
+            Spin.pause(round++);
         }
     }
 
@@ -130,7 +121,7 @@ final class Forwarder {
      */
     int forward(int from, int to) {
         long s = (long) SEQ.get(this);
-        SEQ.setVolatile(this, s + 1); // volatile store, then volatile read of the ports: see ValeSwitch.detach
+        SEQ.setVolatile(this, s + 1); // volatile store, then volatile read of the ports: see ValeSwitch.leave
         try {
             ValeSwitch.Ports ports = sw.ports();
             Lookup lookup = sw.lookup();
@@ -154,7 +145,6 @@ final class Forwarder {
                     deliverAll(n, ports, self, lookup);
                 }
                 account(cut);
-                reset();
                 if (cut < n) {
                     tx[StatsLayout.BP_STALLS]++;
                     pos = pSlot[cut];
@@ -177,34 +167,52 @@ final class Forwarder {
         int n = 0;
         int s = pos;
         while (s != to && n < BATCH) {
-            int first = s;
-            int frags = 0;
-            int total = 0;
-            int maxFrag = 0;
-            boolean bad = false;
-            int flags;
-            do {
-                long sl = slots + ((long) s << 4);
-                int b = mem.get(JAVA_INT, sl + SlotLayout.BUF_IDX_OFFSET);
-                int len = mem.get(JAVA_SHORT, sl + SlotLayout.LEN_OFFSET) & 0xffff;
-                flags = mem.get(JAVA_SHORT, sl + SlotLayout.FLAGS_OFFSET);
-                if (b < 2 || b >= numBufs || len > bufSize) {
-                    bad = true;
-                }
-                total += len;
-                maxFrag = Math.max(maxFrag, len);
-                frags++;
-                s = s + 1 == numSlots ? 0 : s + 1;
-            } while ((flags & Slot.NS_MOREFRAG) != 0 && s != to);
-            if ((flags & Slot.NS_MOREFRAG) != 0) {
-                break; // incomplete: its last slot says more follow, wait for them
+            long sl = slots + ((long) s << 4);
+            long w = mem.get(JAVA_LONG_UNALIGNED, sl);
+            int b = SlotWord.bufIdx(w);
+            int len = SlotWord.len(w);
+            int flags = SlotWord.flags(w);
+            boolean bad = b < 2 || b >= numBufs || len > bufSize;
+            int next = s + 1 == numSlots ? 0 : s + 1;
+            pSlot[n] = s;
+            pBuf[n] = b;
+            pOff[n] = bufPool + (long) b * bufSize;
+            pHead[n] = len;
+            pFlags[n] = flags;
+            if ((flags & Slot.NS_MOREFRAG) == 0) {
+                pFrags[n] = 1;
+                pLen[n] = len;
+                pMaxFrag[n] = len;
+                pDst[n] = bad ? DROP_BAD : 0;
+                n++;
+                s = next;
+                continue;
             }
-            pSlot[n] = first;
+            int frags = 1;
+            int total = len;
+            int maxFrag = len;
+            int more;
+            do {
+                if (next == to) {
+                    return n; // incomplete: its last slot says more follow, wait for them
+                }
+                sl = slots + ((long) next << 4);
+                long fw = mem.get(JAVA_LONG_UNALIGNED, sl);
+                int fb = SlotWord.bufIdx(fw);
+                int flen = SlotWord.len(fw);
+                more = SlotWord.flags(fw) & Slot.NS_MOREFRAG;
+                bad |= fb < 2 || fb >= numBufs || flen > bufSize;
+                total += flen;
+                maxFrag = Math.max(maxFrag, flen);
+                frags++;
+                next = next + 1 == numSlots ? 0 : next + 1;
+            } while (more != 0);
             pFrags[n] = frags;
             pLen[n] = total;
             pMaxFrag[n] = maxFrag;
             pDst[n] = bad || frags > Slot.MAX_FRAGS ? DROP_BAD : 0;
             n++;
+            s = next;
         }
         return n;
     }
@@ -213,21 +221,20 @@ final class Forwarder {
     // phase 1: lookup
 
     private void lookupAll(int n, Lookup lookup, ValeSwitch.Ports ports, int self, long now) {
+        reset();
         Packet p = pkt;
         p.mem = mem;
         p.srcPort = self;
         p.now = now;
-        bHead = END;
+        boolean alone = ports.list.length < 2;
         for (int i = 0; i < n; i++) {
             pNext[i] = END;
             if (pDst[i] == DROP_BAD) {
                 continue;
             }
-            int slot = pSlot[i];
-            long sl = slots + ((long) slot << 4);
-            p.offset = bufPool + (long) mem.get(JAVA_INT, sl + SlotLayout.BUF_IDX_OFFSET) * bufSize;
-            p.len = mem.get(JAVA_SHORT, sl + SlotLayout.LEN_OFFSET) & 0xffff;
-            p.flags = mem.get(JAVA_SHORT, sl + SlotLayout.FLAGS_OFFSET) & 0xffff;
+            p.offset = pOff[i];
+            p.len = pHead[i];
+            p.flags = pFlags[i];
             p.totalLen = pLen[i];
             p.frags = pFrags[i];
             p.cookie = 0;
@@ -248,6 +255,8 @@ final class Forwarder {
                     dTail[d] = i;
                     dSlots[d] += pFrags[i];
                 }
+            } else if (d == Lookup.BROADCAST && alone) {
+                d = Lookup.NO_PORT; // flooded to nobody: the switch has no other port
             } else if (d == Lookup.BROADCAST) {
                 if (bHead == END) {
                     bHead = i;
@@ -269,13 +278,13 @@ final class Forwarder {
         if (bHead == END) {
             for (int t = 0; t < nTouched; t++) {
                 int d = touched[t];
-                deliverTo(ports.byIndex[d], dHead[d], END, dSlots[d], n, lookup);
+                deliverTo(ports, ports.byIndex[d], dHead[d], END, dSlots[d], n, lookup);
             }
         } else {
             for (SwitchPort dp : ports.list) {
                 int d = dp.index;
                 if (d != self) {
-                    deliverTo(dp, dHead[d], bHead, dSlots[d] + bSlots, n, lookup);
+                    deliverTo(ports, dp, dHead[d], bHead, dSlots[d] + bSlots, n, lookup);
                 }
             }
         }
@@ -286,10 +295,10 @@ final class Forwarder {
         return ports.list.length == 2;
     }
 
-    private void deliverTo(SwitchPort dp, int uHead, int bcast, int need, int cut, Lookup lookup) {
+    private void deliverTo(ValeSwitch.Ports ports, SwitchPort dp, int uHead, int bcast, int need, int cut, Lookup lookup) {
         DstRing d = dp.dst(ringId);
-        if (needsTooLongFilter(d, uHead, bcast, cut)) {
-            need = fitting(d, uHead, bcast, cut);
+        if (d.bufSize < bufSize) {
+            need = fitting(d, uHead, bcast, cut); // smaller buffers than the sender's: some packets may not fit
         }
         int start = 0;
         int granted = 0;
@@ -298,40 +307,28 @@ final class Forwarder {
             start = (int) (r >>> 32);
             granted = (int) r;
         }
-        int used = fill(dp, d, start, granted, uHead, bcast, cut, lookup, broadcastMoves(sw.ports()));
-        if (granted > 0) {
-            int keep = used < granted ? d.shrink(start, granted, used) : used;
-            for (int j = d.advance(start, used), k = used; k < keep; k++, j = d.next(j)) {
-                d.setLenFlags(j, 0, 0); // a later lease exists: the unused slots go out empty (netmap does the same)
-            }
-            if (keep > 0) {
-                d.complete(start, keep);
+        int used = 0;
+        try {
+            used = fill(dp, d, start, granted, uHead, bcast, cut, lookup, broadcastMoves(ports));
+        } finally {
+            if (granted > 0) {
+                finishLease(d, start, granted, used); // even if a module's rewrite threw: never leave a lease open
             }
         }
     }
 
-    /** True if some packet for {@code d} has a slot longer than its buffers (so {@code need} must be recounted). */
-    private boolean needsTooLongFilter(DstRing d, int uHead, int bcast, int cut) {
-        if (d.bufSize >= bufSize) {
-            return false;
+    /**
+     * Completes a lease of {@code granted} slots of which the first {@code used} were filled: the rest
+     * is given back if no lease follows, else goes out as empty slots (netmap does the same).
+     */
+    private static void finishLease(DstRing d, int start, int granted, int used) {
+        int keep = used < granted ? d.shrink(start, granted, used) : used;
+        for (int j = d.advance(start, used), k = used; k < keep; k++, j = d.next(j)) {
+            d.setLenFlags(j, 0, 0);
         }
-        for (int u = uHead, b = bcast; u != END || b != END; ) {
-            int i;
-            if (b == END || (u != END && u < b)) {
-                i = u;
-                u = pNext[u];
-            } else {
-                i = b;
-                b = pNext[b];
-            }
-            if (i >= cut) {
-                break;
-            }
-            if (pMaxFrag[i] > d.bufSize) {
-                return true;
-            }
+        if (keep > 0) {
+            d.complete(start, keep);
         }
-        return false;
     }
 
     /** Slots needed by the packets for {@code d} that fit its buffers. */
@@ -398,36 +395,47 @@ final class Forwarder {
                 full++;
                 continue;
             }
-            int s = pSlot[i];
             int first = j;
-            for (int k = 0; k < frags; k++) {
-                long sl = slots + ((long) s << 4);
-                int sb = mem.get(JAVA_INT, sl + SlotLayout.BUF_IDX_OFFSET);
-                int len = mem.get(JAVA_SHORT, sl + SlotLayout.LEN_OFFSET) & 0xffff;
-                int more = mem.get(JAVA_SHORT, sl + SlotLayout.FLAGS_OFFSET) & Slot.NS_MOREFRAG;
+            boolean move = sameRegion && (unicast || bcastMoves);
+            if (frags == 1) {
+                int len = pLen[i];
                 long dOff = d.bufOffsetOrInvalid(j);
                 if (dOff < 0) {
                     badDst++; // the receiver handed back a bad index: this slot goes out empty
                     d.setLenFlags(j, 0, 0);
-                } else if (sameRegion && (unicast || bcastMoves)) {
-                    // zero copy: the packet's buffer moves to the receiver, its free buffer comes back
-                    int db = d.bufIdx(j);
-                    mem.set(JAVA_INT, sl + SlotLayout.BUF_IDX_OFFSET, db);
-                    mem.set(JAVA_SHORT, sl + SlotLayout.FLAGS_OFFSET,
-                            (short) (mem.get(JAVA_SHORT, sl + SlotLayout.FLAGS_OFFSET) | Slot.NS_BUF_CHANGED));
-                    d.setSlot(j, sb, len, more | Slot.NS_BUF_CHANGED);
+                } else if (move) {
+                    moveBuffer(pSlot[i], pBuf[i], d, j, len, 0);
                 } else {
-                    MemorySegment.copy(mem, bufPool + (long) sb * bufSize, dm, dOff, len);
-                    d.setLenFlags(j, len, more);
+                    copy(mem, pOff[i], dm, dOff, len);
+                    d.setLenFlags(j, len, 0);
                 }
-                s = s + 1 == numSlots ? 0 : s + 1;
                 j = d.next(j);
+            } else {
+                int s = pSlot[i];
+                for (int k = 0; k < frags; k++) {
+                    long sl = slots + ((long) s << 4);
+                    long w = mem.get(JAVA_LONG_UNALIGNED, sl);
+                    int sb = SlotWord.bufIdx(w);
+                    int len = SlotWord.len(w);
+                    int more = SlotWord.flags(w) & Slot.NS_MOREFRAG;
+                    long dOff = d.bufOffsetOrInvalid(j);
+                    if (dOff < 0) {
+                        badDst++;
+                        d.setLenFlags(j, 0, 0);
+                    } else if (move) {
+                        moveBuffer(s, sb, d, j, len, more);
+                    } else {
+                        copy(mem, bufPool + (long) sb * bufSize, dm, dOff, len);
+                        d.setLenFlags(j, len, more);
+                    }
+                    s = s + 1 == numSlots ? 0 : s + 1;
+                    j = d.next(j);
+                }
             }
             if (rewrite) {
                 long off = d.bufOffsetOrInvalid(first);
                 if (off >= 0) {
-                    lookup.rewrite(dm, off, d.mem.get(JAVA_SHORT, d.slot(first) + SlotLayout.LEN_OFFSET) & 0xffff,
-                            dIndex, pCookie[i]);
+                    lookup.rewrite(mem, pOff[i], dm, off, pHead[i], dIndex, pCookie[i]);
                 }
             }
             used += frags;
@@ -518,6 +526,7 @@ final class Forwarder {
         for (int k = 0; k < nLocked; k++) {
             locked[k].unlock();
         }
+        RuntimeException failure = null;
         for (int k = 0; k < nLocked; k++) {
             DstRing r = locked[k];
             locked[k] = null;
@@ -525,15 +534,66 @@ final class Forwarder {
             int d = dp.index;
             int start = grantStart[d];
             int room = grant[d];
-            int used = fill(dp, r, start, room, dHead[d], bcast ? bHead : END, cut, lookup, broadcastMoves(ports));
-            if (room > 0) {
-                r.complete(start, room); // exact lease: used == room
-            }
-            if (used != room) {
-                throw new IllegalStateException("back-pressure lease of " + room + " slots filled " + used);
+            int used = 0;
+            try {
+                used = fill(dp, r, start, room, dHead[d], bcast ? bHead : END, cut, lookup, broadcastMoves(ports));
+            } catch (RuntimeException e) {
+                failure = failure == null ? e : failure; // a module's rewrite threw: finish every lease first
+            } finally {
+                if (room > 0) {
+                    finishLease(r, start, room, used); // the lease is exact: all of it was filled
+                }
             }
         }
+        if (failure != null) {
+            throw failure;
+        }
         return cut;
+    }
+
+    /**
+     * Zero copy: the packet's buffer {@code sb} moves to slot {@code j} of {@code d}, the receiver's free
+     * buffer comes back into source slot {@code s}; both slots say their buffer changed.
+     */
+    private void moveBuffer(int s, int sb, DstRing d, int j, int len, int more) {
+        long sl = slots + ((long) s << 4);
+        long w = mem.get(JAVA_LONG_UNALIGNED, sl);
+        mem.set(JAVA_LONG_UNALIGNED, sl, SlotWord.of(d.bufIdx(j), SlotWord.len(w), SlotWord.flags(w) | Slot.NS_BUF_CHANGED));
+        d.setSlot(j, sb, len, more | Slot.NS_BUF_CHANGED);
+    }
+
+    /**
+     * Copies a packet between buffers. Short ones go in 64-byte blocks, eight loads then eight stores
+     * (netmap's nm_pkt_copy): buffers are multiples of 64 bytes and {@code len} fits both, so the
+     * rounded-up tail stays inside them.
+     */
+    private static void copy(MemorySegment src, long from, MemorySegment dst, long to, int len) {
+        if (len <= 256) {
+            for (int k = 0; k < len; k += 64) {
+                copy64(src, from + k, dst, to + k);
+            }
+        } else {
+            MemorySegment.copy(src, from, dst, to, len);
+        }
+    }
+
+    private static void copy64(MemorySegment src, long from, MemorySegment dst, long to) {
+        long a0 = src.get(JAVA_LONG_UNALIGNED, from);
+        long a1 = src.get(JAVA_LONG_UNALIGNED, from + 8);
+        long a2 = src.get(JAVA_LONG_UNALIGNED, from + 16);
+        long a3 = src.get(JAVA_LONG_UNALIGNED, from + 24);
+        long a4 = src.get(JAVA_LONG_UNALIGNED, from + 32);
+        long a5 = src.get(JAVA_LONG_UNALIGNED, from + 40);
+        long a6 = src.get(JAVA_LONG_UNALIGNED, from + 48);
+        long a7 = src.get(JAVA_LONG_UNALIGNED, from + 56);
+        dst.set(JAVA_LONG_UNALIGNED, to, a0);
+        dst.set(JAVA_LONG_UNALIGNED, to + 8, a1);
+        dst.set(JAVA_LONG_UNALIGNED, to + 16, a2);
+        dst.set(JAVA_LONG_UNALIGNED, to + 24, a3);
+        dst.set(JAVA_LONG_UNALIGNED, to + 32, a4);
+        dst.set(JAVA_LONG_UNALIGNED, to + 40, a5);
+        dst.set(JAVA_LONG_UNALIGNED, to + 48, a6);
+        dst.set(JAVA_LONG_UNALIGNED, to + 56, a7);
     }
 
     // ----------------------------------------------------------------------------------------------

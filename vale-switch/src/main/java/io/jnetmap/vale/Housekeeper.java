@@ -1,5 +1,7 @@
 package io.jnetmap.vale;
 
+import io.jnetmap.sys.Linux;
+
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -33,6 +35,18 @@ final class Housekeeper {
         }
     }
 
+    /**
+     * Detaches ports attached for a {@link RemotePort} whose process is gone, or whose polling thread
+     * stopped on a failure (the other process broke the pipe's rules: it is cut off). Under Vale.CONFIG.
+     */
+    private static void reapOrphans(ValeSwitch sw) {
+        for (SwitchPort p : sw.portList()) {
+            if (p instanceof AttachedPort ap && ap.owner > 0 && (ap.failure() != null || !Linux.processAlive(ap.owner))) {
+                sw.detach(ap.name());
+            }
+        }
+    }
+
     private static void run() {
         long beat = 0;
         Thread self = Thread.currentThread();
@@ -47,6 +61,9 @@ final class Housekeeper {
                     }
                     if (beat % 2 == 0) {
                         sw.stats().heartbeat();
+                    }
+                    if (beat % 20 == 0) {
+                        reapOrphans(sw);
                     }
                     ControlMailbox.serve(sw);
                 }

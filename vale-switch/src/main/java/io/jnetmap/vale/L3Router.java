@@ -78,10 +78,14 @@ public final class L3Router implements Lookup {
 
     @Override
     public int lookup(Packet p) {
-        if (p.len < L3 + 20 || p.u16(12) != ETH_IPV4) {
+        if (p.len < L3 + 20) {
             return DROP_NOT_IP;
         }
-        int vihl = p.u8(L3);
+        int typeVihl = p.u32(12); // EtherType, then the IPv4 version and header length
+        int vihl = (typeVihl >>> 8) & 0xff;
+        if (typeVihl >>> 16 != ETH_IPV4) {
+            return DROP_NOT_IP;
+        }
         if (vihl >>> 4 != 4 || (vihl & 15) < 5 || p.len < L3 + (vihl & 15) * 4) {
             return DROP_NOT_IP;
         }
@@ -106,25 +110,28 @@ public final class L3Router implements Lookup {
     }
 
     @Override
-    public void rewrite(MemorySegment mem, long offset, int len, int dstPort, int cookie) {
+    public void rewrite(MemorySegment src, long srcOffset, MemorySegment dst, long dstOffset, int len, int dstPort,
+                        int cookie) {
         Hops h = hops;
-        Packet.writeMac(mem, offset, h.mac[cookie]);
-        Packet.writeMac(mem, offset + 6, h.portMac[dstPort]);
-        decrementTtl(mem, offset + L3);
+        long to = h.mac[cookie];
+        long from = h.portMac[dstPort];
+        Packet.writeU64(dst, dstOffset, to << 16 | from >>> 32); // both addresses in two stores
+        Packet.writeU32(dst, dstOffset + 8, (int) from);
+        Packet.writeU32(dst, dstOffset + L3 + 8, decrementTtl(Packet.readU32(src, srcOffset + L3 + 8)));
     }
 
     /**
-     * TTL - 1 in the IPv4 header at {@code ip}, checksum updated incrementally: HC' = ~(~HC + ~m + m')
-     * over the 16-bit word m holding TTL and protocol (RFC 1624, eqn. 3).
+     * The IPv4 header's word at offset 8 (TTL, protocol, header checksum) after TTL - 1, the checksum
+     * updated incrementally: HC' = ~(~HC + ~m + m') over the 16-bit word m holding TTL and protocol
+     * (RFC 1624, eqn. 3).
      */
-    static void decrementTtl(MemorySegment mem, long ip) {
-        int m = Packet.readU16(mem, ip + 8);
+    static int decrementTtl(int word) {
+        int m = word >>> 16;
         int m2 = m - 0x100;
-        int sum = (~Packet.readU16(mem, ip + 10) & 0xffff) + (~m & 0xffff) + m2;
+        int sum = (~word & 0xffff) + (~m & 0xffff) + m2;
         sum = (sum & 0xffff) + (sum >>> 16);
         sum = (sum & 0xffff) + (sum >>> 16);
-        Packet.writeU16(mem, ip + 8, m2);
-        Packet.writeU16(mem, ip + 10, ~sum & 0xffff);
+        return m2 << 16 | (~sum & 0xffff);
     }
 
     // ----------------------------------------------------------------------------------------------

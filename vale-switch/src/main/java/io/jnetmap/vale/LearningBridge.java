@@ -13,10 +13,14 @@ import java.time.Duration;
  * seen for {@link #age()} is forgotten.
  *
  * <p>The table is a 4-way set-associative hash of MAC addresses, each entry one {@code long} (address,
- * port, valid bit) written atomically, plus the time it was last seen. Forwarding threads learn
+ * port, valid bit) written atomically, plus the time it was last seen, a bucket in one cache line. Forwarding threads learn
  * concurrently without a lock: a race can at worst lose a refresh or an entry (the packet floods, the
  * next one learns again), never produce an address/port pair nobody wrote. A refresh of a known entry
- * is written at most once per second, so busy senders do not fight over the table's cache lines.
+ * is written at most once per second, so busy senders do not fight over the table's cache lines, and
+ * a port whose packets keep coming from the address it learned last skips the table altogether for
+ * that second (VALE's {@code last_smac} filter; an address that moves back within that second is
+ * relearned when the second is over). Likewise a sender's packets to the destination of its previous
+ * packet reuse that answer while the table's version is unchanged (within a second).
  */
 public final class LearningBridge implements Lookup {
     /** Linux's bridge ageing time. */
@@ -25,23 +29,18 @@ public final class LearningBridge implements Lookup {
     private static final int WAYS = 4;
     private static final long REFRESH_NANOS = 1_000_000_000L;
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
-    private static final VarHandle VERSION;
+    private static final VarHandle VERSION = Spin.field(MethodHandles.lookup(), "version", long.class);
 
-    static {
-        try {
-            VERSION = MethodHandles.lookup().findVarHandle(LearningBridge.class, "version", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
-    /** {@code mac << 16 | port << 8 | 1}, 0 = empty. */
-    private final long[] keys;
-    /** {@link Packet#now()} when the entry was last learned or refreshed. */
-    private final long[] seen;
+    /**
+     * Entry w at [2w, 2w+1]: {@code mac << 16 | port << 8 | 1} (0 = empty), and the {@link Packet#now()}
+     * when it was last learned or refreshed. A bucket's four entries are 64 consecutive bytes.
+     */
+    private final long[] table;
     private final int bucketMask;
     private final int bucketShift;
     private final long ageNanos;
+    /** Per source port, one 64-byte line each: the address learned last and when. */
+    private final long[] lastSource = new long[MAX_PORTS * 8];
     @SuppressWarnings("unused") // accessed through VERSION
     private volatile long version;
 
@@ -60,8 +59,7 @@ public final class LearningBridge implements Lookup {
         if (age.isNegative() || age.isZero()) {
             throw new IllegalArgumentException("age=" + age + " (expected: > 0)");
         }
-        this.keys = new long[entries];
-        this.seen = new long[entries];
+        this.table = new long[2 * entries];
         int buckets = entries / WAYS;
         this.bucketMask = buckets - 1;
         this.bucketShift = 64 - Integer.numberOfTrailingZeros(Math.max(buckets, 2));
@@ -86,13 +84,29 @@ public final class LearningBridge implements Lookup {
         long src = p.srcMac();
         long now = p.now;
         if ((p.flags & Slot.NS_NO_LEARN) == 0 && !Packet.isGroup(src)) {
-            learn(src, p.srcPort, now);
+            int l = p.srcPort << 3;
+            long[] last = lastSource;
+            if (last[l] != (src | 1L << 63) || now - last[l + 1] > REFRESH_NANOS) {
+                learn(src, p.srcPort, now);
+                last[l] = src | 1L << 63;
+                last[l + 1] = now;
+            }
         }
         if (Packet.isGroup(dst)) {
             return BROADCAST;
         }
+        long v = version();
+        if (dst == p.memoKey && p.memoOwner == this && v == p.memoVersion && now - p.memoTime < REFRESH_NANOS) {
+            return p.memoValue; // the sender's previous destination again, and the table has not changed since
+        }
         int port = find(dst, now);
-        return port < 0 ? BROADCAST : port;
+        int d = port < 0 ? BROADCAST : port;
+        p.memoOwner = this;
+        p.memoKey = dst;
+        p.memoVersion = v;
+        p.memoTime = now;
+        p.memoValue = d;
+        return d;
     }
 
     private int bucket(long mac) {
@@ -101,45 +115,47 @@ public final class LearningBridge implements Lookup {
 
     /** Records that {@code mac} was seen on {@code port} at {@code now}. */
     void learn(long mac, int port, long now) {
-        int b = bucket(mac) * WAYS;
+        long[] t = table;
+        int b = bucket(mac) * (2 * WAYS);
         long key = mac << 16 | (long) port << 8 | 1;
         int victim = b;
         long victimScore = Long.MAX_VALUE;
-        for (int w = b; w < b + WAYS; w++) {
-            long k = (long) LONGS.getAcquire(keys, w);
+        for (int w = b; w < b + 2 * WAYS; w += 2) {
+            long k = (long) LONGS.getAcquire(t, w);
             if (k != 0 && (k >>> 16) == mac) {
                 if (k == key) {
-                    if (now - seen[w] > REFRESH_NANOS) {
-                        seen[w] = now;
+                    if (now - t[w + 1] > REFRESH_NANOS) {
+                        t[w + 1] = now;
                     }
                 } else {
-                    seen[w] = now;
-                    LONGS.setRelease(keys, w, key); // moved to another port
+                    t[w + 1] = now;
+                    LONGS.setRelease(t, w, key); // moved to another port
                     bump();
                 }
                 return;
             }
             // replace an empty entry, else an aged one, else the least recently seen
-            long score = k == 0 ? Long.MIN_VALUE : now - seen[w] > ageNanos ? Long.MIN_VALUE + 1 : seen[w];
+            long score = k == 0 ? Long.MIN_VALUE : now - t[w + 1] > ageNanos ? Long.MIN_VALUE + 1 : t[w + 1];
             if (score < victimScore) {
                 victim = w;
                 victimScore = score;
             }
         }
-        seen[victim] = now;
+        t[victim + 1] = now;
         // ordered store -> whoever sees the key sees its time
-        LONGS.setRelease(keys, victim, key);
+        LONGS.setRelease(t, victim, key);
         bump();
     }
 
     /** The port {@code mac} was last seen on, or -1 if unknown or aged out. */
     int find(long mac, long now) {
-        int b = bucket(mac) * WAYS;
-        for (int w = b; w < b + WAYS; w++) {
-            long k = (long) LONGS.getAcquire(keys, w);
+        long[] t = table;
+        int b = bucket(mac) * (2 * WAYS);
+        for (int w = b; w < b + 2 * WAYS; w += 2) {
+            long k = (long) LONGS.getAcquire(t, w);
             if (k != 0 && (k >>> 16) == mac) {
-                if (now - seen[w] > ageNanos) {
-                    if (LONGS.compareAndSet(keys, w, k, 0L)) {
+                if (now - t[w + 1] > ageNanos) {
+                    if (LONGS.compareAndSet(t, w, k, 0L)) {
                         bump(); // forgotten: its traffic floods again
                     }
                     return -1;
@@ -158,8 +174,8 @@ public final class LearningBridge implements Lookup {
     /** Entries currently in the table (aged ones included until a lookup notices them). */
     public int size() {
         int n = 0;
-        for (int i = 0; i < keys.length; i++) {
-            if ((long) LONGS.getAcquire(keys, i) != 0) {
+        for (int i = 0; i < table.length; i += 2) {
+            if ((long) LONGS.getAcquire(table, i) != 0) {
                 n++;
             }
         }
@@ -168,9 +184,10 @@ public final class LearningBridge implements Lookup {
 
     @Override
     public void portDetached(int port) {
-        for (int i = 0; i < keys.length; i++) {
-            long k = (long) LONGS.getAcquire(keys, i);
-            if (k != 0 && ((k >>> 8) & 0xff) == port && LONGS.compareAndSet(keys, i, k, 0L)) {
+        lastSource[port << 3] = 0;
+        for (int i = 0; i < table.length; i += 2) {
+            long k = (long) LONGS.getAcquire(table, i);
+            if (k != 0 && ((k >>> 8) & 0xff) == port && LONGS.compareAndSet(table, i, k, 0L)) {
                 bump();
             }
         }

@@ -49,9 +49,13 @@ public interface Lookup {
 
     /**
      * Changes the copy of the packet delivered to destination port {@code dstPort}: the first slot's
-     * {@code len} bytes at {@code offset} in {@code mem}. {@code cookie} is what {@link #lookup} set.
+     * {@code len} bytes at {@code dstOffset} in {@code dst}. The sender's packet, as the lookup saw it,
+     * is at {@code srcOffset} in {@code src}: read headers there (the copy's bytes were just written,
+     * and reading them back can stall). When the buffer moved instead of being copied, both name the
+     * same bytes. {@code cookie} is what {@link #lookup} set.
      */
-    default void rewrite(MemorySegment mem, long offset, int len, int dstPort, int cookie) {
+    default void rewrite(MemorySegment src, long srcOffset, MemorySegment dst, long dstOffset, int len, int dstPort,
+                         int cookie) {
     }
 
     /** Changes whenever the module's state changes a decision (for {@link FlowCache}); 0 if it never does. */

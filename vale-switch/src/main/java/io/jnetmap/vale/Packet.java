@@ -19,6 +19,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 public final class Packet {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
     MemorySegment mem;
     long offset;
@@ -29,6 +30,12 @@ public final class Packet {
     int frags;
     long now;
     int cookie;
+    /** The last lookup of this forwarding thread, for a module to reuse (see LearningBridge). */
+    Object memoOwner;
+    long memoKey;
+    long memoVersion;
+    long memoTime;
+    int memoValue;
 
     /** Memory holding the frame (the sender's whole region). */
     public MemorySegment memory() {
@@ -91,19 +98,23 @@ public final class Packet {
         return mem.get(U32, offset + at);
     }
 
+    public long u64(int at) {
+        return mem.get(U64, offset + at);
+    }
+
     /** The 48-bit MAC address at {@code at}, as the low 48 bits of a long (first octet highest). */
     public long mac(int at) {
         return readMac(mem, offset + at);
     }
 
-    /** Destination MAC address (bytes 0..5). */
+    /** Destination MAC address (bytes 0..5). Buffers hold at least 64 bytes: the 8-byte read stays inside. */
     public long dstMac() {
-        return readMac(mem, offset);
+        return mem.get(U64, offset) >>> 16;
     }
 
     /** Source MAC address (bytes 6..11). */
     public long srcMac() {
-        return readMac(mem, offset + 6);
+        return mem.get(U64, offset + 4) & 0xffffffffffffL;
     }
 
     static long readMac(MemorySegment m, long off) {
@@ -115,16 +126,16 @@ public final class Packet {
         m.set(U32, off + 2, (int) mac);
     }
 
-    static int readU16(MemorySegment m, long off) {
-        return m.get(U16, off) & 0xffff;
-    }
-
-    static void writeU16(MemorySegment m, long off, int v) {
-        m.set(U16, off, (short) v);
-    }
-
     static int readU32(MemorySegment m, long off) {
         return m.get(U32, off);
+    }
+
+    static void writeU32(MemorySegment m, long off, int v) {
+        m.set(U32, off, v);
+    }
+
+    static void writeU64(MemorySegment m, long off, long v) {
+        m.set(U64, off, v);
     }
 
     /** True if {@code mac} is a group (broadcast or multicast) address: the low bit of its first octet. */

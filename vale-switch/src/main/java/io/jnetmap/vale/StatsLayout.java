@@ -118,6 +118,8 @@ public final class StatsLayout {
     public static final int CMD_DETACH = 3;
     public static final int CMD_NEWIF = 4;
     public static final int CMD_DELIF = 5;
+    /** Attach a pipe end of a {@link RemotePort}: detached when the requesting process dies. */
+    public static final int CMD_ATTACH_REMOTE = 6;
 
     /** Total file size. */
     public static final long FILE_SIZE = PORTS_OFFSET + (long) PORT_SIZE * Lookup.MAX_PORTS;

@@ -2,16 +2,29 @@ package io.jnetmap.vale;
 
 import io.jnetmap.core.NetmapException;
 import io.jnetmap.core.PortName;
+import io.jnetmap.core.Region;
 
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 
 /**
  * The switches of this process, by name. Holds the configuration lock (netmap's NMG_LOCK): ports
  * joining and leaving, switches appearing and going; never taken while forwarding.
+ *
+ * <p>A switch lives in one process, its host: the first on the machine to open one of its ports (or to
+ * create it). Whether a switch of that name already has a host is decided under a file lock
+ * ({@code .vale.lock} in the regions' directory) while the new host's counters file appears, so two
+ * processes never both become the host; other processes reach its ports through {@link RemotePort}s.
+ * {@code -Djnetmap.vale.remote=false} keeps every process's switches to itself.
  *
  * <pre>{@code
  * ValeSwitch sw = Vale.create("vale1", new L3Router());    // a switch with a chosen lookup module
@@ -38,10 +51,13 @@ public final class Vale {
             if (SWITCHES.containsKey(name)) {
                 throw new NetmapException.PortBusy("switch " + name + " already exists (change its module with setLookup)", null);
             }
-            ValeSwitch sw = new ValeSwitch(name, lookup, true);
-            SWITCHES.put(name, sw);
-            Housekeeper.switchAdded();
-            return sw;
+            return underHostLock(() -> {
+                refuseOtherHost(name);
+                ValeSwitch sw = new ValeSwitch(name, lookup, true);
+                SWITCHES.put(name, sw);
+                Housekeeper.switchAdded();
+                return sw;
+            });
         }
     }
 
@@ -59,16 +75,66 @@ public final class Vale {
         }
     }
 
-    /** The switch for a port name, created (ephemeral, learning bridge) if needed. Under CONFIG. */
+    /**
+     * The switch for a port name, created (ephemeral, learning bridge) if needed; fails if another
+     * process hosts a switch of that name. Under CONFIG.
+     */
     static ValeSwitch getOrCreate(String name) {
         ValeSwitch sw = SWITCHES.get(name);
         if (sw == null) {
             checkName(name);
-            sw = new ValeSwitch(name, new LearningBridge(), false);
-            SWITCHES.put(name, sw);
-            Housekeeper.switchAdded();
+            sw = underHostLock(() -> {
+                refuseOtherHost(name);
+                return createLocal(name);
+            });
         }
         return sw;
+    }
+
+    /** Under CONFIG and the host lock. */
+    static ValeSwitch createLocal(String name) {
+        ValeSwitch sw = new ValeSwitch(name, new LearningBridge(), false);
+        SWITCHES.put(name, sw);
+        Housekeeper.switchAdded();
+        return sw;
+    }
+
+    /** Whether switches may be hosted by another process ({@code -Djnetmap.vale.remote}, default true). */
+    static boolean remoteAllowed() {
+        return Boolean.parseBoolean(System.getProperty("jnetmap.vale.remote", "true"));
+    }
+
+    /** Another live process hosting switch {@code name}, if any. */
+    static Optional<ValeCtl.SwitchInfo> otherHost(String name) {
+        if (!remoteAllowed()) {
+            return Optional.empty();
+        }
+        long self = ProcessHandle.current().pid();
+        return ValeCtl.find(name).stream().filter(s -> s.pid() != self).findFirst();
+    }
+
+    private static void refuseOtherHost(String name) {
+        otherHost(name).ifPresent(h -> {
+            throw new NetmapException.PortBusy("switch " + name + " is hosted by process " + h.pid()
+                    + " (open its ports by name, or use vale-ctl, which sends requests there)", null);
+        });
+    }
+
+    /** Runs {@code body} holding the machine-wide lock under which processes become hosts of switches. */
+    static <T> T underHostLock(Supplier<T> body) {
+        if (!remoteAllowed()) {
+            return body.get();
+        }
+        try {
+            Files.createDirectories(Region.directory());
+            try (FileChannel ch = FileChannel.open(Region.directory().resolve(".vale.lock"),
+                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                 FileLock ignored = ch.lock()) {
+                return body.get();
+            }
+        } catch (IOException e) {
+            throw new NetmapException("cannot lock " + Region.directory().resolve(".vale.lock") + ": " + e, e);
+        }
     }
 
     /** Under CONFIG. */

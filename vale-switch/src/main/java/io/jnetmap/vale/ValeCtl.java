@@ -71,14 +71,19 @@ public final class ValeCtl {
      * The switch closes the ports when they are detached.
      */
     public static List<AttachedPort> attach(String arg, boolean host) {
+        return attach(arg, host, 0);
+    }
+
+    /** As {@link #attach(String, boolean)}; {@code owner} > 0: detach when process {@code owner} dies. */
+    static List<AttachedPort> attach(String arg, boolean host, int owner) {
         Target t = target(arg);
         synchronized (Vale.CONFIG) {
             ValeSwitch sw = Vale.getOrCreate(t.switchName);
             List<AttachedPort> out = new ArrayList<>();
             try {
-                out.add(attachSpec(sw, t.portName, t.spec));
+                out.add(attachSpec(sw, t.portName, t.spec, owner));
                 if (host) {
-                    out.add(attachSpec(sw, t.portName + "^", t.spec + "^"));
+                    out.add(attachSpec(sw, t.portName + "^", t.spec + "^", owner));
                 }
                 return out;
             } catch (RuntimeException e) {
@@ -93,10 +98,20 @@ public final class ValeCtl {
         }
     }
 
-    private static AttachedPort attachSpec(ValeSwitch sw, String name, String spec) {
-        Port p = Netmap.open(spec);
+    /** Opens {@code spec} and attaches it; its {@code @backpressure=} option is the attachment's. */
+    private static AttachedPort attachSpec(ValeSwitch sw, String name, String spec, int owner) {
+        PortName pn = PortName.parse(spec);
+        boolean bp = VirtualPort.backPressureOption(pn, false);
+        String open = spec;
+        if (pn.option("backpressure") != null) {
+            open = spec.replace("@backpressure=" + pn.option("backpressure"), "");
+        }
+        Port p = Netmap.open(open);
         try {
-            return sw.attach(p, AttachOptions.defaults().withName(name).withCloseOnDetach(true));
+            AttachedPort ap = sw.attach(p, AttachOptions.defaults().withName(name).withCloseOnDetach(true)
+                    .withBackPressure(bp));
+            ap.owner = owner;
+            return ap;
         } catch (RuntimeException e) {
             p.close();
             throw e;

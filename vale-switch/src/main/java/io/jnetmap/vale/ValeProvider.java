@@ -11,7 +11,8 @@ import java.util.Set;
  * Serves {@code valeS:P} and {@code vale:P}: switch S and port P are created on demand; opening an
  * existing port binds its rings again (one thread per ring, as in netmap). Options: {@code @conf:}
  * ring sizes, {@code @share=PORT} (same region as PORT: buffers move by index swap),
- * {@code @backpressure=on} (the port's packets wait for room instead of being dropped).
+ * {@code @backpressure=on} (the port's packets wait for room instead of being dropped). If another
+ * process hosts switch S, the port is a {@link RemotePort} into it.
  */
 public final class ValeProvider implements PortProvider {
     @Override
@@ -21,26 +22,51 @@ public final class ValeProvider implements PortProvider {
 
     @Override
     public Port open(PortName name) {
+        Object hostOrSwitch;
         synchronized (Vale.CONFIG) {
-            ValeSwitch sw = Vale.getOrCreate(name.switchName());
-            SwitchPort existing = sw.port(name.base()).orElse(null);
-            VirtualPort vp;
-            if (existing == null) {
-                vp = VirtualPort.create(sw, name);
-            } else if (existing instanceof VirtualPort v) {
-                vp = v;
+            ValeSwitch sw = Vale.get(name.switchName()).orElse(null);
+            if (sw == null) {
+                Vale.checkName(name.switchName());
+                // under the machine-wide lock: either another process hosts the switch, or this one does now
+                hostOrSwitch = Vale.underHostLock(() -> {
+                    Object h = Vale.otherHost(name.switchName()).orElse(null);
+                    return h != null ? h : Vale.createLocal(name.switchName());
+                });
             } else {
-                throw new NetmapException.PortBusy("cannot open " + name.text() + ": " + existing.fullName()
-                        + " is an attached " + existing.backend() + " port, driven by the switch", null);
+                hostOrSwitch = sw;
             }
-            try {
-                return vp.open(name);
-            } catch (RuntimeException e) {
-                if (existing == null) {
-                    vp.destroyPersistent();
+            if (hostOrSwitch instanceof ValeSwitch local) {
+                try {
+                    return openLocal(local, name);
+                } catch (RuntimeException e) {
+                    local.closeIfUnused();
+                    throw e;
                 }
-                throw e;
             }
+        }
+        // outside the lock: the host answers within a few tens of milliseconds
+        return RemotePort.open(name, (ValeCtl.SwitchInfo) hostOrSwitch);
+    }
+
+    /** Opens (or creates) VALE port {@code name} on switch {@code sw} of this process. Under Vale.CONFIG. */
+    private static Port openLocal(ValeSwitch sw, PortName name) {
+        SwitchPort existing = sw.port(name.base()).orElse(null);
+        VirtualPort vp;
+        if (existing == null) {
+            vp = VirtualPort.create(sw, name);
+        } else if (existing instanceof VirtualPort v) {
+            vp = v;
+        } else {
+            throw new NetmapException.PortBusy("cannot open " + name.text() + ": " + existing.fullName()
+                    + " is an attached " + existing.backend() + " port, driven by the switch", null);
+        }
+        try {
+            return vp.open(name);
+        } catch (RuntimeException e) {
+            if (existing == null) {
+                vp.destroyPersistent();
+            }
+            throw e;
         }
     }
 }

@@ -301,6 +301,13 @@ public final class ValeSwitch implements AutoCloseable {
         }
     }
 
+    /** Destroys an ephemeral switch that has no port (left over by a failed open). Under Vale.CONFIG. */
+    void closeIfUnused() {
+        if (!persistent && ports.list.length == 0) {
+            destroy();
+        }
+    }
+
     private void destroy() {
         if (!closed) {
             closed = true;

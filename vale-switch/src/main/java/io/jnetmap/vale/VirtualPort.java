@@ -9,6 +9,8 @@ import io.jnetmap.core.NetmapIf;
 import io.jnetmap.core.PortName;
 import io.jnetmap.core.Region;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 
 /**
@@ -35,8 +37,8 @@ final class VirtualPort extends SwitchPort {
     /** Per ring, the krings of every open binding it (notified when packets arrive / room appears). */
     private volatile Kring[][] rxBound;
     private volatile Kring[][] txBound;
-    /** Per TX ring: first slot not forwarded yet (the ring's thread only). */
-    private final int[] txNext;
+    /** Per TX ring: the slots handed to the backend that wait to be forwarded. */
+    private final Pending[] pending;
 
     private VirtualPort(ValeSwitch sw, String name, Region region, NetmapIf nifp, boolean sharedRegion) {
         super(sw, name);
@@ -50,11 +52,11 @@ final class VirtualPort extends SwitchPort {
             dst[i] = new RxDst(this, RingRef.at(region, nifp.rxRingOffset(i)));
         }
         this.forwarders = new Forwarder[ntx];
-        this.txNext = new int[ntx];
+        this.pending = new Pending[ntx];
         for (int i = 0; i < ntx; i++) {
             RingRef ref = RingRef.at(region, nifp.txRingOffset(i));
             forwarders[i] = new Forwarder(sw, this, ref, i);
-            txNext[i] = ref.storedHead();
+            pending[i] = new Pending(ref.storedHead());
         }
         this.rxBound = new Kring[nrx][0];
         this.txBound = new Kring[ntx][0];
@@ -214,14 +216,22 @@ final class VirtualPort extends SwitchPort {
     /**
      * The backend takes every new slot ({@code hwcur = rhead}, netmap's contract) but finishes only the
      * forwarded ones: {@code tail} stops before the first slot still waiting (back-pressure, or an
-     * incomplete multi-slot packet), which the next txsync tries again.
+     * incomplete multi-slot packet). Waiting slots go out at the next txsync, or as soon as the full
+     * destination makes room ({@link #wakeSender()}, in the receiver's thread), like a pipe's.
      */
     void txsync(Kring k) {
-        int r = k.ring.ringId();
-        int end = forwarders[r].forward(txNext[r], k.rhead);
-        txNext[r] = end;
+        Pending pd = pending[k.ring.ringId()];
+        int next;
+        pd.lock();
+        try {
+            pd.end = k.rhead;
+            next = forwarders[k.ring.ringId()].forward(pd.next, k.rhead);
+            pd.next = next;
+        } finally {
+            pd.unlock();
+        }
         k.hwcur = k.rhead;
-        k.hwtail = end == 0 ? k.numSlots - 1 : end - 1; // synchronous TX: what was forwarded is free again
+        k.hwtail = next == 0 ? k.numSlots - 1 : next - 1; // synchronous TX: what was forwarded is free again
     }
 
     void rxsync(Kring k) {
@@ -234,12 +244,61 @@ final class VirtualPort extends SwitchPort {
         }
     }
 
+    /**
+     * A destination made room for packets this port's rings hold back: forward them now, in the
+     * caller's thread (unless the ring's own thread is syncing it right now, and will), then wake
+     * the port's user so that its next sync sees its {@code tail} move.
+     */
     @Override
     void wakeSender() {
+        for (int r = 0; r < pending.length; r++) {
+            Pending pd = pending[r];
+            if (pd.tryLock()) {
+                try {
+                    if (pd.next != pd.end) {
+                        pd.next = forwarders[r].forward(pd.next, pd.end);
+                    }
+                } finally {
+                    pd.unlock();
+                }
+            }
+        }
         for (Kring[] ks : txBound) {
             for (Kring k : ks) {
                 k.notifyIfWaiting();
             }
+        }
+    }
+
+    /** A TX ring's slots {@code [next, end)}: handed to the backend, not forwarded yet. */
+    private static final class Pending {
+        private static final VarHandle LOCK = Spin.field(MethodHandles.lookup(), "lockWord", int.class);
+        @SuppressWarnings("unused") // accessed through LOCK
+        private volatile int lockWord;
+        /** Guarded by the lock. */
+        int next;
+        /** Guarded by the lock. */
+        int end;
+
+        Pending(int head) {
+            this.next = head;
+            this.end = head;
+        }
+
+        boolean tryLock() {
+            return LOCK.compareAndSet(this, 0, 1);
+        }
+
+        void lock() {
+            int round = 0;
+            while (!tryLock()) {
+                Spin.pause(round++);
+            }
+        }
+
+        void unlock() {
+            // ordered store -> the next holder sees next/end and the slots forwarded
+            LOCK.setRelease(this, 0);
         }
     }
 

@@ -12,7 +12,6 @@ import org.junit.jupiter.api.Timeout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 import static io.jnetmap.vale.Frames.mac;
@@ -28,7 +27,6 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class AttachedPortTest {
-    private static final AtomicInteger SWITCHES = new AtomicInteger();
 
     /** Receives on {@code p} until {@code n} frames arrived (the polling thread works asynchronously). */
     static List<Frame> await(Port p, int n) {
@@ -58,7 +56,7 @@ class AttachedPortTest {
 
     @Test
     void trafficFlowsBothWaysThroughTheAttachedPortAndIsLearned() {
-        String sw = "valeat" + SWITCHES.incrementAndGet();
+        String sw = Names.unique("valeat");
         PairPort[] pair = PairPort.open("wire" + sw, 64);
         try (Port a = Netmap.open(sw + ":a"); Port b = Netmap.open(sw + ":b")) {
             ValeSwitch s = Vale.get(sw).orElseThrow();
@@ -95,7 +93,7 @@ class AttachedPortTest {
 
     @Test
     void aBackPressuredAttachedPortLosesNothing() {
-        String sw = "valeat" + SWITCHES.incrementAndGet();
+        String sw = Names.unique("valeat");
         PairPort[] pair = PairPort.open("wire" + sw, 256);
         try (Port a = Netmap.open(sw + ":a@conf:slots=16")) {
             ValeSwitch s = Vale.get(sw).orElseThrow();
@@ -130,7 +128,7 @@ class AttachedPortTest {
 
         @Override
         protected Fixture open(int slots) {
-            String sw = "valeac" + SWITCHES.incrementAndGet();
+            String sw = Names.unique("valeac");
             // to the wire, the wire end's rings hold two rings' worth: VALE's drop semantics would otherwise
             // drop what the suite queues beyond a full receiver (as for VALE receivers)
             PairPort[] pair = PairPort.open("wire" + sw, fromWire() ? slots : 2 * slots + 1);

@@ -28,7 +28,7 @@ class ChecksumProperties {
             m.set(Frames.U16, 10, (short) Frames.checksum(m, 0, ihl * 4));
             int proto = m.get(ValueLayout.JAVA_BYTE, 9);
 
-            L3Router.decrementTtl(m, 0);
+            m.set(Frames.U32, 8, L3Router.decrementTtl(m.get(Frames.U32, 8)));
 
             assertEquals(ttl - 1, m.get(ValueLayout.JAVA_BYTE, 8) & 0xff);
             assertEquals(proto, m.get(ValueLayout.JAVA_BYTE, 9));

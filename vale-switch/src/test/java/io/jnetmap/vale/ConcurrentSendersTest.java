@@ -12,7 +12,6 @@ import org.junit.jupiter.api.Timeout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static io.jnetmap.vale.Frames.mac;
@@ -27,12 +26,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class ConcurrentSendersTest {
-    private static final AtomicInteger SWITCHES = new AtomicInteger();
     private static final int SENDERS = 4;
     private static final int PER_SENDER = 60_000;
     private static final long RECEIVER = mac(100);
 
-    private final String sw = "valecc" + SWITCHES.incrementAndGet();
+    private final String sw = Names.unique("valecc");
 
     /** Per-sender received counts and the last sequence number seen (order check). */
     private static final class Tally {

@@ -11,7 +11,6 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -23,7 +22,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The flow cache answers what its module would, asks the module only on a miss, and is invalidated by its version. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class FlowCacheTest {
-    private static final AtomicInteger SWITCHES = new AtomicInteger();
 
     /** A module whose decision is a function of the frame's destination MAC, counting its calls. */
     static final class Counting implements Lookup {
@@ -110,7 +108,7 @@ class FlowCacheTest {
 
     @Test
     void inFrontOfTheLearningBridgeItFollowsLearningAndMoves() {
-        String sw = "valefc" + SWITCHES.incrementAndGet();
+        String sw = Names.unique("valefc");
         FlowCache fc = new FlowCache(new LearningBridge());
         try (ValeSwitch s = Vale.create(sw, fc); Port a = Netmap.open(sw + ":a"); Port b = Netmap.open(sw + ":b");
              Port c = Netmap.open(sw + ":c")) {
@@ -134,7 +132,7 @@ class FlowCacheTest {
 
     @Test
     void inFrontOfTheRouterRouteChangesAndTtlAreHonoured() {
-        String sw = "valefc" + SWITCHES.incrementAndGet();
+        String sw = Names.unique("valefc");
         L3Router router = new L3Router();
         FlowCache fc = new FlowCache(router);
         try (ValeSwitch s = Vale.create(sw, fc); Port a = Netmap.open(sw + ":a"); Port b = Netmap.open(sw + ":b");

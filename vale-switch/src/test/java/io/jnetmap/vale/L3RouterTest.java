@@ -12,7 +12,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static io.jnetmap.vale.Frames.U16;
@@ -26,12 +25,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The static router on a switch: next-hop rewrite, TTL and checksum, drops by cause, routes changing under traffic. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class L3RouterTest {
-    private static final AtomicInteger SWITCHES = new AtomicInteger();
     private static final long MAC_B = mac(0xb);
     private static final long MAC_C = mac(0xc);
     private static final int SRC = L3Router.parseIpv4("192.168.0.1");
 
-    private final String name = "valer" + SWITCHES.incrementAndGet();
+    private final String name = Names.unique("valer");
     private L3Router router;
     private ValeSwitch sw;
     private Port a;

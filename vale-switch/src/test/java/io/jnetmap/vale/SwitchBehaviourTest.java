@@ -13,7 +13,6 @@ import org.junit.jupiter.api.Timeout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static io.jnetmap.vale.Frames.mac;
@@ -25,9 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The switch's forwarding semantics: learning, flooding, aging, hairpin, drops and their counters, multi-slot packets. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SwitchBehaviourTest {
-    private static final AtomicInteger SWITCHES = new AtomicInteger();
     private final List<Port> opened = new ArrayList<>();
-    private final String sw = "valeb" + SWITCHES.incrementAndGet();
+    private final String sw = Names.unique("valeb");
 
     @AfterEach
     void closeAll() {
@@ -41,6 +39,16 @@ class SwitchBehaviourTest {
         Port p = Netmap.open(sw + ":" + port);
         opened.add(p);
         return p;
+    }
+
+    /** {@code p} sends one broadcast from {@code mac} (the switch learns where it is); the others drop it. */
+    private void announce(Port p, long mac) {
+        Frames.send(p, Frames.BROADCAST, mac, 1);
+        for (Port o : opened) {
+            if (o != p) {
+                Frames.receive(o);
+            }
+        }
     }
 
     private SwitchPort port(String name) {
@@ -87,8 +95,7 @@ class SwitchBehaviourTest {
     void packetsForTheSourcePortAreDroppedAndCounted() {
         Port a = open("a");
         Port b = open("b");
-        Frames.send(a, Frames.BROADCAST, mac(1), 1);
-        Frames.receive(b);
+        announce(a, mac(1));
         Frames.send(a, mac(1), mac(7), 4); // mac(1) lives on a itself
         assertEquals(0, Frames.receive(a).size());
         assertEquals(0, Frames.receive(b).size());
@@ -117,9 +124,7 @@ class SwitchBehaviourTest {
         ValeSwitch s = Vale.get(sw).orElseThrow();
         s.setClock(now::get);
         s.setLookup(new LearningBridge(64, java.time.Duration.ofSeconds(10)));
-        Frames.send(a, Frames.BROADCAST, mac(1), 1);
-        Frames.receive(b);
-        Frames.receive(c);
+        announce(a, mac(1));
         now.addAndGet(9_000_000_000L);
         Frames.send(b, mac(1), mac(2), 1);
         assertEquals(1, Frames.receive(a).size());
@@ -135,13 +140,12 @@ class SwitchBehaviourTest {
         Port a = open("a");
         Port b = open("b");
         Port c = open("c");
-        Frames.send(a, Frames.BROADCAST, mac(1), 1);
-        Frames.send(c, Frames.BROADCAST, mac(1), 1); // mac(1) now on c
-        Frames.receive(a);
-        Frames.receive(b);
-        Frames.receive(c);
+        announce(a, mac(1));
+        Frames.send(b, mac(1), mac(2), 1);
+        assertEquals(1, Frames.receive(a).size(), "b's sends to mac(1) go to a ...");
+        announce(c, mac(1)); // mac(1) now on c
         Frames.send(b, mac(1), mac(2), 2);
-        assertEquals(2, Frames.receive(c).size());
+        assertEquals(2, Frames.receive(c).size(), "... and follow it to c at once");
         assertEquals(0, Frames.receive(a).size());
     }
 
@@ -149,8 +153,7 @@ class SwitchBehaviourTest {
     void aFullDestinationDropsAndCountsByCause() {
         Port a = open("a");
         Port b = open("b@conf:slots=8");
-        Frames.send(b, Frames.BROADCAST, mac(2), 1);
-        Frames.receive(a);
+        announce(b, mac(2));
         assertEquals(20, Frames.send(a, mac(2), mac(1), 20));
         assertEquals(a.txRing(0).numSlots() - 1, a.txRing(0).space(), "VALE TX is synchronous: all slots back");
         List<Frame> got = Frames.receive(b);
@@ -169,8 +172,7 @@ class SwitchBehaviourTest {
     void backPressureHoldsPacketsInTheSendersRingUntilThereIsRoom() {
         Port a = open("a@backpressure=on");
         Port b = open("b@conf:slots=8");
-        Frames.send(b, Frames.BROADCAST, mac(2), 1);
-        Frames.receive(a);
+        announce(b, mac(2));
         Ring t = a.txRing(0);
         int n = Frames.send(a, mac(2), mac(1), 0, 0, 20, 60, 0);
         assertEquals(20, n);
@@ -195,26 +197,43 @@ class SwitchBehaviourTest {
         Port b = open("b@conf:slots=4");
         Port c = open("c@conf:slots=16");
         Frames.send(a, Frames.BROADCAST, mac(1), 0, 0, 10, 60, 0);
-        assertEquals(3, Frames.receive(b).size());
-        assertEquals(3, Frames.receive(c).size(), "c has room, but a broadcast goes to all or waits");
-        a.txSync();
-        assertEquals(3, Frames.receive(b).size());
-        assertEquals(3, Frames.receive(c).size());
-        a.txSync();
-        a.txSync();
-        assertEquals(3, Frames.receive(b).size());
-        a.txSync();
-        assertEquals(1, Frames.receive(b).size());
-        assertEquals(4, Frames.receive(c).size());
+        assertEquals(3, Frames.receive(c).size(), "c has room for 15, but a broadcast goes to all or waits");
+        long[] next = new long[2];
+        for (int round = 0; round < 50 && (next[0] < 10 || next[1] < 10); round++) {
+            for (int k = 0; k < 2; k++) {
+                for (Frame f : Frames.receive(k == 0 ? b : c)) {
+                    assertEquals(k == 1 && next[1] == 0 ? 3 : next[k], f.seq(), "in order");
+                    next[k] = f.seq() + 1;
+                }
+            }
+        }
+        assertEquals(10, next[0]);
+        assertEquals(10, next[1]);
         assertEquals(0, port("a").drops());
+    }
+
+    @Test
+    void heldPacketsGoOutWhenTheReceiverMakesRoomWithoutAnotherSyncBySender() {
+        Port a = open("a@backpressure=on");
+        Port b = open("b@conf:slots=8");
+        announce(b, mac(2));
+        assertEquals(20, Frames.send(a, mac(2), mac(1), 0, 0, 20, 60, 0));
+        long expect = 0;
+        for (int round = 0; round < 10 && expect < 20; round++) {
+            for (Frame f : Frames.receive(b)) { // b's rxsync makes room and forwards what a holds
+                assertEquals(expect++, f.seq());
+            }
+        }
+        assertEquals(20, expect, "a's held packets left as b made room (a never synced again)");
+        a.txSync();
+        assertEquals(a.txRing(0).numSlots() - 1, a.txRing(0).space(), "and a sees its ring free at its next sync");
     }
 
     @Test
     void multiSlotPacketsTravelWholeAndIncompleteOnesWait() {
         Port a = open("a");
         Port b = open("b");
-        Frames.send(b, Frames.BROADCAST, mac(2), 1);
-        Frames.receive(a);
+        announce(b, mac(2));
         Ring t = a.txRing(0);
         int i = t.head();
         Frames.write(t, i, mac(2), mac(1), 7, 100, 1000);
@@ -250,8 +269,7 @@ class SwitchBehaviourTest {
     void aMultiSlotPacketThatDoesNotFitIsDroppedWhole() {
         Port a = open("a");
         Port b = open("b@conf:slots=4");
-        Frames.send(b, Frames.BROADCAST, mac(2), 1);
-        Frames.receive(a);
+        announce(b, mac(2));
         Frames.send(a, mac(2), mac(1), 1); // b has 3 slots: one taken
         Ring t = a.txRing(0);
         int i = t.head();
@@ -373,6 +391,47 @@ class SwitchBehaviourTest {
         } finally {
             ports.forEach(Port::close);
         }
+    }
+
+    @Test
+    void floodingWithNoOtherPortIsALookupDrop() {
+        Port a = open("a");
+        Frames.send(a, Frames.BROADCAST, mac(1), 3);
+        assertEquals(3, port("a").txCounter(StatsLayout.DROP_LOOKUP), "sent = delivered (none) + dropped");
+    }
+
+    @Test
+    void aModuleThatThrowsDoesNotLeaveTheDestinationStuck() {
+        Port a = open("a");
+        Port b = open("b");
+        boolean[] fail = {true};
+        Vale.get(sw).orElseThrow().setLookup(new Lookup() {
+            @Override
+            public int lookup(Packet p) {
+                return p.srcPort() == 0 ? 1 : 0;
+            }
+
+            @Override
+            public boolean rewrites() {
+                return true;
+            }
+
+            @Override
+            public void rewrite(java.lang.foreign.MemorySegment src, long srcOffset, java.lang.foreign.MemorySegment dst,
+                                long dstOffset, int len, int dstPort, int cookie) {
+                if (fail[0]) {
+                    throw new IllegalStateException("module bug");
+                }
+            }
+        });
+        assertThrows(IllegalStateException.class, () -> Frames.send(a, mac(2), mac(1), 5));
+        assertEquals(0, Frames.receive(b).size(), "the failed batch's lease was given back, nothing half-written shows");
+        fail[0] = false;
+        Frames.send(a, mac(2), mac(1), 0, 100, 4, 60, 0);
+        List<Frame> got = Frames.receive(b);
+        assertEquals(9, got.size(), "the destination still takes packets; the failed batch went with the next sync");
+        assertEquals(0, got.get(0).seq());
+        assertEquals(100, got.get(5).seq());
     }
 
     @Test

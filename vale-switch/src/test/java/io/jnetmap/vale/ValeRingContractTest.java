@@ -6,7 +6,6 @@ import io.jnetmap.core.Ring;
 import io.jnetmap.core.RingContractTest;
 import org.junit.jupiter.api.Nested;
 
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * netmap's ring contract on VALE ports: a sender {@code valeN:a} and a receiver {@code valeN:b} on a
@@ -15,7 +14,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  * receiver is the only other port, so they reach it (by index swap when the regions are shared).
  */
 class ValeRingContractTest {
-    private static final AtomicInteger SWITCHES = new AtomicInteger();
 
     /** Frames with Ethernet addresses the learning bridge floods (broadcast destination). */
     abstract static class OnVale extends RingContractTest {
@@ -25,7 +23,7 @@ class ValeRingContractTest {
 
         @Override
         protected Fixture open(int slots) {
-            String sw = "valect" + SWITCHES.incrementAndGet();
+            String sw = Names.unique("valect");
             String rings = "@conf:tx-slots=" + slots + ",rx-slots=" + (2 * slots + 1);
             Port a = Netmap.open(sw + ":a" + rings + ",extra-bufs=8" + senderOptions());
             Port b;

@@ -1,0 +1,417 @@
+package io.jnetmap.bench.vale;
+
+import io.jnetmap.bench.BenchMain;
+import io.jnetmap.bench.Result;
+import io.jnetmap.core.Netmap;
+import io.jnetmap.core.Port;
+import io.jnetmap.core.Ring;
+import io.jnetmap.vale.FlowCache;
+import io.jnetmap.vale.L3Router;
+import io.jnetmap.vale.Lookup;
+import io.jnetmap.vale.SwitchPort;
+import io.jnetmap.vale.Vale;
+import io.jnetmap.vale.ValeSwitch;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The switch's forwarding rate per sending core: one thread sends a batch of {@link #BATCH} packets
+ * on port {@code a} (buffers filled once with the frame, as pkt-gen does; each packet costs the sender
+ * a slot write), its txsync forwards them (lookup, lease, copy or swap, publish), then each receiver
+ * runs rxsync and releases them. Results in millions of packets per second (Gbit/s for 1514-byte
+ * frames); a run that drops anything fails, so every counted packet was delivered.
+ *
+ * <p>Topologies: 2 ports (copy: private regions; swap: the receiver opened with {@code @share=});
+ * 4 and 8 ports (one sender, its frames addressed round-robin to the other ports, learned);
+ * broadcast to 3 ports (each frame delivered 3 times; the rate counts frames sent); the L3 router
+ * with 1k and 100k random routes (frames to 4096 routed addresses, rewritten on the way), also behind
+ * a flow cache.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+public class ValeBench {
+    static final int BATCH = 512;
+
+    /** Suite {@code vale}: every benchmark here; {@code --quick} keeps the ten of them under a minute. */
+    public static void suite(boolean quick, BenchMain.Results out) throws Exception {
+        BenchMain.jmh("io\\.jnetmap\\.bench\\.vale\\..*", quick, true, out, (q, opt) -> {
+            if (q) {
+                opt.warmupIterations(1).warmupTime(TimeValue.milliseconds(700))
+                        .measurementIterations(2).measurementTime(TimeValue.milliseconds(600));
+            }
+        });
+    }
+    static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static int switches;
+
+    /** A switch with one sender and some receivers, frames pre-written into every buffer. */
+    public abstract static class Topology {
+        ValeSwitch sw;
+        Port a;
+        final List<Port> receivers = new ArrayList<>();
+        Ring tx;
+        Ring[] rx;
+        int len;
+        /** Frame for TX slot i (index into templates), so addresses vary per slot. */
+        long[] dstMacs;
+
+        abstract int ports();
+
+        String receiverOptions(String swName) {
+            return "";
+        }
+
+        Lookup lookup() {
+            return null;
+        }
+
+        int frameLength() {
+            return 60;
+        }
+
+        /** Writes the frame for slot {@code i} at {@code off}. */
+        void frame(MemorySegment m, long off, int i) {
+            long dst = dstMacs[i % dstMacs.length];
+            writeMac(m, off, dst);
+            writeMac(m, off + 6, 0x020000000001L);
+            m.set(U16, off + 12, (short) 0x88b5);
+        }
+
+        @Setup(Level.Trial)
+        public void setup() {
+            String name = "valebench" + (++switches) + "p" + ProcessHandle.current().pid();
+            Lookup l = lookup();
+            if (l != null) {
+                sw = Vale.create(name, l);
+            }
+            len = frameLength();
+            a = Netmap.open(name + ":a");
+            for (int p = 1; p < ports(); p++) {
+                receivers.add(Netmap.open(name + ":r" + p + receiverOptions(name)));
+            }
+            if (sw == null) {
+                sw = Vale.get(name).orElseThrow();
+            }
+            tx = a.txRing(0);
+            rx = receivers.stream().map(r -> r.rxRing(0)).toArray(Ring[]::new);
+            dstMacs = new long[ports() - 1];
+            for (int p = 1; p < ports(); p++) {
+                dstMacs[p - 1] = 0x020000000100L + p;
+                // each receiver announces its address so that the bridge learns it
+                Ring t = receivers.get(p - 1).txRing(0);
+                int i = t.head();
+                MemorySegment m = t.memory();
+                writeMac(m, t.bufOffset(i), 0xffffffffffffL);
+                writeMac(m, t.bufOffset(i) + 6, dstMacs[p - 1]);
+                m.set(U16, t.bufOffset(i) + 12, (short) 0x88b5);
+                t.setSlot(i, 60, 0);
+                t.advanceTo(t.nextSlot(i));
+                t.sync();
+            }
+            prefill();
+            drain();
+        }
+
+        /** Every buffer of every ring holds a frame (index swaps move buffers between rings). */
+        void prefill() {
+            List<Ring> rings = new ArrayList<>();
+            rings.add(tx);
+            rings.add(a.rxRing(0));
+            for (Port r : receivers) {
+                rings.add(r.txRing(0));
+                rings.add(r.rxRing(0));
+            }
+            for (Ring r : rings) {
+                for (int i = 0; i < r.numSlots(); i++) {
+                    frame(r.memory(), r.bufOffset(i), i);
+                }
+            }
+        }
+
+        void drain() {
+            for (Ring r : rx) {
+                r.sync();
+                r.advanceTo(r.tail());
+                r.sync();
+            }
+            Ring own = a.rxRing(0);
+            own.sync();
+            own.advanceTo(own.tail());
+            own.sync();
+        }
+
+        /** Sends a batch and lets every receiver take it. */
+        final int cycle() {
+            Ring t = tx;
+            int i = t.head();
+            int l = len;
+            for (int k = 0; k < BATCH; k++) {
+                t.setSlot(i, l, 0);
+                i = t.nextSlot(i);
+            }
+            t.advanceTo(i);
+            t.sync();
+            int got = 0;
+            for (Ring r : rx) {
+                r.sync();
+                got += r.space();
+                r.advanceTo(r.tail());
+                r.sync();
+            }
+            return got;
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            SwitchPort sp = sw.port("a").orElseThrow();
+            long drops = sp.drops();
+            long sent = sp.txCounter(0);
+            a.close();
+            receivers.forEach(Port::close);
+            if (sw.isPersistent()) {
+                sw.close();
+            }
+            if (drops != 0) {
+                throw new IllegalStateException("the switch dropped " + drops + " of " + sent
+                        + " packets: the figure would count packets that were not delivered");
+            }
+        }
+    }
+
+    static void writeMac(MemorySegment m, long off, long mac) {
+        m.set(U16, off, (short) (mac >>> 32));
+        m.set(U32, off + 2, (int) mac);
+    }
+
+    @State(Scope.Thread)
+    public static class Copy2 extends Topology {
+        @Override
+        int ports() {
+            return 2;
+        }
+    }
+
+    @State(Scope.Thread)
+    public static class Copy2Big extends Copy2 {
+        @Override
+        int frameLength() {
+            return 1514;
+        }
+    }
+
+    @State(Scope.Thread)
+    public static class Swap2 extends Copy2 {
+        @Override
+        String receiverOptions(String swName) {
+            return "@share=" + swName + ":a";
+        }
+    }
+
+    @State(Scope.Thread)
+    public static class Copy4 extends Topology {
+        @Override
+        int ports() {
+            return 4;
+        }
+    }
+
+    @State(Scope.Thread)
+    public static class Copy8 extends Topology {
+        @Override
+        int ports() {
+            return 8;
+        }
+    }
+
+    @State(Scope.Thread)
+    public static class Bcast4 extends Copy4 {
+        @Override
+        void frame(MemorySegment m, long off, int i) {
+            super.frame(m, off, i);
+            writeMac(m, off, 0xffffffffffffL);
+        }
+    }
+
+    /** The router with {@link #routes()} random routes, all through next hops on port r1. */
+    public abstract static class Routed extends Topology {
+        int[] addresses;
+        L3Router router;
+
+        abstract int routes();
+
+        boolean cached() {
+            return false;
+        }
+
+        @Override
+        int ports() {
+            return 2;
+        }
+
+        @Override
+        Lookup lookup() {
+            router = new L3Router();
+            Random rnd = new Random(42);
+            int[] hops = new int[16];
+            for (int h = 0; h < hops.length; h++) {
+                hops[h] = router.nextHop("r1", 0x020000000200L + h);
+            }
+            addresses = new int[4096];
+            int n = routes();
+            router.update(e -> {
+                for (int k = 0; k < n; k++) {
+                    int len = 16 + rnd.nextInt(9); // /16 .. /24, as most of a real table
+                    int prefix = rnd.nextInt();
+                    e.add(prefix, len, hops[rnd.nextInt(hops.length)]);
+                    if (k < addresses.length) {
+                        addresses[k] = (prefix & (-1 << (32 - len))) | (rnd.nextInt() & ~(-1 << (32 - len)));
+                    }
+                }
+            });
+            for (int k = n; k < addresses.length; k++) {
+                addresses[k] = addresses[k % n];
+            }
+            return cached() ? new FlowCache(router) : router;
+        }
+
+        @Override
+        void frame(MemorySegment m, long off, int i) {
+            writeMac(m, off, 0x0200000000feL);
+            writeMac(m, off + 6, 0x020000000001L);
+            m.set(U16, off + 12, (short) 0x0800);
+            long ip = off + 14;
+            m.set(U16, ip, (short) 0x4500);
+            m.set(U16, ip + 2, (short) (len - 14));
+            m.set(U32, ip + 4, 0);
+            m.set(ValueLayout.JAVA_BYTE, ip + 8, (byte) 64);
+            m.set(ValueLayout.JAVA_BYTE, ip + 9, (byte) 17);
+            m.set(U16, ip + 10, (short) 0);
+            m.set(U32, ip + 12, 0xc0a80001);
+            m.set(U32, ip + 16, addresses[i % addresses.length]);
+            long sum = 0;
+            for (int b = 0; b < 20; b += 2) {
+                sum += m.get(U16, ip + b) & 0xffff;
+            }
+            sum = (sum & 0xffff) + (sum >>> 16);
+            sum = (sum & 0xffff) + (sum >>> 16);
+            m.set(U16, ip + 10, (short) ~sum);
+            m.set(U16, ip + 20, (short) 1234);
+            m.set(U16, ip + 22, (short) 5678);
+        }
+
+        @Override
+        void prefill() {
+            // only the sender's buffers: the router rewrites copies, the sender's frames keep TTL 64
+            for (int i = 0; i < tx.numSlots(); i++) {
+                frame(tx.memory(), tx.bufOffset(i), i);
+            }
+        }
+    }
+
+    @State(Scope.Thread)
+    public static class Routed1k extends Routed {
+        @Override
+        int routes() {
+            return 1_000;
+        }
+    }
+
+    @State(Scope.Thread)
+    public static class Routed100k extends Routed {
+        @Override
+        int routes() {
+            return 100_000;
+        }
+    }
+
+    @State(Scope.Thread)
+    public static class Cached100k extends Routed100k {
+        @Override
+        boolean cached() {
+            return true;
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    @Result(name = "vale.copy.2p.60B", unit = "Mpps")
+    @Result(name = "vale.alloc", unit = "B/op", metric = "gc.alloc.rate.norm")
+    public int copy2p60(Copy2 s) {
+        return s.cycle();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    @Result(name = "vale.copy.2p.1514B", unit = "Gbps", scale = 1514 * 8 / 1000.0)
+    public int copy2p1514(Copy2Big s) {
+        return s.cycle();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    @Result(name = "vale.swap.2p.60B", unit = "Mpps")
+    public int swap2p60(Swap2 s) {
+        return s.cycle();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    @Result(name = "vale.copy.4p.60B", unit = "Mpps")
+    public int copy4p60(Copy4 s) {
+        return s.cycle();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    @Result(name = "vale.copy.8p.60B", unit = "Mpps")
+    public int copy8p60(Copy8 s) {
+        return s.cycle();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    @Result(name = "vale.bcast.4p.60B", unit = "Mpps")
+    public int bcast4p60(Bcast4 s) {
+        return s.cycle();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    @Result(name = "vale.l3.1k.60B", unit = "Mpps")
+    public int l3routes1k(Routed1k s) {
+        return s.cycle();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    @Result(name = "vale.l3.100k.60B", unit = "Mpps")
+    public int l3routes100k(Routed100k s) {
+        return s.cycle();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    @Result(name = "vale.l3fc.100k.60B", unit = "Mpps")
+    public int l3cached100k(Cached100k s) {
+        return s.cycle();
+    }
+}

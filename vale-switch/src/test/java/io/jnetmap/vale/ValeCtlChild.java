@@ -1,0 +1,32 @@
+package io.jnetmap.vale;
+
+import java.time.Duration;
+
+/**
+ * Run by {@link ValeCtlCrossProcessTest} in a second JVM: reads switch {@code args[0]}'s counters
+ * from its file, then asks the hosting process to create a persistent port and to detach a port
+ * that does not exist. Prints what it saw, one fact a line.
+ */
+public final class ValeCtlChild {
+    private ValeCtlChild() {
+    }
+
+    public static void main(String[] args) {
+        String sw = args[0];
+        for (ValeCtl.SwitchInfo s : ValeCtl.find(sw)) {
+            System.out.println("switch " + s.name() + " pid " + s.pid() + " lookup " + s.lookup());
+            for (ValeCtl.PortInfo p : s.ports()) {
+                System.out.println("port " + p.name() + " tx.packets=" + p.tx(StatsLayout.TX_PACKETS) + " rx.packets="
+                        + p.rx(StatsLayout.RX_PACKETS) + " drop.full=" + p.tx(StatsLayout.DROP_FULL) + " rx.drop.full="
+                        + p.rx(StatsLayout.RX_DROP_FULL));
+            }
+        }
+        System.out.println("reply " + ValeCtl.remote(sw, StatsLayout.CMD_NEWIF, sw + ":vi0@conf:slots=64", Duration.ofSeconds(20)));
+        try {
+            ValeCtl.remote(sw, StatsLayout.CMD_DETACH, sw + ":nope", Duration.ofSeconds(20));
+            System.out.println("no error");
+        } catch (RuntimeException e) {
+            System.out.println("error " + e.getMessage());
+        }
+    }
+}
