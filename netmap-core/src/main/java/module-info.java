@@ -8,5 +8,5 @@ module io.jnetmap.core {
 
     uses io.jnetmap.core.spi.PortProvider;
 
-    provides io.jnetmap.core.spi.PortProvider with io.jnetmap.core.nic.NicProvider;
+    provides io.jnetmap.core.spi.PortProvider with io.jnetmap.core.nic.NicProvider, io.jnetmap.core.MonitorProvider;
 }

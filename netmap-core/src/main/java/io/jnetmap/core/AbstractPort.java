@@ -29,6 +29,14 @@ public abstract class AbstractPort implements Port {
      * at close).
      */
     protected AbstractPort(PortName name, NetmapIf nifp, String backend) {
+        this(name, nifp, backend, false);
+    }
+
+    /**
+     * As above; with {@code bindAll} every ring of {@code nifp} is bound whatever the name's mode
+     * (a monitor of {@code netmap:eth0-1} has one ring pair of its own, ring 0).
+     */
+    protected AbstractPort(PortName name, NetmapIf nifp, String backend, boolean bindAll) {
         this.portName = name;
         this.nifp = nifp;
         this.region = nifp.region();
@@ -37,12 +45,12 @@ public abstract class AbstractPort implements Port {
         int nicRx = nifp.rxRings();
         int hostTx = nifp.hostTxRings();
         int hostRx = nifp.hostRxRings();
-        int[] tx = select(name, nicTx, hostTx, "tx");
-        int[] rx = select(name, nicRx, hostRx, "rx");
-        if (name.hasFlag(PortName.RX_RINGS_ONLY)) {
+        int[] tx = bindAll ? new int[] {0, nicTx + hostTx} : select(name, nicTx, hostTx, "tx");
+        int[] rx = bindAll ? new int[] {0, nicRx + hostRx} : select(name, nicRx, hostRx, "rx");
+        if (!bindAll && name.hasFlag(PortName.RX_RINGS_ONLY)) {
             tx = new int[] {0, 0};
         }
-        if (name.hasFlag(PortName.TX_RINGS_ONLY)) {
+        if (!bindAll && name.hasFlag(PortName.TX_RINGS_ONLY)) {
             rx = new int[] {0, 0};
         }
         this.txKrings = new Kring[tx[1] - tx[0]];

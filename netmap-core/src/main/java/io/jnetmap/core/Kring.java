@@ -42,6 +42,10 @@ public final class Kring {
     /** Tail as last published to the user. */
     public int rtail;
 
+    private static final MonitorPort.Sink[] NO_MONITORS = new MonitorPort.Sink[0];
+    /** Copy monitors of this ring; replaced (copy on write) when one attaches or leaves. */
+    private volatile MonitorPort.Sink[] monitors = NO_MONITORS;
+
     /** Whom to signal when this ring's user sleeps and new work arrives: the owning port's eventfd. */
     private volatile EventFd notifier;
     private long resets;
@@ -69,12 +73,26 @@ public final class Kring {
         if (!between(rhead, head, rtail) || !between(head, cur, rtail)) {
             reinit(head, cur);
         }
-        rhead = head;
-        rcur = cur;
+        MonitorPort.Sink[] mon = monitors;
         if (tx) {
+            if (mon.length != 0 && head != hwcur) {
+                for (MonitorPort.Sink s : mon) {
+                    s.copy(ring, hwcur, head, Slot.NS_TXMON); // as the user sent them, before the backend moves them
+                }
+            }
+            rhead = head;
+            rcur = cur;
             port.txsync(this);
         } else {
+            rhead = head;
+            rcur = cur;
+            int before = rtail; // what the user has seen; some backends move hwtail outside rxsync
             port.rxsync(this);
+            if (mon.length != 0 && before != hwtail) {
+                for (MonitorPort.Sink s : mon) {
+                    s.copy(ring, before, hwtail, 0); // as received, before the user sees them
+                }
+            }
         }
         rtail = hwtail;
         ring.setTail(hwtail);
@@ -153,6 +171,16 @@ public final class Kring {
     /** Number of slots whose buffer index or length had to be repaired at a reset. */
     public long repairs() {
         return repairs;
+    }
+
+    synchronized void addMonitor(MonitorPort.Sink s) {
+        MonitorPort.Sink[] m = java.util.Arrays.copyOf(monitors, monitors.length + 1);
+        m[m.length - 1] = s;
+        monitors = m;
+    }
+
+    synchronized void removeMonitor(MonitorPort.Sink s) {
+        monitors = java.util.Arrays.stream(monitors).filter(x -> x != s).toArray(MonitorPort.Sink[]::new);
     }
 
     /** Where wake-ups for this ring go; by default the owning port's eventfd. */

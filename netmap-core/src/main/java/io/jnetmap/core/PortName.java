@@ -75,15 +75,16 @@ public record PortName(String text, Body body, String switchName, String base, M
     }
 
     /**
-     * The kind of port this name opens, which selects the provider: {@code "pipe"} for any pipe end,
-     * {@code "monitor"} for monitor flags, else {@code "vale"} or {@code "netmap"}.
+     * The kind of port this name opens, which selects the provider: {@code "monitor"} for monitor
+     * flags (on any port, pipe ends included), {@code "pipe"} for a pipe end, else {@code "vale"} or
+     * {@code "netmap"}.
      */
     public String kind() {
+        if ((flags & (MONITOR_RX | MONITOR_TX | ZCOPY_MONITOR)) != 0) {
+            return "monitor"; // a monitor of any port, pipe ends included ("pipe{1/t")
+        }
         if (mode == Mode.PIPE_MASTER || mode == Mode.PIPE_SLAVE) {
             return "pipe";
-        }
-        if ((flags & (MONITOR_RX | MONITOR_TX | ZCOPY_MONITOR)) != 0) {
-            return "monitor";
         }
         return body == Body.VALE ? "vale" : "netmap";
     }
@@ -95,6 +96,13 @@ public record PortName(String text, Body body, String switchName, String base, M
             case VALE -> switchName + ":" + base;
             case BARE -> base;
         };
+    }
+
+    /** For a monitor: the name of the port it watches, without flags and options ({@code netmap:eth0-1}). */
+    public String monitored() {
+        String s = withoutOptions();
+        int slash = s.indexOf('/');
+        return slash < 0 ? s : s.substring(0, slash);
     }
 
     /** The name without options: the key under which an open port is known in this process. */

@@ -68,7 +68,7 @@ class PortNameTest {
         PortName rt = PortName.parse("vale0:a/tr");
         assertTrue(rt.hasFlag(PortName.MONITOR_RX) && rt.hasFlag(PortName.MONITOR_TX));
         assertTrue(PortName.parse("pipe{2/z").hasFlag(PortName.ZCOPY_MONITOR));
-        assertEquals("pipe", PortName.parse("pipe{2/z").kind(), "a pipe end with a monitor flag is still a pipe name");
+        assertEquals("monitor", PortName.parse("pipe{2/z").kind(), "a monitor of a pipe end");
         assertTrue(PortName.parse("netmap:eth0-1/x").hasFlag(PortName.EXCLUSIVE));
         assertEquals("netmap", PortName.parse("netmap:eth0/xR").kind());
     }
