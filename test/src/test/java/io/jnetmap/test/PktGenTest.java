@@ -61,6 +61,11 @@ class PktGenTest {
     }
 
     static String finish(Process p) throws Exception {
+        return finish(p, 90);
+    }
+
+    /** Waits up to {@code seconds} for pkt-gen to exit 0 and returns its output; kills it in any case. */
+    static String finish(Process p, int seconds) throws Exception {
         CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> {
             try {
                 return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -69,7 +74,7 @@ class PktGenTest {
             }
         });
         try {
-            assertTrue(p.waitFor(90, TimeUnit.SECONDS), "pkt-gen finished");
+            assertTrue(p.waitFor(seconds, TimeUnit.SECONDS), "pkt-gen finished");
             String s = out.get(10, TimeUnit.SECONDS);
             assertEquals(0, p.exitValue(), s);
             return s;
