@@ -57,7 +57,9 @@ jnetmap_mvn() {
         # Maven's own guava uses sun.misc.Unsafe; silence its warning (the project itself never does)
         export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
     fi
-    (cd "$JNETMAP_ROOT" && mvn -B -ntp "$@")
+    # Maven 3.8 in quiet batch mode still prints colour resets (ESC[0m) before its first line: strip them
+    (cd "$JNETMAP_ROOT" && mvn -B -ntp "$@") 2>&1 | sed -u 's/\x1b\[0m//g'
+    return "${PIPESTATUS[0]}"
 }
 
 # True if $1 is missing or older than any source or pom of the project.
