@@ -16,8 +16,8 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * Wakes the user of one of the peer's rings, with no daemon: the peer publishes its pid and the number
  * of its eventfd in the ring ({@link PipeLayout#WAKE_SEQ_OFFSET}); the first time the peer needs waking,
  * this end duplicates that descriptor into its own process with {@code pidfd_open} + {@code
- * pidfd_getfd} (same user or CAP_SYS_PTRACE), and keeps the duplicate until the peer publishes another
- * one. Used by one thread (the one that syncs the ring pair).
+ * pidfd_getfd} (same user or CAP_SYS_PTRACE) or, where that is refused, asks the peer's {@link
+ * WakeFdServer} for it by SCM_RIGHTS, and keeps the duplicate until the peer publishes another one. Used by one thread (the one that syncs the ring pair).
  *
  * <p>Costs a system call only when the peer's user armed its need-wake-up flag ({@code NEED_WAKE}):
  * two busy ends exchange packets with no system call at all.
@@ -31,6 +31,7 @@ final class PeerWaker implements AutoCloseable {
     private EventFd fd;
     private long signals;
     private long failures;
+    private long bySocket;
     private volatile String lastFailure;
 
     /** Wakes the user of the ring at offset {@code ring} of {@code mem}. */
@@ -70,12 +71,7 @@ final class PeerWaker implements AutoCloseable {
         int peerFd = mem.get(JAVA_INT, ring + PipeLayout.EVENT_FD_OFFSET);
         int dup = -1;
         try {
-            int pidfd = Linux.pidfdOpen(pid);
-            try {
-                dup = Linux.pidfdGetfd(pidfd, peerFd);
-            } finally {
-                Linux.close(pidfd);
-            }
+            dup = take(pid, peerFd);
             // the seqlock closes the race with a peer closing (and its fd number being reused) meanwhile
             if ((int) INT.getAcquire(mem, ring + PipeLayout.WAKE_SEQ_OFFSET) != s || !isEventFd(dup)) {
                 Linux.close(dup);
@@ -87,6 +83,30 @@ final class PeerWaker implements AutoCloseable {
             lastFailure = "cannot take the peer's wake-up descriptor (pid " + pid + ", fd " + peerFd + "): " + e.getMessage();
             if (dup >= 0) {
                 Linux.close(dup);
+            }
+        }
+    }
+
+    /**
+     * A duplicate of descriptor {@code peerFd} of process {@code pid}: by {@code pidfd_getfd}, or, where
+     * that is refused (EPERM under Yama or with fewer capabilities than the peer, ENOSYS under a seccomp
+     * profile), from the peer's {@link WakeFdServer} by SCM_RIGHTS. Throws with both reasons if neither works.
+     */
+    private int take(int pid, int peerFd) {
+        try {
+            int pidfd = Linux.pidfdOpen(pid);
+            try {
+                return Linux.pidfdGetfd(pidfd, peerFd);
+            } finally {
+                Linux.close(pidfd);
+            }
+        } catch (SyscallException refused) {
+            try {
+                int fd = WakeFdServer.fetch(pid, peerFd);
+                bySocket++;
+                return fd;
+            } catch (SyscallException e) {
+                throw new SyscallException(refused.getMessage() + "; then " + e.call(), e.errno());
             }
         }
     }
@@ -104,7 +124,12 @@ final class PeerWaker implements AutoCloseable {
         return signals;
     }
 
-    /** Times the peer's descriptor could not be obtained (different user without CAP_SYS_PTRACE, …). */
+    /** Peer descriptors obtained from the peer's {@link WakeFdServer} because pidfd_getfd was refused. */
+    long fetchedBySocket() {
+        return bySocket;
+    }
+
+    /** Times the peer's descriptor could not be obtained by either way. */
     long failures() {
         return failures;
     }

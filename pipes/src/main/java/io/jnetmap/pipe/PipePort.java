@@ -102,11 +102,14 @@ public final class PipePort extends AbstractPort {
         }
         Pollable inner = super.pollable();
         this.pollable = new BrokenAwarePollable(inner);
+        // for peers that pidfd_getfd refuses (Yama, seccomp, fewer capabilities): the same descriptor by SCM_RIGHTS
+        WakeFdServer.offer(eventFd().fd());
     }
 
     private Link link(Kring k, long peerRing) {
         long ring = k.ring.offset();
         // publish who to wake when this ring's user sleeps: the peer takes the descriptor with pidfd_getfd
+        // (or, where that is refused, asks this process's WakeFdServer for it)
         mem.set(JAVA_INT, ring + PipeLayout.OWNER_PID_OFFSET, PID);
         mem.set(JAVA_INT, ring + PipeLayout.EVENT_FD_OFFSET, eventFd().fd());
         int seq = mem.get(JAVA_INT, ring + PipeLayout.WAKE_SEQ_OFFSET);
@@ -154,6 +157,20 @@ public final class PipePort extends AbstractPort {
         }
         for (Link l : rxLinks) {
             n += l.waker.signals();
+        }
+        return n;
+    }
+
+    /**
+     * Peer wake-up descriptors this end obtained from the peer's process by SCM_RIGHTS because
+     * {@code pidfd_getfd} was refused (0 where pidfd_getfd works).
+     */
+    public long wakeupDescriptorsBySocket() {
+        long n = 0;
+        for (Link[] ls : new Link[][] {txLinks, rxLinks}) {
+            for (Link l : ls) {
+                n += l.waker.fetchedBySocket();
+            }
         }
         return n;
     }
@@ -332,6 +349,7 @@ public final class PipePort extends AbstractPort {
 
     @Override
     protected void onClose() {
+        WakeFdServer.withdraw(eventFd().fd());
         PipeLock.locked(() -> {
             for (Link[] links : new Link[][] {txLinks, rxLinks}) {
                 for (Link l : links) {

@@ -10,8 +10,9 @@
  * io.jnetmap.pipe.PipeLayout}).
  *
  * <p><b>Wake-ups.</b> Each end has an eventfd; the other end signals it only while this end's user
- * armed its need-wake-up flag, using a duplicate obtained with {@code pidfd_getfd} (no daemon, no
- * socket). Two busy ends exchange packets with no system call.
+ * armed its need-wake-up flag, using a duplicate obtained with {@code pidfd_getfd}, or by SCM_RIGHTS
+ * from the peer process's {@code WakeFdServer} thread where pidfd_getfd is refused (no daemon
+ * process). Two busy ends exchange packets with no system call.
  *
  * <p><b>Trust.</b> The other end may be another process: whatever it writes is checked before use, and a
  * violation cuts the pipe off ({@link io.jnetmap.pipe.PipeBrokenException}).

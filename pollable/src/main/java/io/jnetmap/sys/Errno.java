@@ -32,6 +32,7 @@ public final class Errno {
     public static final int ENOTTY = 25;
     public static final int ENOSPC = 28;
     public static final int EPIPE = 32;
+    public static final int EPROTO = 71;
     public static final int ENOSYS = 38;
     public static final int ENOTSOCK = 88;
     public static final int EMSGSIZE = 90;
@@ -42,6 +43,7 @@ public final class Errno {
     public static final int EADDRINUSE = 98;
     public static final int ENETDOWN = 100;
     public static final int ENETUNREACH = 101;
+    public static final int ECONNABORTED = 103;
     public static final int ENOBUFS = 105;
     public static final int ECONNREFUSED = 111;
 

@@ -96,6 +96,9 @@ public final class Linux {
     public static final int SO_SNDBUF = 7;
     public static final int SO_BUSY_POLL = 46;
     public static final int SCM_RIGHTS = 1;
+    public static final int SO_PEERCRED = 17;
+    public static final int SO_RCVTIMEO = 20;
+    public static final int SO_SNDTIMEO = 21;
     public static final int MSG_DONTWAIT = 0x40;
     public static final int MSG_TRUNC = 0x20;
 
