@@ -100,6 +100,38 @@ public final class Region implements AutoCloseable {
         return Path.of(dir);
     }
 
+    /**
+     * The error for a region directory this process may not use: for a directory another user made
+     * (e.g. root's /dev/shm/jnetmap), a {@link NetmapException.PermissionDenied} that says how to use a
+     * directory of one's own.
+     */
+    public static NetmapException directoryError(String what, Path dir, IOException e) {
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return new NetmapException.PermissionDenied(what + ": permission denied for uid " + Linux.geteuid()
+                    + " (the directory belongs to another user); use a directory of your own for shared regions,"
+                    + " e.g. JNETMAP_DIR=/dev/shm/jnetmap-$USER (processes that share ports must use the same one)", e);
+        }
+        return new NetmapException(what + ": " + e, e);
+    }
+
+    /**
+     * Runs {@code body} holding the file lock {@code lockFile} of the region directory (created if
+     * needed): a machine-wide lock for open/close-time work that several processes must not interleave.
+     * Callers serialise their own threads (a file lock is per process).
+     */
+    public static <T> T underDirectoryLock(String lockFile, java.util.function.Supplier<T> body) {
+        Path dir = directory();
+        try {
+            Files.createDirectories(dir);
+            try (FileChannel ch = FileChannel.open(dir.resolve(lockFile), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                 FileLock ignored = ch.lock()) {
+                return body.get();
+            }
+        } catch (IOException e) {
+            throw directoryError("cannot lock " + dir.resolve(lockFile), dir, e);
+        }
+    }
+
     /** A region in anonymous memory, visible to this process only. Pages are populated up front. */
     public static Region createPrivate(Geometry g) {
         Arena arena = Arena.ofShared();
@@ -141,7 +173,7 @@ public final class Region implements AutoCloseable {
             try {
                 Files.createDirectories(dir);
             } catch (IOException e) {
-                throw new NetmapException("cannot create region directory " + dir + ": " + e, e);
+                throw directoryError("cannot create region directory " + dir, dir, e);
             }
             try (FileChannel lockChannel = FileChannel.open(dir.resolve(".lock"),
                     StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -157,7 +189,7 @@ public final class Region implements AutoCloseable {
                 SHARED.put(name, r);
                 return r;
             } catch (IOException e) {
-                throw new NetmapException("cannot lock region directory " + dir + ": " + e, e);
+                throw directoryError("cannot lock region directory " + dir, dir, e);
             }
         }
     }

@@ -56,4 +56,33 @@ class SharedRegionCrossProcessTest {
         }
         assertFalse(Files.exists(file), "removed by its last user");
     }
+
+    @Test
+    void aRegionDirectoryOfAnotherUserIsAClearPermissionError() throws Exception {
+        assertEquals(0, io.jnetmap.sys.Linux.geteuid(), "this test starts a child as uid 65534 and must run as root");
+        Path dir = Files.createTempDirectory("jnetmap-root-dir");
+        try (ReadableClassPath cp = ReadableClassPath.copy()) {
+            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            ProcessBuilder pb = new ProcessBuilder(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+                    ProcessHandle.current().info().command().orElse("java"), "--enable-native-access=ALL-UNNAMED", "-XX:-UsePerfData",
+                    "-cp", cp.classPath(), SharedRegionChild.class.getName(), "anyregion", "1")).redirectErrorStream(true);
+            pb.environment().put("JNETMAP_DIR", dir.toString());
+            Process child = pb.start();
+            String out;
+            try {
+                out = new String(child.getInputStream().readAllBytes());
+                assertTrue(child.waitFor(60, TimeUnit.SECONDS), "child finished");
+            } finally {
+                child.destroyForcibly();
+            }
+            assertEquals(3, child.exitValue(), out);
+            assertTrue(out.contains("NetmapException$PermissionDenied: cannot lock region directory " + dir), out);
+            assertTrue(out.contains("uid 65534") && out.contains("JNETMAP_DIR="), "says how to use a directory of one's own: " + out);
+            try (var files = Files.list(dir)) {
+                assertEquals(0, files.count(), "nothing created in another user's directory");
+            }
+        } finally {
+            Files.delete(dir);
+        }
+    }
 }

@@ -1,14 +1,7 @@
 package io.jnetmap.pipe;
 
-import io.jnetmap.core.NetmapException;
 import io.jnetmap.core.Region;
 
-import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.function.Supplier;
 
 /**
@@ -23,18 +16,8 @@ final class PipeLock {
     }
 
     static <T> T locked(Supplier<T> body) {
-        Path dir = Region.directory();
         synchronized (JVM_LOCK) {
-            try {
-                Files.createDirectories(dir);
-                try (FileChannel ch = FileChannel.open(dir.resolve(".pipes.lock"),
-                        StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                     FileLock ignored = ch.lock()) {
-                    return body.get();
-                }
-            } catch (IOException e) {
-                throw new NetmapException("cannot lock " + dir.resolve(".pipes.lock") + ": " + e, e);
-            }
+            return Region.underDirectoryLock(".pipes.lock", body);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.jnetmap.pipe;
 
+import io.jnetmap.core.ReadableClassPath;
 import io.jnetmap.core.Ring;
 import io.jnetmap.poll.Pollable;
 import io.jnetmap.poll.Poller;
@@ -10,19 +11,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
@@ -98,15 +92,10 @@ class PipeWakeUpFallbackTest {
 
     @Test
     void anotherUserIsRefused() throws Exception {
-        Path copy = readableClassPath();
-        try (PipePort rx = Pipes.open(Pipes.uniqueParent() + "}1")) {
-            String out = probe(NOBODY, copy.toString() + File.separator + "*" + File.pathSeparator + copy.resolve("dirs"),
+        try (ReadableClassPath cp = ReadableClassPath.copy(); PipePort rx = Pipes.open(Pipes.uniqueParent() + "}1")) {
+            String out = probe(NOBODY, cp.classPath(),
                     "socket", Long.toString(ProcessHandle.current().pid()), Integer.toString(publishedFd(rx)));
             assertTrue(out.startsWith("EACCES"), "uid 65534 may not take root's descriptors: " + out);
-        } finally {
-            try (Stream<Path> s = Files.walk(copy)) {
-                s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            }
         }
     }
 
@@ -144,34 +133,5 @@ class PipeWakeUpFallbackTest {
                 sender.destroyForcibly();
             }
         }
-    }
-
-    /** This JVM's class path copied where uid 65534 can read it: jars in the top folder, directories under dirs/. */
-    private static Path readableClassPath() throws IOException {
-        Path top = Files.createTempDirectory("jnetmap-cp", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-        Path dirs = Files.createDirectory(top.resolve("dirs"));
-        for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            Path src = Path.of(e);
-            if (Files.isDirectory(src)) {
-                try (Stream<Path> s = Files.walk(src)) {
-                    for (Path f : (Iterable<Path>) s::iterator) {
-                        Path dst = dirs.resolve(src.relativize(f).toString());
-                        if (Files.isDirectory(f)) {
-                            Files.createDirectories(dst);
-                        } else if (!Files.exists(dst)) {
-                            Files.copy(f, dst);
-                        }
-                    }
-                }
-            } else if (Files.isRegularFile(src)) {
-                Files.copy(src, top.resolve(src.getFileName()), StandardCopyOption.REPLACE_EXISTING);
-            }
-        }
-        try (Stream<Path> s = Files.walk(top)) {
-            for (Path f : (Iterable<Path>) s::iterator) {
-                Files.setPosixFilePermissions(f, PosixFilePermissions.fromString(Files.isDirectory(f) ? "rwxr-xr-x" : "rw-r--r--"));
-            }
-        }
-        return top;
     }
 }

@@ -4,11 +4,6 @@ import io.jnetmap.core.NetmapException;
 import io.jnetmap.core.PortName;
 import io.jnetmap.core.Region;
 
-import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.file.Files;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -125,16 +120,7 @@ public final class Vale {
         if (!remoteAllowed()) {
             return body.get();
         }
-        try {
-            Files.createDirectories(Region.directory());
-            try (FileChannel ch = FileChannel.open(Region.directory().resolve(".vale.lock"),
-                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                 FileLock ignored = ch.lock()) {
-                return body.get();
-            }
-        } catch (IOException e) {
-            throw new NetmapException("cannot lock " + Region.directory().resolve(".vale.lock") + ": " + e, e);
-        }
+        return Region.underDirectoryLock(".vale.lock", body);
     }
 
     /** Under CONFIG. */
