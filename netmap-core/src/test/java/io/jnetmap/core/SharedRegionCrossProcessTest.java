@@ -38,14 +38,8 @@ class SharedRegionCrossProcessTest {
             Process child = new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED",
                     "-cp", System.getProperty("java.class.path"), SharedRegionChild.class.getName(), name, "" + packets))
                     .redirectErrorStream(true).start();
-            String out;
-            try {
-                out = new String(child.getInputStream().readAllBytes()); // ends when the child exits
-                assertTrue(child.waitFor(60, TimeUnit.SECONDS), "child finished");
-            } finally {
-                child.destroyForcibly();
-            }
-            assertEquals(0, child.exitValue(), "child checks passed: " + out);
+            Children.Ended end = Children.finish(child, 60);
+            assertEquals(0, end.exitCode(), "child checks passed: " + end.output());
             for (int i = 0; i < packets; i++) {
                 assertEquals(2000L + i, m.get(JAVA_LONG, rx.bufOffset(i)), "the child's answer in slot " + i);
                 assertEquals(32, rx.len(i));
@@ -67,15 +61,9 @@ class SharedRegionCrossProcessTest {
                     ProcessHandle.current().info().command().orElse("java"), "--enable-native-access=ALL-UNNAMED", "-XX:-UsePerfData",
                     "-cp", cp.classPath(), SharedRegionChild.class.getName(), "anyregion", "1")).redirectErrorStream(true);
             pb.environment().put("JNETMAP_DIR", dir.toString());
-            Process child = pb.start();
-            String out;
-            try {
-                out = new String(child.getInputStream().readAllBytes());
-                assertTrue(child.waitFor(60, TimeUnit.SECONDS), "child finished");
-            } finally {
-                child.destroyForcibly();
-            }
-            assertEquals(3, child.exitValue(), out);
+            Children.Ended end = Children.finish(pb.start(), 60);
+            String out = end.output();
+            assertEquals(3, end.exitCode(), out);
             assertTrue(out.contains("NetmapException$PermissionDenied: cannot lock region directory " + dir), out);
             assertTrue(out.contains("uid 65534") && out.contains("JNETMAP_DIR="), "says how to use a directory of one's own: " + out);
             try (var files = Files.list(dir)) {

@@ -1,5 +1,6 @@
 package io.jnetmap.pipe;
 
+import io.jnetmap.core.Children;
 import io.jnetmap.core.ReadableClassPath;
 import io.jnetmap.core.Ring;
 import io.jnetmap.poll.Pollable;
@@ -12,10 +13,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -51,19 +50,7 @@ class PipeWakeUpFallbackTest {
     }
 
     private static String finish(Process p) throws Exception {
-        try {
-            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-                } catch (IOException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "probe finished");
-            return out.get(10, TimeUnit.SECONDS);
-        } finally {
-            p.destroyForcibly();
-        }
+        return Children.finish(p, 60).output().trim();
     }
 
     private static String probe(List<String> prefix, String classPath, String... args) throws Exception {

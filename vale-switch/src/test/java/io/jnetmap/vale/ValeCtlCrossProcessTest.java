@@ -1,5 +1,6 @@
 package io.jnetmap.vale;
 
+import io.jnetmap.core.Children;
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
 import org.junit.jupiter.api.Test;
@@ -33,14 +34,9 @@ class ValeCtlCrossProcessTest {
             Process child = new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED",
                     "-cp", System.getProperty("java.class.path"), ValeCtlChild.class.getName(), name))
                     .redirectErrorStream(true).start();
-            String out;
-            try {
-                out = new String(child.getInputStream().readAllBytes());
-                assertTrue(child.waitFor(60, TimeUnit.SECONDS), "child finished");
-            } finally {
-                child.destroyForcibly();
-            }
-            assertEquals(0, child.exitValue(), out);
+            Children.Ended end = Children.finish(child, 60);
+            String out = end.output();
+            assertEquals(0, end.exitCode(), out);
             assertTrue(out.contains("switch " + name + " pid " + ProcessHandle.current().pid() + " lookup learning-bridge"), out);
             assertTrue(out.contains("port a tx.packets=10 rx.packets=0 drop.full=3 rx.drop.full=0"), out);
             assertTrue(out.contains("port b tx.packets=0 rx.packets=7 drop.full=0 rx.drop.full=3"), out);
