@@ -1,6 +1,5 @@
 package io.jnetmap.examples;
 
-import io.jnetmap.core.NetmapException;
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.Ring;
@@ -9,7 +8,6 @@ import io.jnetmap.poll.Pollable;
 import io.jnetmap.poll.Poller;
 import io.jnetmap.poll.WaitStrategy;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -76,17 +74,7 @@ public final class Capture implements Callable<Integer> {
 
     /** Runs capture with {@code args}; messages go to {@code out}. Returns the exit code (0 done, 1 failed, 2 usage). */
     public static int run(String[] args, PrintStream out) {
-        CommandLine cl = new CommandLine(new Capture(out));
-        cl.setOut(new java.io.PrintWriter(out, true));
-        cl.setErr(new java.io.PrintWriter(out, true));
-        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            if (e instanceof NetmapException || e instanceof IllegalArgumentException || e instanceof IOException) {
-                cmd.getErr().println("capture: " + e.getMessage());
-                return 1;
-            }
-            throw e;
-        });
-        return cl.execute(args);
+        return Main.execute("capture", new Capture(out), args, out, out);
     }
 
     @Override

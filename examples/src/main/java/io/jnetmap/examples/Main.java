@@ -47,6 +47,25 @@ public final class Main {
         tool.main().accept(rest);
     }
 
+    /**
+     * Runs a picocli tool on {@code args} with its help and messages on {@code out} and errors on
+     * {@code err}: a usage error exits 2; a {@link io.jnetmap.core.NetmapException},
+     * {@link IllegalArgumentException} or {@link java.io.IOException} prints {@code "tool: message"} and exits 1.
+     */
+    static int execute(String tool, Object command, String[] args, java.io.PrintStream out, java.io.PrintStream err) {
+        picocli.CommandLine cl = new picocli.CommandLine(command);
+        cl.setOut(new java.io.PrintWriter(out, true));
+        cl.setErr(new java.io.PrintWriter(err, true));
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof io.jnetmap.core.NetmapException || e instanceof IllegalArgumentException || e instanceof java.io.IOException) {
+                cmd.getErr().println(tool + ": " + e.getMessage());
+                return 1;
+            }
+            throw e;
+        });
+        return cl.execute(args);
+    }
+
     private static void usage() {
         System.out.println("usage: bin/jnetmap <tool> [args]     (bin/jnetmap <tool> --help for a tool's options)");
         System.out.println();

@@ -1,7 +1,6 @@
 package io.jnetmap.examples;
 
 import io.jnetmap.core.Netmap;
-import io.jnetmap.core.NetmapException;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.PortName;
 import io.jnetmap.core.nic.NicPort;
@@ -9,7 +8,6 @@ import io.jnetmap.poll.WaitStrategy;
 import io.jnetmap.sys.Affinity;
 
 import org.HdrHistogram.Histogram;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -90,16 +88,7 @@ public final class PktGen implements Callable<Integer> {
 
     /** Runs pkt-gen with {@code args}, printing to {@code out}; returns the exit code (0 = done, 1 = failed, 2 = usage). */
     public static int run(String[] args, PrintStream out) {
-        CommandLine cl = new CommandLine(new PktGen(out));
-        cl.setOut(new java.io.PrintWriter(out, true));
-        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            if (e instanceof NetmapException || e instanceof IllegalArgumentException) {
-                cmd.getErr().println("pkt-gen: " + e.getMessage());
-                return 1;
-            }
-            throw e;
-        });
-        return cl.execute(args);
+        return Main.execute("pkt-gen", new PktGen(out), args, out, System.err);
     }
 
     @Override
