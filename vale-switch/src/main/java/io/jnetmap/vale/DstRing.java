@@ -221,7 +221,11 @@ abstract class DstRing {
 
     /** Offset of the buffer of slot {@code i}, or -1 if the user left an invalid index in it. */
     final long bufOffsetOrInvalid(int i) {
-        int b = bufIdx(i);
+        return bufOffsetOf(bufIdx(i));
+    }
+
+    /** Offset of buffer {@code b} (read from a slot of this ring), or -1 if the index is invalid. */
+    final long bufOffsetOf(int b) {
         if (b < 2 || b >= numBufs) {
             return -1;
         }
