@@ -37,6 +37,7 @@ abstract class DstRing {
     /** {@code leases[i]}: the lease starting at slot i is being filled. */
     static final int BUSY = -2;
     private static final VarHandle LOCK = Spin.field(MethodHandles.lookup(), "lockWord", int.class);
+    private static final VarHandle PUBLISHED = Spin.field(MethodHandles.lookup(), "published", int.class);
 
     final SwitchPort port;
     final RingRef ring;
@@ -53,7 +54,10 @@ abstract class DstRing {
     private volatile int lockWord;
     /** Guarded by the lock: next slot to lease. */
     int lease;
-    /** Guarded by the lock: first slot not yet published to the receiver. */
+    /**
+     * First slot not yet published to the receiver. Written under the lock (with release); read under
+     * the lock, or without it by the ring's user through {@link #publishedVolatile()}.
+     */
     int published;
     /** Guarded by the lock: lease state per start slot ({@link #FREE}, {@link #BUSY} or the end slot). */
     private final int[] leases;
@@ -188,9 +192,21 @@ abstract class DstRing {
         if (t == published) {
             return false;
         }
-        published = t;
+        // ordered store -> the slots before t (filled before their leases completed) are visible to a
+        // receiver that reads published without the lock
+        PUBLISHED.setRelease(this, t);
         publish(t);
         return true;
+    }
+
+    /**
+     * Without the lock: {@link #published}, and the slots before it filled (pairs with the release
+     * above). A volatile read, not only acquire: a receiver about to sleep stores its need-wake-up flag
+     * and then reads this, while a sender stores this and then reads the flag (a Dekker pair, see
+     * {@link io.jnetmap.core.Kring#notifyIfWaiting()}); both orders must be sequentially consistent.
+     */
+    final int publishedVolatile() {
+        return (int) PUBLISHED.getVolatile(this);
     }
 
     final int advance(int slot, int n) {
@@ -221,7 +237,11 @@ abstract class DstRing {
 
     /** Offset of the buffer of slot {@code i}, or -1 if the user left an invalid index in it. */
     final long bufOffsetOrInvalid(int i) {
-        int b = bufIdx(i);
+        return bufOffsetOf(bufIdx(i));
+    }
+
+    /** Offset of buffer {@code b} (read from a slot of this ring), or -1 if the index is invalid. */
+    final long bufOffsetOf(int b) {
         if (b < 2 || b >= numBufs) {
             return -1;
         }

@@ -341,7 +341,10 @@ final class VirtualPort extends SwitchPort {
      * returns released slots (hwcur, under the lock) and takes the published tail.
      */
     static final class RxDst extends DstRing {
-        /** Guarded by the lock: slots before it belong to the backend again (released by the user). */
+        /**
+         * Slots before it belong to the backend again (released by the user). Written by the ring's
+         * user under the lock; read by senders under the lock and by the user without it.
+         */
         private int hwcur;
 
         RxDst(VirtualPort port, RingRef ring) {
@@ -364,7 +367,19 @@ final class VirtualPort extends SwitchPort {
             ((VirtualPort) port).notifyRx(ring.ringId());
         }
 
+        /**
+         * Takes back the slots the user released and publishes what senders completed. When the user
+         * released nothing (a receiver polling an empty ring), nothing changes for the senders: the
+         * published tail is read without the lock, so a busy-polling receiver does not fight senders
+         * for the lock's cache line.
+         */
         void rxsync(Kring k) {
+            if (k.rhead == hwcur) {
+                // hwcur is written only here, by the ring's user: reading it without the lock is safe
+                k.hwtail = publishedVolatile();
+                k.hwcur = k.rhead;
+                return;
+            }
             boolean wake;
             lock();
             try {
