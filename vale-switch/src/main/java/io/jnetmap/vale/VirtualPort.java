@@ -220,16 +220,19 @@ final class VirtualPort extends SwitchPort {
      * destination makes room ({@link #wakeSender()}, in the receiver's thread), like a pipe's.
      */
     void txsync(Kring k) {
-        Pending pd = pending[k.ring.ringId()];
+        int r = k.ring.ringId();
+        Pending pd = pending[r];
         int next;
         pd.lock();
         try {
             pd.end = k.rhead;
-            next = forwarders[k.ring.ringId()].forward(pd.next, k.rhead);
+            next = forwarders[r].forward(pd.next, k.rhead);
             pd.next = next;
         } finally {
             pd.unlock();
         }
+        // a receiver that made room while this thread held the slots asked for another try: do it now
+        forwardPending(r);
         k.hwcur = k.rhead;
         k.hwtail = next == 0 ? k.numSlots - 1 : next - 1; // synchronous TX: what was forwarded is free again
     }
@@ -252,16 +255,8 @@ final class VirtualPort extends SwitchPort {
     @Override
     void wakeSender() {
         for (int r = 0; r < pending.length; r++) {
-            Pending pd = pending[r];
-            if (pd.tryLock()) {
-                try {
-                    if (pd.next != pd.end) {
-                        pd.next = forwarders[r].forward(pd.next, pd.end);
-                    }
-                } finally {
-                    pd.unlock();
-                }
-            }
+            pending[r].requestRetry();
+            forwardPending(r);
         }
         for (Kring[] ks : txBound) {
             for (Kring k : ks) {
@@ -270,11 +265,35 @@ final class VirtualPort extends SwitchPort {
         }
     }
 
+    /**
+     * Forwards ring {@code r}'s held-back slots while a retry is requested and nobody else holds them.
+     * A requester that finds the slots held leaves its request; the holder, after releasing them, sees
+     * it here and tries again (requester: store request, then CAS the lock; holder: volatile unlock,
+     * then read the request — one of the two always sees the other), so room made by a receiver is
+     * never lost, even if the sender never syncs again.
+     */
+    private void forwardPending(int r) {
+        Pending pd = pending[r];
+        while (pd.retryRequested() && pd.tryLock()) {
+            try {
+                pd.clearRetry();
+                if (pd.next != pd.end) {
+                    pd.next = forwarders[r].forward(pd.next, pd.end);
+                }
+            } finally {
+                pd.unlock();
+            }
+        }
+    }
+
     /** A TX ring's slots {@code [next, end)}: handed to the backend, not forwarded yet. */
     private static final class Pending {
         private static final VarHandle LOCK = Spin.field(MethodHandles.lookup(), "lockWord", int.class);
+        private static final VarHandle RETRY = Spin.field(MethodHandles.lookup(), "retryWord", int.class);
         @SuppressWarnings("unused") // accessed through LOCK
         private volatile int lockWord;
+        @SuppressWarnings("unused") // accessed through RETRY
+        private volatile int retryWord;
         /** Guarded by the lock. */
         int next;
         /** Guarded by the lock. */
@@ -297,8 +316,21 @@ final class VirtualPort extends SwitchPort {
         }
 
         void unlock() {
-            // ordered store -> the next holder sees next/end and the slots forwarded
-            LOCK.setRelease(this, 0);
+            // volatile store -> the next holder sees next/end and the slots forwarded, and the read of
+            // the retry request that follows in forwardPending is not moved before it (Dekker pair)
+            LOCK.setVolatile(this, 0);
+        }
+
+        void requestRetry() {
+            RETRY.setVolatile(this, 1);
+        }
+
+        boolean retryRequested() {
+            return (int) RETRY.getVolatile(this) != 0;
+        }
+
+        void clearRetry() {
+            RETRY.setVolatile(this, 0);
         }
     }
 
