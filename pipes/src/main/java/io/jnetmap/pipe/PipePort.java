@@ -17,6 +17,7 @@ import java.nio.ByteOrder;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
@@ -38,6 +39,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  */
 public final class PipePort extends AbstractPort {
     private static final VarHandle INT = JAVA_INT.varHandle();
+    private static final VarHandle LONG = JAVA_LONG.varHandle();
     private static final int PID = Linux.getpid();
     private static final AtomicLong TOTAL_FAULTS = new AtomicLong();
     /** NS_BUF_CHANGED in the 64-bit word (bufIdx | len << 32 | flags << 48) at the start of a slot. */
@@ -250,15 +252,27 @@ public final class PipePort extends AbstractPort {
      */
     private int move(Link l, int from, int to) {
         MemorySegment m = mem;
-        int lastComplete = -1;
-        for (int i = from; i < to; i++) {
-            long ts = l.slots + ((long) i << 4);
-            long rs = l.peerSlots + ((long) i << 4);
-            long tw = m.get(JAVA_LONG_UNALIGNED, ts);
-            long rb = m.get(JAVA_LONG_UNALIGNED, rs) & BUF_IDX_MASK;
+        long ts = l.slots + ((long) from << 4);
+        long rs = l.peerSlots + ((long) from << 4);
+        long tw = m.get(JAVA_LONG_UNALIGNED, ts);
+        // the peer's user wrote this line last (it released the slot): one exchange takes it exclusive in one transfer
+        // between cores, where a read then a write takes two; the rest of the line follows. Outside the loop: an atomic
+        // inside it would keep the JIT from hoisting the segment's checks out of the loop
+        long rw = (long) LONG.getAndSet(m, rs, tw | BUF_CHANGED_BIT);
+        long rb = rw & BUF_IDX_MASK;
+        if (rb < RegionLayout.RESERVED_BUFS || rb >= numBufs) {
+            m.set(JAVA_LONG_UNALIGNED, rs, rw); // as the peer left it: our buffer never sits in two slots
+            badRelease(from, rb);
+        }
+        m.set(JAVA_LONG_UNALIGNED, ts, ((tw | BUF_CHANGED_BIT) & ~BUF_IDX_MASK) | rb);
+        int lastComplete = (tw & MOREFRAG_BIT) == 0 ? from : -1;
+        for (int i = from + 1; i < to; i++) {
+            ts = l.slots + ((long) i << 4);
+            rs = l.peerSlots + ((long) i << 4);
+            tw = m.get(JAVA_LONG_UNALIGNED, ts);
+            rb = m.get(JAVA_LONG_UNALIGNED, rs) & BUF_IDX_MASK;
             if (rb < RegionLayout.RESERVED_BUFS || rb >= numBufs) {
-                cutOff("released RX slot " + i + " with bufIdx=" + rb + " (expected: " + RegionLayout.RESERVED_BUFS + ".."
-                        + (numBufs - 1) + ")");
+                badRelease(i, rb);
             }
             long moved = tw | BUF_CHANGED_BIT;
             m.set(JAVA_LONG_UNALIGNED, rs, moved);                        // the packet, its length and flags go over
@@ -268,6 +282,11 @@ public final class PipePort extends AbstractPort {
             }
         }
         return lastComplete;
+    }
+
+    private void badRelease(int slot, long bufIdx) {
+        cutOff("released RX slot " + slot + " with bufIdx=" + bufIdx + " (expected: " + RegionLayout.RESERVED_BUFS + ".."
+                + (numBufs - 1) + ")");
     }
 
     /**

@@ -206,9 +206,12 @@ class PipeTest {
         // the receiver (as a malicious process would) puts garbage into a slot it released
         int slot = r.head();
         r.setBufIdx(slot, 1_000_000);
+        int mine = t.bufIdx(slot);
         long before = PipePort.totalPeerFaults();
         PipeBrokenException e = assertThrows(PipeBrokenException.class, () -> send(t, 1, 3, 0));
         assertTrue(e.getMessage().contains("bufIdx=1000000"), e.getMessage());
+        assertEquals(1_000_000, r.bufIdx(slot), "the peer's slot is left as the peer wrote it");
+        assertEquals(mine, t.bufIdx(slot), "and the sender keeps its buffer: it is in one slot only");
         assertTrue(e.getMessage().contains("cut"), e.getMessage());
         assertEquals(1, master.peerFaults());
         assertEquals(before + 1, PipePort.totalPeerFaults());
@@ -216,6 +219,25 @@ class PipeTest {
         assertThrows(PipeBrokenException.class, t::sync, "and stays cut off");
         assertEquals(Pollable.ERR, master.pollable().pollNow(Pollable.OUT));
         r.setBufIdx(slot, 2); // let close account buffers sanely (not required for safety)
+    }
+
+    @Test
+    void aBadReleasedBufferInsideABatchCutsOffWithoutHandingOverTheBadSlot() {
+        Ring t = master.txRing(0);
+        Ring r = slave.rxRing(0);
+        send(t, 3, 0, 0);
+        receive(r, 0);
+        int first = r.head();
+        int bad = r.nextSlot(r.nextSlot(first)); // the third slot of the next batch
+        r.setBufIdx(bad, 0); // reserved, never a packet buffer
+        int mine = t.bufIdx(bad);
+        PipeBrokenException e = assertThrows(PipeBrokenException.class, () -> send(t, 4, 3, 0));
+        assertTrue(e.getMessage().contains("released RX slot " + bad + " with bufIdx=0"), e.getMessage());
+        assertEquals(0, r.bufIdx(bad), "the peer's slot is left as the peer wrote it");
+        assertEquals(mine, t.bufIdx(bad), "and the sender keeps that buffer");
+        r.sync();
+        assertEquals(first, r.tail(), "nothing was published to the receiver");
+        r.setBufIdx(bad, 2); // let close account buffers sanely (not required for safety)
     }
 
     @Test
