@@ -64,12 +64,16 @@ import java.util.concurrent.TimeUnit;
 public class ValeBench {
     static final int BATCH = 512;
 
-    /** Suite {@code vale}: every benchmark here, each topology per sending core and on one thread. */
+    /**
+     * Suite {@code vale}: every benchmark here, each topology per sending core and on one thread;
+     * {@code --quick} (under a minute) only the per-sending-core figures and the allocation check.
+     */
     public static void suite(boolean quick, BenchMain.Results out) throws Exception {
-        BenchMain.jmh("io\\.jnetmap\\.bench\\.vale\\..*", quick, true, out, (q, opt) -> {
+        String include = quick ? "io\\.jnetmap\\.bench\\.vale\\.ValeBench\\.(copy2p60OneThread|[a-z0-9]+)$" : "io\\.jnetmap\\.bench\\.vale\\..*";
+        BenchMain.jmh(include, quick, true, out, (q, opt) -> {
             if (q) {
-                opt.warmupIterations(1).warmupTime(TimeValue.milliseconds(700))
-                        .measurementIterations(2).measurementTime(TimeValue.milliseconds(600));
+                opt.warmupIterations(1).warmupTime(TimeValue.milliseconds(500))
+                        .measurementIterations(2).measurementTime(TimeValue.milliseconds(500));
             }
         });
     }
