@@ -110,6 +110,12 @@ public final class MonitorPort extends AbstractPort {
         for (int i = 0; i < watched.length; i++) {
             watched[i].removeMonitor(watchedSink[i]);
         }
+        // a watched port's thread may have read the monitor list just before: wait for a copy in
+        // flight (it may be signalling our eventfd) and make later ones do nothing, so the eventfd
+        // closed next is never signalled after, or while, it is closed
+        for (Sink s : sinks) {
+            s.close();
+        }
     }
 
     /**
@@ -131,8 +137,18 @@ public final class MonitorPort extends AbstractPort {
             this.dst = r.memory();
         }
 
+        /** Set (under the lock) when the monitor closes: copies from then on do nothing. */
+        private boolean closed;
+
+        synchronized void close() {
+            closed = true;
+        }
+
         /** Copies the packets of {@code src} slots {@code [from, to)}, whole packets only. */
         synchronized void copy(Ring src, int from, int to, int extraFlags) {
+            if (closed) {
+                return;
+            }
             int n = k.numSlots;
             int p = produced;
             int room = consumed - 1 - p;

@@ -71,4 +71,43 @@ class MonitorAcrossKindsTest {
             assertEquals(4, receive(b).length);
         }
     }
+
+    /**
+     * A monitor closed while the watched port's thread is copying into it and signalling it: neither
+     * side fails, and the monitor's eventfd is never signalled while or after it closes.
+     */
+    @Test
+    void aMonitorClosesWhileTheWatchedPortIsBusy() throws Exception {
+        String parent = "monc" + ProcessHandle.current().pid();
+        try (Port master = Netmap.open(parent + "{1"); Port slave = Netmap.open(parent + "}1")) {
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+            Thread busy = new Thread(() -> {
+                try {
+                    long seq = 0;
+                    while (!stop.get()) {
+                        send(master, seq, 8);
+                        seq += 8;
+                        receive(slave);
+                    }
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            }, "watched");
+            busy.start();
+            try (io.jnetmap.poll.Poller poller = new io.jnetmap.poll.Poller(io.jnetmap.poll.WaitStrategy.block())) {
+                for (int round = 0; round < 300 && failure.get() == null; round++) {
+                    Port mon = Netmap.open(parent + "{1/t");
+                    poller.add(mon.pollable(), io.jnetmap.poll.Pollable.IN);
+                    poller.poll(TimeUnit.MICROSECONDS.toNanos(200)); // arms the need-wake-up flag, sleeps, is signalled
+                    poller.remove(mon.pollable());
+                    mon.close();
+                }
+            } finally {
+                stop.set(true);
+                busy.join(10_000);
+            }
+            assertEquals(null, failure.get(), "the watched port's thread");
+        }
+    }
 }
