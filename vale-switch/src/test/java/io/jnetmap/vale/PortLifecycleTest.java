@@ -89,4 +89,43 @@ class PortLifecycleTest {
         }
         assertTrue(Vale.get(sw).isEmpty());
     }
+
+    /**
+     * A receiving port that sleeps on its descriptor and closes while another thread floods the switch
+     * (which signals that descriptor): neither side fails, 300 times over.
+     */
+    @Test
+    void aSleepingReceiverClosesWhileASenderSignalsIt() throws Exception {
+        String sw = Names.unique("valeclose");
+        try (Port a = Netmap.open(sw + ":a"); Port b = Netmap.open(sw + ":b")) {
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread sender = new Thread(() -> {
+                try {
+                    while (!stop.get()) {
+                        Frames.send(a, Frames.BROADCAST, mac(1), 8);
+                        Frames.receive(b);
+                    }
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            }, "flooder");
+            sender.start();
+            try (io.jnetmap.poll.Poller poller = new io.jnetmap.poll.Poller(io.jnetmap.poll.WaitStrategy.block())) {
+                for (int round = 0; round < 300 && failure.get() == null; round++) {
+                    Port c = Netmap.open(sw + ":c");
+                    poller.add(c.pollable(), io.jnetmap.poll.Pollable.IN);
+                    poller.poll(TimeUnit.MICROSECONDS.toNanos(200));
+                    Frames.receive(c);
+                    poller.poll(TimeUnit.MICROSECONDS.toNanos(200)); // asleep, with the flag armed, as it closes
+                    poller.remove(c.pollable());
+                    c.close();
+                }
+            } finally {
+                stop.set(true);
+                sender.join(10_000);
+            }
+            assertNull(failure.get(), "the flooding thread");
+        }
+    }
 }
