@@ -5,22 +5,7 @@ class LoopbackRingContractTest extends RingContractTest {
     @Override
     protected Fixture open(int slots) {
         LoopbackPort p = LoopbackPort.open("netmap:loop0", slots, 8);
-        return new Fixture() {
-            @Override
-            public Port tx() {
-                return p;
-            }
-
-            @Override
-            public Port rx() {
-                return p;
-            }
-
-            @Override
-            public void close() {
-                p.close();
-            }
-        };
+        return Fixture.of(p, p);
     }
 
     @Override

@@ -37,6 +37,32 @@ public abstract class RingContractTest {
 
         @Override
         void close();
+
+        /** The fixture of two open ports (or one, as both): closing it closes them. */
+        static Fixture of(Port tx, Port rx) {
+            return new Fixture() {
+                @Override
+                public Port tx() {
+                    return tx;
+                }
+
+                @Override
+                public Port rx() {
+                    return rx;
+                }
+
+                @Override
+                public void close() {
+                    try {
+                        tx.close();
+                    } finally {
+                        if (rx != tx) {
+                            rx.close();
+                        }
+                    }
+                }
+            };
+        }
     }
 
     /** Opens the ports, with rings of {@code slots} slots and at least 4 extra buffers on {@code tx()}. */

@@ -12,7 +12,7 @@ class PipeRingContractTest {
         protected Fixture open(int slots) {
             String p = Pipes.uniqueParent();
             PipePort tx = Pipes.open(p + "{1@conf:pipes=1,slots=" + slots + ",extra-bufs=8");
-            return Pipes.fixture(tx, Pipes.open(p + "}1"));
+            return RingContractTest.Fixture.of(tx, Pipes.open(p + "}1"));
         }
 
         @Override
@@ -27,7 +27,7 @@ class PipeRingContractTest {
         protected Fixture open(int slots) {
             String p = Pipes.uniqueParent();
             PipePort tx = Pipes.open(p + "}7@conf:pipes=1,slots=" + slots + ",extra-bufs=8");
-            return Pipes.fixture(tx, Pipes.open(p + "{7"));
+            return RingContractTest.Fixture.of(tx, Pipes.open(p + "{7"));
         }
 
         @Override

@@ -1,9 +1,7 @@
 package io.jnetmap.pipe;
 
 import io.jnetmap.core.Netmap;
-import io.jnetmap.core.Port;
 import io.jnetmap.core.Region;
-import io.jnetmap.core.RingContractTest;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,26 +41,5 @@ final class Pipes {
 
     static PipePort open(String name) {
         return (PipePort) Netmap.open(name);
-    }
-
-    /** A fixture of the ring contract: what {@code tx} sends, {@code rx} receives. */
-    static RingContractTest.Fixture fixture(Port tx, Port rx) {
-        return new RingContractTest.Fixture() {
-            @Override
-            public Port tx() {
-                return tx;
-            }
-
-            @Override
-            public Port rx() {
-                return rx;
-            }
-
-            @Override
-            public void close() {
-                tx.close();
-                rx.close();
-            }
-        };
     }
 }

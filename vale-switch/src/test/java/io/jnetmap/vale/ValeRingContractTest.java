@@ -35,23 +35,7 @@ class ValeRingContractTest {
                 a.close();
                 throw e;
             }
-            return new Fixture() {
-                @Override
-                public Port tx() {
-                    return a;
-                }
-
-                @Override
-                public Port rx() {
-                    return b;
-                }
-
-                @Override
-                public void close() {
-                    a.close();
-                    b.close();
-                }
-            };
+            return Fixture.of(a, b);
         }
 
         @Override

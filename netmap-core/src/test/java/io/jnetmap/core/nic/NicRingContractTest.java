@@ -36,26 +36,7 @@ abstract class NicRingContractTest extends RingContractTest {
             tx.close();
             throw e;
         }
-        return new Fixture() {
-            @Override
-            public Port tx() {
-                return tx;
-            }
-
-            @Override
-            public Port rx() {
-                return rx;
-            }
-
-            @Override
-            public void close() {
-                try {
-                    tx.close();
-                } finally {
-                    rx.close();
-                }
-            }
-        };
+        return Fixture.of(tx, rx);
     }
 
     @Override
