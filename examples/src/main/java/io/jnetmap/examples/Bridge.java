@@ -5,14 +5,12 @@ import io.jnetmap.core.NetmapException;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.PortName;
 import io.jnetmap.core.Ring;
-import io.jnetmap.core.Slot;
 import io.jnetmap.core.nic.NicPort;
 import io.jnetmap.poll.Pollable;
 import io.jnetmap.poll.Poller;
 import io.jnetmap.poll.WaitStrategy;
 import io.jnetmap.sys.Affinity;
 
-import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -291,30 +289,12 @@ public final class Bridge {
                     }
                 }
                 int n = Math.min(budget, room);
-                move(r, t, n, zeroCopy);
+                Ring.forward(r, t, n, zeroCopy);
                 t.sync();
                 budget -= n;
                 moved += n;
             }
         }
         return moved;
-    }
-
-    private static void move(Ring r, Ring t, int n, boolean zeroCopy) {
-        int i = r.head();
-        int j = t.head();
-        for (int k = 0; k < n; k++) {
-            int len = Math.min(r.len(i), t.bufSize());
-            if (zeroCopy) {
-                Ring.swap(r, i, t, j);
-            } else {
-                MemorySegment.copy(r.memory(), r.bufOffset(i), t.memory(), t.bufOffset(j), len);
-            }
-            t.setSlot(j, len, r.flags(i) & Slot.NS_MOREFRAG | t.flags(j) & Slot.NS_BUF_CHANGED);
-            i = r.nextSlot(i);
-            j = t.nextSlot(j);
-        }
-        r.advanceTo(i);
-        t.advanceTo(j);
     }
 }

@@ -2,12 +2,10 @@ package io.jnetmap.examples;
 
 import io.jnetmap.core.Port;
 import io.jnetmap.core.Ring;
-import io.jnetmap.core.Slot;
 import io.jnetmap.poll.Pollable;
 import io.jnetmap.poll.Poller;
 import io.jnetmap.poll.WaitStrategy;
 
-import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -51,24 +49,7 @@ final class Forwarder {
                     }
                     continue;
                 }
-                int i = rx.head();
-                int j = tx.head();
-                long bytes = 0;
-                MemorySegment m = tx.memory();
-                for (int k = 0; k < n; k++) {
-                    int len = rx.len(i);
-                    if (swap) {
-                        Ring.swap(rx, i, tx, j);
-                    } else {
-                        MemorySegment.copy(rx.memory(), rx.bufOffset(i), m, tx.bufOffset(j), len);
-                    }
-                    tx.setSlot(j, len, rx.flags(i) & Slot.NS_MOREFRAG | tx.flags(j) & Slot.NS_BUF_CHANGED);
-                    bytes += len;
-                    i = rx.nextSlot(i);
-                    j = tx.nextSlot(j);
-                }
-                rx.advanceTo(i);
-                tx.advanceTo(j);
+                long bytes = Ring.forward(rx, tx, n, swap);
                 tx.sync();
                 rx.sync();
                 c.batch(n, bytes, System.nanoTime());

@@ -280,6 +280,35 @@ public final class Ring {
     }
 
     /**
+     * Forwards the {@code n} packets at {@code src.head()} to {@code dst.head()} and advances both
+     * heads (both rings must have {@code n} slots available): by buffer swap ({@link #swap}, the rings
+     * share a region) when {@code swap}, else by copying each packet, cut to what fits a buffer of
+     * either ring. Lengths and {@link Slot#NS_MOREFRAG} follow the packets; the destination slot keeps
+     * {@link Slot#NS_BUF_CHANGED} if set. Returns the bytes forwarded. Allocates nothing.
+     */
+    public static long forward(Ring src, Ring dst, int n, boolean swap) {
+        int i = src.head();
+        int j = dst.head();
+        int fits = Math.min(src.bufSize(), dst.bufSize());
+        long bytes = 0;
+        for (int k = 0; k < n; k++) {
+            int len = Math.min(src.len(i), fits);
+            if (swap) {
+                swap(src, i, dst, j);
+            } else {
+                MemorySegment.copy(src.mem, src.bufOffset(i), dst.mem, dst.bufOffset(j), len);
+            }
+            dst.setSlot(j, len, src.flags(i) & Slot.NS_MOREFRAG | dst.flags(j) & Slot.NS_BUF_CHANGED);
+            bytes += len;
+            i = src.nextSlot(i);
+            j = dst.nextSlot(j);
+        }
+        src.advanceTo(i);
+        dst.advanceTo(j);
+        return bytes;
+    }
+
+    /**
      * Zero copy: exchanges the buffers under slot {@code i} of {@code a} and slot {@code j} of
      * {@code b} and sets {@link Slot#NS_BUF_CHANGED} on both. Lengths are left alone (copy the length
      * with {@link #setLen} when forwarding). The rings must share a region.

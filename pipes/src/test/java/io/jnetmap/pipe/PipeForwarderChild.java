@@ -1,7 +1,6 @@
 package io.jnetmap.pipe;
 
 import io.jnetmap.core.Ring;
-import io.jnetmap.core.Slot;
 import io.jnetmap.poll.Pollable;
 import io.jnetmap.poll.Poller;
 import io.jnetmap.poll.WaitStrategy;
@@ -56,17 +55,7 @@ public final class PipeForwarderChild {
                         continue;
                     }
                     int n = Math.min(rx.space(), tx.space());
-                    int i = rx.head();
-                    int j = tx.head();
-                    for (int k = 0; k < n; k++) {
-                        Ring.swap(rx, i, tx, j);
-                        tx.setLen(j, rx.len(i));
-                        tx.setFlags(j, rx.flags(i) & Slot.NS_MOREFRAG | Slot.NS_BUF_CHANGED);
-                        i = rx.nextSlot(i);
-                        j = tx.nextSlot(j);
-                    }
-                    rx.advanceTo(i);
-                    tx.advanceTo(j);
+                    Ring.forward(rx, tx, n, true);
                     tx.sync();
                     rx.sync();
                 }

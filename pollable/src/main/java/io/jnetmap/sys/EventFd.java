@@ -12,19 +12,21 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * need-wake-up flag (see {@code io.jnetmap.poll.Pollable}); the call itself costs ~300 ns.
  */
 public final class EventFd implements AutoCloseable {
+    /**
+     * The constant 1 that {@link #signal()} writes, shared by every eventfd: read-only, and never freed,
+     * so a signal racing a close cannot find it gone (closing an eventfd frees nothing but the fd).
+     */
+    private static final MemorySegment ONE = Arena.global().allocateFrom(JAVA_LONG, 1L);
+    /** Sink for {@link #drain()}; its value is never used, so concurrent drains of any eventfd may share it. */
+    private static final MemorySegment SINK = Arena.global().allocate(JAVA_LONG);
+
     private final int fd;
     private final boolean owned;
-    private final Arena arena = Arena.ofShared();
-    /** Holds the constant 1 that {@link #signal()} writes: read-only after construction, so any thread may use it. */
-    private final MemorySegment one = arena.allocate(JAVA_LONG);
-    /** Sink for {@link #drain()}; its value is never used, so concurrent drains may share it. */
-    private final MemorySegment sink = arena.allocate(JAVA_LONG);
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private EventFd(int fd, boolean owned) {
         this.fd = fd;
         this.owned = owned;
-        one.set(JAVA_LONG, 0, 1L);
     }
 
     /** A new non-blocking, close-on-exec eventfd with counter 0. */
@@ -43,12 +45,12 @@ public final class EventFd implements AutoCloseable {
 
     /** Adds 1 to the counter, making the fd readable. Never blocks (a saturated counter is already readable). */
     public void signal() {
-        Linux.write(fd, one, 8);
+        Linux.write(fd, ONE, 8);
     }
 
     /** Resets the counter to 0. Returns true if it was non-zero. */
     public boolean drain() {
-        return Linux.read(fd, sink, 8) == 8;
+        return Linux.read(fd, SINK, 8) == 8;
     }
 
     /** Idempotent. */
@@ -58,7 +60,6 @@ public final class EventFd implements AutoCloseable {
             if (owned) {
                 Linux.close(fd);
             }
-            arena.close();
         }
     }
 }
