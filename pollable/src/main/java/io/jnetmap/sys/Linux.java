@@ -186,11 +186,11 @@ public final class Linux {
     private Linux() {
     }
 
-    static MethodHandle call(String name, FunctionDescriptor fd) {
+    private static MethodHandle call(String name, FunctionDescriptor fd) {
         return LINKER.downcallHandle(symbol(name), fd, CAPTURE);
     }
 
-    static MethodHandle call(String name, FunctionDescriptor fd, int firstVariadic) {
+    private static MethodHandle call(String name, FunctionDescriptor fd, int firstVariadic) {
         return LINKER.downcallHandle(symbol(name), fd, CAPTURE, Linker.Option.firstVariadicArg(firstVariadic));
     }
 
@@ -214,11 +214,11 @@ public final class Linux {
     }
 
     /** The calling thread's errno slot. */
-    static MemorySegment state() {
+    private static MemorySegment state() {
         return STATE.get();
     }
 
-    static int errno(MemorySegment state) {
+    private static int errno(MemorySegment state) {
         return (int) ERRNO.get(state, 0L);
     }
 
@@ -226,7 +226,7 @@ public final class Linux {
      * Turns a failed call on {@code fd} into {@link #AGAIN} when errno is EAGAIN, else into its exception.
      * The message is built only when thrown: EAGAIN is common on the hot path and allocates nothing.
      */
-    static long failOrAgain(MemorySegment state, String call, int fd) {
+    private static long failOrAgain(MemorySegment state, String call, int fd) {
         int e = errno(state);
         if (e == Errno.EAGAIN) {
             return AGAIN;
@@ -234,20 +234,11 @@ public final class Linux {
         throw new SyscallException(call + "(fd=" + fd + ")", e);
     }
 
-    /** Turns a failed call into its exception, or into {@link #AGAIN} when errno is EAGAIN. */
-    static long failOrAgain(MemorySegment state, String call) {
-        int e = errno(state);
-        if (e == Errno.EAGAIN) {
-            return AGAIN;
-        }
-        throw new SyscallException(call, e);
-    }
-
-    static SyscallException fail(MemorySegment state, String call) {
+    private static SyscallException fail(MemorySegment state, String call) {
         return new SyscallException(call, errno(state));
     }
 
-    static RuntimeException unexpected(Throwable t) {
+    private static RuntimeException unexpected(Throwable t) {
         if (t instanceof RuntimeException r) {
             return r;
         }

@@ -222,9 +222,7 @@ final class XskQueue implements NicQueue {
                     sleepMillis(20);
                 }
             }
-            MemorySegment opt = a.allocate(JAVA_INT);
-            Linux.getsockopt(fd, Xdp.SOL_XDP, Xdp.XDP_OPTIONS, opt);
-            zeroCopy = (opt.get(JAVA_INT, 0) & Xdp.XDP_OPTIONS_ZEROCOPY) != 0;
+            zeroCopy = (Linux.getsockoptInt(fd, Xdp.SOL_XDP, Xdp.XDP_OPTIONS) & Xdp.XDP_OPTIONS_ZEROCOPY) != 0;
         }
     }
 
