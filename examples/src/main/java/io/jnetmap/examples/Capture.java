@@ -117,6 +117,8 @@ public final class Capture implements Callable<Integer> {
             poller.add(port.pollable(), Pollable.IN);
             while (!stop.get() && (count == 0 || got < count)) {
                 long now = w.clock.now();
+                int sec = (int) (now / 1_000_000_000L); // the batch's timestamp, split once
+                int nsec = (int) (now % 1_000_000_000L);
                 int did = 0;
                 for (int r = 0; r < nrings; r++) {
                     Ring ring = port.rxRing(r);
@@ -128,7 +130,7 @@ public final class Capture implements Callable<Integer> {
                     int bufSize = ring.bufSize();
                     for (int k = 0; k < n; k++) {
                         int len = ring.len(h);
-                        w.record(ring.memory(), ring.bufOffset(h), len, Math.min(len, bufSize), now);
+                        w.record(ring.memory(), ring.bufOffset(h), len, Math.min(len, bufSize), sec, nsec);
                         h = ring.nextSlot(h);
                     }
                     ring.advanceTo(h);
@@ -183,13 +185,13 @@ public final class Capture implements Callable<Integer> {
         }
 
         /** One packet of {@code len} bytes on the wire, of which the first {@code have} are at {@code off}. */
-        void record(MemorySegment mem, long off, int len, int have, long nowNs) throws IOException {
+        void record(MemorySegment mem, long off, int len, int have, int sec, int nsec) throws IOException {
             int cap = Math.min(have, snaplen);
             if (fill + 16 + cap > STAGING) {
                 flush();
             }
-            seg.set(JAVA_INT_UNALIGNED, fill, (int) (nowNs / 1_000_000_000L));
-            seg.set(JAVA_INT_UNALIGNED, fill + 4, (int) (nowNs % 1_000_000_000L));
+            seg.set(JAVA_INT_UNALIGNED, fill, sec);
+            seg.set(JAVA_INT_UNALIGNED, fill + 4, nsec);
             seg.set(JAVA_INT_UNALIGNED, fill + 8, cap);
             seg.set(JAVA_INT_UNALIGNED, fill + 12, len);
             MemorySegment.copy(mem, off, seg, fill + 16, cap);

@@ -57,6 +57,8 @@ public record PortName(String text, Body body, String switchName, String base, M
             "host-tx-rings", "host-rx-rings", "slots", "tx-slots", "rx-slots", "extra-bufs", "buf-size", "bufs", "pipes");
     /** Options accepted after {@code @} besides {@code conf:}. */
     public static final List<String> OPTION_KEYS = List.of("share", "backend", "backpressure");
+    private static final List<String> OPTION_KEYS_AND_CONF = java.util.stream.Stream.concat(
+            java.util.stream.Stream.of("conf"), OPTION_KEYS.stream()).toList();
 
     private static final String FLAG_CHARS = "rtzxRT";
     private static final int[] FLAG_BITS = {MONITOR_RX, MONITOR_TX, ZCOPY_MONITOR, EXCLUSIVE, RX_RINGS_ONLY, TX_RINGS_ONLY};
@@ -297,7 +299,7 @@ public record PortName(String text, Body body, String switchName, String base, M
                     parseConf(conf);
                 } else {
                     int keyStart = p;
-                    String key = key(List.of("conf", "share", "backend", "backpressure"),
+                    String key = key(OPTION_KEYS_AND_CONF,
                             "an option: conf:KEY=N,..., share=PORT, backend=WORD or backpressure=on|off");
                     if (key.equals("conf")) {
                         throw error("':' after \"conf\" (conf:KEY=N,...)");

@@ -105,7 +105,7 @@ public final class Region implements AutoCloseable {
      * (e.g. root's /dev/shm/jnetmap), a {@link NetmapException.PermissionDenied} that says how to use a
      * directory of one's own.
      */
-    public static NetmapException directoryError(String what, Path dir, IOException e) {
+    private static NetmapException directoryError(String what, IOException e) {
         if (e instanceof java.nio.file.AccessDeniedException) {
             return new NetmapException.PermissionDenied(what + ": permission denied for uid " + Linux.geteuid()
                     + " (the directory belongs to another user); use a directory of your own for shared regions,"
@@ -128,7 +128,7 @@ public final class Region implements AutoCloseable {
                 return body.get();
             }
         } catch (IOException e) {
-            throw directoryError("cannot lock " + dir.resolve(lockFile), dir, e);
+            throw directoryError("cannot lock region directory " + dir + " (" + lockFile + ")", e);
         }
     }
 
@@ -170,27 +170,18 @@ public final class Region implements AutoCloseable {
             }
             Path dir = directory();
             Path file = dir.resolve(name);
-            try {
-                Files.createDirectories(dir);
-            } catch (IOException e) {
-                throw directoryError("cannot create region directory " + dir, dir, e);
-            }
-            try (FileChannel lockChannel = FileChannel.open(dir.resolve(".lock"),
-                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                 FileLock ignored = lockChannel.lock()) {
-                r = attachExisting(name, file);
-                if (r == null) {
+            return underDirectoryLock(".lock", () -> {
+                Region created = attachExisting(name, file);
+                if (created == null) {
                     if (createWith == null) {
                         throw new NetmapException("no shared region \"" + name + "\" in " + dir);
                     }
-                    r = createFile(name, file, createWith);
+                    created = createFile(name, file, createWith);
                 }
-                r.registerUser();
-                SHARED.put(name, r);
-                return r;
-            } catch (IOException e) {
-                throw directoryError("cannot lock region directory " + dir, dir, e);
-            }
+                created.registerUser();
+                SHARED.put(name, created);
+                return created;
+            });
         }
     }
 

@@ -28,6 +28,7 @@ final class WakeFdServer {
     /** Descriptor number -> how many open ports published it. Guarded by the class. */
     private static final Map<Integer, Integer> OFFERED = new HashMap<>();
     private static int listenFd = -1;
+    /** Why the server could not start or stopped (then it is not tried again), or null. */
     private static String startFailure;
 
     private WakeFdServer() {
@@ -140,10 +141,5 @@ final class WakeFdServer {
         } finally {
             Linux.close(c);
         }
-    }
-
-    /** Why the server could not start or stopped, or null. */
-    static synchronized String failure() {
-        return startFailure;
     }
 }
