@@ -184,8 +184,7 @@ static inline struct jnm_if *jnm_find_if(void *base, const char *name) {
 #define JNM_PIPE_TAIL_OFS 384           /* u32 (k) written by the other end's sync: this ring's next tail */
 #define JNM_PIPE_WAKE_SEQ_OFS 512       /* u32 odd while owner_pid/event_fd are valid (a seqlock) */
 #define JNM_PIPE_OWNER_PID_OFS 516      /* u32 process that has this ring's end open */
-#define JNM_PIPE_EVENT_FD_OFS 520       /* u32 its eventfd (duplicate it with pidfd_getfd to wake the user) */
-#define JNM_PIPE_NEED_WAKE_OFS 640      /* u32 (u) what the ring's user sleeps on (IN 1 / OUT 4), 0 = awake */
+#define JNM_PIPE_EVENT_FD_OFS 520       /* u32 its eventfd (duplicate it with pidfd_getfd; signal it after publishing while the ring's USER_WAIT is non-zero) */
 
 /*
  * NIC and host-stack ports (io.jnetmap.core.nic): descriptors of kind JNM_NIC_KIND; the kernel moves

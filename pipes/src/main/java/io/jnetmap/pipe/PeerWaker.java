@@ -1,5 +1,6 @@
 package io.jnetmap.pipe;
 
+import io.jnetmap.core.RingLayout;
 import io.jnetmap.sys.EventFd;
 import io.jnetmap.sys.Linux;
 import io.jnetmap.sys.SyscallException;
@@ -19,7 +20,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * pidfd_getfd} (same user or CAP_SYS_PTRACE) or, where that is refused, asks the peer's {@link
  * WakeFdServer} for it by SCM_RIGHTS, and keeps the duplicate until the peer publishes another one. Used by one thread (the one that syncs the ring pair).
  *
- * <p>Costs a system call only when the peer's user armed its need-wake-up flag ({@code NEED_WAKE}):
+ * <p>Costs a system call only when the peer's user armed its need-wake-up flag (the ring's {@code USER_WAIT}):
  * two busy ends exchange packets with no system call at all.
  */
 final class PeerWaker implements AutoCloseable {
@@ -47,7 +48,7 @@ final class PeerWaker implements AutoCloseable {
      */
     void wakeIfWaiting() {
         VarHandle.fullFence();
-        if ((int) INT.getVolatile(mem, ring + PipeLayout.NEED_WAKE_OFFSET) == 0) {
+        if ((int) INT.getVolatile(mem, ring + RingLayout.USER_WAIT_OFFSET) == 0) {
             return;
         }
         int s = (int) INT.getAcquire(mem, ring + PipeLayout.WAKE_SEQ_OFFSET);

@@ -18,11 +18,8 @@ import io.jnetmap.core.RingLayout;
  *              516      OWNER_PID u32  process that has this end open
  *              520      EVENT_FD u32   descriptor, in OWNER_PID, of the eventfd that wakes this
  *                                      ring's user; the peer duplicates it with pidfd_getfd(2)
- *  ring + 640  line 2   NEED_WAKE u32  (u) what this ring's user sleeps on (Pollable IN/OUT, 0 = awake),
- *                                      set when it arms and cleared when it disarms: the flag the
- *                                      peer checks after publishing. It mirrors the ring's USER_WAIT
- *                                      in the pipe's own shared state, on a line that changes only
- *                                      when this end goes to sleep or wakes.
+ *  ring + 64            USER_WAIT u32  (RingLayout, u) what this ring's user sleeps on: the flag the
+ *                                      peer checks after publishing, before it signals EVENT_FD
  *  descriptor STATE     pid of the process that has the end open, 0 = closed
  * </pre>
  *
@@ -41,7 +38,6 @@ public final class PipeLayout {
     public static final long WAKE_SEQ_OFFSET = RingLayout.backendOffset(1);
     public static final long OWNER_PID_OFFSET = WAKE_SEQ_OFFSET + 4;
     public static final long EVENT_FD_OFFSET = WAKE_SEQ_OFFSET + 8;
-    public static final long NEED_WAKE_OFFSET = RingLayout.backendOffset(2);
 
     /** Descriptor KIND of a master end ({@code X{ID}): "pip{" as a little-endian u32. */
     public static final int KIND_MASTER = 0x7b706970;

@@ -375,7 +375,7 @@ public final class PipePort extends AbstractPort {
                     int seq = mem.get(JAVA_INT, l.ring + PipeLayout.WAKE_SEQ_OFFSET);
                     // ordered store -> the peer stops trusting the fd number before the eventfd closes
                     INT.setRelease(mem, l.ring + PipeLayout.WAKE_SEQ_OFFSET, (seq & 1) == 1 ? seq + 1 : seq);
-                    INT.setRelease(mem, l.ring + PipeLayout.NEED_WAKE_OFFSET, 0);
+                    INT.setRelease(mem, l.ring + RingLayout.USER_WAIT_OFFSET, 0);
                     l.waker.close();
                 }
             }
@@ -451,7 +451,6 @@ public final class PipePort extends AbstractPort {
             if (broken != null) {
                 return ERR;
             }
-            setNeedWake(interest);
             try {
                 return inner.arm(interest);
             } catch (PipeBrokenException e) {
@@ -461,19 +460,7 @@ public final class PipePort extends AbstractPort {
 
         @Override
         public void disarm() {
-            setNeedWake(0);
             inner.disarm();
-        }
-
-        /** Raises (or, with 0, lowers) NEED_WAKE on the rings {@code interest} sleeps on: TX for OUT, RX for IN. */
-        private void setNeedWake(int interest) {
-            for (int i = 0; i < txRings(); i++) {
-                // volatile store -> ordered before the re-check that follows in arm (Dekker with PeerWaker)
-                INT.setVolatile(mem, txKring(i).ring.offset() + PipeLayout.NEED_WAKE_OFFSET, interest & OUT);
-            }
-            for (int i = 0; i < rxRings(); i++) {
-                INT.setVolatile(mem, rxKring(i).ring.offset() + PipeLayout.NEED_WAKE_OFFSET, interest & IN);
-            }
         }
 
         @Override

@@ -21,8 +21,7 @@ class PipeLayoutTest {
         assertEquals(RingLayout.BACKEND_OFFSET, PipeLayout.PIPE_TAIL_OFFSET);
         assertEquals(RingLayout.LINE, PipeLayout.WAKE_SEQ_OFFSET - PipeLayout.PIPE_TAIL_OFFSET,
                 "the peer-written tail and the owner-written wake-up words never share a cache line");
-        assertEquals(RingLayout.LINE, PipeLayout.NEED_WAKE_OFFSET - PipeLayout.WAKE_SEQ_OFFSET);
-        assertTrue(PipeLayout.NEED_WAKE_OFFSET + 4 <= RingLayout.SLOTS_OFFSET);
+        assertTrue(PipeLayout.EVENT_FD_OFFSET + 4 <= RingLayout.SLOTS_OFFSET);
         assertEquals("pipe.vale0-a", PipeLayout.regionName("vale0:a"));
         assertEquals("pipe.pipe", PipeLayout.regionName("pipe"));
     }
@@ -39,7 +38,6 @@ class PipeLayoutTest {
         assertEquals(PipeLayout.WAKE_SEQ_OFFSET, defines.get("JNM_PIPE_WAKE_SEQ_OFS"));
         assertEquals(PipeLayout.OWNER_PID_OFFSET, defines.get("JNM_PIPE_OWNER_PID_OFS"));
         assertEquals(PipeLayout.EVENT_FD_OFFSET, defines.get("JNM_PIPE_EVENT_FD_OFS"));
-        assertEquals(PipeLayout.NEED_WAKE_OFFSET, defines.get("JNM_PIPE_NEED_WAKE_OFS"));
         assertEquals(PipeLayout.KIND_MASTER, defines.get("JNM_PIPE_KIND_MASTER").intValue());
         assertEquals(PipeLayout.KIND_SLAVE, defines.get("JNM_PIPE_KIND_SLAVE").intValue());
     }
