@@ -157,6 +157,11 @@ public final class Kring {
         return i + 1 == numSlots ? 0 : i + 1;
     }
 
+    /** The slot before {@code i}. */
+    public int prev(int i) {
+        return i == 0 ? numSlots - 1 : i - 1;
+    }
+
     /** Slots from {@code from} to {@code to} going forward (0 if equal). */
     public int distance(int from, int to) {
         int d = to - from;

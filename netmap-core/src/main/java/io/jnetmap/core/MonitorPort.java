@@ -94,7 +94,7 @@ public final class MonitorPort extends AbstractPort {
     @Override
     protected void txsync(Kring k) {
         k.hwcur = k.rhead; // TX rings of a monitor carry nothing
-        k.hwtail = k.rhead == 0 ? k.numSlots - 1 : k.rhead - 1;
+        k.hwtail = k.prev(k.rhead);
     }
 
     @Override

@@ -56,7 +56,7 @@ public final class LoopbackPort extends AbstractPort {
             return;
         }
         k.hwcur = k.rhead;
-        tx.hwtail = k.rhead == 0 ? k.numSlots - 1 : k.rhead - 1; // released RX slots become TX room
+        tx.hwtail = k.prev(k.rhead); // released RX slots become TX room
         tx.notifyIfWaiting();
     }
 }

@@ -237,9 +237,9 @@ public final class PipePort extends AbstractPort {
         int tail = (int) INT.getVolatile(mem, l.ring + PipeLayout.PIPE_TAIL_OFFSET);
         if (tail != k.hwtail) {
             // the peer may already have taken (and given back) what was just published: up to hwcur - 1
-            if (!within(k.hwtail, tail, prev(k, k.hwcur), k.numSlots)) {
+            if (!within(k.hwtail, tail, k.prev(k.hwcur), k.numSlots)) {
                 cutOff("set the tail of TX ring " + k.ring.ringId() + " to " + tail + " (expected: " + k.hwtail + ".."
-                        + prev(k, k.hwcur) + " circular, of " + k.numSlots + " slots)");
+                        + k.prev(k.hwcur) + " circular, of " + k.numSlots + " slots)");
             }
             k.hwtail = tail;
         }
@@ -300,9 +300,9 @@ public final class PipePort extends AbstractPort {
         MemorySegment m = mem;
         int tail = (int) INT.getVolatile(m, l.ring + PipeLayout.PIPE_TAIL_OFFSET);
         if (tail != k.hwtail) {
-            if (!within(k.hwtail, tail, prev(k, k.hwcur), k.numSlots)) {
+            if (!within(k.hwtail, tail, k.prev(k.hwcur), k.numSlots)) {
                 cutOff("set the tail of RX ring " + k.ring.ringId() + " to " + tail + " (expected: " + k.hwtail + ".."
-                        + prev(k, k.hwcur) + " circular, of " + k.numSlots + " slots)");
+                        + k.prev(k.hwcur) + " circular, of " + k.numSlots + " slots)");
             }
             int from = k.hwtail;
             check(l, from, tail > from ? tail : k.numSlots);
@@ -315,7 +315,7 @@ public final class PipePort extends AbstractPort {
         if (head != k.hwcur) {
             k.hwcur = head;
             // ordered store -> the user's reads of the released buffers happen before the peer reuses them
-            INT.setRelease(m, l.peerRing + PipeLayout.PIPE_TAIL_OFFSET, prev(k, head));
+            INT.setRelease(m, l.peerRing + PipeLayout.PIPE_TAIL_OFFSET, k.prev(head));
             l.waker.wakeIfWaiting();
         }
     }
@@ -332,10 +332,6 @@ public final class PipePort extends AbstractPort {
                         + RegionLayout.RESERVED_BUFS + ".." + (numBufs - 1) + ", len 0.." + bufSize + ")");
             }
         }
-    }
-
-    private static int prev(Kring k, int i) {
-        return i == 0 ? k.numSlots - 1 : i - 1;
     }
 
     /** True if {@code x} lies in the circular interval {@code [lo, hi]} of a ring of {@code n} slots. */

@@ -234,7 +234,7 @@ final class VirtualPort extends SwitchPort {
         // a receiver that made room while this thread held the slots asked for another try: do it now
         forwardPending(r);
         k.hwcur = k.rhead;
-        k.hwtail = next == 0 ? k.numSlots - 1 : next - 1; // synchronous TX: what was forwarded is free again
+        k.hwtail = k.prev(next); // synchronous TX: what was forwarded is free again
     }
 
     void rxsync(Kring k) {

@@ -69,7 +69,7 @@ final class PairPort extends AbstractPort {
     @Override
     protected void rxsync(Kring k) {
         k.hwcur = k.rhead;
-        peer.txRoom = k.rhead == 0 ? k.numSlots - 1 : k.rhead - 1;
+        peer.txRoom = k.prev(k.rhead);
         peer.tx.notifyIfWaiting();
         k.hwtail = rxTail;
     }

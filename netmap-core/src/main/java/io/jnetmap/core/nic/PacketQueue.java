@@ -165,7 +165,7 @@ final class PacketQueue implements NicQueue {
     @Override
     public void rxsync(Kring k) {
         k.hwcur = k.rhead;
-        int last = k.hwcur == 0 ? k.numSlots - 1 : k.hwcur - 1;
+        int last = k.prev(k.hwcur);
         int room = k.distance(k.hwtail, last);
         Ring ring = k.ring;
         int slot = k.hwtail;
@@ -266,7 +266,7 @@ final class PacketQueue implements NicQueue {
             pendingFrom = r == cnt ? s : slotOf[r];
         }
         // the kernel copied every frame it accepted: those slots are free again
-        k.hwtail = pendingFrom == 0 ? k.numSlots - 1 : pendingFrom - 1;
+        k.hwtail = k.prev(pendingFrom);
     }
 
     // ----------------------------------------------------------------------------------------------

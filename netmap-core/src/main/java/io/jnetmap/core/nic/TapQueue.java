@@ -73,13 +73,13 @@ final class TapQueue implements NicQueue {
             }
             pendingFrom = k.next(pendingFrom);
         }
-        k.hwtail = pendingFrom == 0 ? k.numSlots - 1 : pendingFrom - 1;
+        k.hwtail = k.prev(pendingFrom);
     }
 
     @Override
     public void rxsync(Kring k) {
         k.hwcur = k.rhead;
-        int last = k.hwcur == 0 ? k.numSlots - 1 : k.hwcur - 1;
+        int last = k.prev(k.hwcur);
         Ring ring = k.ring;
         int slot = k.hwtail;
         while (slot != last) {

@@ -273,7 +273,7 @@ final class XskQueue implements NicQueue {
     @Override
     public void rxsync(Kring k) {
         k.hwcur = k.rhead;
-        int last = k.hwcur == 0 ? k.numSlots - 1 : k.hwcur - 1;
+        int last = k.prev(k.hwcur);
         int room = k.distance(k.hwtail, last);
         if (room == 0) {
             return;
@@ -336,7 +336,7 @@ final class XskQueue implements NicQueue {
         if (!canTransmit) {
             txDropped += n;
             k.hwcur = k.rhead;
-            k.hwtail = k.hwcur == 0 ? k.numSlots - 1 : k.hwcur - 1;
+            k.hwtail = k.prev(k.hwcur);
             return;
         }
         if (n > 0) {
