@@ -9,7 +9,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -23,7 +22,6 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
@@ -841,21 +839,11 @@ public final class Region implements AutoCloseable {
     }
 
     private void writeString(long off, int max, String s) {
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        if (b.length >= max) {
-            throw new IllegalArgumentException("name=" + s + " (expected: at most " + (max - 1) + " bytes)");
-        }
-        mem.asSlice(off, max).fill((byte) 0);
-        MemorySegment.copy(b, 0, mem, JAVA_BYTE, off, b.length);
+        RegionLayout.writeText(mem, off, max, s);
     }
 
     String readString(long off, int max) {
-        MemorySegment s = mem.asSlice(off, max);
-        int len = 0;
-        while (len < max && s.get(JAVA_BYTE, len) != 0) {
-            len++;
-        }
-        return new String(s.asSlice(0, len).toArray(JAVA_BYTE), StandardCharsets.UTF_8);
+        return RegionLayout.readText(mem, off, max);
     }
 
     @Override

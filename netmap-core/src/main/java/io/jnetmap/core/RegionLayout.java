@@ -1,5 +1,10 @@
 package io.jnetmap.core;
 
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
 /**
  * Binary layout of a memory region: the published contract between every process (Java or C, see
  * {@code docs/jnetmap.h}) that maps one. All multi-byte fields are in the host's byte order
@@ -73,6 +78,28 @@ public final class RegionLayout {
     public static final long PAGE = 4096;
 
     private RegionLayout() {
+    }
+
+    /** The NUL-terminated UTF-8 text in the {@code max}-byte field at {@code off} of {@code m}. */
+    public static String readText(MemorySegment m, long off, int max) {
+        int n = 0;
+        while (n < max && m.get(JAVA_BYTE, off + n) != 0) {
+            n++;
+        }
+        return new String(m.asSlice(off, n).toArray(JAVA_BYTE), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Writes {@code s} NUL-padded into the {@code max}-byte field at {@code off} of {@code m}; text of
+     * {@code max} bytes or more (no room for the NUL) is refused.
+     */
+    public static void writeText(MemorySegment m, long off, int max, String s) {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        if (b.length >= max) {
+            throw new IllegalArgumentException("text=" + s + " of " + b.length + " bytes (expected: fewer than " + max + ")");
+        }
+        m.asSlice(off, max).fill((byte) 0);
+        MemorySegment.copy(b, 0, m, JAVA_BYTE, off, b.length);
     }
 
     static long align(long v, long a) {

@@ -1,20 +1,19 @@
 package io.jnetmap.vale;
 
 import io.jnetmap.core.NetmapException;
+import io.jnetmap.core.RegionLayout;
 import io.jnetmap.sys.Linux;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
@@ -38,7 +37,7 @@ final class ControlMailbox {
             return;
         }
         int cmd = m.get(JAVA_INT, StatsLayout.CTL_CMD_OFFSET);
-        String arg = ValeCtl.string(m, StatsLayout.CTL_ARG_OFFSET, StatsLayout.CTL_ARG_LENGTH);
+        String arg = RegionLayout.readText(m, StatsLayout.CTL_ARG_OFFSET, StatsLayout.CTL_ARG_LENGTH);
         int status = 0;
         String reply;
         int client = (int) (long) SwitchStats.LONG.getAcquire(m, StatsLayout.CTL_OWNER_OFFSET);
@@ -51,7 +50,7 @@ final class ControlMailbox {
         if (reply.length() > StatsLayout.CTL_REPLY_LENGTH / 4) {
             reply = reply.substring(0, StatsLayout.CTL_REPLY_LENGTH / 4 - 3) + "..."; // at most 4 bytes a char in UTF-8
         }
-        put(m, StatsLayout.CTL_REPLY_OFFSET, StatsLayout.CTL_REPLY_LENGTH, reply);
+        RegionLayout.writeText(m, StatsLayout.CTL_REPLY_OFFSET, StatsLayout.CTL_REPLY_LENGTH, reply);
         m.set(JAVA_INT, StatsLayout.CTL_STATUS_OFFSET, status);
         // ordered store -> the client that sees DONE sees status and reply
         SwitchStats.LONG.setRelease(m, StatsLayout.CTL_DONE_OFFSET, seq);
@@ -92,7 +91,7 @@ final class ControlMailbox {
             try {
                 long seq = (long) SwitchStats.LONG.getAcquire(m, StatsLayout.CTL_DONE_OFFSET) + 1;
                 m.set(JAVA_INT, StatsLayout.CTL_CMD_OFFSET, cmd);
-                put(m, StatsLayout.CTL_ARG_OFFSET, StatsLayout.CTL_ARG_LENGTH, arg);
+                RegionLayout.writeText(m, StatsLayout.CTL_ARG_OFFSET, StatsLayout.CTL_ARG_LENGTH, arg);
                 // ordered store -> the host that sees SEQ move sees command and argument
                 SwitchStats.LONG.setRelease(m, StatsLayout.CTL_SEQ_OFFSET, seq);
                 while ((long) SwitchStats.LONG.getAcquire(m, StatsLayout.CTL_DONE_OFFSET) != seq) {
@@ -104,7 +103,7 @@ final class ControlMailbox {
                     }
                     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
                 }
-                String reply = ValeCtl.string(m, StatsLayout.CTL_REPLY_OFFSET, StatsLayout.CTL_REPLY_LENGTH);
+                String reply = RegionLayout.readText(m, StatsLayout.CTL_REPLY_OFFSET, StatsLayout.CTL_REPLY_LENGTH);
                 if (m.get(JAVA_INT, StatsLayout.CTL_STATUS_OFFSET) != 0) {
                     throw new NetmapException(reply);
                 }
@@ -132,14 +131,5 @@ final class ControlMailbox {
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
         }
-    }
-
-    private static void put(MemorySegment m, long off, int max, String s) {
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        if (b.length >= max) {
-            throw new IllegalArgumentException("text of " + b.length + " bytes (expected: fewer than " + max + ")");
-        }
-        m.asSlice(off, max).fill((byte) 0);
-        MemorySegment.copy(b, 0, m, JAVA_BYTE, off, b.length);
     }
 }

@@ -4,13 +4,13 @@ import io.jnetmap.core.Netmap;
 import io.jnetmap.core.NetmapException;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.PortName;
+import io.jnetmap.core.RegionLayout;
 import io.jnetmap.sys.Linux;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -20,7 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -241,13 +240,13 @@ public final class ValeCtl {
                 for (int c = 0; c < rx.length; c++) {
                     rx[c] = (long) SwitchStats.LONG.getOpaque(m, StatsLayout.rxOffset(i, c));
                 }
-                ports.add(new PortInfo(i, string(m, p + StatsLayout.P_NAME_OFFSET, StatsLayout.P_NAME_LENGTH),
+                ports.add(new PortInfo(i, RegionLayout.readText(m, p + StatsLayout.P_NAME_OFFSET, StatsLayout.P_NAME_LENGTH),
                         m.get(JAVA_INT, p + StatsLayout.P_KIND_OFFSET), m.get(JAVA_INT, p + StatsLayout.P_FLAGS_OFFSET),
                         m.get(JAVA_INT, p + StatsLayout.P_RINGS_OFFSET),
-                        string(m, p + StatsLayout.P_BACKEND_OFFSET, StatsLayout.P_BACKEND_LENGTH), tx, rx));
+                        RegionLayout.readText(m, p + StatsLayout.P_BACKEND_OFFSET, StatsLayout.P_BACKEND_LENGTH), tx, rx));
             }
-            return Optional.of(new SwitchInfo(string(m, StatsLayout.SWITCH_OFFSET, StatsLayout.SWITCH_LENGTH), pid, true,
-                    System.currentTimeMillis() - beat, string(m, StatsLayout.LOOKUP_OFFSET, StatsLayout.LOOKUP_LENGTH), f,
+            return Optional.of(new SwitchInfo(RegionLayout.readText(m, StatsLayout.SWITCH_OFFSET, StatsLayout.SWITCH_LENGTH), pid, true,
+                    System.currentTimeMillis() - beat, RegionLayout.readText(m, StatsLayout.LOOKUP_OFFSET, StatsLayout.LOOKUP_LENGTH), f,
                     ports));
         } catch (NoSuchFileException e) {
             return Optional.empty();
@@ -278,13 +277,5 @@ public final class ValeCtl {
                     + hosts.stream().map(h -> String.valueOf(h.pid())).toList() + "): each is a separate switch");
         }
         return ControlMailbox.call(hosts.get(0).file(), cmd, arg, timeout);
-    }
-
-    static String string(MemorySegment m, long off, int max) {
-        int n = 0;
-        while (n < max && m.get(JAVA_BYTE, off + n) != 0) {
-            n++;
-        }
-        return new String(m.asSlice(off, n).toArray(JAVA_BYTE), StandardCharsets.UTF_8);
     }
 }
