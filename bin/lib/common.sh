@@ -45,6 +45,31 @@ jnetmap_find_jdk() {
     JAVA="$JAVA_HOME/bin/java"
 }
 
+# The Debian packages whose tools the tests and benchmarks run (command:package). Tests never skip
+# for a missing one: bin/test and bench/run install what is missing (as root, with apt-get).
+JNETMAP_PACKAGES=(ip:iproute2 ping:iputils-ping ethtool:ethtool tcpdump:tcpdump tshark:tshark
+    iperf3:iperf3 socat:socat nc:netcat-openbsd trafgen:netsniff-ng gcc:gcc setpriv:util-linux
+    setcap:libcap2-bin nstat:iproute2)
+
+# Installs the packages of JNETMAP_PACKAGES whose command is missing.
+jnetmap_ensure_packages() {
+    local entry missing=()
+    for entry in "${JNETMAP_PACKAGES[@]}"; do
+        command -v "${entry%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${entry%%:*}" ] || missing+=("${entry#*:}")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "jnetmap: the tests need these Debian packages: ${missing[*]} (run as root, or apt-get install them)" >&2
+        exit 1
+    fi
+    echo "jnetmap: installing ${missing[*]} ..." >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || {
+        echo "jnetmap: apt-get install ${missing[*]} failed" >&2
+        exit 1
+    }
+}
+
 # Runs Maven with the JDK found above.
 jnetmap_mvn() {
     if ! command -v mvn >/dev/null 2>&1; then
