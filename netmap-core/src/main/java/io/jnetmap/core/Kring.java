@@ -103,10 +103,7 @@ public final class Kring {
 
     /** True if {@code x} lies in the circular interval {@code [lo, hi]} of this ring. */
     private boolean between(int lo, int x, int hi) {
-        if (x < 0 || x >= numSlots) {
-            return false;
-        }
-        return lo <= hi ? lo <= x && x <= hi : x >= lo || x <= hi;
+        return RingIndex.within(lo, x, hi, numSlots);
     }
 
     /**
@@ -152,20 +149,19 @@ public final class Kring {
         return ring.region().isValidBuf(ring.bufIdx(i)) && ring.len(i) <= ring.bufSize();
     }
 
-    /** The slot after {@code i}. */
+    /** The slot after {@code i} ({@link RingIndex#next}). */
     public int next(int i) {
-        return i + 1 == numSlots ? 0 : i + 1;
+        return RingIndex.next(i, numSlots);
     }
 
-    /** The slot before {@code i}. */
+    /** The slot before {@code i} ({@link RingIndex#prev}). */
     public int prev(int i) {
-        return i == 0 ? numSlots - 1 : i - 1;
+        return RingIndex.prev(i, numSlots);
     }
 
-    /** Slots from {@code from} to {@code to} going forward (0 if equal). */
+    /** Slots from {@code from} to {@code to} going forward, 0 if equal ({@link RingIndex#distance}). */
     public int distance(int from, int to) {
-        int d = to - from;
-        return d < 0 ? d + numSlots : d;
+        return RingIndex.distance(from, to, numSlots);
     }
 
     /** Number of ring resets caused by bad head/cur. */

@@ -151,10 +151,7 @@ public final class MonitorPort extends AbstractPort {
             }
             int n = k.numSlots;
             int p = produced;
-            int room = consumed - 1 - p;
-            if (room < 0) {
-                room += n;
-            }
+            int room = RingIndex.distance(p, RingIndex.prev(consumed, n), n);
             Region srcRegion = src.region();
             MemorySegment sm = src.memory();
             long lost = 0;
@@ -176,7 +173,7 @@ public final class MonitorPort extends AbstractPort {
                         int len = src.len(s);
                         MemorySegment.copy(sm, src.bufOffset(s), dst, r.bufOffset(p), len);
                         r.setSlot(p, len, (src.flags(s) & Slot.NS_MOREFRAG) | extraFlags);
-                        p = p + 1 == n ? 0 : p + 1;
+                        p = RingIndex.next(p, n);
                     }
                     room -= frags;
                 } else {

@@ -535,7 +535,7 @@ public final class Region implements AutoCloseable {
         // TX: every slot but one is free for the user; RX: empty
         mem.set(JAVA_INT, ringOfs + RingLayout.TAIL_OFFSET, tx ? slots - 1 : 0);
         for (int s = 0; s < slots; s++) {
-            long slot = ringOfs + RingLayout.SLOTS_OFFSET + (long) s * SlotLayout.SIZE;
+            long slot = SlotLayout.offset(ringOfs + RingLayout.SLOTS_OFFSET, s);
             mem.set(JAVA_INT, slot + SlotLayout.BUF_IDX_OFFSET, allocBufLocked());
             mem.set(JAVA_SHORT, slot + SlotLayout.LEN_OFFSET, (short) 0);
             mem.set(JAVA_SHORT, slot + SlotLayout.FLAGS_OFFSET, (short) 0);
@@ -571,7 +571,7 @@ public final class Region implements AutoCloseable {
             int ringIdx = (int) ((ringOfs - ringPool) / ringSize);
             int slots = mem.get(JAVA_INT, ringOfs + RingLayout.NUM_SLOTS_OFFSET);
             for (int s = 0; s < slots; s++) {
-                int b = mem.get(JAVA_INT, ringOfs + RingLayout.SLOTS_OFFSET + (long) s * SlotLayout.SIZE);
+                int b = mem.get(JAVA_INT, SlotLayout.offset(ringOfs + RingLayout.SLOTS_OFFSET, s));
                 if (!freeBufLocked(b)) {
                     bad++;
                 }

@@ -127,19 +127,17 @@ public final class Ring {
 
     /** The slot after {@code i} (no power-of-two assumption). */
     public int nextSlot(int i) {
-        return i + 1 == numSlots ? 0 : i + 1;
+        return RingIndex.next(i, numSlots);
     }
 
     /** {@code i + n} modulo the ring size, for {@code 0 <= n <= numSlots}. */
     public int slotAfter(int i, int n) {
-        int j = i + n;
-        return j >= numSlots ? j - numSlots : j;
+        return RingIndex.advance(i, n, numSlots);
     }
 
     /** Slots the user owns: {@code tail - head} modulo the ring size (netmap's {@code nm_ring_space}). */
     public int space() {
-        int d = tail() - head();
-        return d < 0 ? d + numSlots : d;
+        return RingIndex.distance(head(), tail(), numSlots);
     }
 
     /** True if the user owns no slot ({@code head == tail}). */
@@ -184,7 +182,7 @@ public final class Ring {
     // slots
 
     private long slot(int i) {
-        return slots + ((long) Objects.checkIndex(i, numSlots) << 4);
+        return SlotLayout.offset(slots, Objects.checkIndex(i, numSlots));
     }
 
     public int bufIdx(int slot) {
