@@ -1,5 +1,8 @@
 package io.jnetmap.core;
 
+import io.jnetmap.core.internal.CoreAccess;
+import io.jnetmap.core.spi.Kring;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 import java.util.Objects;
@@ -24,8 +27,16 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * pool), so a bad index is an exception, never a stray write.
  */
 public final class Ring {
-    static final VarHandle INT = JAVA_INT.varHandle();
-    static final VarHandle LONG = JAVA_LONG.varHandle();
+    private static final VarHandle INT = JAVA_INT.varHandle();
+    private static final VarHandle LONG = JAVA_LONG.varHandle();
+
+    static {
+        CoreAccess.setRings((region, offset, kring) -> {
+            Ring r = new Ring(region, offset);
+            r.kring = kring;
+            return r;
+        });
+    }
 
     private final Region region;
     private final MemorySegment mem;
@@ -37,7 +48,8 @@ public final class Ring {
     private final int numBufs;
     private final boolean tx;
     private final int ringId;
-    Kring kring;
+    /** The backend's side of this ring, which runs {@link #sync()}; null for a bare view (tests). */
+    private Kring kring;
 
     Ring(Region region, long base) {
         this.region = region;
@@ -120,11 +132,6 @@ public final class Ring {
         INT.setRelease(mem, base + RingLayout.HEAD_OFFSET, slot);
     }
 
-    void setTail(int tail) {
-        // ordered store -> slot contents the backend wrote are visible before the user sees them
-        INT.setRelease(mem, base + RingLayout.TAIL_OFFSET, tail);
-    }
-
     /** The slot after {@code i} (no power-of-two assumption). */
     public int nextSlot(int i) {
         return RingIndex.next(i, numSlots);
@@ -164,18 +171,12 @@ public final class Ring {
         return (long) LONG.getAcquire(mem, base + RingLayout.TIMESTAMP_OFFSET);
     }
 
-    void setTimestamp(long ns) {
-        LONG.setRelease(mem, base + RingLayout.TIMESTAMP_OFFSET, ns);
-    }
-
-    /** (u) The readiness the ring's user sleeps on (0 = awake). Read by producers before waking it. */
+    /**
+     * (u) The readiness the ring's user sleeps on (0 = awake), read volatile. Written by the port's
+     * {@code Pollable} when the user arms it; read by producers before waking it.
+     */
     public int userWait() {
         return (int) INT.getVolatile(mem, base + RingLayout.USER_WAIT_OFFSET);
-    }
-
-    void setUserWait(int interest) {
-        // volatile store -> ordered before the re-check that follows it (StoreLoad), see Pollable.arm
-        INT.setVolatile(mem, base + RingLayout.USER_WAIT_OFFSET, interest);
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -337,12 +338,11 @@ public final class Ring {
      * {@link RingStateException}, and the backend never sees it.
      */
     public void sync() {
-        kring.sync();
-    }
-
-    /** The backend's view of this ring (for port implementations). */
-    public Kring kring() {
-        return kring;
+        Kring k = kring;
+        if (k == null) {
+            throw new IllegalStateException(this + " belongs to no open port: only a port's own rings can sync");
+        }
+        k.sync();
     }
 
     @Override

@@ -1,16 +1,16 @@
 package io.jnetmap.pipe;
 
-import io.jnetmap.core.AbstractPort;
-import io.jnetmap.core.Kring;
 import io.jnetmap.core.NetmapIf;
 import io.jnetmap.core.PortName;
 import io.jnetmap.core.Region;
 import io.jnetmap.core.RegionLayout;
-import io.jnetmap.core.RingLayout;
 import io.jnetmap.core.RingIndex;
+import io.jnetmap.core.RingLayout;
 import io.jnetmap.core.Slot;
 import io.jnetmap.core.SlotLayout;
 import io.jnetmap.core.SlotWord;
+import io.jnetmap.core.spi.AbstractPort;
+import io.jnetmap.core.spi.Kring;
 import io.jnetmap.poll.Pollable;
 import io.jnetmap.sys.Linux;
 

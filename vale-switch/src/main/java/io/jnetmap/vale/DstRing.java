@@ -203,7 +203,7 @@ abstract class DstRing {
      * Without the lock: {@link #published}, and the slots before it filled (pairs with the release
      * above). A volatile read, not only acquire: a receiver about to sleep stores its need-wake-up flag
      * and then reads this, while a sender stores this and then reads the flag (a Dekker pair, see
-     * {@link io.jnetmap.core.Kring#notifyIfWaiting()}); both orders must be sequentially consistent.
+     * {@link io.jnetmap.core.spi.Kring#notifyIfWaiting()}); both orders must be sequentially consistent.
      */
     final int publishedVolatile() {
         return (int) PUBLISHED.getVolatile(this);
