@@ -291,7 +291,7 @@ abstract class DstRingPublished extends DstRingPad1 {
      * Without the lock: {@code published}, and the slots before it filled (pairs with
      * {@link #soPublished}). A volatile read, not only acquire: a receiver about to sleep stores its
      * need-wake-up flag and then reads this, while a sender stores this and then reads the flag (a
-     * Dekker pair, see {@link io.jnetmap.core.Kring#notifyIfWaiting()}); both orders must be
+     * Dekker pair, see {@link io.jnetmap.core.spi.Kring#notifyIfWaiting()}); both orders must be
      * sequentially consistent.
      */
     final int lvPublished() {

@@ -1,6 +1,6 @@
 package io.jnetmap.vale;
 
-import io.jnetmap.core.Kring;
+import io.jnetmap.core.spi.Kring;
 
 import java.util.Arrays;
 

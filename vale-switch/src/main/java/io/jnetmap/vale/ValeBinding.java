@@ -1,9 +1,9 @@
 package io.jnetmap.vale;
 
-import io.jnetmap.core.AbstractPort;
-import io.jnetmap.core.Kring;
 import io.jnetmap.core.NetmapIf;
 import io.jnetmap.core.PortName;
+import io.jnetmap.core.spi.AbstractPort;
+import io.jnetmap.core.spi.Kring;
 
 /**
  * One open of a VALE port ({@code valeS:P}), the {@link io.jnetmap.core.Port} a user holds. txsync

@@ -2,12 +2,12 @@ package io.jnetmap.vale;
 
 import io.jnetmap.core.Geometry;
 import io.jnetmap.core.IfSpec;
-import io.jnetmap.core.Kring;
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.NetmapException;
 import io.jnetmap.core.NetmapIf;
 import io.jnetmap.core.PortName;
 import io.jnetmap.core.Region;
+import io.jnetmap.core.spi.Kring;
 
 import io.jnetmap.vale.ctl.SwitchFileLayout;
 
