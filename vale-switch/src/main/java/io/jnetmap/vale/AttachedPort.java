@@ -3,6 +3,8 @@ package io.jnetmap.vale;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.Region;
 import io.jnetmap.core.Ring;
+import io.jnetmap.core.RingIndex;
+import io.jnetmap.core.spi.SpinLock;
 import io.jnetmap.poll.Pollable;
 import io.jnetmap.sys.Affinity;
 import io.jnetmap.sys.Epoll;
@@ -29,7 +31,7 @@ import java.util.concurrent.TimeUnit;
  * epoll.
  */
 public final class AttachedPort extends SwitchPort {
-    private static final VarHandle SLEEPING = Spin.field(MethodHandles.lookup(), "sleeping", boolean.class);
+    private static final VarHandle SLEEPING = VarHandles.field(MethodHandles.lookup(), "sleeping", boolean.class);
 
     private final Port port;
     private final AttachOptions options;
@@ -277,7 +279,7 @@ public final class AttachedPort extends SwitchPort {
 
         @Override
         int free() {
-            return distance(lease, txr.tail());
+            return RingIndex.distance(lease, txr.tail(), numSlots);
         }
 
         @Override

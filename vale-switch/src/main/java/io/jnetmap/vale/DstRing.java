@@ -1,8 +1,11 @@
 package io.jnetmap.vale;
 
 import io.jnetmap.core.Region;
+import io.jnetmap.core.RingIndex;
 import io.jnetmap.core.RingLayout;
 import io.jnetmap.core.SlotLayout;
+import io.jnetmap.core.SlotWord;
+import io.jnetmap.core.spi.SpinLock;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
@@ -105,7 +108,7 @@ abstract class DstRing extends DstRingPad2 {
     final void take(int n) {
         if (n > 0) {
             leases[lease] = BUSY;
-            lease = advance(lease, n);
+            lease = RingIndex.advance(lease, n, numSlots);
         }
     }
 
@@ -117,8 +120,8 @@ abstract class DstRing extends DstRingPad2 {
     final int shrink(int start, int n, int used) {
         lock();
         try {
-            if (lease == advance(start, n)) {
-                lease = advance(start, used);
+            if (lease == RingIndex.advance(start, n, numSlots)) {
+                lease = RingIndex.advance(start, used, numSlots);
                 if (used == 0) {
                     leases[start] = FREE;
                 }
@@ -135,7 +138,7 @@ abstract class DstRing extends DstRingPad2 {
         boolean moved;
         lock();
         try {
-            leases[start] = advance(start, n);
+            leases[start] = RingIndex.advance(start, n, numSlots);
             moved = start == lpPublished() && publishCompleted();
         } finally {
             unlock();
@@ -165,28 +168,10 @@ abstract class DstRing extends DstRingPad2 {
     }
 
     // ----------------------------------------------------------------------------------------------
-    // ring arithmetic
-
-    final int advance(int slot, int n) {
-        int s = slot + n;
-        return s >= numSlots ? s - numSlots : s;
-    }
-
-    final int next(int slot) {
-        return slot + 1 == numSlots ? 0 : slot + 1;
-    }
-
-    /** Slots from {@code from} forward to {@code to}. */
-    final int distance(int from, int to) {
-        int d = to - from;
-        return d < 0 ? d + numSlots : d;
-    }
-
-    // ----------------------------------------------------------------------------------------------
     // slot access (the sender fills leased slots; no lock needed, the lease makes them its own)
 
     final long slot(int i) {
-        return slots + ((long) i << 4);
+        return SlotLayout.offset(slots, i);
     }
 
     final int bufIdx(int i) {
@@ -264,7 +249,7 @@ abstract class DstRingPad1 extends DstRingFields {
 
 /** {@code published} on a line of its own: a busy-polling receiver reads it without the lock. */
 abstract class DstRingPublished extends DstRingPad1 {
-    private static final VarHandle PUBLISHED = Spin.field(MethodHandles.lookup(), "published", int.class);
+    private static final VarHandle PUBLISHED = VarHandles.field(MethodHandles.lookup(), "published", int.class);
 
     /**
      * First slot not yet published to the receiver. Written under the lock (with release); read under

@@ -1,12 +1,15 @@
 package io.jnetmap.vale;
 
 import io.jnetmap.core.Region;
+import io.jnetmap.core.RingIndex;
 import io.jnetmap.core.RingLayout;
 import io.jnetmap.core.Slot;
-
-import java.lang.foreign.MemorySegment;
+import io.jnetmap.core.SlotLayout;
+import io.jnetmap.core.SlotWord;
+import io.jnetmap.core.spi.SpinLock;
 import io.jnetmap.vale.ctl.SwitchFileLayout;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.function.Supplier;
@@ -42,7 +45,7 @@ final class Forwarder {
     /** Internal drop code: the lookup chose the source port itself (never sent back). */
     private static final int DROP_HAIRPIN = 260;
     private static final int END = -1;
-    private static final VarHandle SEQ = Spin.field(MethodHandles.lookup(), "seq", long.class);
+    private static final VarHandle SEQ = VarHandles.field(MethodHandles.lookup(), "seq", long.class);
 
     /** The switch as of now: read once per batch. */
     private final Supplier<SwitchView> views;
@@ -117,7 +120,7 @@ final class Forwarder {
         }
         int round = 0;
         while (lvSeq() == s) {
-            Spin.pause(round++);
+            SpinLock.pause(round++);
         }
     }
 
@@ -160,7 +163,7 @@ final class Forwarder {
                     pos = pSlot[cut];
                     break;
                 }
-                pos = advance(pSlot[n - 1], pFrags[n - 1]);
+                pos = RingIndex.advance(pSlot[n - 1], pFrags[n - 1], numSlots);
             }
             flushCounters(view.stats, self);
             return pos;
@@ -177,13 +180,13 @@ final class Forwarder {
         int n = 0;
         int s = pos;
         while (s != to && n < BATCH) {
-            long sl = slots + ((long) s << 4);
+            long sl = SlotLayout.offset(slots, s);
             long w = mem.get(JAVA_LONG_UNALIGNED, sl);
             int b = SlotWord.bufIdx(w);
             int len = SlotWord.len(w);
             int flags = SlotWord.flags(w);
             boolean bad = b < 2 || b >= numBufs || len > bufSize;
-            int next = s + 1 == numSlots ? 0 : s + 1;
+            int next = RingIndex.next(s, numSlots);
             pSlot[n] = s;
             pBuf[n] = b;
             pOff[n] = bufPool + (long) b * bufSize;
@@ -206,7 +209,7 @@ final class Forwarder {
                 if (next == to) {
                     return n; // incomplete: its last slot says more follow, wait for them
                 }
-                sl = slots + ((long) next << 4);
+                sl = SlotLayout.offset(slots, next);
                 long fw = mem.get(JAVA_LONG_UNALIGNED, sl);
                 int fb = SlotWord.bufIdx(fw);
                 int flen = SlotWord.len(fw);
@@ -215,7 +218,7 @@ final class Forwarder {
                 total += flen;
                 maxFrag = Math.max(maxFrag, flen);
                 frags++;
-                next = next + 1 == numSlots ? 0 : next + 1;
+                next = RingIndex.next(next, numSlots);
             } while (more != 0);
             pFrags[n] = frags;
             pLen[n] = total;
@@ -334,7 +337,7 @@ final class Forwarder {
      */
     private static void finishLease(DstRing d, int start, int granted, int used) {
         int keep = used < granted ? d.shrink(start, granted, used) : used;
-        for (int j = d.advance(start, used), k = used; k < keep; k++, j = d.next(j)) {
+        for (int j = RingIndex.advance(start, used, d.numSlots), k = used; k < keep; k++, j = RingIndex.next(j, d.numSlots)) {
             d.setLenFlags(j, 0, 0);
         }
         if (keep > 0) {
@@ -421,11 +424,11 @@ final class Forwarder {
                     copy(mem, pOff[i], dm, dOff, len);
                     d.setLenFlags(j, len, 0);
                 }
-                j = d.next(j);
+                j = RingIndex.next(j, d.numSlots);
             } else {
                 int s = pSlot[i];
                 for (int k = 0; k < frags; k++) {
-                    long sl = slots + ((long) s << 4);
+                    long sl = SlotLayout.offset(slots, s);
                     long w = mem.get(JAVA_LONG_UNALIGNED, sl);
                     int sb = SlotWord.bufIdx(w);
                     int len = SlotWord.len(w);
@@ -441,8 +444,8 @@ final class Forwarder {
                         copy(mem, bufPool + (long) sb * bufSize, dm, dOff, len);
                         d.setLenFlags(j, len, more);
                     }
-                    s = s + 1 == numSlots ? 0 : s + 1;
-                    j = d.next(j);
+                    s = RingIndex.next(s, numSlots);
+                    j = RingIndex.next(j, d.numSlots);
                 }
             }
             if (rewrite) {
@@ -592,7 +595,7 @@ final class Forwarder {
      * back into slot {@code s}; both slots say their buffer changed. Two slot writes, no byte copied.
      */
     private void moveBuffer(int s, int sb, int len, int flags, DstRing d, int j, int db, int more) {
-        mem.set(JAVA_LONG_UNALIGNED, slots + ((long) s << 4), SlotWord.of(db, len, flags | Slot.NS_BUF_CHANGED));
+        mem.set(JAVA_LONG_UNALIGNED, SlotLayout.offset(slots, s), SlotWord.of(db, len, flags | Slot.NS_BUF_CHANGED));
         d.setSlot(j, sb, len, more | Slot.NS_BUF_CHANGED);
     }
 
@@ -655,10 +658,5 @@ final class Forwarder {
         nTouched = 0;
         bHead = END;
         bSlots = 0;
-    }
-
-    private int advance(int slot, int n) {
-        int s = slot + n;
-        return s >= numSlots ? s - numSlots : s;
     }
 }

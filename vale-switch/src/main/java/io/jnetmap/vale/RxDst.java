@@ -1,5 +1,6 @@
 package io.jnetmap.vale;
 
+import io.jnetmap.core.RingIndex;
 import io.jnetmap.core.spi.Kring;
 
 import java.util.Arrays;
@@ -37,7 +38,7 @@ final class RxDst extends DstRing {
 
     @Override
     int free() {
-        return distance(lease, hwcur == 0 ? numSlots - 1 : hwcur - 1);
+        return RingIndex.distance(lease, RingIndex.prev(hwcur, numSlots), numSlots);
     }
 
     @Override

@@ -8,6 +8,7 @@ import io.jnetmap.core.NetmapIf;
 import io.jnetmap.core.PortName;
 import io.jnetmap.core.Region;
 import io.jnetmap.core.spi.Kring;
+import io.jnetmap.core.spi.SpinLock;
 
 import io.jnetmap.vale.ctl.SwitchFileLayout;
 
@@ -291,7 +292,7 @@ final class VirtualPort extends SwitchPort {
 
     /** A TX ring's slots {@code [next, end)}: handed to the backend, not forwarded yet. Guarded by its lock. */
     private static final class Pending extends SpinLock {
-        private static final VarHandle RETRY = Spin.field(MethodHandles.lookup(), "retry", boolean.class);
+        private static final VarHandle RETRY = VarHandles.field(MethodHandles.lookup(), "retry", boolean.class);
         /** A receiver made room while the slots were held: the holder tries again after unlocking. */
         @SuppressWarnings("unused") // accessed through RETRY
         private volatile boolean retry;

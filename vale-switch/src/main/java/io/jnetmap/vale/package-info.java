@@ -27,7 +27,7 @@
  * Internal accessors name their memory order as JCTools does: {@code lv} (load volatile, or acquire),
  * {@code lp} (plain or opaque load), {@code so} (ordered store: release), {@code sv} (volatile store),
  * {@code cas}. Words written by different threads sit 128 bytes apart (padding superclasses:
- * {@link io.jnetmap.vale.SpinLock}, {@link io.jnetmap.vale.DstRing}).
+ * {@code io.jnetmap.core.spi.SpinLock}, {@link io.jnetmap.vale.DstRing}).
  *
  * <p><b>Packages.</b> This one holds the switch, its API and its datapath. The lookup modules it
  * ships are in {@code io.jnetmap.vale.lookup} and use only the public {@link io.jnetmap.vale.LookupModule}
