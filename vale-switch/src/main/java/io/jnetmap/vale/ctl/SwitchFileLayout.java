@@ -14,7 +14,7 @@ import java.nio.file.Path;
  * <pre>
  *     0 MAGIC u64 "JNMVALE1"        8 VERSION u32        12 PID u32 (hosting process)
  *    16 MAX_PORTS u32              20 PORT_SIZE u32      24 PORTS_OFS u32   28 STATE u32 (1 live, 2 closed)
- *    32 START_MS u64 (epoch ms)    40 HEARTBEAT_MS u64 (k) refreshed by the host about every 100 ms
+ *    32 START_MS u64 (epoch ms)    40 HEARTBEAT_MS u64 (host) refreshed about every 100 ms
  *    48 SWITCH[32] UTF-8           80 LOOKUP[48] UTF-8 (module name)
  *   256 control mailbox (one request at a time):
  *       256 CTL_OWNER u64   pid of the client holding the mailbox, 0 = free (CAS; stolen from the dead)
