@@ -123,6 +123,13 @@ public final class AttachedPort extends SwitchPort {
         }
     }
 
+    @Override
+    void closeRemoteOpens(boolean onlyOrphans) {
+        if (owner > 0 && (!onlyOrphans || failure != null || !Linux.processAlive(owner))) {
+            sw.detach(name);
+        }
+    }
+
     /** Senders published into a TX ring (or made room for a back-pressured packet): wake the thread if it sleeps. */
     void wakePoller() {
         VarHandle.fullFence(); // the publication before, the flag read after (Dekker pair with run)

@@ -1,6 +1,5 @@
 package io.jnetmap.vale;
 
-import io.jnetmap.sys.Linux;
 import io.jnetmap.vale.ctl.ControlMailbox;
 
 import java.util.concurrent.TimeUnit;
@@ -38,14 +37,14 @@ final class Housekeeper {
     }
 
     /**
-     * Detaches ports attached for a {@link io.jnetmap.vale.ctl.RemotePort} whose process is gone, or whose polling thread
-     * stopped on a failure (the other process broke the pipe's rules: it is cut off). Under ValeSwitches.CONFIG.
+     * Undoes what processes that are gone had made through the mailbox: ports attached for their
+     * {@link io.jnetmap.vale.ctl.RemotePort}s, their opens of this process's VALE ports; also when the
+     * relay or polling thread stopped on a failure (the other process broke the pipe's rules: it is
+     * cut off). Under ValeSwitches.CONFIG.
      */
     private static void reapOrphans(ValeSwitch sw) {
         for (SwitchPort p : sw.portList()) {
-            if (p instanceof AttachedPort ap && ap.owner > 0 && (ap.failure() != null || !Linux.processAlive(ap.owner))) {
-                sw.detach(ap.name());
-            }
+            p.closeRemoteOpens(true);
         }
     }
 

@@ -75,11 +75,20 @@ public final class SwitchAdmin {
         }
     }
 
-    /** {@code vale-ctl -d valeS:P}: detaches an attached port, or removes a persistent VALE port. */
-    public static void detach(String arg) {
+    /**
+     * {@code vale-ctl -d valeS:P}: detaches an attached port, or removes a VALE port (a persistent
+     * one; refused while it is open). Returns what it did, as vale-ctl prints it.
+     */
+    public static String detach(String arg) {
         Target t = target(arg);
         synchronized (ValeSwitches.CONFIG) {
-            existing(t.switchName).detach(t.portName);
+            ValeSwitch sw = existing(t.switchName);
+            SwitchPort p = sw.port(t.portName).orElse(null);
+            String what = p instanceof VirtualPort vp
+                    ? (vp.isPersistent() ? "removed persistent port " : "removed port ") + p.fullName()
+                    : p != null ? "detached " + p.fullName() + " (" + p.backend() + ")" : null;
+            sw.detach(t.portName); // says which ports there are if P is none of them
+            return what;
         }
     }
 
@@ -128,15 +137,9 @@ public final class SwitchAdmin {
         }
         return switch (cmd) {
             case ATTACH, ATTACH_HOST -> attached(attach(arg, cmd == Command.ATTACH_HOST, 0));
-            case ATTACH_REMOTE -> attached(attach(arg, false, client));
-            case DETACH -> {
-                detach(arg);
-                yield "detached " + arg;
-            }
-            case DETACH_REMOTE -> {
-                detachRemote(sw, arg);
-                yield "detached " + arg;
-            }
+            case ATTACH_REMOTE -> attachRemote(sw, arg, client);
+            case DETACH -> detach(arg);
+            case DETACH_REMOTE -> detachRemote(sw, arg);
             case NEW_PORT -> "created persistent port " + newPersistent(arg).fullName();
             case REMOVE_PORT -> {
                 remove(arg);
@@ -150,15 +153,48 @@ public final class SwitchAdmin {
     }
 
     /**
-     * Undoes an {@link Command#ATTACH_REMOTE} {@code valeS:P=PIPE}: detaches P if it is still the port
-     * attached for that pipe end (it may have been reaped and its name reused since). Under CONFIG.
+     * {@link Command#ATTACH_REMOTE} {@code valeS:P=PIPE[@backpressure=...]} from process {@code client}
+     * (a {@link io.jnetmap.vale.ctl.RemotePort} being opened), netmap's semantics for opening a port by
+     * name: if P is a VALE port of the switch (a persistent one, or one open here), the pipe end binds
+     * to it ({@link RemoteBinding}; refused while another process has it bound: its relay thread owns
+     * the port's rings, one thread per ring); if there is no port P, the pipe end joins as a new port P, which
+     * goes away when the client closes it or dies. Under ValeSwitches.CONFIG.
      */
-    private static void detachRemote(ValeSwitch sw, String arg) {
+    private static String attachRemote(ValeSwitch sw, String arg, int client) {
         Target t = target(arg);
         SwitchPort p = sw.port(t.portName).orElse(null);
-        if (p instanceof AttachedPort ap && ap.owner > 0 && ap.port().name().equals(t.spec)) {
-            sw.detach(ap.name());
+        if (p instanceof VirtualPort vp) {
+            vp.closeRemoteOpens(true); // a dead opener's relay would still sync the rings
+            if (!vp.remotes.isEmpty()) {
+                throw new NetmapException.PortBusy("port " + vp.fullName() + " is open by process " + vp.remotes.get(0).owner
+                        + " (expected: one process at a time on a port's rings; close it there first)", null);
+            }
+            RemoteBinding rb = RemoteBinding.open(vp, t.spec, client);
+            return "bound " + vp.fullName() + " for process " + client + " through " + rb.pipe;
         }
+        return attached(attach(arg, false, client));
+    }
+
+    /**
+     * Undoes an {@link Command#ATTACH_REMOTE} {@code valeS:P=PIPE}: closes the binding of VALE port P
+     * through that pipe end, or detaches P if it is still the port attached for it (it may have been
+     * reaped and its name reused since). Under ValeSwitches.CONFIG.
+     */
+    private static String detachRemote(ValeSwitch sw, String arg) {
+        Target t = target(arg);
+        SwitchPort p = sw.port(t.portName).orElse(null);
+        if (p instanceof VirtualPort vp) {
+            for (RemoteBinding rb : List.copyOf(vp.remotes)) {
+                if (rb.pipe.equals(t.spec)) {
+                    rb.close(true); // the requester is closing: what it sent goes out first
+                    return "unbound " + vp.fullName() + " from " + rb.pipe;
+                }
+            }
+        } else if (p instanceof AttachedPort ap && ap.owner > 0 && ap.port().name().equals(t.spec)) {
+            sw.detach(ap.name());
+            return "detached " + ap.fullName();
+        }
+        return "nothing to undo for " + arg;
     }
 
     private static ValeSwitch existing(String switchName) {

@@ -92,6 +92,13 @@ public abstract class SwitchPort {
      */
     abstract void detach();
 
+    /**
+     * Undoes what other processes made of this port through its switch's mailbox (their opens of a
+     * VALE port, an attachment for a remote port): all of it, or ({@code onlyOrphans}) what belongs
+     * to processes that died or broke a pipe's rules. Under ValeSwitches.CONFIG.
+     */
+    abstract void closeRemoteOpens(boolean onlyOrphans);
+
     /** Opens of the port by name still open (a VALE port's users); 0 for an attached port. */
     int openCount() {
         return 0;

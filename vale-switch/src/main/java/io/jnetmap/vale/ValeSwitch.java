@@ -275,6 +275,9 @@ public final class ValeSwitch implements AutoCloseable {
                 return;
             }
             for (SwitchPort p : view.list) {
+                p.closeRemoteOpens(false); // other processes' opens: this process ends them, as their host
+            }
+            for (SwitchPort p : view.list) {
                 if (p.openCount() > 0) {
                     throw new NetmapException.PortBusy("switch " + name + " still has open port " + p.fullName()
                             + " (expected: every port closed first)", null);

@@ -14,7 +14,9 @@ import io.jnetmap.vale.ctl.SwitchFileLayout;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * A VALE port ({@code valeS:P}): rings in the port's own region (or, with {@code @share=}, in another
@@ -39,6 +41,8 @@ final class VirtualPort extends SwitchPort {
     private boolean exclusive;
     /** Per TX ring, the krings of every open binding it (notified when room appears). */
     private volatile Kring[][] txBound;
+    /** Opens of this port by other processes, relayed by threads of this one. Guarded by ValeSwitches.CONFIG. */
+    final List<RemoteBinding> remotes = new ArrayList<>();
     /** Per TX ring: the slots handed to the backend that wait to be forwarded. */
     private final Pending[] pending;
 
@@ -199,6 +203,15 @@ final class VirtualPort extends SwitchPort {
     @Override
     void detach() {
         destroyPersistent();
+    }
+
+    @Override
+    void closeRemoteOpens(boolean onlyOrphans) {
+        for (RemoteBinding rb : List.copyOf(remotes)) {
+            if (!onlyOrphans || rb.orphaned()) {
+                rb.close(false);
+            }
+        }
     }
 
     /** Removes a persistent port (vale-ctl -r). Under ValeSwitches.CONFIG. */
