@@ -3,6 +3,11 @@ module io.jnetmap.vale {
     requires transitive io.jnetmap.core;
 
     exports io.jnetmap.vale;
+    exports io.jnetmap.vale.lookup;
+    exports io.jnetmap.vale.ctl;
+
+    uses io.jnetmap.vale.LookupModule;
 
     provides io.jnetmap.core.spi.PortProvider with io.jnetmap.vale.ValeProvider;
+    provides io.jnetmap.vale.LookupModule with io.jnetmap.vale.lookup.LearningBridge;
 }

@@ -1,15 +1,17 @@
 package io.jnetmap.examples;
 
 import io.jnetmap.core.NetmapException;
-import io.jnetmap.vale.FlowCache;
-import io.jnetmap.vale.L3Router;
-import io.jnetmap.vale.LearningBridge;
-import io.jnetmap.vale.Lookup;
+import io.jnetmap.vale.LookupModule;
 import io.jnetmap.vale.Packet;
-import io.jnetmap.vale.StatsLayout;
-import io.jnetmap.vale.Vale;
-import io.jnetmap.vale.ValeCtl;
+import io.jnetmap.vale.SwitchAdmin;
 import io.jnetmap.vale.ValeSwitch;
+import io.jnetmap.vale.ValeSwitches;
+import io.jnetmap.vale.ctl.Command;
+import io.jnetmap.vale.ctl.SwitchFileLayout;
+import io.jnetmap.vale.ctl.ValeCtl;
+import io.jnetmap.vale.lookup.FlowCache;
+import io.jnetmap.vale.lookup.L3Router;
+import io.jnetmap.vale.lookup.LearningBridge;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -117,13 +119,13 @@ public final class ValeCtlTool {
         return args[i];
     }
 
-    private static int command(String opt) {
+    private static Command command(String opt) {
         return switch (opt) {
-            case "-a" -> StatsLayout.CMD_ATTACH;
-            case "-h" -> StatsLayout.CMD_ATTACH_HOST;
-            case "-d" -> StatsLayout.CMD_DETACH;
-            case "-n" -> StatsLayout.CMD_NEWIF;
-            case "-r" -> StatsLayout.CMD_DELIF;
+            case "-a" -> Command.ATTACH;
+            case "-h" -> Command.ATTACH_HOST;
+            case "-d" -> Command.DETACH;
+            case "-n" -> Command.NEW_PORT;
+            case "-r" -> Command.REMOVE_PORT;
             default -> throw new IllegalArgumentException(opt);
         };
     }
@@ -175,18 +177,18 @@ public final class ValeCtlTool {
                     continue;
                 }
                 System.out.printf(Locale.ROOT, "  %3d %-16s %-10s %-12s %5d %14d %14d %14d %14d  %s%n", p.index(), p.name(),
-                        kind(p), p.backend(), p.rings(), p.tx(StatsLayout.TX_PACKETS), p.tx(StatsLayout.TX_BYTES),
-                        p.rx(StatsLayout.RX_PACKETS), p.rx(StatsLayout.RX_BYTES), drops(p));
+                        kind(p), p.backend(), p.rings(), p.tx(SwitchFileLayout.TX_PACKETS), p.tx(SwitchFileLayout.TX_BYTES),
+                        p.rx(SwitchFileLayout.RX_PACKETS), p.rx(SwitchFileLayout.RX_BYTES), drops(p));
             }
         }
     }
 
     private static String kind(ValeCtl.PortInfo p) {
-        String k = p.kind() == StatsLayout.KIND_ATTACHED ? "attached" : "vale";
-        if ((p.flags() & StatsLayout.FLAG_PERSISTENT) != 0) {
+        String k = p.kind() == SwitchFileLayout.KIND_ATTACHED ? "attached" : "vale";
+        if ((p.flags() & SwitchFileLayout.FLAG_PERSISTENT) != 0) {
             k += ",pers";
         }
-        if ((p.flags() & StatsLayout.FLAG_BACKPRESSURE) != 0) {
+        if ((p.flags() & SwitchFileLayout.FLAG_BACKPRESSURE) != 0) {
             k += ",bp";
         }
         return k;
@@ -195,14 +197,14 @@ public final class ValeCtlTool {
     /** Total drops, then the non-zero causes. */
     private static String drops(ValeCtl.PortInfo p) {
         StringBuilder b = new StringBuilder().append(p.drops());
-        for (int c = StatsLayout.DROP_FULL; c <= StatsLayout.BP_STALLS; c++) {
+        for (int c = SwitchFileLayout.DROP_FULL; c <= SwitchFileLayout.BP_STALLS; c++) {
             if (p.tx(c) != 0) {
-                b.append(' ').append(StatsLayout.TX_NAMES[c]).append('=').append(p.tx(c));
+                b.append(' ').append(SwitchFileLayout.TX_NAMES[c]).append('=').append(p.tx(c));
             }
         }
-        for (int c = StatsLayout.RX_DROP_FULL; c < StatsLayout.RX_COUNTERS; c++) {
+        for (int c = SwitchFileLayout.RX_DROP_FULL; c < SwitchFileLayout.RX_COUNTERS; c++) {
             if (p.rx(c) != 0) {
-                b.append(' ').append(StatsLayout.RX_NAMES[c]).append('=').append(p.rx(c));
+                b.append(' ').append(SwitchFileLayout.RX_NAMES[c]).append('=').append(p.rx(c));
             }
         }
         return b.toString();
@@ -210,8 +212,8 @@ public final class ValeCtlTool {
 
     /** {@code --host}: makes and keeps switch {@code name} in this process. */
     private static int host(String name, String lookup, List<String> routes, List<String[]> actions, String conf) {
-        Lookup module = lookup(lookup, routes);
-        ValeSwitch sw = Vale.create(name, module);
+        LookupModule module = lookup(lookup, routes);
+        ValeSwitch sw = ValeSwitches.create(name, module);
         CountDownLatch done = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             sw.close();
@@ -220,9 +222,9 @@ public final class ValeCtlTool {
         Runtime.getRuntime().addShutdownHook(hook);
         for (String[] act : actions) {
             switch (act[0]) {
-                case "-a", "-h" -> ValeCtl.attach(act[1], act[0].equals("-h"))
+                case "-a", "-h" -> SwitchAdmin.attach(act[1], act[0].equals("-h"))
                         .forEach(p -> System.out.println("attached " + p.fullName() + " (" + p.backend() + ")"));
-                case "-n" -> System.out.println("created " + ValeCtl.newPersistent(withConf(act, conf)).fullName());
+                case "-n" -> System.out.println("created " + SwitchAdmin.newPersistent(withConf(act, conf)).fullName());
                 default -> throw new IllegalArgumentException(act[0] + " is not for --host (use -a, -h, -n)");
             }
         }
@@ -238,10 +240,10 @@ public final class ValeCtlTool {
         return 0;
     }
 
-    private static Lookup lookup(String name, List<String> routes) {
+    private static LookupModule lookup(String name, List<String> routes) {
         boolean cached = name.endsWith("+fc");
         String base = cached ? name.substring(0, name.length() - 3) : name;
-        Lookup l;
+        LookupModule l;
         if (base.equals("l2")) {
             if (!routes.isEmpty()) {
                 throw new IllegalArgumentException("--route needs -L l3");

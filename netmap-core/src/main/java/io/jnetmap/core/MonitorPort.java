@@ -1,5 +1,9 @@
 package io.jnetmap.core;
 
+import io.jnetmap.core.spi.AbstractPort;
+import io.jnetmap.core.spi.Kring;
+import io.jnetmap.core.spi.RingTap;
+
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -47,7 +51,7 @@ public final class MonitorPort extends AbstractPort {
         this.watched = w.toArray(Kring[]::new);
         this.watchedSink = ws.toArray(Sink[]::new);
         for (int i = 0; i < watched.length; i++) {
-            watched[i].addMonitor(watchedSink[i]);
+            watched[i].addTap(watchedSink[i]);
         }
     }
 
@@ -108,7 +112,7 @@ public final class MonitorPort extends AbstractPort {
     @Override
     protected void onClose() {
         for (int i = 0; i < watched.length; i++) {
-            watched[i].removeMonitor(watchedSink[i]);
+            watched[i].removeTap(watchedSink[i]);
         }
         // a watched port's thread may have read the monitor list just before: wait for a copy in
         // flight (it may be signalling our eventfd) and make later ones do nothing, so the eventfd
@@ -122,7 +126,7 @@ public final class MonitorPort extends AbstractPort {
      * One monitor RX ring as the watched port's threads see it: a single-consumer ring filled under
      * a lock (a port's TX and RX rings may be synced by different threads).
      */
-    final class Sink {
+    final class Sink implements RingTap {
         private final Kring k;
         private final Ring r;
         private final MemorySegment dst;
@@ -145,16 +149,14 @@ public final class MonitorPort extends AbstractPort {
         }
 
         /** Copies the packets of {@code src} slots {@code [from, to)}, whole packets only. */
-        synchronized void copy(Ring src, int from, int to, int extraFlags) {
+        @Override
+        public synchronized void copy(Ring src, int from, int to, int extraFlags) {
             if (closed) {
                 return;
             }
             int n = k.numSlots;
             int p = produced;
-            int room = consumed - 1 - p;
-            if (room < 0) {
-                room += n;
-            }
+            int room = RingIndex.distance(p, RingIndex.prev(consumed, n), n);
             Region srcRegion = src.region();
             MemorySegment sm = src.memory();
             long lost = 0;
@@ -176,7 +178,7 @@ public final class MonitorPort extends AbstractPort {
                         int len = src.len(s);
                         MemorySegment.copy(sm, src.bufOffset(s), dst, r.bufOffset(p), len);
                         r.setSlot(p, len, (src.flags(s) & Slot.NS_MOREFRAG) | extraFlags);
-                        p = p + 1 == n ? 0 : p + 1;
+                        p = RingIndex.next(p, n);
                     }
                     room -= frags;
                 } else {

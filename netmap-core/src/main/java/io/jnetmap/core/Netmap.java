@@ -24,7 +24,11 @@ public final class Netmap {
             "netmap", "io.jnetmap:netmap-core", "monitor", "io.jnetmap:netmap-core",
             "vale", "io.jnetmap:vale-switch", "pipe", "io.jnetmap:pipes");
     private static volatile Map<String, PortProvider> providers;
-    /** Ports open in this process, by name without options: for {@code @share=} and monitors. */
+    /**
+     * Ports open in this process, by name without options: for {@code @share=} and monitors. Netmap owns
+     * it: ports never deregister themselves; an entry whose port reports {@link Port#isClosed()} is
+     * dropped when it is looked up, and all of them at every {@link #open}.
+     */
     private static final Map<String, Port> OPEN = new ConcurrentHashMap<>();
 
     private Netmap() {
@@ -45,7 +49,8 @@ public final class Netmap {
                     + " on the class path (kinds available: " + String.join(", ", providers().keySet()) + ")");
         }
         Port port = provider.open(pn);
-        OPEN.putIfAbsent(pn.withoutOptions(), port);
+        OPEN.values().removeIf(Port::isClosed);
+        OPEN.compute(pn.withoutOptions(), (k, old) -> old == null || old.isClosed() ? port : old);
         return port;
     }
 
@@ -58,7 +63,13 @@ public final class Netmap {
 
     /** An open port of this process by name (options ignored), or null. */
     public static Port findOpen(String name) {
-        return OPEN.get(PortName.parse(name).withoutOptions());
+        String key = PortName.parse(name).withoutOptions();
+        Port p = OPEN.get(key);
+        if (p != null && p.isClosed()) {
+            OPEN.remove(key, p);
+            return null;
+        }
+        return p;
     }
 
     /**
@@ -74,9 +85,9 @@ public final class Netmap {
     }
 
     /**
-     * Removes {@code port} from the ports known by name in this process. {@link AbstractPort} does it
-     * at close; a {@link Port} that is not one (a port kind wrapping another port) calls it from its
-     * own {@code close()}.
+     * Removes {@code port} from the ports known by name in this process at once. Optional: a closed
+     * port is dropped anyway at the next lookup or open; a port kind may call it from its
+     * {@code close()} to let go of the object earlier.
      */
     public static void forget(Port port) {
         OPEN.remove(port.portName().withoutOptions(), port);

@@ -1,6 +1,7 @@
 package io.jnetmap.core;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -11,6 +12,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * {@link #bufsHead()}.
  */
 public final class NetmapIf {
+    private static final VarHandle INT = JAVA_INT.varHandle();
     private final Region region;
     private final long offset;
 
@@ -70,12 +72,12 @@ public final class NetmapIf {
 
     /** Port-kind defined state word (acquire). */
     public int state() {
-        return (int) Ring.INT.getAcquire(region.memory(), offset + NetmapIfLayout.STATE_OFFSET);
+        return (int) INT.getAcquire(region.memory(), offset + NetmapIfLayout.STATE_OFFSET);
     }
 
     /** Sets the port-kind defined state word (release). */
     public void setState(int state) {
-        Ring.INT.setRelease(region.memory(), offset + NetmapIfLayout.STATE_OFFSET, state);
+        INT.setRelease(region.memory(), offset + NetmapIfLayout.STATE_OFFSET, state);
     }
 
     /**

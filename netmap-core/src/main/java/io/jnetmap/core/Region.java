@@ -1,5 +1,6 @@
 package io.jnetmap.core;
 
+import io.jnetmap.core.spi.PidLock;
 import io.jnetmap.sys.Linux;
 import io.jnetmap.sys.SyscallException;
 
@@ -20,7 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.TimeUnit;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -42,7 +43,6 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  */
 public final class Region implements AutoCloseable {
     private static final VarHandle INT = JAVA_INT.varHandle();
-    private static final VarHandle LONG = JAVA_LONG.varHandle();
     private static final AtomicLong PRIVATE_IDS = new AtomicLong();
     /** Serialises shared-region open/close in this JVM (file locks are per process). */
     private static final Object SHARED_LOCK = new Object();
@@ -63,7 +63,8 @@ public final class Region implements AutoCloseable {
     private final long ifBitmap;
     private final long ringBitmap;
     private final long bufBitmap;
-    private final ReentrantLock jvmLock = new ReentrantLock();
+    /** ALLOC_LOCK: serialises allocation among this JVM's threads and other processes. */
+    private final PidLock allocLock;
     private int bufHint;
     /** Guarded by SHARED_LOCK for shared regions, by this for private ones. */
     private int refs = 1;
@@ -84,6 +85,7 @@ public final class Region implements AutoCloseable {
         this.ifBitmap = g.ifBitmapOffset();
         this.ringBitmap = g.ringBitmapOffset();
         this.bufBitmap = g.bufBitmapOffset();
+        this.allocLock = new PidLock(mem, RegionLayout.ALLOC_LOCK_OFFSET, "region " + name + ": allocator lock");
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -408,45 +410,11 @@ public final class Region implements AutoCloseable {
 
     /** Runs {@code body} holding the region's allocator lock (this JVM's threads and other processes). */
     private <T> T locked(java.util.function.Supplier<T> body) {
-        jvmLock.lock();
+        allocLock.lock(10, TimeUnit.SECONDS);
         try {
-            lockAllocator();
-            try {
-                return body.get();
-            } finally {
-                // ordered store -> bitmap writes above are visible to the next holder
-                LONG.setRelease(mem, RegionLayout.ALLOC_LOCK_OFFSET, 0L);
-            }
+            return body.get();
         } finally {
-            jvmLock.unlock();
-        }
-    }
-
-    private void lockAllocator() {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        int spins = 0;
-        while (true) {
-            long holder = (long) LONG.compareAndExchange(mem, RegionLayout.ALLOC_LOCK_OFFSET, 0L, (long) PID);
-            if (holder == 0) {
-                return;
-            }
-            if (holder == PID) {
-                // only possible if this process died holding it in an earlier life of the same pid: take it
-                return;
-            }
-            if (++spins % 1000 == 0) {
-                if (!Linux.processAlive((int) holder)) {
-                    if (LONG.compareAndSet(mem, RegionLayout.ALLOC_LOCK_OFFSET, holder, (long) PID)) {
-                        return;
-                    }
-                } else if (System.nanoTime() > deadline) {
-                    throw new NetmapException("region " + name + ": allocator lock held by live process " + holder
-                            + " for more than 10 s");
-                }
-                Thread.yield();
-            } else {
-                Thread.onSpinWait();
-            }
+            allocLock.unlock();
         }
     }
 
@@ -535,7 +503,7 @@ public final class Region implements AutoCloseable {
         // TX: every slot but one is free for the user; RX: empty
         mem.set(JAVA_INT, ringOfs + RingLayout.TAIL_OFFSET, tx ? slots - 1 : 0);
         for (int s = 0; s < slots; s++) {
-            long slot = ringOfs + RingLayout.SLOTS_OFFSET + (long) s * SlotLayout.SIZE;
+            long slot = SlotLayout.offset(ringOfs + RingLayout.SLOTS_OFFSET, s);
             mem.set(JAVA_INT, slot + SlotLayout.BUF_IDX_OFFSET, allocBufLocked());
             mem.set(JAVA_SHORT, slot + SlotLayout.LEN_OFFSET, (short) 0);
             mem.set(JAVA_SHORT, slot + SlotLayout.FLAGS_OFFSET, (short) 0);
@@ -571,7 +539,7 @@ public final class Region implements AutoCloseable {
             int ringIdx = (int) ((ringOfs - ringPool) / ringSize);
             int slots = mem.get(JAVA_INT, ringOfs + RingLayout.NUM_SLOTS_OFFSET);
             for (int s = 0; s < slots; s++) {
-                int b = mem.get(JAVA_INT, ringOfs + RingLayout.SLOTS_OFFSET + (long) s * SlotLayout.SIZE);
+                int b = mem.get(JAVA_INT, SlotLayout.offset(ringOfs + RingLayout.SLOTS_OFFSET, s));
                 if (!freeBufLocked(b)) {
                     bad++;
                 }

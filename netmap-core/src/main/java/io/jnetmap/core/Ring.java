@@ -1,5 +1,8 @@
 package io.jnetmap.core;
 
+import io.jnetmap.core.internal.CoreAccess;
+import io.jnetmap.core.spi.Kring;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 import java.util.Objects;
@@ -24,8 +27,16 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * pool), so a bad index is an exception, never a stray write.
  */
 public final class Ring {
-    static final VarHandle INT = JAVA_INT.varHandle();
-    static final VarHandle LONG = JAVA_LONG.varHandle();
+    private static final VarHandle INT = JAVA_INT.varHandle();
+    private static final VarHandle LONG = JAVA_LONG.varHandle();
+
+    static {
+        CoreAccess.setRings((region, offset, kring) -> {
+            Ring r = new Ring(region, offset);
+            r.kring = kring;
+            return r;
+        });
+    }
 
     private final Region region;
     private final MemorySegment mem;
@@ -37,7 +48,8 @@ public final class Ring {
     private final int numBufs;
     private final boolean tx;
     private final int ringId;
-    Kring kring;
+    /** The backend's side of this ring, which runs {@link #sync()}; null for a bare view (tests). */
+    private Kring kring;
 
     Ring(Region region, long base) {
         this.region = region;
@@ -120,26 +132,19 @@ public final class Ring {
         INT.setRelease(mem, base + RingLayout.HEAD_OFFSET, slot);
     }
 
-    void setTail(int tail) {
-        // ordered store -> slot contents the backend wrote are visible before the user sees them
-        INT.setRelease(mem, base + RingLayout.TAIL_OFFSET, tail);
-    }
-
     /** The slot after {@code i} (no power-of-two assumption). */
     public int nextSlot(int i) {
-        return i + 1 == numSlots ? 0 : i + 1;
+        return RingIndex.next(i, numSlots);
     }
 
     /** {@code i + n} modulo the ring size, for {@code 0 <= n <= numSlots}. */
     public int slotAfter(int i, int n) {
-        int j = i + n;
-        return j >= numSlots ? j - numSlots : j;
+        return RingIndex.advance(i, n, numSlots);
     }
 
     /** Slots the user owns: {@code tail - head} modulo the ring size (netmap's {@code nm_ring_space}). */
     public int space() {
-        int d = tail() - head();
-        return d < 0 ? d + numSlots : d;
+        return RingIndex.distance(head(), tail(), numSlots);
     }
 
     /** True if the user owns no slot ({@code head == tail}). */
@@ -166,25 +171,19 @@ public final class Ring {
         return (long) LONG.getAcquire(mem, base + RingLayout.TIMESTAMP_OFFSET);
     }
 
-    void setTimestamp(long ns) {
-        LONG.setRelease(mem, base + RingLayout.TIMESTAMP_OFFSET, ns);
-    }
-
-    /** (u) The readiness the ring's user sleeps on (0 = awake). Read by producers before waking it. */
+    /**
+     * (u) The readiness the ring's user sleeps on (0 = awake), read volatile. Written by the port's
+     * {@code Pollable} when the user arms it; read by producers before waking it.
+     */
     public int userWait() {
         return (int) INT.getVolatile(mem, base + RingLayout.USER_WAIT_OFFSET);
-    }
-
-    void setUserWait(int interest) {
-        // volatile store -> ordered before the re-check that follows it (StoreLoad), see Pollable.arm
-        INT.setVolatile(mem, base + RingLayout.USER_WAIT_OFFSET, interest);
     }
 
     // ----------------------------------------------------------------------------------------------
     // slots
 
     private long slot(int i) {
-        return slots + ((long) Objects.checkIndex(i, numSlots) << 4);
+        return SlotLayout.offset(slots, Objects.checkIndex(i, numSlots));
     }
 
     public int bufIdx(int slot) {
@@ -339,12 +338,11 @@ public final class Ring {
      * {@link RingStateException}, and the backend never sees it.
      */
     public void sync() {
-        kring.sync();
-    }
-
-    /** The backend's view of this ring (for port implementations). */
-    public Kring kring() {
-        return kring;
+        Kring k = kring;
+        if (k == null) {
+            throw new IllegalStateException(this + " belongs to no open port: only a port's own rings can sync");
+        }
+        k.sync();
     }
 
     @Override

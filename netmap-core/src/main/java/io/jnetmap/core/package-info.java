@@ -21,6 +21,13 @@
  *
  * <p><b>Ports.</b> {@link io.jnetmap.core.Netmap#open(String)} parses the name
  * ({@link io.jnetmap.core.PortName}) and hands it to the module serving that kind
- * ({@link io.jnetmap.core.spi.PortProvider}); every kind extends {@link io.jnetmap.core.AbstractPort}.
+ * ({@code io.jnetmap.core.spi.PortProvider}); every kind extends {@code io.jnetmap.core.spi.AbstractPort}.
+ * Ring-index arithmetic is {@link io.jnetmap.core.RingIndex}; a slot's first 8 bytes as one word,
+ * {@link io.jnetmap.core.SlotWord}.
+ *
+ * <p><b>User API and SPI.</b> This package is what users see ({@code netmap_user.h}); the side a port
+ * kind implements ({@code netmap_kern.h}: {@code AbstractPort}, {@code Kring}, {@code RingTap}, the
+ * {@code PortProvider} service, {@code SpinLock}, {@code PidLock}) is {@code io.jnetmap.core.spi},
+ * exported only to the modules that implement ports.
  */
 package io.jnetmap.core;

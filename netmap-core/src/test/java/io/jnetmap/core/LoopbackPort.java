@@ -1,5 +1,8 @@
 package io.jnetmap.core;
 
+import io.jnetmap.core.spi.AbstractPort;
+import io.jnetmap.core.spi.Kring;
+
 /**
  * The simplest backend, for the core's own tests and as a template: one TX and one RX ring of the
  * same size per port, and what is sent on TX arrives on RX of the same port. As in netmap's pipes, TX

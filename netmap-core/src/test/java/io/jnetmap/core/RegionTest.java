@@ -69,6 +69,17 @@ class RegionTest {
     }
 
     @Test
+    void allocatorLockOfADeadProcessIsTaken() throws Exception {
+        Region r = keep(Region.createPrivate(SMALL));
+        Process dead = new ProcessBuilder("true").start();
+        assertTrue(dead.waitFor(10, TimeUnit.SECONDS));
+        r.memory().set(JAVA_LONG, RegionLayout.ALLOC_LOCK_OFFSET, dead.pid()); // it died holding the allocator
+        int b = r.allocBuf();
+        assertTrue(r.isValidBuf(b));
+        assertEquals(0, r.memory().get(JAVA_LONG, RegionLayout.ALLOC_LOCK_OFFSET), "released after use");
+    }
+
+    @Test
     void headerDescribesTheLayout() {
         Region r = keep(Region.createPrivate(SMALL));
         MemorySegment m = r.memory();

@@ -1,19 +1,21 @@
 package io.jnetmap.pipe;
 
-import io.jnetmap.core.AbstractPort;
-import io.jnetmap.core.Kring;
 import io.jnetmap.core.NetmapIf;
 import io.jnetmap.core.PortName;
 import io.jnetmap.core.Region;
 import io.jnetmap.core.RegionLayout;
+import io.jnetmap.core.RingIndex;
 import io.jnetmap.core.RingLayout;
 import io.jnetmap.core.Slot;
+import io.jnetmap.core.SlotLayout;
+import io.jnetmap.core.SlotWord;
+import io.jnetmap.core.spi.AbstractPort;
+import io.jnetmap.core.spi.Kring;
 import io.jnetmap.poll.Pollable;
 import io.jnetmap.sys.Linux;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -42,18 +44,9 @@ public final class PipePort extends AbstractPort {
     private static final VarHandle LONG = JAVA_LONG.varHandle();
     private static final int PID = Linux.getpid();
     private static final AtomicLong TOTAL_FAULTS = new AtomicLong();
-    /** NS_BUF_CHANGED in the 64-bit word (bufIdx | len << 32 | flags << 48) at the start of a slot. */
-    private static final long BUF_CHANGED_BIT = (long) Slot.NS_BUF_CHANGED << 48;
-    private static final long MOREFRAG_BIT = (long) Slot.NS_MOREFRAG << 48;
-    private static final long BUF_IDX_MASK = 0xffff_ffffL;
-
-    static {
-        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
-            // the slot word above reads bufIdx, len and flags in one load: their order in memory is little-endian
-            throw new ExceptionInInitializerError("pipes need a little-endian host (x86_64, aarch64), this one is "
-                    + ByteOrder.nativeOrder());
-        }
-    }
+    /** NS_BUF_CHANGED and NS_MOREFRAG in a slot word ({@link SlotWord}: bufIdx, len and flags in one load). */
+    private static final long BUF_CHANGED_BIT = SlotWord.flagBits(Slot.NS_BUF_CHANGED);
+    private static final long MOREFRAG_BIT = SlotWord.flagBits(Slot.NS_MOREFRAG);
 
     private final NetmapIf peer;
     private final boolean master;
@@ -230,14 +223,14 @@ public final class PipePort extends AbstractPort {
             k.hwcur = head;
             if (lastComplete >= 0) {
                 // ordered store -> the moved slots are visible to the peer before the tail that hands them over
-                INT.setRelease(mem, l.peerRing + PipeLayout.PIPE_TAIL_OFFSET, lastComplete + 1 == k.numSlots ? 0 : lastComplete + 1);
+                INT.setRelease(mem, l.peerRing + PipeLayout.PIPE_TAIL_OFFSET, k.next(lastComplete));
                 l.waker.wakeIfWaiting();
             }
         }
         int tail = (int) INT.getVolatile(mem, l.ring + PipeLayout.PIPE_TAIL_OFFSET);
         if (tail != k.hwtail) {
             // the peer may already have taken (and given back) what was just published: up to hwcur - 1
-            if (!within(k.hwtail, tail, k.prev(k.hwcur), k.numSlots)) {
+            if (!RingIndex.within(k.hwtail, tail, k.prev(k.hwcur), k.numSlots)) {
                 cutOff("set the tail of TX ring " + k.ring.ringId() + " to " + tail + " (expected: " + k.hwtail + ".."
                         + k.prev(k.hwcur) + " circular, of " + k.numSlots + " slots)");
             }
@@ -252,31 +245,31 @@ public final class PipePort extends AbstractPort {
      */
     private int move(Link l, int from, int to) {
         MemorySegment m = mem;
-        long ts = l.slots + ((long) from << 4);
-        long rs = l.peerSlots + ((long) from << 4);
+        long ts = SlotLayout.offset(l.slots, from);
+        long rs = SlotLayout.offset(l.peerSlots, from);
         long tw = m.get(JAVA_LONG_UNALIGNED, ts);
         // the peer's user wrote this line last (it released the slot): one exchange takes it exclusive in one transfer
         // between cores, where a read then a write takes two; the rest of the line follows. Outside the loop: an atomic
         // inside it would keep the JIT from hoisting the segment's checks out of the loop
         long rw = (long) LONG.getAndSet(m, rs, tw | BUF_CHANGED_BIT);
-        long rb = rw & BUF_IDX_MASK;
-        if (rb < RegionLayout.RESERVED_BUFS || rb >= numBufs) {
+        int rb = SlotWord.bufIdx(rw);
+        if (Integer.compareUnsigned(rb, RegionLayout.RESERVED_BUFS) < 0 || Integer.compareUnsigned(rb, numBufs) >= 0) {
             m.set(JAVA_LONG_UNALIGNED, rs, rw); // as the peer left it: our buffer never sits in two slots
             badRelease(from, rb);
         }
-        m.set(JAVA_LONG_UNALIGNED, ts, ((tw | BUF_CHANGED_BIT) & ~BUF_IDX_MASK) | rb);
+        m.set(JAVA_LONG_UNALIGNED, ts, SlotWord.withBufIdx(tw | BUF_CHANGED_BIT, rb));
         int lastComplete = (tw & MOREFRAG_BIT) == 0 ? from : -1;
         for (int i = from + 1; i < to; i++) {
-            ts = l.slots + ((long) i << 4);
-            rs = l.peerSlots + ((long) i << 4);
+            ts = SlotLayout.offset(l.slots, i);
+            rs = SlotLayout.offset(l.peerSlots, i);
             tw = m.get(JAVA_LONG_UNALIGNED, ts);
-            rb = m.get(JAVA_LONG_UNALIGNED, rs) & BUF_IDX_MASK;
-            if (rb < RegionLayout.RESERVED_BUFS || rb >= numBufs) {
+            rb = SlotWord.bufIdx(m.get(JAVA_LONG_UNALIGNED, rs));
+            if (Integer.compareUnsigned(rb, RegionLayout.RESERVED_BUFS) < 0 || Integer.compareUnsigned(rb, numBufs) >= 0) {
                 badRelease(i, rb);
             }
             long moved = tw | BUF_CHANGED_BIT;
-            m.set(JAVA_LONG_UNALIGNED, rs, moved);                        // the packet, its length and flags go over
-            m.set(JAVA_LONG_UNALIGNED, ts, (moved & ~BUF_IDX_MASK) | rb); // the released buffer comes back
+            m.set(JAVA_LONG_UNALIGNED, rs, moved);                            // the packet, its length and flags go over
+            m.set(JAVA_LONG_UNALIGNED, ts, SlotWord.withBufIdx(moved, rb)); // the released buffer comes back
             if ((tw & MOREFRAG_BIT) == 0) {
                 lastComplete = i;
             }
@@ -284,8 +277,8 @@ public final class PipePort extends AbstractPort {
         return lastComplete;
     }
 
-    private void badRelease(int slot, long bufIdx) {
-        cutOff("released RX slot " + slot + " with bufIdx=" + bufIdx + " (expected: " + RegionLayout.RESERVED_BUFS + ".."
+    private void badRelease(int slot, int bufIdx) {
+        cutOff("released RX slot " + slot + " with bufIdx=" + Integer.toUnsignedString(bufIdx) + " (expected: " + RegionLayout.RESERVED_BUFS + ".."
                 + (numBufs - 1) + ")");
     }
 
@@ -300,7 +293,7 @@ public final class PipePort extends AbstractPort {
         MemorySegment m = mem;
         int tail = (int) INT.getVolatile(m, l.ring + PipeLayout.PIPE_TAIL_OFFSET);
         if (tail != k.hwtail) {
-            if (!within(k.hwtail, tail, k.prev(k.hwcur), k.numSlots)) {
+            if (!RingIndex.within(k.hwtail, tail, k.prev(k.hwcur), k.numSlots)) {
                 cutOff("set the tail of RX ring " + k.ring.ringId() + " to " + tail + " (expected: " + k.hwtail + ".."
                         + k.prev(k.hwcur) + " circular, of " + k.numSlots + " slots)");
             }
@@ -324,22 +317,15 @@ public final class PipePort extends AbstractPort {
     private void check(Link l, int from, int to) {
         MemorySegment m = mem;
         for (int j = from; j < to; j++) {
-            long w = m.get(JAVA_LONG_UNALIGNED, l.slots + ((long) j << 4));
-            long b = w & BUF_IDX_MASK;
-            int len = (int) (w >>> 32) & 0xffff;
-            if (b < RegionLayout.RESERVED_BUFS || b >= numBufs || len > bufSize) {
-                cutOff("delivered RX slot " + j + " with bufIdx=" + b + ", len=" + len + " (expected: bufIdx "
+            long w = m.get(JAVA_LONG_UNALIGNED, SlotLayout.offset(l.slots, j));
+            int b = SlotWord.bufIdx(w);
+            int len = SlotWord.len(w);
+            if (Integer.compareUnsigned(b, RegionLayout.RESERVED_BUFS) < 0 || Integer.compareUnsigned(b, numBufs) >= 0
+                    || len > bufSize) {
+                cutOff("delivered RX slot " + j + " with bufIdx=" + Integer.toUnsignedString(b) + ", len=" + len + " (expected: bufIdx "
                         + RegionLayout.RESERVED_BUFS + ".." + (numBufs - 1) + ", len 0.." + bufSize + ")");
             }
         }
-    }
-
-    /** True if {@code x} lies in the circular interval {@code [lo, hi]} of a ring of {@code n} slots. */
-    private static boolean within(int lo, int x, int hi, int n) {
-        if (x < 0 || x >= n) {
-            return false;
-        }
-        return lo <= hi ? lo <= x && x <= hi : x >= lo || x <= hi;
     }
 
     private void checkNotBroken() {

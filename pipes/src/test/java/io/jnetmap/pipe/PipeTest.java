@@ -1,5 +1,6 @@
 package io.jnetmap.pipe;
 
+import io.jnetmap.core.Netmap;
 import io.jnetmap.core.NetmapException;
 import io.jnetmap.core.Region;
 import io.jnetmap.core.Ring;
@@ -22,6 +23,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -80,6 +83,16 @@ class PipeTest {
         r.advanceTo(r.tail());
         r.sync();
         return n;
+    }
+
+    @Test
+    void netmapKnowsOpenPortsByNameUntilTheyClose() {
+        assertSame(master, Netmap.findOpen(parent + "{1"));
+        assertSame(slave, Netmap.findOpen(parent + "}1@conf:slots=4"), "options are not part of the name");
+        master.close();
+        assertNull(Netmap.findOpen(parent + "{1"), "a closed port is forgotten without telling Netmap");
+        master = Pipes.open(parent + "{1");
+        assertSame(master, Netmap.findOpen(parent + "{1"), "a reopen under the same name is found");
     }
 
     @Test

@@ -1,7 +1,7 @@
 package io.jnetmap.test;
 
 import io.jnetmap.core.Region;
-import io.jnetmap.vale.ValeCtl;
+import io.jnetmap.vale.ctl.ValeCtl;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;

@@ -4,9 +4,9 @@ import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.Region;
 import io.jnetmap.vale.SwitchPort;
-import io.jnetmap.vale.Vale;
-import io.jnetmap.vale.ValeCtl;
 import io.jnetmap.vale.ValeSwitch;
+import io.jnetmap.vale.ValeSwitches;
+import io.jnetmap.vale.ctl.ValeCtl;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -58,7 +58,7 @@ class ValeAcrossProcessesTest {
     void aPortOfAProcessThatDiesLeavesTheSwitch() throws Exception {
         String sw = uniqueSwitch();
         try (Port a = Netmap.open(sw + ":a")) {
-            ValeSwitch s = Vale.get(sw).orElseThrow();
+            ValeSwitch s = ValeSwitches.get(sw).orElseThrow();
             Process child = PktGenTest.startPktGen("-i", sw + ":b", "-f", "rx", "-T", "0");
             try {
                 await("the child's port", () -> s.port("b").isPresent());

@@ -7,9 +7,9 @@ import io.jnetmap.core.nic.Frames;
 import io.jnetmap.core.nic.NetLab;
 import io.jnetmap.sys.NetNamespace;
 import io.jnetmap.vale.AttachedPort;
-import io.jnetmap.vale.Vale;
-import io.jnetmap.vale.ValeCtl;
+import io.jnetmap.vale.SwitchAdmin;
 import io.jnetmap.vale.ValeSwitch;
+import io.jnetmap.vale.ValeSwitches;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -40,7 +40,7 @@ class ValeNicAttachTest {
     @SuppressWarnings("try")
     private static List<AttachedPort> attach(String arg, boolean host) {
         try (NetNamespace ignored = NetNamespace.enter(NET.veth().nsB())) {
-            return ValeCtl.attach(arg, host);
+            return SwitchAdmin.attach(arg, host);
         }
     }
 
@@ -61,7 +61,7 @@ class ValeNicAttachTest {
         byte[] portMac = Frames.mac("02:6a:00:00:77:01");
         try (Port wire = NetLab.open(NET.veth().nsA(), "netmap:" + NET.veth().a());
              Port vp = Netmap.open(sw + ":p")) {
-            ValeSwitch s = Vale.get(sw).orElseThrow();
+            ValeSwitch s = ValeSwitches.get(sw).orElseThrow();
             assertEquals(2, s.portList().size());
             // from the wire, to a MAC the switch does not know yet: flooded to the VALE port
             sendNumbered(wire, portMac, wireMac, 0, 200);
@@ -70,7 +70,7 @@ class ValeNicAttachTest {
             sendNumbered(vp, wireMac, portMac, 1000, 200);
             expectNumbered(wire, 1000, 200);
         }
-        ValeCtl.detach(sw + ":" + nic);
+        SwitchAdmin.detach(sw + ":" + nic);
         assertFalse(xdpAttached(), "the NIC's port closed with -d: its XDP program is gone");
         closeSwitch(sw);
     }
@@ -91,15 +91,15 @@ class ValeNicAttachTest {
             byte[] reply = Frames.receive(wire, f -> Frames.type(f) == 0x0806 && (f[21] & 0xff) == 2);
             assertTrue(Arrays.equals(hostIp, Frames.slice(reply, 28, 4)), "the host behind " + nic + "^ answered");
         }
-        ValeCtl.detach(sw + ":" + nic + "^");
-        ValeCtl.detach(sw + ":" + nic);
+        SwitchAdmin.detach(sw + ":" + nic + "^");
+        SwitchAdmin.detach(sw + ":" + nic);
         assertFalse(NetLab.inNs(NET.veth().nsB(), "ip", "-br", "link").contains(nic + "^"), "the TAP went with -d");
         assertFalse(xdpAttached());
         closeSwitch(sw);
     }
 
     private static void closeSwitch(String sw) {
-        Vale.get(sw).ifPresent(ValeSwitch::close);
+        ValeSwitches.get(sw).ifPresent(ValeSwitch::close);
     }
 
     /** Sends frames numbered {@code first ..} from TX ring 0, waiting for room as the switch takes them. */

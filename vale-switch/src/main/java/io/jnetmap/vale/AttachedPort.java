@@ -3,11 +3,14 @@ package io.jnetmap.vale;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.Region;
 import io.jnetmap.core.Ring;
+import io.jnetmap.core.RingIndex;
+import io.jnetmap.core.spi.SpinLock;
 import io.jnetmap.poll.Pollable;
 import io.jnetmap.sys.Affinity;
 import io.jnetmap.sys.Epoll;
 import io.jnetmap.sys.EventFd;
 import io.jnetmap.sys.Linux;
+import io.jnetmap.vale.ctl.SwitchFileLayout;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -28,18 +31,19 @@ import java.util.concurrent.TimeUnit;
  * epoll.
  */
 public final class AttachedPort extends SwitchPort {
-    private static final VarHandle SLEEPING = Spin.field(MethodHandles.lookup(), "sleeping", int.class);
+    private static final VarHandle SLEEPING = VarHandles.field(MethodHandles.lookup(), "sleeping", boolean.class);
 
     private final Port port;
     private final AttachOptions options;
     private final EventFd wake = EventFd.create();
     private final int[] lastHead;
+    /** The polling thread is about to sleep, or sleeps, in epoll. */
     @SuppressWarnings("unused") // accessed through SLEEPING
-    private volatile int sleeping;
+    private volatile boolean sleeping;
     private volatile boolean running = true;
     private volatile Throwable failure;
     private Thread thread;
-    /** Process whose life the attachment follows (a {@link RemotePort}'s), 0 = none. Guarded by Vale.CONFIG. */
+    /** Process whose life the attachment follows (a {@link io.jnetmap.vale.ctl.RemotePort}'s), 0 = none. Guarded by ValeSwitches.CONFIG. */
     int owner;
 
     AttachedPort(ValeSwitch sw, Port port, AttachOptions options) {
@@ -51,12 +55,12 @@ public final class AttachedPort extends SwitchPort {
         this.lastHead = new int[port.txRings()];
         for (int i = 0; i < dst.length; i++) {
             Ring r = port.txRing(i);
-            dst[i] = new TxDst(this, r);
+            dst[i] = new TxDst(this, r, sw::wakeBackPressured);
             lastHead[i] = r.head();
         }
         this.forwarders = new Forwarder[port.rxRings()];
         for (int i = 0; i < forwarders.length; i++) {
-            forwarders[i] = new Forwarder(sw, this, RingRef.of(port.rxRing(i)), i);
+            forwarders[i] = new Forwarder(sw.views(), this, RingRef.of(port.rxRing(i)), i);
         }
     }
 
@@ -92,15 +96,16 @@ public final class AttachedPort extends SwitchPort {
 
     @Override
     int kind() {
-        return StatsLayout.KIND_ATTACHED;
+        return SwitchFileLayout.KIND_ATTACHED;
     }
 
     void start() {
         thread = Thread.ofPlatform().daemon().name("vale-poll-" + fullName()).start(this::run);
     }
 
-    /** Stops the polling thread, leaves the switch, releases what the port used. Under Vale.CONFIG. */
-    void detachFromSwitch() {
+    /** Stops the polling thread, leaves the switch, releases what the port used. Under ValeSwitches.CONFIG. */
+    @Override
+    void detach() {
         running = false;
         wake.signal();
         try {
@@ -118,10 +123,17 @@ public final class AttachedPort extends SwitchPort {
         }
     }
 
+    @Override
+    void closeRemoteOpens(boolean onlyOrphans) {
+        if (owner > 0 && (!onlyOrphans || failure != null || !Linux.processAlive(owner))) {
+            sw.detach(name);
+        }
+    }
+
     /** Senders published into a TX ring (or made room for a back-pressured packet): wake the thread if it sleeps. */
     void wakePoller() {
         VarHandle.fullFence(); // the publication before, the flag read after (Dekker pair with run)
-        if ((int) SLEEPING.getOpaque(this) != 0) {
+        if (lvSleeping()) {
             wake.signal();
         }
     }
@@ -129,6 +141,14 @@ public final class AttachedPort extends SwitchPort {
     @Override
     void wakeSender() {
         wakePoller();
+    }
+
+    private void svSleeping(boolean on) {
+        SLEEPING.setVolatile(this, on);
+    }
+
+    private boolean lvSleeping() {
+        return (boolean) SLEEPING.getVolatile(this);
     }
 
     private void run() {
@@ -151,7 +171,7 @@ public final class AttachedPort extends SwitchPort {
                 }
                 idle = 0;
                 int interest = Pollable.IN | (anyTxFull() ? Pollable.OUT : 0);
-                SLEEPING.setVolatile(this, 1); // volatile store, then the re-checks below: see wakePoller
+                svSleeping(true); // volatile store, then the re-checks below: see wakePoller
                 try {
                     int ready;
                     lockTx(); // arm's implicit syncs include TX rings
@@ -166,7 +186,7 @@ public final class AttachedPort extends SwitchPort {
                         ep.await(100);
                     }
                 } finally {
-                    SLEEPING.setVolatile(this, 0);
+                    svSleeping(false);
                     pollable.disarm();
                     wake.drain();
                 }
@@ -249,23 +269,24 @@ public final class AttachedPort extends SwitchPort {
 
     /**
      * A TX ring of the attached port as a destination: the switch is the ring's user. Free slots are
-     * {@code [lease, tail)}; publishing moves {@code head}; the polling thread runs txsync.
+     * {@code [lease, tail)}; publishing moves {@code head}; the polling thread runs txsync, or a sender
+     * does when nobody else is (under {@link #sync}, a lock of its own).
      */
     static final class TxDst extends DstRing {
-        private static final VarHandle SYNC = Spin.field(MethodHandles.lookup(), "syncWord", int.class);
-
+        private final AttachedPort attached;
         private final Ring txr;
-        @SuppressWarnings("unused") // accessed through SYNC
-        private volatile int syncWord;
+        /** Held by whoever runs txsync on the ring. */
+        private final SpinLock sync = new SpinLock();
 
-        TxDst(AttachedPort port, Ring ring) {
-            super(port, RingRef.of(ring), ring.head());
+        TxDst(AttachedPort attached, Ring ring, Runnable roomMade) {
+            super(attached.name, RingRef.of(ring), ring.head(), roomMade);
+            this.attached = attached;
             this.txr = ring;
         }
 
         @Override
         int free() {
-            return distance(lease, txr.tail());
+            return RingIndex.distance(lease, txr.tail(), numSlots);
         }
 
         @Override
@@ -277,7 +298,7 @@ public final class AttachedPort extends SwitchPort {
         @Override
         void wakeReceiver() {
             if (!trySync()) {
-                ((AttachedPort) port).wakePoller();
+                attached.wakePoller();
             }
         }
 
@@ -287,28 +308,25 @@ public final class AttachedPort extends SwitchPort {
         }
 
         private boolean trySync() {
-            if (!SYNC.compareAndSet(this, 0, 1)) {
+            if (!sync.tryLock()) {
                 return false;
             }
             try {
                 syncLocked();
             } catch (RuntimeException e) {
-                ((AttachedPort) port).failed(e); // the port's own failure, not the sender's
+                attached.failed(e); // the port's own failure, not the sender's
             } finally {
-                syncUnlock();
+                sync.unlock();
             }
             return true;
         }
 
         void syncLock() {
-            int round = 0;
-            while (!SYNC.compareAndSet(this, 0, 1)) {
-                Spin.pause(round++);
-            }
+            sync.lock();
         }
 
         void syncUnlock() {
-            SYNC.setRelease(this, 0);
+            sync.unlock();
         }
 
         /** txsync under the sync lock; wakes back-pressured senders if it made room. True if tail moved. */
@@ -324,7 +342,7 @@ public final class AttachedPort extends SwitchPort {
             senderWaiting = false;
             unlock();
             if (wake) {
-                port.sw.wakeBackPressured();
+                roomMade.run();
             }
             return true;
         }

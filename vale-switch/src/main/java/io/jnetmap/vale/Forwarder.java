@@ -1,12 +1,18 @@
 package io.jnetmap.vale;
 
 import io.jnetmap.core.Region;
+import io.jnetmap.core.RingIndex;
 import io.jnetmap.core.RingLayout;
 import io.jnetmap.core.Slot;
+import io.jnetmap.core.SlotLayout;
+import io.jnetmap.core.SlotWord;
+import io.jnetmap.core.spi.SpinLock;
+import io.jnetmap.vale.ctl.SwitchFileLayout;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.function.Supplier;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
@@ -19,12 +25,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  *   <li><b>Batch</b>: up to {@link #BATCH} packets from {@code [from, to)}; the slots of an
  *       {@link Slot#NS_MOREFRAG} chain form one packet; slots with an invalid {@code bufIdx} or
  *       {@code len} (the ring is untrusted) drop their packet.</li>
- *   <li><b>Lookup</b>: the switch's {@link Lookup} decides each packet; packets are chained into one
+ *   <li><b>LookupModule</b>: the switch's {@link LookupModule} decides each packet; packets are chained into one
  *       list per destination port, broadcasts into one shared list.</li>
  *   <li><b>Deliver</b>, per destination: lease slots of its ring ({@link DstRing}), copy (or swap
  *       buffer indices, when both rings live in one region) the destination's unicast and broadcast
  *       packets merged in their original order, complete the lease. What does not fit is dropped and
- *       counted ({@link StatsLayout#DROP_FULL}); a back-pressured source instead stops at the first
+ *       counted ({@link SwitchFileLayout#DROP_FULL}); a back-pressured source instead stops at the first
  *       packet that does not fit and leaves it, and everything after it, in its ring.</li>
  * </ol>
  *
@@ -39,9 +45,10 @@ final class Forwarder {
     /** Internal drop code: the lookup chose the source port itself (never sent back). */
     private static final int DROP_HAIRPIN = 260;
     private static final int END = -1;
-    private static final VarHandle SEQ = Spin.field(MethodHandles.lookup(), "seq", long.class);
+    private static final VarHandle SEQ = VarHandles.field(MethodHandles.lookup(), "seq", long.class);
 
-    private final ValeSwitch sw;
+    /** The switch as of now: read once per batch. */
+    private final Supplier<SwitchView> views;
     private final SwitchPort src;
     /** Index of the source ring among its port's rings: picks the destination ring (modulo its count). */
     private final int ringId;
@@ -61,7 +68,7 @@ final class Forwarder {
     /** Buffer index, buffer offset, length and flags of the packet's first slot. */
     private final int[] pBuf = new int[BATCH];
     private final long[] pOff = new long[BATCH];
-    private final int[] pHead = new int[BATCH];
+    private final int[] pFirstLen = new int[BATCH];
     private final int[] pFlags = new int[BATCH];
     private final int[] pFrags = new int[BATCH];
     private final int[] pLen = new int[BATCH];
@@ -71,25 +78,28 @@ final class Forwarder {
     /** Next packet in the same destination list (or the broadcast list). */
     private final int[] pNext = new int[BATCH];
     // per destination port: unicast list and its slot count
-    private final int[] dHead = new int[Lookup.MAX_PORTS];
-    private final int[] dTail = new int[Lookup.MAX_PORTS];
-    private final int[] dSlots = new int[Lookup.MAX_PORTS];
-    private final int[] touched = new int[Lookup.MAX_PORTS];
+    private final int[] dHead = new int[ValeSwitch.MAX_PORTS];
+    private final int[] dTail = new int[ValeSwitch.MAX_PORTS];
+    private final int[] dSlots = new int[ValeSwitch.MAX_PORTS];
+    private final int[] touched = new int[ValeSwitch.MAX_PORTS];
     private int nTouched;
     private int bHead;
     private int bTail;
     private int bSlots;
-    // back-pressure: per destination port, slots granted and lease start
-    private final int[] grant = new int[Lookup.MAX_PORTS];
-    private final int[] grantStart = new int[Lookup.MAX_PORTS];
-    private final DstRing[] locked = new DstRing[Lookup.MAX_PORTS];
+    // back-pressure, per destination port: slots free when locked, slots the batch's prefix needs,
+    // and the lease taken (start, length)
+    private final int[] free = new int[ValeSwitch.MAX_PORTS];
+    private final int[] need = new int[ValeSwitch.MAX_PORTS];
+    private final int[] leaseStart = new int[ValeSwitch.MAX_PORTS];
+    private final int[] leaseLen = new int[ValeSwitch.MAX_PORTS];
+    private final DstRing[] locked = new DstRing[ValeSwitch.MAX_PORTS];
 
     private final Packet pkt = new Packet();
     /** Sender counters of the current call, flushed once at its end. */
-    private final long[] tx = new long[StatsLayout.TX_COUNTERS];
+    private final long[] tx = new long[SwitchFileLayout.TX_COUNTERS];
 
-    Forwarder(ValeSwitch sw, SwitchPort src, RingRef ring, int ringId) {
-        this.sw = sw;
+    Forwarder(Supplier<SwitchView> views, SwitchPort src, RingRef ring, int ringId) {
+        this.views = views;
         this.src = src;
         this.ringId = ringId;
         this.region = ring.region();
@@ -104,14 +114,18 @@ final class Forwarder {
 
     /** Waits until a batch running now (if any) has finished. Called by a port leaving the switch. */
     void quiesce() {
-        long s = (long) SEQ.getVolatile(this);
+        long s = lvSeq();
         if ((s & 1) == 0) {
             return;
         }
         int round = 0;
-        while ((long) SEQ.getVolatile(this) == s) {
-            Spin.pause(round++);
+        while (lvSeq() == s) {
+            SpinLock.pause(round++);
         }
+    }
+
+    private long lvSeq() {
+        return (long) SEQ.getVolatile(this);
     }
 
     /**
@@ -120,16 +134,15 @@ final class Forwarder {
      * waits for the rest) or the source is back-pressured and a destination is full.
      */
     int forward(int from, int to) {
-        long s = (long) SEQ.get(this);
-        SEQ.setVolatile(this, s + 1); // volatile store, then volatile read of the ports: see ValeSwitch.leave
+        long s = (long) SEQ.get(this); // plain: only this thread writes seq
+        SEQ.setVolatile(this, s + 1); // volatile store, then volatile read of the view: see ValeSwitch.leave
         try {
-            ValeSwitch.Ports ports = sw.ports();
-            Lookup lookup = sw.lookup();
+            SwitchView view = views.get();
             int self = src.index;
-            if (self < 0 || ports.byIndex[self] != src) {
+            if (self < 0 || view.byIndex[self] != src) {
                 return to; // the port has left the switch: its packets go nowhere
             }
-            long now = sw.now();
+            long now = view.now();
             boolean bp = src.backPressure;
             int pos = from;
             while (pos != to) {
@@ -138,24 +151,24 @@ final class Forwarder {
                     break; // only an incomplete packet remains
                 }
                 int cut = n;
-                lookupAll(n, lookup, ports, self, now);
+                lookupAll(n, view, self, now);
                 if (bp) {
-                    cut = deliverBackPressured(n, ports, self, lookup);
+                    cut = deliverBackPressured(n, view, self);
                 } else {
-                    deliverAll(n, ports, self, lookup);
+                    deliverAll(n, view, self);
                 }
                 account(cut);
                 if (cut < n) {
-                    tx[StatsLayout.BP_STALLS]++;
+                    tx[SwitchFileLayout.BP_STALLS]++;
                     pos = pSlot[cut];
                     break;
                 }
-                pos = advance(pSlot[n - 1], pFrags[n - 1]);
+                pos = RingIndex.advance(pSlot[n - 1], pFrags[n - 1], numSlots);
             }
-            flushCounters(self);
+            flushCounters(view.stats, self);
             return pos;
         } finally {
-            SEQ.setRelease(this, s + 2);
+            SEQ.setRelease(this, s + 2); // ordered store -> a quiescing thread sees the batch over
         }
     }
 
@@ -167,17 +180,17 @@ final class Forwarder {
         int n = 0;
         int s = pos;
         while (s != to && n < BATCH) {
-            long sl = slots + ((long) s << 4);
+            long sl = SlotLayout.offset(slots, s);
             long w = mem.get(JAVA_LONG_UNALIGNED, sl);
             int b = SlotWord.bufIdx(w);
             int len = SlotWord.len(w);
             int flags = SlotWord.flags(w);
             boolean bad = b < 2 || b >= numBufs || len > bufSize;
-            int next = s + 1 == numSlots ? 0 : s + 1;
+            int next = RingIndex.next(s, numSlots);
             pSlot[n] = s;
             pBuf[n] = b;
             pOff[n] = bufPool + (long) b * bufSize;
-            pHead[n] = len;
+            pFirstLen[n] = len;
             pFlags[n] = flags;
             if ((flags & Slot.NS_MOREFRAG) == 0) {
                 pFrags[n] = 1;
@@ -196,7 +209,7 @@ final class Forwarder {
                 if (next == to) {
                     return n; // incomplete: its last slot says more follow, wait for them
                 }
-                sl = slots + ((long) next << 4);
+                sl = SlotLayout.offset(slots, next);
                 long fw = mem.get(JAVA_LONG_UNALIGNED, sl);
                 int fb = SlotWord.bufIdx(fw);
                 int flen = SlotWord.len(fw);
@@ -205,7 +218,7 @@ final class Forwarder {
                 total += flen;
                 maxFrag = Math.max(maxFrag, flen);
                 frags++;
-                next = next + 1 == numSlots ? 0 : next + 1;
+                next = RingIndex.next(next, numSlots);
             } while (more != 0);
             pFrags[n] = frags;
             pLen[n] = total;
@@ -220,31 +233,33 @@ final class Forwarder {
     // ----------------------------------------------------------------------------------------------
     // phase 1: lookup
 
-    private void lookupAll(int n, Lookup lookup, ValeSwitch.Ports ports, int self, long now) {
+    private void lookupAll(int n, SwitchView view, int self, long now) {
+        LookupModule lookup = view.lookup;
+        SwitchPort[] byIndex = view.byIndex;
         reset();
         Packet p = pkt;
         p.mem = mem;
         p.srcPort = self;
         p.now = now;
-        boolean alone = ports.list.length < 2;
+        boolean alone = view.list.length < 2;
         for (int i = 0; i < n; i++) {
             pNext[i] = END;
             if (pDst[i] == DROP_BAD) {
                 continue;
             }
             p.offset = pOff[i];
-            p.len = pHead[i];
+            p.len = pFirstLen[i];
             p.flags = pFlags[i];
             p.totalLen = pLen[i];
             p.frags = pFrags[i];
             p.cookie = 0;
             int d = lookup.lookup(p);
             pCookie[i] = p.cookie;
-            if (d < Lookup.MAX_PORTS) {
+            if (d < ValeSwitch.MAX_PORTS) {
                 if (d == self) {
                     d = DROP_HAIRPIN;
-                } else if (d < 0 || ports.byIndex[d] == null) {
-                    d = Lookup.NO_PORT;
+                } else if (d < 0 || byIndex[d] == null) {
+                    d = LookupModule.NO_PORT;
                 } else {
                     if (dHead[d] == END) {
                         dHead[d] = i;
@@ -255,9 +270,9 @@ final class Forwarder {
                     dTail[d] = i;
                     dSlots[d] += pFrags[i];
                 }
-            } else if (d == Lookup.BROADCAST && alone) {
-                d = Lookup.NO_PORT; // flooded to nobody: the switch has no other port
-            } else if (d == Lookup.BROADCAST) {
+            } else if (d == LookupModule.BROADCAST && alone) {
+                d = LookupModule.NO_PORT; // flooded to nobody: the switch has no other port
+            } else if (d == LookupModule.BROADCAST) {
                 if (bHead == END) {
                     bHead = i;
                 } else {
@@ -274,29 +289,28 @@ final class Forwarder {
     // phase 2: deliver
 
     /** Drop semantics (VALE's): each destination takes what fits; the rest is dropped and counted. */
-    private void deliverAll(int n, ValeSwitch.Ports ports, int self, Lookup lookup) {
+    private void deliverAll(int n, SwitchView view, int self) {
         if (bHead == END) {
             for (int t = 0; t < nTouched; t++) {
                 int d = touched[t];
-                deliverTo(ports, ports.byIndex[d], dHead[d], END, dSlots[d], n, lookup);
+                deliverTo(view, view.byIndex[d].dst(ringId), dHead[d], END, dSlots[d], n);
             }
         } else {
-            for (SwitchPort dp : ports.list) {
+            for (SwitchPort dp : view.list) {
                 int d = dp.index;
                 if (d != self) {
-                    deliverTo(ports, dp, dHead[d], bHead, dSlots[d] + bSlots, n, lookup);
+                    deliverTo(view, dp.dst(ringId), dHead[d], bHead, dSlots[d] + bSlots, n);
                 }
             }
         }
     }
 
     /** A broadcast packet has exactly one destination when the switch has two ports: its buffer may move. */
-    private static boolean broadcastMoves(ValeSwitch.Ports ports) {
-        return ports.list.length == 2;
+    private static boolean broadcastMoves(SwitchView view) {
+        return view.list.length == 2;
     }
 
-    private void deliverTo(ValeSwitch.Ports ports, SwitchPort dp, int uHead, int bcast, int need, int cut, Lookup lookup) {
-        DstRing d = dp.dst(ringId);
+    private void deliverTo(SwitchView view, DstRing d, int uHead, int bcast, int need, int cut) {
         if (d.bufSize < bufSize) {
             need = fitting(d, uHead, bcast, cut); // smaller buffers than the sender's: some packets may not fit
         }
@@ -309,7 +323,7 @@ final class Forwarder {
         }
         int used = 0;
         try {
-            used = fill(dp, d, start, granted, uHead, bcast, cut, lookup, broadcastMoves(ports));
+            used = fill(view, d, start, granted, uHead, bcast, cut, broadcastMoves(view));
         } finally {
             if (granted > 0) {
                 finishLease(d, start, granted, used); // even if a module's rewrite threw: never leave a lease open
@@ -323,7 +337,7 @@ final class Forwarder {
      */
     private static void finishLease(DstRing d, int start, int granted, int used) {
         int keep = used < granted ? d.shrink(start, granted, used) : used;
-        for (int j = d.advance(start, used), k = used; k < keep; k++, j = d.next(j)) {
+        for (int j = RingIndex.advance(start, used, d.numSlots), k = used; k < keep; k++, j = RingIndex.next(j, d.numSlots)) {
             d.setLenFlags(j, 0, 0);
         }
         if (keep > 0) {
@@ -358,8 +372,8 @@ final class Forwarder {
      * merged unicast and broadcast lists (those before packet {@code cut}); counts what was delivered
      * and what was dropped. Returns the slots used.
      */
-    private int fill(SwitchPort dp, DstRing d, int start, int room, int uHead, int bcast, int cut, Lookup lookup,
-                     boolean bcastMoves) {
+    private int fill(SwitchView view, DstRing d, int start, int room, int uHead, int bcast, int cut, boolean bcastMoves) {
+        LookupModule lookup = view.lookup;
         boolean sameRegion = d.region == region;
         boolean rewrite = lookup.rewrites();
         int j = start;
@@ -369,7 +383,7 @@ final class Forwarder {
         long full = 0;
         long tooLong = 0;
         long badDst = 0;
-        int dIndex = dp.index;
+        int dIndex = d.portIndex;
         MemorySegment dm = d.mem;
         for (int u = uHead, b = bcast; u != END || b != END; ) {
             int i;
@@ -405,16 +419,16 @@ final class Forwarder {
                     badDst++; // the receiver handed back a bad index: this slot goes out empty
                     d.setLenFlags(j, 0, 0);
                 } else if (move) {
-                    moveBuffer(pSlot[i], pBuf[i], pHead[i], pFlags[i], d, j, db, 0);
+                    moveBuffer(pSlot[i], pBuf[i], pFirstLen[i], pFlags[i], d, j, db, 0);
                 } else {
                     copy(mem, pOff[i], dm, dOff, len);
                     d.setLenFlags(j, len, 0);
                 }
-                j = d.next(j);
+                j = RingIndex.next(j, d.numSlots);
             } else {
                 int s = pSlot[i];
                 for (int k = 0; k < frags; k++) {
-                    long sl = slots + ((long) s << 4);
+                    long sl = SlotLayout.offset(slots, s);
                     long w = mem.get(JAVA_LONG_UNALIGNED, sl);
                     int sb = SlotWord.bufIdx(w);
                     int len = SlotWord.len(w);
@@ -430,33 +444,33 @@ final class Forwarder {
                         copy(mem, bufPool + (long) sb * bufSize, dm, dOff, len);
                         d.setLenFlags(j, len, more);
                     }
-                    s = s + 1 == numSlots ? 0 : s + 1;
-                    j = d.next(j);
+                    s = RingIndex.next(s, numSlots);
+                    j = RingIndex.next(j, d.numSlots);
                 }
             }
             if (rewrite) {
                 long off = d.bufOffsetOrInvalid(first);
                 if (off >= 0) {
-                    lookup.rewrite(mem, pOff[i], dm, off, pHead[i], dIndex, pCookie[i]);
+                    lookup.rewrite(mem, pOff[i], dm, off, pFirstLen[i], dIndex, pCookie[i]);
                 }
             }
             used += frags;
             delivered++;
             bytes += pLen[i];
         }
-        tx[StatsLayout.TX_DELIVERED] += delivered;
-        tx[StatsLayout.DROP_FULL] += full;
-        tx[StatsLayout.DROP_TOO_LONG] += tooLong;
-        SwitchStats st = sw.stats();
+        tx[SwitchFileLayout.TX_DELIVERED] += delivered;
+        tx[SwitchFileLayout.DROP_FULL] += full;
+        tx[SwitchFileLayout.DROP_TOO_LONG] += tooLong;
+        SwitchStats st = view.stats;
         if (delivered != 0) {
-            st.addRx(dIndex, StatsLayout.RX_PACKETS, delivered);
-            st.addRx(dIndex, StatsLayout.RX_BYTES, bytes);
+            st.addRx(dIndex, SwitchFileLayout.RX_PACKETS, delivered);
+            st.addRx(dIndex, SwitchFileLayout.RX_BYTES, bytes);
         }
         if (full != 0) {
-            st.addRx(dIndex, StatsLayout.RX_DROP_FULL, full);
+            st.addRx(dIndex, SwitchFileLayout.RX_DROP_FULL, full);
         }
         if (badDst != 0) {
-            st.addRx(dIndex, StatsLayout.RX_BAD_SLOT, badDst);
+            st.addRx(dIndex, SwitchFileLayout.RX_BAD_SLOT, badDst);
         }
         return used;
     }
@@ -466,79 +480,35 @@ final class Forwarder {
      * senders never deadlock), finds the longest prefix of the batch that fits everywhere, leases
      * exactly that, and delivers it. Returns the number of packets delivered (the cut).
      */
-    private int deliverBackPressured(int n, ValeSwitch.Ports ports, int self, Lookup lookup) {
+    private int deliverBackPressured(int n, SwitchView view, int self) {
         boolean bcast = bHead != END;
-        int nLocked = 0;
-        for (SwitchPort dp : ports.list) {
-            int d = dp.index;
-            if (d != self && (bcast || dHead[d] != END)) {
-                DstRing r = dp.dst(ringId);
-                r.lock();
-                locked[nLocked++] = r;
-                grant[d] = r.free();
-                grantStart[d] = 0;
-            }
-        }
-        // grantStart counts slots the prefix needs; grant holds what is free
-        int cut = n;
+        int nLocked = lockDestinations(view, self, bcast);
         DstRing blocker = null;
-        for (int i = 0; i < n && blocker == null; i++) {
-            int d = pDst[i];
-            int f = pFrags[i];
-            if (d < Lookup.MAX_PORTS) {
-                DstRing r = ports.byIndex[d].dst(ringId);
-                if (pMaxFrag[i] <= r.bufSize) {
-                    if (grantStart[d] + f > grant[d]) {
-                        blocker = r;
-                    } else {
-                        grantStart[d] += f;
-                    }
-                }
-            } else if (d == Lookup.BROADCAST) {
-                for (SwitchPort dp : ports.list) {
-                    int o = dp.index;
-                    if (o != self && pMaxFrag[i] <= dp.dst(ringId).bufSize && grantStart[o] + f > grant[o]) {
-                        blocker = dp.dst(ringId);
-                        break;
-                    }
-                }
-                if (blocker == null) {
-                    for (SwitchPort dp : ports.list) {
-                        int o = dp.index;
-                        if (o != self && pMaxFrag[i] <= dp.dst(ringId).bufSize) {
-                            grantStart[o] += f;
-                        }
-                    }
+        int cut = n;
+        try {
+            for (int i = 0; i < n; i++) {
+                blocker = blocker(view, self, i);
+                if (blocker != null) {
+                    cut = i;
+                    break;
                 }
             }
-            if (blocker != null) {
-                cut = i;
+            takeLeases(nLocked, blocker);
+        } finally {
+            for (int k = 0; k < nLocked; k++) {
+                locked[k].unlock();
             }
-        }
-        for (int k = 0; k < nLocked; k++) {
-            DstRing r = locked[k];
-            int d = r.port.index;
-            grant[d] = grantStart[d];
-            grantStart[d] = r.lease;
-            r.take(grant[d]);
-            if (r == blocker) {
-                r.senderWaiting = true;
-            }
-        }
-        for (int k = 0; k < nLocked; k++) {
-            locked[k].unlock();
         }
         RuntimeException failure = null;
         for (int k = 0; k < nLocked; k++) {
             DstRing r = locked[k];
             locked[k] = null;
-            SwitchPort dp = r.port;
-            int d = dp.index;
-            int start = grantStart[d];
-            int room = grant[d];
+            int d = r.portIndex;
+            int start = leaseStart[d];
+            int room = leaseLen[d];
             int used = 0;
             try {
-                used = fill(dp, r, start, room, dHead[d], bcast ? bHead : END, cut, lookup, broadcastMoves(ports));
+                used = fill(view, r, start, room, dHead[d], bcast ? bHead : END, cut, broadcastMoves(view));
             } catch (RuntimeException e) {
                 failure = failure == null ? e : failure; // a module's rewrite threw: finish every lease first
             } finally {
@@ -554,12 +524,78 @@ final class Forwarder {
     }
 
     /**
+     * Locks the ring of every destination of the batch, in port order (so two back-pressured senders
+     * never deadlock), and notes what is free in each. Returns how many were locked ({@link #locked}).
+     */
+    private int lockDestinations(SwitchView view, int self, boolean bcast) {
+        int nLocked = 0;
+        for (SwitchPort dp : view.list) {
+            int d = dp.index;
+            if (d != self && (bcast || dHead[d] != END)) {
+                DstRing r = dp.dst(ringId);
+                r.lock();
+                locked[nLocked++] = r;
+                free[d] = r.free();
+                need[d] = 0;
+            }
+        }
+        return nLocked;
+    }
+
+    /**
+     * Adds packet {@code i} to the prefix the locked destinations must take ({@link #need}); returns the
+     * ring it does not fit in (the prefix ends before it), or null.
+     */
+    private DstRing blocker(SwitchView view, int self, int i) {
+        int d = pDst[i];
+        int f = pFrags[i];
+        if (d < ValeSwitch.MAX_PORTS) {
+            DstRing r = view.byIndex[d].dst(ringId);
+            if (pMaxFrag[i] <= r.bufSize) {
+                if (need[d] + f > free[d]) {
+                    return r;
+                }
+                need[d] += f;
+            }
+        } else if (d == LookupModule.BROADCAST) {
+            for (SwitchPort dp : view.list) {
+                int o = dp.index;
+                DstRing r = dp.dst(ringId);
+                if (o != self && pMaxFrag[i] <= r.bufSize && need[o] + f > free[o]) {
+                    return r;
+                }
+            }
+            for (SwitchPort dp : view.list) {
+                int o = dp.index;
+                if (o != self && pMaxFrag[i] <= dp.dst(ringId).bufSize) {
+                    need[o] += f;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Under the locks: leases exactly what the prefix needs in each ring; the blocker's senders wait for room. */
+    private void takeLeases(int nLocked, DstRing blocker) {
+        for (int k = 0; k < nLocked; k++) {
+            DstRing r = locked[k];
+            int d = r.portIndex;
+            leaseStart[d] = r.lease;
+            leaseLen[d] = need[d];
+            r.take(need[d]);
+            if (r == blocker) {
+                r.senderWaiting = true;
+            }
+        }
+    }
+
+    /**
      * Zero copy: the packet's buffer {@code sb} (source slot {@code s}, which holds {@code len} and
      * {@code flags}) moves to slot {@code j} of {@code d}, the receiver's free buffer {@code db} comes
      * back into slot {@code s}; both slots say their buffer changed. Two slot writes, no byte copied.
      */
     private void moveBuffer(int s, int sb, int len, int flags, DstRing d, int j, int db, int more) {
-        mem.set(JAVA_LONG_UNALIGNED, slots + ((long) s << 4), SlotWord.of(db, len, flags | Slot.NS_BUF_CHANGED));
+        mem.set(JAVA_LONG_UNALIGNED, SlotLayout.offset(slots, s), SlotWord.of(db, len, flags | Slot.NS_BUF_CHANGED));
         d.setSlot(j, sb, len, more | Slot.NS_BUF_CHANGED);
     }
 
@@ -583,27 +619,26 @@ final class Forwarder {
         for (int i = 0; i < cut; i++) {
             bytes += pLen[i];
             int d = pDst[i];
-            if (d >= Lookup.NO_PORT) {
+            if (d >= LookupModule.NO_PORT) {
                 tx[dropCounter(d)]++;
             }
         }
-        tx[StatsLayout.TX_PACKETS] += cut;
-        tx[StatsLayout.TX_BYTES] += bytes;
+        tx[SwitchFileLayout.TX_PACKETS] += cut;
+        tx[SwitchFileLayout.TX_BYTES] += bytes;
     }
 
     private static int dropCounter(int code) {
         return switch (code) {
-            case Lookup.DROP_TTL -> StatsLayout.DROP_TTL;
-            case Lookup.DROP_NO_ROUTE -> StatsLayout.DROP_NO_ROUTE;
-            case Lookup.DROP_NOT_IP -> StatsLayout.DROP_NOT_IP;
-            case DROP_BAD -> StatsLayout.DROP_BAD_SLOT;
-            case DROP_HAIRPIN -> StatsLayout.DROP_HAIRPIN;
-            default -> StatsLayout.DROP_LOOKUP;
+            case LookupModule.DROP_TTL -> SwitchFileLayout.DROP_TTL;
+            case LookupModule.DROP_NO_ROUTE -> SwitchFileLayout.DROP_NO_ROUTE;
+            case LookupModule.DROP_NOT_IP -> SwitchFileLayout.DROP_NOT_IP;
+            case DROP_BAD -> SwitchFileLayout.DROP_BAD_SLOT;
+            case DROP_HAIRPIN -> SwitchFileLayout.DROP_HAIRPIN;
+            default -> SwitchFileLayout.DROP_LOOKUP;
         };
     }
 
-    private void flushCounters(int self) {
-        SwitchStats st = sw.stats();
+    private void flushCounters(SwitchStats st, int self) {
         long[] c = tx;
         for (int k = 0; k < c.length; k++) {
             if (c[k] != 0) {
@@ -623,10 +658,5 @@ final class Forwarder {
         nTouched = 0;
         bHead = END;
         bSlots = 0;
-    }
-
-    private int advance(int slot, int n) {
-        int s = slot + n;
-        return s >= numSlots ? s - numSlots : s;
     }
 }

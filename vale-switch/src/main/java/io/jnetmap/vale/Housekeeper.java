@@ -1,24 +1,25 @@
 package io.jnetmap.vale;
 
-import io.jnetmap.sys.Linux;
+import io.jnetmap.vale.ctl.ControlMailbox;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * One daemon thread per process while it hosts switches: refreshes each switch's heartbeat in its
- * counters file and answers control requests other processes leave in the file's mailbox
- * ({@link ControlMailbox}). Never on a packet path.
+ * counters file, answers control requests other processes leave in the file's mailbox
+ * ({@link ControlMailbox}, run by {@link SwitchAdmin#execute}) and detaches what processes that died
+ * had attached. Never on a packet path.
  */
 final class Housekeeper {
     static final long PERIOD_MS = 50;
-    /** The current housekeeper; a thread that is no longer it exits. Written under Vale.CONFIG. */
+    /** The current housekeeper; a thread that is no longer it exits. Written under ValeSwitches.CONFIG. */
     private static volatile Thread thread;
 
     private Housekeeper() {
     }
 
-    /** Under Vale.CONFIG. */
+    /** Under ValeSwitches.CONFIG. */
     static void switchAdded() {
         if (thread == null) {
             thread = Thread.ofPlatform().daemon().name("vale-housekeeper").unstarted(Housekeeper::run);
@@ -26,7 +27,7 @@ final class Housekeeper {
         }
     }
 
-    /** Under Vale.CONFIG. */
+    /** Under ValeSwitches.CONFIG. */
     static void switchRemoved(boolean none) {
         Thread t = thread;
         if (none && t != null) {
@@ -36,23 +37,41 @@ final class Housekeeper {
     }
 
     /**
-     * Detaches ports attached for a {@link RemotePort} whose process is gone, or whose polling thread
-     * stopped on a failure (the other process broke the pipe's rules: it is cut off). Under Vale.CONFIG.
+     * Undoes what processes that are gone had made through the mailbox: ports attached for their
+     * {@link io.jnetmap.vale.ctl.RemotePort}s, their opens of this process's VALE ports; also when the
+     * relay or polling thread stopped on a failure (the other process broke the pipe's rules: it is
+     * cut off). Under ValeSwitches.CONFIG.
      */
     private static void reapOrphans(ValeSwitch sw) {
         for (SwitchPort p : sw.portList()) {
-            if (p instanceof AttachedPort ap && ap.owner > 0 && (ap.failure() != null || !Linux.processAlive(ap.owner))) {
-                sw.detach(ap.name());
-            }
+            p.closeRemoteOpens(true);
         }
+    }
+
+    /** Answers the request waiting in {@code sw}'s mailbox, if any. Under ValeSwitches.CONFIG. */
+    private static void serve(ValeSwitch sw) {
+        var m = sw.stats().memory();
+        ControlMailbox.Request r = ControlMailbox.pending(m);
+        if (r == null) {
+            return;
+        }
+        boolean ok = true;
+        String reply;
+        try {
+            reply = SwitchAdmin.execute(sw, r.command(), r.arg(), r.client());
+        } catch (RuntimeException e) {
+            ok = false;
+            reply = e.getMessage() != null ? e.getMessage() : e.toString();
+        }
+        ControlMailbox.answer(m, r, ok, reply);
     }
 
     private static void run() {
         long beat = 0;
         Thread self = Thread.currentThread();
         while (thread == self) {
-            for (ValeSwitch sw : Vale.switches()) {
-                synchronized (Vale.CONFIG) {
+            for (ValeSwitch sw : ValeSwitches.switches()) {
+                synchronized (ValeSwitches.CONFIG) {
                     if (thread != self) {
                         return;
                     }
@@ -65,7 +84,7 @@ final class Housekeeper {
                     if (beat % 20 == 0) {
                         reapOrphans(sw);
                     }
-                    ControlMailbox.serve(sw);
+                    serve(sw);
                 }
             }
             beat++;

@@ -9,7 +9,7 @@ import java.nio.ByteOrder;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 /**
- * The packet a {@link Lookup} decides about: a reusable view (one per forwarding thread, never
+ * The packet a {@link LookupModule} decides about: a reusable view (one per forwarding thread, never
  * allocated per packet) of the first slot of a packet in its sender's buffer, with the source port,
  * the slot flags and the time of the batch. Read it, never write it: the bytes belong to the sender.
  *
@@ -30,7 +30,7 @@ public final class Packet {
     int frags;
     long now;
     int cookie;
-    /** The last lookup of this forwarding thread, for a module to reuse (see LearningBridge). */
+    /** The last lookup of this forwarding thread, for a module to reuse ({@link #setMemo}). */
     Object memoOwner;
     long memoKey;
     long memoVersion;
@@ -77,13 +77,52 @@ public final class Packet {
         return now;
     }
 
-    /** A value handed to {@link Lookup#rewrite} for this packet (e.g. a next-hop index). */
+    /** A value handed to {@link LookupModule#rewrite} for this packet (e.g. a next-hop index). */
     public void setCookie(int cookie) {
         this.cookie = cookie;
     }
 
     public int cookie() {
         return cookie;
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // a one-entry memo per forwarding thread: the packet view is the thread's own, so a module may keep
+    // the answer of its last lookup here and reuse it for the next packet (the learning bridge does,
+    // for runs of packets to one destination) without sharing anything between threads
+
+    /**
+     * Keeps one answer for the next packets of this forwarding thread: {@code owner} (the module,
+     * so that modules chained in one switch do not read each other's memo), the key it was for, the
+     * module's {@link LookupModule#version()} and the {@link #now()} when it was made, and the answer.
+     */
+    public void setMemo(Object owner, long key, long version, long time, int value) {
+        memoOwner = owner;
+        memoKey = key;
+        memoVersion = version;
+        memoTime = time;
+        memoValue = value;
+    }
+
+    /** Who kept the memo ({@link #setMemo}); null if nobody did on this thread. */
+    public Object memoOwner() {
+        return memoOwner;
+    }
+
+    public long memoKey() {
+        return memoKey;
+    }
+
+    public long memoVersion() {
+        return memoVersion;
+    }
+
+    public long memoTime() {
+        return memoTime;
+    }
+
+    public int memoValue() {
+        return memoValue;
     }
 
     public int u8(int at) {
@@ -117,24 +156,29 @@ public final class Packet {
         return mem.get(U64, offset + 4) & 0xffffffffffffL;
     }
 
-    static long readMac(MemorySegment m, long off) {
+    /** The 48-bit MAC address at {@code off} of {@code m} (for {@link LookupModule#rewrite}). */
+    public static long readMac(MemorySegment m, long off) {
         return ((long) (m.get(U16, off) & 0xffff) << 32) | (m.get(U32, off + 2) & 0xffffffffL);
     }
 
-    static void writeMac(MemorySegment m, long off, long mac) {
+    /** Writes a 48-bit MAC address (the low 48 bits of {@code mac}) at {@code off} of {@code m}. */
+    public static void writeMac(MemorySegment m, long off, long mac) {
         m.set(U16, off, (short) (mac >>> 32));
         m.set(U32, off + 2, (int) mac);
     }
 
-    static int readU32(MemorySegment m, long off) {
+    /** The big-endian u32 at {@code off} of {@code m}. */
+    public static int readU32(MemorySegment m, long off) {
         return m.get(U32, off);
     }
 
-    static void writeU32(MemorySegment m, long off, int v) {
+    /** Writes {@code v} big-endian at {@code off} of {@code m}. */
+    public static void writeU32(MemorySegment m, long off, int v) {
         m.set(U32, off, v);
     }
 
-    static void writeU64(MemorySegment m, long off, long v) {
+    /** Writes {@code v} big-endian at {@code off} of {@code m}. */
+    public static void writeU64(MemorySegment m, long off, long v) {
         m.set(U64, off, v);
     }
 

@@ -30,12 +30,13 @@ record RingRef(Region region, long offset, int numSlots, int bufSize, int ringId
         return new RingRef(region, offset, numSlots, bufSize, ringId);
     }
 
-    /** The ring's head as stored now (the backend reads it only when the ring is set up). */
-    int storedHead() {
+    /** The ring's head as stored now, a plain read (the backend reads it only when the ring is set up). */
+    int lpHead() {
         return region.memory().get(JAVA_INT, offset + RingLayout.HEAD_OFFSET);
     }
 
-    int storedTail() {
+    /** The ring's tail as stored now, a plain read. */
+    int lpTail() {
         return region.memory().get(JAVA_INT, offset + RingLayout.TAIL_OFFSET);
     }
 }

@@ -1,6 +1,7 @@
 package io.jnetmap.vale;
 
 import io.jnetmap.core.Region;
+import io.jnetmap.vale.ctl.SwitchFileLayout;
 
 /**
  * A port of a switch, as the switch sees it: where packets for it go (its destination rings) and
@@ -39,7 +40,7 @@ public abstract class SwitchPort {
         return sw;
     }
 
-    /** Index in the switch (what a {@link Lookup} returns for it); -1 once the port left. */
+    /** Index in the switch (what a {@link LookupModule} returns for it); -1 once the port left. */
     public int index() {
         return index;
     }
@@ -50,7 +51,7 @@ public abstract class SwitchPort {
     /** The region holding the port's rings: ports of one region exchange buffers by index swap. */
     public abstract Region region();
 
-    /** {@link StatsLayout#KIND_VIRTUAL} or {@link StatsLayout#KIND_ATTACHED}. */
+    /** {@link SwitchFileLayout#KIND_VIRTUAL} or {@link SwitchFileLayout#KIND_ATTACHED}. */
     abstract int kind();
 
     /** Rings per direction (for listings). */
@@ -82,23 +83,34 @@ public abstract class SwitchPort {
     }
 
     int flags() {
-        return (backPressure ? StatsLayout.FLAG_BACKPRESSURE : 0);
+        return (backPressure ? SwitchFileLayout.FLAG_BACKPRESSURE : 0);
     }
 
-    /** Waits until no batch of this port's forwarders runs. */
-    final void quiesce() {
-        for (Forwarder f : forwarders) {
-            f.quiesce();
-        }
+    /**
+     * Takes the port out of the switch ({@code vale-ctl -d}): an attached port stops being polled, a
+     * persistent VALE port is destroyed (refused while it is open). Under ValeSwitches.CONFIG.
+     */
+    abstract void detach();
+
+    /**
+     * Undoes what other processes made of this port through its switch's mailbox (their opens of a
+     * VALE port, an attachment for a remote port): all of it, or ({@code onlyOrphans}) what belongs
+     * to processes that died or broke a pipe's rules. Under ValeSwitches.CONFIG.
+     */
+    abstract void closeRemoteOpens(boolean onlyOrphans);
+
+    /** Opens of the port by name still open (a VALE port's users); 0 for an attached port. */
+    int openCount() {
+        return 0;
     }
 
-    /** Current value of sender counter {@code c} ({@link StatsLayout#TX_PACKETS} ...). */
+    /** Current value of sender counter {@code c} ({@link SwitchFileLayout#TX_PACKETS} ...). */
     public long txCounter(int c) {
         int i = index;
         return i < 0 ? 0 : sw.stats().tx(i, c);
     }
 
-    /** Current value of receiver counter {@code c} ({@link StatsLayout#RX_PACKETS} ...). */
+    /** Current value of receiver counter {@code c} ({@link SwitchFileLayout#RX_PACKETS} ...). */
     public long rxCounter(int c) {
         int i = index;
         return i < 0 ? 0 : sw.stats().rx(i, c);
@@ -107,7 +119,7 @@ public abstract class SwitchPort {
     /** Sum of the sender's drop counters (every cause). */
     public long drops() {
         long d = 0;
-        for (int c = StatsLayout.DROP_FULL; c <= StatsLayout.DROP_NOT_IP; c++) {
+        for (int c = SwitchFileLayout.DROP_FULL; c <= SwitchFileLayout.DROP_NOT_IP; c++) {
             d += txCounter(c);
         }
         return d;

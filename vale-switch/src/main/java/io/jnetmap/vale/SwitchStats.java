@@ -1,7 +1,7 @@
 package io.jnetmap.vale;
 
-import io.jnetmap.core.Region;
 import io.jnetmap.sys.Linux;
+import io.jnetmap.vale.ctl.SwitchFileLayout;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -19,13 +19,13 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * The hosting side of a switch's counters ({@link StatsLayout}): a file other processes can map, or,
+ * The hosting side of a switch's counters ({@link SwitchFileLayout}): a file other processes can map, or,
  * if it cannot be created (or {@code -Djnetmap.vale.stats=false}), the same bytes in anonymous memory.
  * Counters are added with one atomic add per batch, never per packet.
  */
 final class SwitchStats implements AutoCloseable {
-    static final VarHandle LONG = JAVA_LONG.varHandle();
-    static final VarHandle INT = JAVA_INT.varHandle();
+    private static final VarHandle LONG = JAVA_LONG.varHandle();
+    private static final VarHandle INT = JAVA_INT.varHandle();
     static final int PID = Linux.getpid();
 
     private final Arena arena;
@@ -38,24 +38,19 @@ final class SwitchStats implements AutoCloseable {
         this.file = file;
     }
 
-    /** Directory of the counters files: {@code .vale} under the regions' directory. */
-    static Path directory() {
-        return Region.directory().resolve(".vale");
-    }
-
     static SwitchStats create(String switchName, String lookupName) {
         Arena arena = Arena.ofShared();
         MemorySegment mem = null;
         Path file = null;
         if (Boolean.parseBoolean(System.getProperty("jnetmap.vale.stats", "true"))) {
             try {
-                Path dir = directory();
+                Path dir = SwitchFileLayout.directory();
                 Files.createDirectories(dir);
                 file = dir.resolve(switchName + "." + PID + ".stats");
                 Files.deleteIfExists(file); // a file of an earlier process that had this pid
                 Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
                 try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-                    mem = ch.map(FileChannel.MapMode.READ_WRITE, 0, StatsLayout.FILE_SIZE, arena);
+                    mem = ch.map(FileChannel.MapMode.READ_WRITE, 0, SwitchFileLayout.FILE_SIZE, arena);
                 }
             } catch (IOException | UnsupportedOperationException e) {
                 deleteQuietly(file);
@@ -64,7 +59,7 @@ final class SwitchStats implements AutoCloseable {
             }
         }
         if (mem == null) {
-            mem = arena.allocate(StatsLayout.FILE_SIZE, 4096);
+            mem = arena.allocate(SwitchFileLayout.FILE_SIZE, 4096);
         }
         SwitchStats s = new SwitchStats(arena, mem, file);
         s.initialize(switchName, lookupName);
@@ -72,18 +67,18 @@ final class SwitchStats implements AutoCloseable {
     }
 
     private void initialize(String switchName, String lookupName) {
-        mem.set(JAVA_LONG, StatsLayout.MAGIC_OFFSET, StatsLayout.MAGIC);
-        mem.set(JAVA_INT, StatsLayout.VERSION_OFFSET, StatsLayout.VERSION);
-        mem.set(JAVA_INT, StatsLayout.PID_OFFSET, PID);
-        mem.set(JAVA_INT, StatsLayout.MAX_PORTS_OFFSET, Lookup.MAX_PORTS);
-        mem.set(JAVA_INT, StatsLayout.PORT_SIZE_OFFSET, StatsLayout.PORT_SIZE);
-        mem.set(JAVA_INT, StatsLayout.PORTS_OFS_OFFSET, (int) StatsLayout.PORTS_OFFSET);
-        mem.set(JAVA_LONG, StatsLayout.START_MS_OFFSET, System.currentTimeMillis());
-        writeString(StatsLayout.SWITCH_OFFSET, StatsLayout.SWITCH_LENGTH, switchName);
+        mem.set(JAVA_LONG, SwitchFileLayout.MAGIC_OFFSET, SwitchFileLayout.MAGIC);
+        mem.set(JAVA_INT, SwitchFileLayout.VERSION_OFFSET, SwitchFileLayout.VERSION);
+        mem.set(JAVA_INT, SwitchFileLayout.PID_OFFSET, PID);
+        mem.set(JAVA_INT, SwitchFileLayout.MAX_PORTS_OFFSET, SwitchFileLayout.MAX_PORTS);
+        mem.set(JAVA_INT, SwitchFileLayout.PORT_SIZE_OFFSET, SwitchFileLayout.PORT_SIZE);
+        mem.set(JAVA_INT, SwitchFileLayout.PORTS_OFS_OFFSET, (int) SwitchFileLayout.PORTS_OFFSET);
+        mem.set(JAVA_LONG, SwitchFileLayout.START_MS_OFFSET, System.currentTimeMillis());
+        writeString(SwitchFileLayout.SWITCH_OFFSET, SwitchFileLayout.SWITCH_LENGTH, switchName);
         setLookupName(lookupName);
         heartbeat();
         // ordered store -> a reader that sees LIVE sees the header above
-        INT.setRelease(mem, StatsLayout.STATE_OFFSET, StatsLayout.STATE_LIVE);
+        INT.setRelease(mem, SwitchFileLayout.STATE_OFFSET, SwitchFileLayout.STATE_LIVE);
     }
 
     MemorySegment memory() {
@@ -96,49 +91,49 @@ final class SwitchStats implements AutoCloseable {
     }
 
     void setLookupName(String name) {
-        writeString(StatsLayout.LOOKUP_OFFSET, StatsLayout.LOOKUP_LENGTH, name);
+        writeString(SwitchFileLayout.LOOKUP_OFFSET, SwitchFileLayout.LOOKUP_LENGTH, name);
     }
 
     void heartbeat() {
-        LONG.setRelease(mem, StatsLayout.HEARTBEAT_MS_OFFSET, System.currentTimeMillis());
+        LONG.setRelease(mem, SwitchFileLayout.HEARTBEAT_MS_OFFSET, System.currentTimeMillis());
     }
 
     /** Publishes port record {@code port} with zeroed counters. */
     void openPort(int port, int kind, int flags, int rings, String name, String backend) {
-        long p = StatsLayout.portOffset(port);
-        INT.setRelease(mem, p + StatsLayout.P_STATE_OFFSET, 0);
-        mem.asSlice(p + 4, StatsLayout.PORT_SIZE - 4).fill((byte) 0);
-        mem.set(JAVA_INT, p + StatsLayout.P_KIND_OFFSET, kind);
-        mem.set(JAVA_INT, p + StatsLayout.P_FLAGS_OFFSET, flags);
-        mem.set(JAVA_INT, p + StatsLayout.P_RINGS_OFFSET, rings);
-        writeString(p + StatsLayout.P_NAME_OFFSET, StatsLayout.P_NAME_LENGTH, name);
-        writeString(p + StatsLayout.P_BACKEND_OFFSET, StatsLayout.P_BACKEND_LENGTH, backend);
+        long p = SwitchFileLayout.portOffset(port);
+        INT.setRelease(mem, p + SwitchFileLayout.P_STATE_OFFSET, 0);
+        mem.asSlice(p + 4, SwitchFileLayout.PORT_SIZE - 4).fill((byte) 0);
+        mem.set(JAVA_INT, p + SwitchFileLayout.P_KIND_OFFSET, kind);
+        mem.set(JAVA_INT, p + SwitchFileLayout.P_FLAGS_OFFSET, flags);
+        mem.set(JAVA_INT, p + SwitchFileLayout.P_RINGS_OFFSET, rings);
+        writeString(p + SwitchFileLayout.P_NAME_OFFSET, SwitchFileLayout.P_NAME_LENGTH, name);
+        writeString(p + SwitchFileLayout.P_BACKEND_OFFSET, SwitchFileLayout.P_BACKEND_LENGTH, backend);
         // ordered store -> a reader that sees the record in use sees its name and zeroed counters
-        INT.setRelease(mem, p + StatsLayout.P_STATE_OFFSET, 1);
+        INT.setRelease(mem, p + SwitchFileLayout.P_STATE_OFFSET, 1);
     }
 
     void setPortFlags(int port, int flags) {
-        INT.setRelease(mem, StatsLayout.portOffset(port) + StatsLayout.P_FLAGS_OFFSET, flags);
+        INT.setRelease(mem, SwitchFileLayout.portOffset(port) + SwitchFileLayout.P_FLAGS_OFFSET, flags);
     }
 
     void closePort(int port) {
-        INT.setRelease(mem, StatsLayout.portOffset(port) + StatsLayout.P_STATE_OFFSET, 0);
+        INT.setRelease(mem, SwitchFileLayout.portOffset(port) + SwitchFileLayout.P_STATE_OFFSET, 0);
     }
 
     void addTx(int port, int counter, long delta) {
-        LONG.getAndAdd(mem, StatsLayout.txOffset(port, counter), delta);
+        LONG.getAndAdd(mem, SwitchFileLayout.txOffset(port, counter), delta);
     }
 
     void addRx(int port, int counter, long delta) {
-        LONG.getAndAdd(mem, StatsLayout.rxOffset(port, counter), delta);
+        LONG.getAndAdd(mem, SwitchFileLayout.rxOffset(port, counter), delta);
     }
 
     long tx(int port, int counter) {
-        return (long) LONG.getOpaque(mem, StatsLayout.txOffset(port, counter));
+        return (long) LONG.getOpaque(mem, SwitchFileLayout.txOffset(port, counter));
     }
 
     long rx(int port, int counter) {
-        return (long) LONG.getOpaque(mem, StatsLayout.rxOffset(port, counter));
+        return (long) LONG.getOpaque(mem, SwitchFileLayout.rxOffset(port, counter));
     }
 
     private void writeString(long off, int max, String s) {
@@ -151,7 +146,7 @@ final class SwitchStats implements AutoCloseable {
     /** Marks the switch closed, removes the file and unmaps. */
     @Override
     public void close() {
-        INT.setRelease(mem, StatsLayout.STATE_OFFSET, StatsLayout.STATE_CLOSED);
+        INT.setRelease(mem, SwitchFileLayout.STATE_OFFSET, SwitchFileLayout.STATE_CLOSED);
         deleteQuietly(file);
         if (file != null) {
             try {

@@ -4,6 +4,8 @@ import io.jnetmap.core.NetmapException;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.PortName;
 import io.jnetmap.core.spi.PortProvider;
+import io.jnetmap.vale.ctl.RemotePort;
+import io.jnetmap.vale.ctl.ValeCtl;
 
 import java.util.Set;
 
@@ -23,14 +25,14 @@ public final class ValeProvider implements PortProvider {
     @Override
     public Port open(PortName name) {
         Object hostOrSwitch;
-        synchronized (Vale.CONFIG) {
-            ValeSwitch sw = Vale.get(name.switchName()).orElse(null);
+        synchronized (ValeSwitches.CONFIG) {
+            ValeSwitch sw = ValeSwitches.get(name.switchName()).orElse(null);
             if (sw == null) {
-                Vale.checkName(name.switchName());
+                ValeSwitches.checkName(name.switchName());
                 // under the machine-wide lock: either another process hosts the switch, or this one does now
-                hostOrSwitch = Vale.underHostLock(() -> {
-                    Object h = Vale.otherHost(name.switchName()).orElse(null);
-                    return h != null ? h : Vale.createLocal(name.switchName());
+                hostOrSwitch = ValeSwitches.underHostLock(() -> {
+                    Object h = ValeSwitches.otherHost(name.switchName()).orElse(null);
+                    return h != null ? h : ValeSwitches.createLocal(name.switchName());
                 });
             } else {
                 hostOrSwitch = sw;
@@ -48,7 +50,7 @@ public final class ValeProvider implements PortProvider {
         return RemotePort.open(name, (ValeCtl.SwitchInfo) hostOrSwitch);
     }
 
-    /** Opens (or creates) VALE port {@code name} on switch {@code sw} of this process. Under Vale.CONFIG. */
+    /** Opens (or creates) VALE port {@code name} on switch {@code sw} of this process. Under ValeSwitches.CONFIG. */
     private static Port openLocal(ValeSwitch sw, PortName name) {
         SwitchPort existing = sw.port(name.base()).orElse(null);
         VirtualPort vp;

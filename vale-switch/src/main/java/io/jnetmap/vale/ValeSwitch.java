@@ -2,6 +2,7 @@ package io.jnetmap.vale;
 
 import io.jnetmap.core.NetmapException;
 import io.jnetmap.core.Port;
+import io.jnetmap.vale.ctl.SwitchFileLayout;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -9,85 +10,61 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
- * A VALE-style software switch: up to {@link Lookup#MAX_PORTS} ports, a {@link Lookup} module
- * deciding where each packet goes ({@link LearningBridge} by default), forwarding done by the senders
- * themselves (no switch thread; see {@link Forwarder}), counters readable from other processes
- * ({@link StatsLayout}).
+ * A VALE-style software switch: up to {@link #MAX_PORTS} ports, a {@link LookupModule} deciding where
+ * each packet goes (a learning bridge by default, see {@link ValeSwitches}), forwarding done by the
+ * senders themselves (no switch thread; see {@link Forwarder}), counters readable from other processes
+ * ({@link SwitchFileLayout}).
  *
  * <p>Switches are created on demand by opening a port ({@code Netmap.open("vale0:a")}; such a switch
- * goes away with its last port) or explicitly with {@link Vale#create} (it stays until
- * {@link #close()}). Ports join through {@code Netmap.open("valeS:P")} (VALE ports) or
+ * goes away with its last port) or explicitly with {@link ValeSwitches#create} (it stays until
+ * {@link #close()}: {@link #isExplicit()}). Ports join through {@code Netmap.open("valeS:P")} (VALE ports) or
  * {@link #attach(Port, AttachOptions)} (any port: NIC, host stack, pipe end), and leave when closed or
  * {@linkplain #detach detached}.
  *
  * <p>Configuration (ports joining and leaving, the lookup module) is serialised by one lock per
- * process ({@link Vale}); forwarding never takes it. A port leaves in two steps: it is removed from the
+ * process ({@link ValeSwitches}); forwarding never takes it. A port leaves in two steps: it is removed from the
  * published port table, then the switch waits until every forwarder that may still have seen it has
  * finished its batch (each forwarder's sequence number is odd during a batch), so its memory is never
  * released under a sender's copy.
  */
 public final class ValeSwitch implements AutoCloseable {
-    /** The published port table: replaced, never modified, so forwarders read it without a lock. */
-    static final class Ports {
-        static final Ports EMPTY = new Ports(new SwitchPort[Lookup.MAX_PORTS], new SwitchPort[0]);
-        final SwitchPort[] byIndex;
-        /** The ports in index order. */
-        final SwitchPort[] list;
-
-        private Ports(SwitchPort[] byIndex, SwitchPort[] list) {
-            this.byIndex = byIndex;
-            this.list = list;
-        }
-
-        Ports with(SwitchPort p) {
-            SwitchPort[] b = byIndex.clone();
-            b[p.index] = p;
-            return new Ports(b, compact(b));
-        }
-
-        Ports without(SwitchPort p) {
-            SwitchPort[] b = byIndex.clone();
-            b[p.index] = null;
-            return new Ports(b, compact(b));
-        }
-
-        private static SwitchPort[] compact(SwitchPort[] b) {
-            return Arrays.stream(b).filter(x -> x != null).toArray(SwitchPort[]::new);
-        }
-    }
+    /** Ports per switch (netmap's NM_BDG_MAXPORTS): indices 0 .. MAX_PORTS-1. */
+    public static final int MAX_PORTS = SwitchFileLayout.MAX_PORTS;
 
     private final String name;
-    private final boolean persistent;
+    private final boolean explicit;
     private final SwitchStats stats;
-    private volatile Ports ports = Ports.EMPTY;
-    private volatile Lookup lookup;
-    private volatile LongSupplier clock = System::nanoTime;
-    /** Guarded by Vale.CONFIG. */
+    /** What forwarders read, once per batch; replaced (volatile store) on every configuration change. */
+    private volatile SwitchView view;
+    /** Guarded by ValeSwitches.CONFIG. */
     private boolean closed;
 
-    ValeSwitch(String name, Lookup lookup, boolean persistent) {
+    ValeSwitch(String name, LookupModule lookup, boolean explicit) {
         this.name = name;
-        this.persistent = persistent;
-        this.lookup = lookup;
+        this.explicit = explicit;
         this.stats = SwitchStats.create(name, lookup.name());
+        this.view = SwitchView.empty(lookup, stats);
     }
 
     // ----------------------------------------------------------------------------------------------
     // forwarding side (no lock)
 
-    Ports ports() {
-        return ports;
+    /** The switch as forwarders see it now (one volatile load). */
+    SwitchView view() {
+        return view;
     }
 
-    /** The lookup module (read once per batch by forwarders). */
-    public Lookup lookup() {
-        return lookup;
+    /** Where a forwarder of this switch reads its view, once per batch. */
+    Supplier<SwitchView> views() {
+        return this::view;
     }
 
-    long now() {
-        return clock.getAsLong();
+    /** The lookup module. */
+    public LookupModule lookup() {
+        return view.lookup;
     }
 
     SwitchStats stats() {
@@ -96,7 +73,7 @@ public final class ValeSwitch implements AutoCloseable {
 
     /** A receiver made room in a ring a back-pressured sender found full: wake those senders. */
     void wakeBackPressured() {
-        for (SwitchPort p : ports.list) {
+        for (SwitchPort p : view.list) {
             if (p.backPressure) {
                 p.wakeSender();
             }
@@ -111,19 +88,23 @@ public final class ValeSwitch implements AutoCloseable {
         return name;
     }
 
-    /** True if made by {@link Vale#create} (stays without ports), false if made by opening a port. */
-    public boolean isPersistent() {
-        return persistent;
+    /**
+     * True if made by {@link ValeSwitches#create} (it stays without ports until closed), false if made
+     * on demand by opening a port (it goes away with its last port). Not to be confused with a
+     * persistent <em>port</em> ({@code vale-ctl -n}), which stays without opens.
+     */
+    public boolean isExplicit() {
+        return explicit;
     }
 
     /** The ports, in index order. */
     public List<SwitchPort> portList() {
-        return List.of(ports.list);
+        return List.of(view.list);
     }
 
     /** The port called {@code portName} ({@code a} for {@code vale0:a}), if any. */
     public Optional<SwitchPort> port(String portName) {
-        for (SwitchPort p : ports.list) {
+        for (SwitchPort p : view.list) {
             if (p.name.equals(portName)) {
                 return Optional.of(p);
             }
@@ -141,23 +122,27 @@ public final class ValeSwitch implements AutoCloseable {
 
     /**
      * Replaces the lookup module. When this returns, no forwarder uses the old one any more. The new
-     * module learns the current ports through {@link Lookup#portAttached}.
+     * module learns the current ports through {@link LookupModule#portAttached}.
      */
-    public void setLookup(Lookup module) {
-        synchronized (Vale.CONFIG) {
+    public void setLookup(LookupModule module) {
+        synchronized (ValeSwitches.CONFIG) {
             checkOpen();
-            for (SwitchPort p : ports.list) {
+            SwitchView old = view;
+            for (SwitchPort p : old.list) {
                 module.portAttached(p.index, p.name);
             }
-            lookup = module;
+            // volatile store -> batches starting from now use the new module
+            view = old.withLookup(module);
             stats.setLookupName(module.name());
-            quiesceAll(ports);
+            quiesceAll(old);
         }
     }
 
     /** The clock modules age entries with (tests drive it by hand). */
     void setClock(LongSupplier clock) {
-        this.clock = clock;
+        synchronized (ValeSwitches.CONFIG) {
+            view = view.withClock(clock);
+        }
     }
 
     /**
@@ -169,7 +154,7 @@ public final class ValeSwitch implements AutoCloseable {
      * {@link AttachOptions#closeOnDetach()}.
      */
     public AttachedPort attach(Port port, AttachOptions options) {
-        synchronized (Vale.CONFIG) {
+        synchronized (ValeSwitches.CONFIG) {
             checkOpen();
             AttachedPort ap = new AttachedPort(this, port, options);
             join(ap);
@@ -189,37 +174,33 @@ public final class ValeSwitch implements AutoCloseable {
      * it instead), as netmap refuses to remove a port in use.
      */
     public void detach(String portName) {
-        synchronized (Vale.CONFIG) {
+        synchronized (ValeSwitches.CONFIG) {
             SwitchPort p = port(portName).orElseThrow(() -> new NetmapException("no port \"" + portName
                     + "\" on switch " + name + " (ports: " + names() + ")"));
-            if (p instanceof VirtualPort vp) {
-                vp.destroyPersistent();
-            } else {
-                ((AttachedPort) p).detachFromSwitch();
-            }
+            p.detach();
         }
     }
 
     private String names() {
-        return String.join(", ", Arrays.stream(ports.list).map(SwitchPort::name).toList());
+        return String.join(", ", Arrays.stream(view.list).map(SwitchPort::name).toList());
     }
 
-    /** Adds {@code p} at the lowest free index. Under Vale.CONFIG. */
+    /** Adds {@code p} at the lowest free index. Under ValeSwitches.CONFIG. */
     void join(SwitchPort p) {
         checkOpen();
         if (port(p.name).isPresent()) {
             throw new NetmapException.PortBusy("switch " + name + " already has a port \"" + p.name + "\"", null);
         }
-        Ports cur = ports;
+        SwitchView cur = view;
         int idx = -1;
-        for (int i = 0; i < Lookup.MAX_PORTS; i++) {
+        for (int i = 0; i < MAX_PORTS; i++) {
             if (cur.byIndex[i] == null) {
                 idx = i;
                 break;
             }
         }
         if (idx < 0) {
-            throw new NetmapException("switch " + name + " is full: " + Lookup.MAX_PORTS
+            throw new NetmapException("switch " + name + " is full: " + MAX_PORTS
                     + " ports (expected: fewer; close or detach one, or use another switch)");
         }
         if (p.dst == null || p.dst.length == 0) {
@@ -227,36 +208,42 @@ public final class ValeSwitch implements AutoCloseable {
                     + " (expected: at least one TX ring)");
         }
         p.index = idx;
+        for (DstRing d : p.dst) {
+            d.portIndex = idx;
+        }
         stats.openPort(idx, p.kind(), p.flags(), p.rings(), p.name, p.backend());
-        lookup.portAttached(idx, p.name);
-        // volatile store -> forwarders starting from now see the port
-        ports = cur.with(p);
+        cur.lookup.portAttached(idx, p.name);
+        // volatile store -> forwarders starting from now see the port (and its rings' portIndex)
+        view = cur.with(p);
     }
 
     /**
      * Removes {@code p} and waits until no forwarder can still be using it; an ephemeral switch left
-     * without ports goes away. Under Vale.CONFIG.
+     * without ports goes away. Under ValeSwitches.CONFIG.
      */
     void leave(SwitchPort p) {
-        Ports old = ports;
+        SwitchView old = view;
         if (p.index < 0 || old.byIndex[p.index] != p) {
             return;
         }
         // volatile store, then the forwarders' sequence numbers (volatile reads): a forwarder that
         // started after this store sees the new table; one that started before is waited for
-        ports = old.without(p);
+        view = old.without(p);
         quiesceAll(old);
-        lookup.portDetached(p.index);
+        view.lookup.portDetached(p.index);
         stats.closePort(p.index);
         p.index = -1;
-        if (!persistent && ports.list.length == 0) {
+        if (!explicit && view.list.length == 0) {
             destroy();
         }
     }
 
-    private static void quiesceAll(Ports ports) {
-        for (SwitchPort q : ports.list) {
-            q.quiesce();
+    /** Waits until no forwarder of a port of {@code v} runs a batch that started before now. */
+    private static void quiesceAll(SwitchView v) {
+        for (SwitchPort q : v.list) {
+            for (Forwarder f : q.forwarders) {
+                f.quiesce();
+            }
         }
     }
 
@@ -283,17 +270,20 @@ public final class ValeSwitch implements AutoCloseable {
      */
     @Override
     public void close() {
-        synchronized (Vale.CONFIG) {
+        synchronized (ValeSwitches.CONFIG) {
             if (closed) {
                 return;
             }
-            for (SwitchPort p : ports.list) {
-                if (p instanceof VirtualPort vp && vp.openCount() > 0) {
+            for (SwitchPort p : view.list) {
+                p.closeRemoteOpens(false); // other processes' opens: this process ends them, as their host
+            }
+            for (SwitchPort p : view.list) {
+                if (p.openCount() > 0) {
                     throw new NetmapException.PortBusy("switch " + name + " still has open port " + p.fullName()
                             + " (expected: every port closed first)", null);
                 }
             }
-            List<SwitchPort> all = new ArrayList<>(List.of(ports.list));
+            List<SwitchPort> all = new ArrayList<>(List.of(view.list));
             for (SwitchPort p : all) {
                 detach(p.name);
             }
@@ -301,9 +291,9 @@ public final class ValeSwitch implements AutoCloseable {
         }
     }
 
-    /** Destroys an ephemeral switch that has no port (left over by a failed open). Under Vale.CONFIG. */
+    /** Destroys an ephemeral switch that has no port (left over by a failed open). Under ValeSwitches.CONFIG. */
     void closeIfUnused() {
-        if (!persistent && ports.list.length == 0) {
+        if (!explicit && view.list.length == 0) {
             destroy();
         }
     }
@@ -311,13 +301,13 @@ public final class ValeSwitch implements AutoCloseable {
     private void destroy() {
         if (!closed) {
             closed = true;
-            Vale.removed(this);
+            ValeSwitches.removed(this);
             stats.close();
         }
     }
 
     @Override
     public String toString() {
-        return "ValeSwitch[" + name + ", " + ports.list.length + " ports, lookup=" + lookup.name() + "]";
+        return "ValeSwitch[" + name + ", " + view.list.length + " ports, lookup=" + view.lookup.name() + "]";
     }
 }

@@ -2,22 +2,27 @@ package io.jnetmap.vale;
 
 import io.jnetmap.core.Geometry;
 import io.jnetmap.core.IfSpec;
-import io.jnetmap.core.Kring;
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.NetmapException;
 import io.jnetmap.core.NetmapIf;
 import io.jnetmap.core.PortName;
 import io.jnetmap.core.Region;
+import io.jnetmap.core.spi.Kring;
+import io.jnetmap.core.spi.SpinLock;
+
+import io.jnetmap.vale.ctl.SwitchFileLayout;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * A VALE port ({@code valeS:P}): rings in the port's own region (or, with {@code @share=}, in another
  * port's region), the switch as the rings' backend. Its TX rings are sources (forwarding runs inside
  * txsync), its RX rings destinations ({@link RxDst}). Every open of the name binds the same rings
- * ({@link ValePort}); the port leaves the switch when the last open closes, unless it is persistent.
+ * ({@link ValeBinding}); the port leaves the switch when the last open closes, unless it is persistent.
  */
 final class VirtualPort extends SwitchPort {
     /** Port-kind tag in the interface descriptor: "VALE". */
@@ -28,15 +33,16 @@ final class VirtualPort extends SwitchPort {
     private final Region region;
     private final NetmapIf nifp;
     private final boolean sharedRegion;
-    /** Guarded by Vale.CONFIG. */
+    /** Guarded by ValeSwitches.CONFIG. */
     private int opens;
-    /** Guarded by Vale.CONFIG. */
+    /** Guarded by ValeSwitches.CONFIG. */
     private boolean persistent;
-    /** Guarded by Vale.CONFIG. */
+    /** Guarded by ValeSwitches.CONFIG. */
     private boolean exclusive;
-    /** Per ring, the krings of every open binding it (notified when packets arrive / room appears). */
-    private volatile Kring[][] rxBound;
+    /** Per TX ring, the krings of every open binding it (notified when room appears). */
     private volatile Kring[][] txBound;
+    /** Opens of this port by other processes, relayed by threads of this one. Guarded by ValeSwitches.CONFIG. */
+    final List<RemoteBinding> remotes = new ArrayList<>();
     /** Per TX ring: the slots handed to the backend that wait to be forwarded. */
     private final Pending[] pending;
 
@@ -49,22 +55,21 @@ final class VirtualPort extends SwitchPort {
         int nrx = nifp.rxRings();
         this.dst = new DstRing[nrx];
         for (int i = 0; i < nrx; i++) {
-            dst[i] = new RxDst(this, RingRef.at(region, nifp.rxRingOffset(i)));
+            dst[i] = new RxDst(name, RingRef.at(region, nifp.rxRingOffset(i)), sw::wakeBackPressured);
         }
         this.forwarders = new Forwarder[ntx];
         this.pending = new Pending[ntx];
         for (int i = 0; i < ntx; i++) {
             RingRef ref = RingRef.at(region, nifp.txRingOffset(i));
-            forwarders[i] = new Forwarder(sw, this, ref, i);
-            pending[i] = new Pending(ref.storedHead());
+            forwarders[i] = new Forwarder(sw.views(), this, ref, i);
+            pending[i] = new Pending(ref.lpHead());
         }
-        this.rxBound = new Kring[nrx][0];
         this.txBound = new Kring[ntx][0];
     }
 
     /**
      * Creates the port described by {@code pn} ({@code @conf:} sizes, {@code @share=} region) and joins
-     * it to {@code sw}. Under Vale.CONFIG.
+     * it to {@code sw}. Under ValeSwitches.CONFIG.
      */
     static VirtualPort create(ValeSwitch sw, PortName pn) {
         int txRings = pn.conf("tx-rings", "rings", 1);
@@ -133,8 +138,8 @@ final class VirtualPort extends SwitchPort {
         };
     }
 
-    /** A new open of this port. Under Vale.CONFIG. */
-    ValePort open(PortName pn) {
+    /** A new open of this port. Under ValeSwitches.CONFIG. */
+    ValeBinding open(PortName pn) {
         boolean excl = pn.hasFlag(PortName.EXCLUSIVE);
         if (exclusive || (excl && opens > 0)) {
             throw new NetmapException.PortBusy("port " + fullName() + " is open" + (exclusive ? " exclusively" : "")
@@ -144,9 +149,9 @@ final class VirtualPort extends SwitchPort {
             setBackPressure(backPressureOption(pn, backPressure));
         }
         region.retain(); // the open's own reference, released when it closes
-        ValePort p;
+        ValeBinding p;
         try {
-            p = new ValePort(pn, this, nifp);
+            p = new ValeBinding(pn, this, nifp);
         } catch (RuntimeException e) {
             region.close();
             throw e;
@@ -156,22 +161,22 @@ final class VirtualPort extends SwitchPort {
         return p;
     }
 
-    /** Registers the krings of a new open for wake-ups. Under Vale.CONFIG. */
+    /** Registers the krings of a new open for wake-ups. Under ValeSwitches.CONFIG. */
     void bind(Kring k) {
         if (k.tx) {
             txBound = add(txBound, k.ring.ringId(), k);
         } else {
-            rxBound = add(rxBound, k.ring.ringId(), k);
+            ((RxDst) dst[k.ring.ringId()]).bind(k);
         }
     }
 
-    /** An open closed. Under Vale.CONFIG. */
-    void closed(ValePort p, Kring[] krings) {
+    /** An open closed. Under ValeSwitches.CONFIG. */
+    void closed(ValeBinding p, Kring[] krings) {
         for (Kring k : krings) {
             if (k.tx) {
                 txBound = remove(txBound, k.ring.ringId(), k);
             } else {
-                rxBound = remove(rxBound, k.ring.ringId(), k);
+                ((RxDst) dst[k.ring.ringId()]).unbind(k);
             }
         }
         opens--;
@@ -181,6 +186,7 @@ final class VirtualPort extends SwitchPort {
         }
     }
 
+    @Override
     int openCount() {
         return opens;
     }
@@ -194,7 +200,21 @@ final class VirtualPort extends SwitchPort {
         sw.portFlagsChanged(this);
     }
 
-    /** Removes a persistent port (vale-ctl -r). Under Vale.CONFIG. */
+    @Override
+    void detach() {
+        destroyPersistent();
+    }
+
+    @Override
+    void closeRemoteOpens(boolean onlyOrphans) {
+        for (RemoteBinding rb : List.copyOf(remotes)) {
+            if (!onlyOrphans || rb.orphaned()) {
+                rb.close(false);
+            }
+        }
+    }
+
+    /** Removes a persistent port (vale-ctl -r). Under ValeSwitches.CONFIG. */
     void destroyPersistent() {
         if (opens > 0) {
             throw new NetmapException.PortBusy("port " + fullName() + " is open " + opens
@@ -211,7 +231,7 @@ final class VirtualPort extends SwitchPort {
     }
 
     // ----------------------------------------------------------------------------------------------
-    // sync (called by ValePort with validated head/cur, in the ring's thread)
+    // sync (called by ValeBinding with validated head/cur, in the ring's thread)
 
     /**
      * The backend takes every new slot ({@code hwcur = rhead}, netmap's contract) but finishes only the
@@ -231,6 +251,7 @@ final class VirtualPort extends SwitchPort {
         } finally {
             pd.unlock();
         }
+        VarHandle.fullFence(); // the unlock before forwardPending's read of a retry request (Dekker pair)
         // a receiver that made room while this thread held the slots asked for another try: do it now
         forwardPending(r);
         k.hwcur = k.rhead;
@@ -241,12 +262,6 @@ final class VirtualPort extends SwitchPort {
         ((RxDst) dst[k.ring.ringId()]).rxsync(k);
     }
 
-    void notifyRx(int ring) {
-        for (Kring k : rxBound[ring]) {
-            k.notifyIfWaiting();
-        }
-    }
-
     /**
      * A destination made room for packets this port's rings hold back: forward them now, in the
      * caller's thread (unless the ring's own thread is syncing it right now, and will), then wake
@@ -255,7 +270,7 @@ final class VirtualPort extends SwitchPort {
     @Override
     void wakeSender() {
         for (int r = 0; r < pending.length; r++) {
-            pending[r].requestRetry();
+            pending[r].svRetry(true); // volatile store, then the CAS of tryLock: see forwardPending
             forwardPending(r);
         }
         for (Kring[] ks : txBound) {
@@ -274,26 +289,26 @@ final class VirtualPort extends SwitchPort {
      */
     private void forwardPending(int r) {
         Pending pd = pending[r];
-        while (pd.retryRequested() && pd.tryLock()) {
+        while (pd.lvRetry() && pd.tryLock()) {
             try {
-                pd.clearRetry();
+                pd.svRetry(false);
                 if (pd.next != pd.end) {
                     pd.next = forwarders[r].forward(pd.next, pd.end);
                 }
             } finally {
                 pd.unlock();
             }
+            // the unlock before the re-read of the request (Dekker pair with wakeSender)
+            VarHandle.fullFence();
         }
     }
 
-    /** A TX ring's slots {@code [next, end)}: handed to the backend, not forwarded yet. */
-    private static final class Pending {
-        private static final VarHandle LOCK = Spin.field(MethodHandles.lookup(), "lockWord", int.class);
-        private static final VarHandle RETRY = Spin.field(MethodHandles.lookup(), "retryWord", int.class);
-        @SuppressWarnings("unused") // accessed through LOCK
-        private volatile int lockWord;
+    /** A TX ring's slots {@code [next, end)}: handed to the backend, not forwarded yet. Guarded by its lock. */
+    private static final class Pending extends SpinLock {
+        private static final VarHandle RETRY = VarHandles.field(MethodHandles.lookup(), "retry", boolean.class);
+        /** A receiver made room while the slots were held: the holder tries again after unlocking. */
         @SuppressWarnings("unused") // accessed through RETRY
-        private volatile int retryWord;
+        private volatile boolean retry;
         /** Guarded by the lock. */
         int next;
         /** Guarded by the lock. */
@@ -304,33 +319,12 @@ final class VirtualPort extends SwitchPort {
             this.end = head;
         }
 
-        boolean tryLock() {
-            return LOCK.compareAndSet(this, 0, 1);
+        void svRetry(boolean on) {
+            RETRY.setVolatile(this, on);
         }
 
-        void lock() {
-            int round = 0;
-            while (!tryLock()) {
-                Spin.pause(round++);
-            }
-        }
-
-        void unlock() {
-            // volatile store -> the next holder sees next/end and the slots forwarded, and the read of
-            // the retry request that follows in forwardPending is not moved before it (Dekker pair)
-            LOCK.setVolatile(this, 0);
-        }
-
-        void requestRetry() {
-            RETRY.setVolatile(this, 1);
-        }
-
-        boolean retryRequested() {
-            return (int) RETRY.getVolatile(this) != 0;
-        }
-
-        void clearRetry() {
-            RETRY.setVolatile(this, 0);
+        boolean lvRetry() {
+            return (boolean) RETRY.getVolatile(this);
         }
     }
 
@@ -346,13 +340,13 @@ final class VirtualPort extends SwitchPort {
 
     @Override
     int kind() {
-        return StatsLayout.KIND_VIRTUAL;
+        return SwitchFileLayout.KIND_VIRTUAL;
     }
 
     @Override
     int flags() {
-        return super.flags() | (persistent ? StatsLayout.FLAG_PERSISTENT : 0)
-                | (sharedRegion ? StatsLayout.FLAG_SHARED_REGION : 0);
+        return super.flags() | (persistent ? SwitchFileLayout.FLAG_PERSISTENT : 0)
+                | (sharedRegion ? SwitchFileLayout.FLAG_SHARED_REGION : 0);
     }
 
     private static Kring[][] add(Kring[][] a, int ring, Kring k) {
@@ -366,68 +360,5 @@ final class VirtualPort extends SwitchPort {
         Kring[][] b = a.clone();
         b[ring] = Arrays.stream(a[ring]).filter(x -> x != k).toArray(Kring[]::new);
         return b;
-    }
-
-    /**
-     * The RX ring of a VALE port as a destination: the switch is its backend. The user's rxsync
-     * returns released slots (hwcur, under the lock) and takes the published tail.
-     */
-    static final class RxDst extends DstRing {
-        /**
-         * Slots before it belong to the backend again (released by the user). Written by the ring's
-         * user under the lock; read by senders under the lock and by the user without it.
-         */
-        private int hwcur;
-
-        RxDst(VirtualPort port, RingRef ring) {
-            super(port, ring, ring.storedTail());
-            this.hwcur = ring.storedHead();
-        }
-
-        @Override
-        int free() {
-            return distance(lease, hwcur == 0 ? numSlots - 1 : hwcur - 1);
-        }
-
-        @Override
-        void publish(int upTo) {
-            // the receiver takes `published` at its next rxsync, under the lock
-        }
-
-        @Override
-        void wakeReceiver() {
-            ((VirtualPort) port).notifyRx(ring.ringId());
-        }
-
-        /**
-         * Takes back the slots the user released and publishes what senders completed. When the user
-         * released nothing (a receiver polling an empty ring), nothing changes for the senders: the
-         * published tail is read without the lock, so a busy-polling receiver does not fight senders
-         * for the lock's cache line.
-         */
-        void rxsync(Kring k) {
-            if (k.rhead == hwcur) {
-                // hwcur is written only here, by the ring's user: reading it without the lock is safe
-                k.hwtail = publishedVolatile();
-                k.hwcur = k.rhead;
-                return;
-            }
-            boolean wake;
-            lock();
-            try {
-                wake = senderWaiting && hwcur != k.rhead;
-                if (wake) {
-                    senderWaiting = false;
-                }
-                hwcur = k.rhead;
-                k.hwtail = published;
-            } finally {
-                unlock();
-            }
-            k.hwcur = k.rhead;
-            if (wake) {
-                port.sw.wakeBackPressured();
-            }
-        }
     }
 }

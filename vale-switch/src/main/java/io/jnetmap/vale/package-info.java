@@ -18,21 +18,32 @@
  *
  * <p><b>Memory order.</b> Slots a sender fills under its lease become visible to the receiver through
  * the destination's lock (release at completion, acquire in the receiver's rxsync) and then the ring's
- * {@code tail} (release in the sync's epilogue, acquire by the user). The published port table is
- * replaced with a volatile store; each forwarder's sequence number is odd while it runs a batch
- * (volatile store before it reads the table), so a leaving port waits for every batch that may have
- * seen it before its memory is released. Lookup modules read their tables through a volatile
- * reference, rebuilt and republished by the control plane ({@link io.jnetmap.vale.L3Router}) or
- * updated word by word ({@link io.jnetmap.vale.LearningBridge}).
+ * {@code tail} (release in the sync's epilogue, acquire by the user). A forwarder reads its switch once
+ * per batch ({@link io.jnetmap.vale.SwitchView}: ports, lookup module, clock, counters), published
+ * with a volatile store on every configuration change; each forwarder's sequence number is odd while
+ * it runs a batch (volatile store before it reads the view), so a leaving port waits for every batch
+ * that may have seen it before its memory is released. Lookup modules read their tables through a
+ * volatile reference, rebuilt and republished by the control plane, or update them word by word.
+ * Internal accessors name their memory order as JCTools does: {@code lv} (load volatile, or acquire),
+ * {@code lp} (plain or opaque load), {@code so} (ordered store: release), {@code sv} (volatile store),
+ * {@code cas}. Words written by different threads sit 128 bytes apart (padding superclasses:
+ * {@code io.jnetmap.core.spi.SpinLock}, {@link io.jnetmap.vale.DstRing}).
  *
- * <p><b>Lookup modules</b> ({@link io.jnetmap.vale.Lookup}): the learning bridge (default; entries
- * age out), a static IPv4 router with a DxR table ({@link io.jnetmap.vale.L3Router}), and a flow
- * cache in front of either ({@link io.jnetmap.vale.FlowCache}).
+ * <p><b>Packages.</b> This one holds the switch, its API and its datapath. The lookup modules it
+ * ships are in {@code io.jnetmap.vale.lookup} and use only the public {@link io.jnetmap.vale.LookupModule}
+ * and {@link io.jnetmap.vale.Packet}; the default one of switches made on demand is found as a
+ * {@link java.util.ServiceLoader} service, so this package never imports them. What other processes
+ * use (the counters file layout, the vale-ctl client, the mailbox, remote ports) is in
+ * {@code io.jnetmap.vale.ctl}, which imports nothing from here.
  *
- * <p><b>Counters and control</b> live in a file per switch ({@link io.jnetmap.vale.StatsLayout},
- * {@code <dir>/.vale/<switch>.<pid>.stats}), readable by any process ({@link io.jnetmap.vale.ValeCtl#list()}),
- * with a mailbox through which another process asks the hosting one to attach, detach, create or
- * remove ports ({@link io.jnetmap.vale.ValeCtl#remote}). The switch itself, its port table and its
- * lookup state live in the hosting process: ports of one switch are opened from one process.
+ * <p><b>Lookup modules</b> ({@link io.jnetmap.vale.LookupModule}): the learning bridge (default; entries
+ * age out), a static IPv4 router with a DxR table, and a flow cache in front of either.
+ *
+ * <p><b>Counters and control</b> live in a file per switch ({@code io.jnetmap.vale.ctl.SwitchFileLayout},
+ * {@code <dir>/.vale/<switch>.<pid>.stats}), readable by any process ({@code ValeCtl.list()}), with a
+ * mailbox through which another process asks the hosting one to attach, detach, create or remove ports
+ * ({@code ValeCtl.remote}, run by {@link io.jnetmap.vale.SwitchAdmin}). The switch itself, its port
+ * table and its lookup state live in the hosting process; other processes reach its ports through
+ * pipes the host attaches ({@code io.jnetmap.vale.ctl.RemotePort}).
  */
 package io.jnetmap.vale;

@@ -1,5 +1,6 @@
 package io.jnetmap.vale;
 
+import io.jnetmap.vale.ctl.SwitchFileLayout;
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.Ring;
@@ -59,7 +60,7 @@ class AttachedPortTest {
         String sw = Names.unique("valeat");
         PairPort[] pair = PairPort.open("wire" + sw, 64);
         try (Port a = Netmap.open(sw + ":a"); Port b = Netmap.open(sw + ":b")) {
-            ValeSwitch s = Vale.get(sw).orElseThrow();
+            ValeSwitch s = ValeSwitches.get(sw).orElseThrow();
             AttachedPort ap = s.attach(pair[0], AttachOptions.defaults().withName("eth9").withSpin(0));
             assertEquals("eth9", ap.name());
             assertEquals("test-pair", ap.backend());
@@ -76,8 +77,8 @@ class AttachedPortTest {
             Frames.send(b, mac(9), mac(2), 3); // mac(9) was learned on the attached port
             assertEquals(3, await(pair[1], 3).size());
             assertEquals(0, Frames.receive(a).size());
-            assertEquals(7, ap.txCounter(StatsLayout.TX_PACKETS));
-            assertEquals(8, ap.rxCounter(StatsLayout.RX_PACKETS));
+            assertEquals(7, ap.txCounter(SwitchFileLayout.TX_PACKETS));
+            assertEquals(8, ap.rxCounter(SwitchFileLayout.RX_PACKETS));
             assertNull(ap.failure());
 
             s.detach("eth9");
@@ -96,7 +97,7 @@ class AttachedPortTest {
         String sw = Names.unique("valeat");
         PairPort[] pair = PairPort.open("wire" + sw, 256);
         try (Port a = Netmap.open(sw + ":a@conf:slots=16")) {
-            ValeSwitch s = Vale.get(sw).orElseThrow();
+            ValeSwitch s = ValeSwitches.get(sw).orElseThrow();
             s.attach(pair[0], AttachOptions.defaults().withBackPressure(true).withCloseOnDetach(true));
             int n = 2000;
             Thread sender = Thread.ofPlatform().start(() -> sendAll(pair[1], Frames.BROADCAST, mac(9), n));
@@ -111,7 +112,7 @@ class AttachedPortTest {
             assertEquals(n, expect);
             AttachedPort ap = (AttachedPort) s.port(AttachedPort.derivedName(pair[0])).orElseThrow();
             assertEquals(0, ap.drops());
-            assertTrue(ap.txCounter(StatsLayout.BP_STALLS) > 0, "a 16-slot receiver made the wire wait");
+            assertTrue(ap.txCounter(SwitchFileLayout.BP_STALLS) > 0, "a 16-slot receiver made the wire wait");
             s.detach(ap.name());
             assertTrue(pair[0].isClosed(), "closeOnDetach closes the port");
         } catch (InterruptedException e) {
@@ -133,7 +134,7 @@ class AttachedPortTest {
             // drop what the suite queues beyond a full receiver (as for VALE receivers)
             PairPort[] pair = PairPort.open("wire" + sw, fromWire() ? slots : 2 * slots + 1);
             Port a = Netmap.open(sw + ":a@conf:tx-slots=" + slots + ",rx-slots=" + (2 * slots + 1) + ",extra-bufs=8");
-            ValeSwitch s = Vale.get(sw).orElseThrow();
+            ValeSwitch s = ValeSwitches.get(sw).orElseThrow();
             s.attach(pair[0], AttachOptions.defaults().withBackPressure(true).withSpin(0));
             Supplier<Port> tx = () -> fromWire() ? pair[1] : a;
             Supplier<Port> rx = () -> fromWire() ? a : pair[1];

@@ -1,5 +1,6 @@
 package io.jnetmap.vale;
 
+import io.jnetmap.vale.ctl.SwitchFileLayout;
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.Ring;
@@ -138,13 +139,13 @@ class ConcurrentSendersTest {
             tally.take(Frames.receive(r)); // txsync is synchronous: all that was forwarded is here now
             assertNull(failed.get());
             assertNull(tally.error);
-            ValeSwitch s = Vale.get(sw).orElseThrow();
+            ValeSwitch s = ValeSwitches.get(sw).orElseThrow();
             long delivered = 0;
             long dropped = 0;
             for (int i = 0; i < SENDERS; i++) {
                 SwitchPort sp = s.port("s" + i).orElseThrow();
-                long drops = sp.txCounter(StatsLayout.DROP_FULL);
-                assertEquals(PER_SENDER, sp.txCounter(StatsLayout.TX_PACKETS));
+                long drops = sp.txCounter(SwitchFileLayout.DROP_FULL);
+                assertEquals(PER_SENDER, sp.txCounter(SwitchFileLayout.TX_PACKETS));
                 assertEquals(PER_SENDER, tally.received[i] + drops, "sender " + i + ": sent = delivered + dropped");
                 assertEquals(drops, sp.drops(), "full ring is the only cause");
                 if (bp) {
@@ -154,8 +155,8 @@ class ConcurrentSendersTest {
                 dropped += drops;
             }
             SwitchPort rp = s.port("r").orElseThrow();
-            assertEquals(delivered, rp.rxCounter(StatsLayout.RX_PACKETS));
-            assertEquals(dropped, rp.rxCounter(StatsLayout.RX_DROP_FULL));
+            assertEquals(delivered, rp.rxCounter(SwitchFileLayout.RX_PACKETS));
+            assertEquals(dropped, rp.rxCounter(SwitchFileLayout.RX_DROP_FULL));
         } finally {
             senders.forEach(Port::close);
         }

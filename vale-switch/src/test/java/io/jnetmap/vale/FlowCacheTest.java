@@ -1,5 +1,9 @@
 package io.jnetmap.vale;
 
+import io.jnetmap.vale.ctl.SwitchFileLayout;
+import io.jnetmap.vale.lookup.FlowCache;
+import io.jnetmap.vale.lookup.L3Router;
+import io.jnetmap.vale.lookup.LearningBridge;
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.Ring;
@@ -24,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class FlowCacheTest {
 
     /** A module whose decision is a function of the frame's destination MAC, counting its calls. */
-    static final class Counting implements Lookup {
+    static final class Counting implements LookupModule {
         final AtomicLong calls = new AtomicLong();
         final AtomicLong version = new AtomicLong();
 
@@ -110,7 +114,7 @@ class FlowCacheTest {
     void inFrontOfTheLearningBridgeItFollowsLearningAndMoves() {
         String sw = Names.unique("valefc");
         FlowCache fc = new FlowCache(new LearningBridge());
-        try (ValeSwitch s = Vale.create(sw, fc); Port a = Netmap.open(sw + ":a"); Port b = Netmap.open(sw + ":b");
+        try (ValeSwitch s = ValeSwitches.create(sw, fc); Port a = Netmap.open(sw + ":a"); Port b = Netmap.open(sw + ":b");
              Port c = Netmap.open(sw + ":c")) {
             Frames.send(b, mac(1), mac(2), 2);
             assertEquals(2, Frames.receive(a).size(), "unknown: flooded to a");
@@ -135,7 +139,7 @@ class FlowCacheTest {
         String sw = Names.unique("valefc");
         L3Router router = new L3Router();
         FlowCache fc = new FlowCache(router);
-        try (ValeSwitch s = Vale.create(sw, fc); Port a = Netmap.open(sw + ":a"); Port b = Netmap.open(sw + ":b");
+        try (ValeSwitch s = ValeSwitches.create(sw, fc); Port a = Netmap.open(sw + ":a"); Port b = Netmap.open(sw + ":b");
              Port c = Netmap.open(sw + ":c")) {
             int gwB = router.nextHop("b", mac(0xb));
             int gwC = router.nextHop("c", mac(0xc));
@@ -152,7 +156,7 @@ class FlowCacheTest {
             assertEquals(5, Frames.receive(c).size(), "a new route is used at once");
             send(a, dst, 1, 2);
             assertEquals(0, Frames.receive(c).size());
-            assertEquals(2, s.port("a").orElseThrow().txCounter(StatsLayout.DROP_TTL), "TTL 1 is its own flow");
+            assertEquals(2, s.port("a").orElseThrow().txCounter(SwitchFileLayout.DROP_TTL), "TTL 1 is its own flow");
         }
     }
 

@@ -10,10 +10,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Test frames: Ethernet headers with a tag and sequence number, written into and read from rings. */
-final class Frames {
+public final class Frames {
     static final long BROADCAST = 0xffffffffffffL;
-    static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-    static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    public static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    public static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     /** EtherType of test frames (local experimental). */
     static final int TYPE = 0x88b5;
@@ -61,7 +61,7 @@ final class Frames {
     }
 
     /** The Internet checksum of {@code n} bytes at {@code off} (0 over a header with a valid checksum). */
-    static int checksum(MemorySegment m, long off, int n) {
+    public static int checksum(MemorySegment m, long off, int n) {
         long sum = 0;
         for (int i = 0; i < n; i += 2) {
             sum += m.get(U16, off + i) & 0xffff;

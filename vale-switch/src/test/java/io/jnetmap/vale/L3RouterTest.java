@@ -1,5 +1,7 @@
 package io.jnetmap.vale;
 
+import io.jnetmap.vale.ctl.SwitchFileLayout;
+import io.jnetmap.vale.lookup.L3Router;
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.Ring;
@@ -41,7 +43,7 @@ class L3RouterTest {
     @BeforeEach
     void setUp() {
         router = new L3Router();
-        sw = Vale.create(name, router);
+        sw = ValeSwitches.create(name, router);
         a = Netmap.open(name + ":a");
         b = Netmap.open(name + ":b");
         c = Netmap.open(name + ":c");
@@ -59,7 +61,7 @@ class L3RouterTest {
         b.close();
         c.close();
         sw.close();
-        assertTrue(Vale.get(name).isEmpty());
+        assertTrue(ValeSwitches.get(name).isEmpty());
     }
 
     private void send(int dst, int ttl, long seq) {
@@ -120,9 +122,9 @@ class L3RouterTest {
         t.sync();
         assertEquals(0, Frames.receive(b).size() + Frames.receive(c).size());
         SwitchPort sa = sw.port("a").orElseThrow();
-        assertEquals(2, sa.txCounter(StatsLayout.DROP_TTL));
-        assertEquals(1, sa.txCounter(StatsLayout.DROP_NO_ROUTE));
-        assertEquals(5, sa.txCounter(StatsLayout.DROP_NOT_IP));
+        assertEquals(2, sa.txCounter(SwitchFileLayout.DROP_TTL));
+        assertEquals(1, sa.txCounter(SwitchFileLayout.DROP_NO_ROUTE));
+        assertEquals(5, sa.txCounter(SwitchFileLayout.DROP_NOT_IP));
     }
 
     @Test
@@ -130,7 +132,7 @@ class L3RouterTest {
         int gwX = router.nextHop("x", mac(0x99));
         router.addRoute("10.7.0.0/16", gwX);
         send(L3Router.parseIpv4("10.7.0.1"), 64, 1);
-        assertEquals(1, sw.port("a").orElseThrow().txCounter(StatsLayout.DROP_LOOKUP));
+        assertEquals(1, sw.port("a").orElseThrow().txCounter(SwitchFileLayout.DROP_LOOKUP));
         try (Port x = Netmap.open(name + ":x")) {
             send(L3Router.parseIpv4("10.7.0.1"), 64, 2);
             expectRouted(x, mac(0x99), L3Router.parseIpv4("10.7.0.1"), 2);
@@ -172,8 +174,8 @@ class L3RouterTest {
         rx.join();
         assertNull(failed.get());
         SwitchPort sa = sw.port("a").orElseThrow();
-        assertEquals(sent, got[0] + got[1] + sa.txCounter(StatsLayout.DROP_FULL), "every packet went to b or c or was counted");
-        assertEquals(0, sa.txCounter(StatsLayout.DROP_NO_ROUTE), "a route existed at every moment");
+        assertEquals(sent, got[0] + got[1] + sa.txCounter(SwitchFileLayout.DROP_FULL), "every packet went to b or c or was counted");
+        assertEquals(0, sa.txCounter(SwitchFileLayout.DROP_NO_ROUTE), "a route existed at every moment");
         assertTrue(got[0] > 0 && got[1] > 0, "both next hops were used: " + got[0] + ", " + got[1]);
     }
 

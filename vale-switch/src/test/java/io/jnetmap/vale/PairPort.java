@@ -1,14 +1,14 @@
 package io.jnetmap.vale;
 
-import io.jnetmap.core.AbstractPort;
 import io.jnetmap.core.Geometry;
 import io.jnetmap.core.IfSpec;
-import io.jnetmap.core.Kring;
 import io.jnetmap.core.NetmapIf;
 import io.jnetmap.core.PortName;
 import io.jnetmap.core.Region;
 import io.jnetmap.core.Ring;
 import io.jnetmap.core.Slot;
+import io.jnetmap.core.spi.AbstractPort;
+import io.jnetmap.core.spi.Kring;
 
 /**
  * A test stand-in for a pipe (the pipes module is not a dependency of the switch): two ports in one

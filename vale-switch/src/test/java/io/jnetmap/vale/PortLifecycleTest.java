@@ -85,9 +85,9 @@ class PortLifecycleTest {
             assertNull(failed.get(), "a sender failed while ports closed under it");
             assertTrue(cycles > 10, "ports came and went " + cycles + " times");
             assertTrue(sent.get() > 0);
-            assertEquals(1, Vale.get(sw).orElseThrow().portList().size(), "only the anchor is left");
+            assertEquals(1, ValeSwitches.get(sw).orElseThrow().portList().size(), "only the anchor is left");
         }
-        assertTrue(Vale.get(sw).isEmpty());
+        assertTrue(ValeSwitches.get(sw).isEmpty());
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.jnetmap.vale;
 
+import io.jnetmap.vale.lookup.FlowCache;
+import io.jnetmap.vale.lookup.L3Router;
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.Ring;
@@ -70,7 +72,7 @@ class SwitchAllocationTest {
             Frames.send(b, Frames.BROADCAST, mac(2), 1);
             Frames.receive(a);
             assertNoAllocation(a, b, false);
-            assertEquals(0, Vale.get(sw).orElseThrow().port("a").orElseThrow().drops());
+            assertEquals(0, ValeSwitches.get(sw).orElseThrow().port("a").orElseThrow().drops());
         }
     }
 
@@ -78,7 +80,7 @@ class SwitchAllocationTest {
     void theCachedRouterForwardsWithoutAllocating() {
         String sw = Names.unique("valeal");
         L3Router router = new L3Router();
-        try (ValeSwitch s = Vale.create(sw, new FlowCache(router)); Port a = Netmap.open(sw + ":a");
+        try (ValeSwitch s = ValeSwitches.create(sw, new FlowCache(router)); Port a = Netmap.open(sw + ":a");
              Port b = Netmap.open(sw + ":b")) {
             router.addRoute("10.0.0.0/8", router.nextHop("b", mac(2)));
             assertNoAllocation(a, b, true);

@@ -1,5 +1,8 @@
 package io.jnetmap.vale;
 
+import io.jnetmap.vale.ctl.SwitchFileLayout;
+import io.jnetmap.vale.ctl.ValeCtl;
+import io.jnetmap.vale.lookup.LearningBridge;
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.NetmapException;
 import io.jnetmap.core.Port;
@@ -32,7 +35,7 @@ class SwitchBehaviourTest {
         for (Port p : opened) {
             p.close();
         }
-        assertTrue(Vale.get(sw).isEmpty(), "the switch went away with its last port");
+        assertTrue(ValeSwitches.get(sw).isEmpty(), "the switch went away with its last port");
     }
 
     private Port open(String port) {
@@ -52,7 +55,7 @@ class SwitchBehaviourTest {
     }
 
     private SwitchPort port(String name) {
-        return Vale.get(sw).orElseThrow().port(name).orElseThrow();
+        return ValeSwitches.get(sw).orElseThrow().port(name).orElseThrow();
     }
 
     @Test
@@ -72,7 +75,7 @@ class SwitchBehaviourTest {
         Frames.send(a, mac(2), mac(1), 3); // mac(2) learned on b by now
         assertEquals(3, Frames.receive(b).size());
         assertEquals(0, Frames.receive(c).size());
-        assertEquals(5, port("a").txCounter(StatsLayout.TX_PACKETS) + port("b").txCounter(StatsLayout.TX_PACKETS));
+        assertEquals(5, port("a").txCounter(SwitchFileLayout.TX_PACKETS) + port("b").txCounter(SwitchFileLayout.TX_PACKETS));
     }
 
     @Test
@@ -88,7 +91,7 @@ class SwitchBehaviourTest {
         assertEquals(5, Frames.receive(b).size());
         assertEquals(5, Frames.receive(c).size());
         assertEquals(0, Frames.receive(a).size());
-        assertEquals(10, port("a").txCounter(StatsLayout.TX_DELIVERED));
+        assertEquals(10, port("a").txCounter(SwitchFileLayout.TX_DELIVERED));
     }
 
     @Test
@@ -99,7 +102,7 @@ class SwitchBehaviourTest {
         Frames.send(a, mac(1), mac(7), 4); // mac(1) lives on a itself
         assertEquals(0, Frames.receive(a).size());
         assertEquals(0, Frames.receive(b).size());
-        assertEquals(4, port("a").txCounter(StatsLayout.DROP_HAIRPIN));
+        assertEquals(4, port("a").txCounter(SwitchFileLayout.DROP_HAIRPIN));
     }
 
     @Test
@@ -121,7 +124,7 @@ class SwitchBehaviourTest {
         Port a = open("a");
         Port b = open("b");
         Port c = open("c");
-        ValeSwitch s = Vale.get(sw).orElseThrow();
+        ValeSwitch s = ValeSwitches.get(sw).orElseThrow();
         s.setClock(now::get);
         s.setLookup(new LearningBridge(64, java.time.Duration.ofSeconds(10)));
         announce(a, mac(1));
@@ -161,11 +164,11 @@ class SwitchBehaviourTest {
         for (int i = 0; i < got.size(); i++) {
             assertEquals(i, got.get(i).seq(), "the first ones, in order");
         }
-        assertEquals(20, port("a").txCounter(StatsLayout.TX_PACKETS));
-        assertEquals(13, port("a").txCounter(StatsLayout.DROP_FULL));
-        assertEquals(13, port("b").rxCounter(StatsLayout.RX_DROP_FULL));
-        assertEquals(7, port("b").rxCounter(StatsLayout.RX_PACKETS));
-        assertEquals(7 * 60, port("b").rxCounter(StatsLayout.RX_BYTES));
+        assertEquals(20, port("a").txCounter(SwitchFileLayout.TX_PACKETS));
+        assertEquals(13, port("a").txCounter(SwitchFileLayout.DROP_FULL));
+        assertEquals(13, port("b").rxCounter(SwitchFileLayout.RX_DROP_FULL));
+        assertEquals(7, port("b").rxCounter(SwitchFileLayout.RX_PACKETS));
+        assertEquals(7 * 60, port("b").rxCounter(SwitchFileLayout.RX_BYTES));
     }
 
     @Test
@@ -187,8 +190,8 @@ class SwitchBehaviourTest {
         assertEquals(20, expect);
         assertEquals(t.numSlots() - 1, t.space());
         assertEquals(0, port("a").drops());
-        assertTrue(port("a").txCounter(StatsLayout.BP_STALLS) > 0);
-        assertEquals(20, port("a").txCounter(StatsLayout.TX_PACKETS));
+        assertTrue(port("a").txCounter(SwitchFileLayout.BP_STALLS) > 0);
+        assertEquals(20, port("a").txCounter(SwitchFileLayout.TX_PACKETS));
     }
 
     @Test
@@ -261,8 +264,8 @@ class SwitchBehaviourTest {
             j = r.nextSlot(j);
         }
         r.advanceTo(j);
-        assertEquals(1, port("a").txCounter(StatsLayout.TX_PACKETS));
-        assertEquals(2000, port("b").rxCounter(StatsLayout.RX_BYTES));
+        assertEquals(1, port("a").txCounter(SwitchFileLayout.TX_PACKETS));
+        assertEquals(2000, port("b").rxCounter(SwitchFileLayout.RX_BYTES));
     }
 
     @Test
@@ -281,8 +284,8 @@ class SwitchBehaviourTest {
         t.sync();
         List<Frame> got = Frames.receive(b);
         assertEquals(1, got.size(), "only the first packet; the three-slot one did not fit in two slots");
-        assertEquals(1, port("a").txCounter(StatsLayout.DROP_FULL));
-        assertEquals(1, port("b").rxCounter(StatsLayout.RX_PACKETS));
+        assertEquals(1, port("a").txCounter(SwitchFileLayout.DROP_FULL));
+        assertEquals(1, port("b").rxCounter(SwitchFileLayout.RX_PACKETS));
         Frames.send(a, mac(2), mac(1), 0, 9, 3, 60, 0);
         assertEquals(3, Frames.receive(b).size(), "the slots leased for the dropped packet were given back");
     }
@@ -311,7 +314,7 @@ class SwitchBehaviourTest {
         List<Frame> got = Frames.receive(b);
         assertEquals(1, got.size());
         assertEquals(5, got.get(0).seq());
-        assertEquals(5, port("a").txCounter(StatsLayout.DROP_BAD_SLOT));
+        assertEquals(5, port("a").txCounter(SwitchFileLayout.DROP_BAD_SLOT));
         for (int k = 0; k < bad.length; k++) {
             t.setBufIdx(t.slotAfter(i, k), saved[k]); // give the port its buffers back for close
         }
@@ -326,7 +329,7 @@ class SwitchBehaviourTest {
         List<Frame> got = Frames.receive(b);
         assertEquals(1, got.size());
         assertEquals(1000, got.get(0).len());
-        assertEquals(1, port("a").txCounter(StatsLayout.DROP_TOO_LONG));
+        assertEquals(1, port("a").txCounter(SwitchFileLayout.DROP_TOO_LONG));
     }
 
     @Test
@@ -341,7 +344,7 @@ class SwitchBehaviourTest {
         r.sync();
         assertEquals(0, r.len(j));
         assertEquals(60, r.len(r.nextSlot(j)));
-        assertEquals(1, port("b").rxCounter(StatsLayout.RX_BAD_SLOT));
+        assertEquals(1, port("b").rxCounter(SwitchFileLayout.RX_BAD_SLOT));
         r.setBufIdx(j, saved);
         r.advanceTo(r.tail());
     }
@@ -356,7 +359,7 @@ class SwitchBehaviourTest {
             Frames.send(c, Frames.BROADCAST, mac(1), 1);
             assertEquals(1, Frames.receive(b).size());
         }
-        assertTrue(Vale.get(other).isEmpty());
+        assertTrue(ValeSwitches.get(other).isEmpty());
     }
 
     @Test
@@ -364,7 +367,7 @@ class SwitchBehaviourTest {
         Port a = open("a");
         Port a2 = open("a");
         Port b = open("b");
-        assertEquals(2, Vale.get(sw).orElseThrow().portList().size());
+        assertEquals(2, ValeSwitches.get(sw).orElseThrow().portList().size());
         Frames.send(b, Frames.BROADCAST, mac(2), 1);
         assertEquals(1, Frames.receive(a2).size(), "the second open binds the same rings");
         assertThrows(NetmapException.PortBusy.class, () -> Netmap.open(sw + ":a/x"));
@@ -377,7 +380,7 @@ class SwitchBehaviourTest {
     void aSwitchHoldsAtMost254Ports() {
         List<Port> ports = new ArrayList<>();
         try {
-            for (int i = 0; i < Lookup.MAX_PORTS; i++) {
+            for (int i = 0; i < ValeSwitch.MAX_PORTS; i++) {
                 ports.add(Netmap.open(sw + ":p" + i + "@conf:slots=4,buf-size=64,bufs=64"));
             }
             NetmapException e = assertThrows(NetmapException.class, () -> Netmap.open(sw + ":one_more@conf:slots=4,buf-size=64"));
@@ -397,7 +400,7 @@ class SwitchBehaviourTest {
     void floodingWithNoOtherPortIsALookupDrop() {
         Port a = open("a");
         Frames.send(a, Frames.BROADCAST, mac(1), 3);
-        assertEquals(3, port("a").txCounter(StatsLayout.DROP_LOOKUP), "sent = delivered (none) + dropped");
+        assertEquals(3, port("a").txCounter(SwitchFileLayout.DROP_LOOKUP), "sent = delivered (none) + dropped");
     }
 
     @Test
@@ -405,7 +408,7 @@ class SwitchBehaviourTest {
         Port a = open("a");
         Port b = open("b");
         boolean[] fail = {true};
-        Vale.get(sw).orElseThrow().setLookup(new Lookup() {
+        ValeSwitches.get(sw).orElseThrow().setLookup(new LookupModule() {
             @Override
             public int lookup(Packet p) {
                 return p.srcPort() == 0 ? 1 : 0;
@@ -436,7 +439,7 @@ class SwitchBehaviourTest {
 
     @Test
     void persistentPortsStayWithoutOpens() {
-        SwitchPort p = ValeCtl.newPersistent(sw + ":vi0@conf:slots=64");
+        SwitchPort p = SwitchAdmin.newPersistent(sw + ":vi0@conf:slots=64");
         try {
             try (Port a = Netmap.open(sw + ":vi0"); Port b = Netmap.open(sw + ":b")) {
                 assertEquals(64, a.txRing(0).numSlots());
@@ -444,9 +447,9 @@ class SwitchBehaviourTest {
                 assertEquals(1, Frames.receive(a).size());
             }
             assertTrue(p.index() >= 0, "a persistent port outlives its opens");
-            assertTrue(Vale.get(sw).isPresent());
+            assertTrue(ValeSwitches.get(sw).isPresent());
         } finally {
-            ValeCtl.remove(sw + ":vi0");
+            SwitchAdmin.remove(sw + ":vi0");
         }
         assertFalse(p.index() >= 0);
     }

@@ -1,5 +1,8 @@
 package io.jnetmap.vale;
 
+import io.jnetmap.vale.ctl.Command;
+import io.jnetmap.vale.ctl.SwitchFileLayout;
+import io.jnetmap.vale.ctl.ValeCtl;
 import java.time.Duration;
 
 /**
@@ -16,14 +19,14 @@ public final class ValeCtlChild {
         for (ValeCtl.SwitchInfo s : ValeCtl.find(sw)) {
             System.out.println("switch " + s.name() + " pid " + s.pid() + " lookup " + s.lookup());
             for (ValeCtl.PortInfo p : s.ports()) {
-                System.out.println("port " + p.name() + " tx.packets=" + p.tx(StatsLayout.TX_PACKETS) + " rx.packets="
-                        + p.rx(StatsLayout.RX_PACKETS) + " drop.full=" + p.tx(StatsLayout.DROP_FULL) + " rx.drop.full="
-                        + p.rx(StatsLayout.RX_DROP_FULL));
+                System.out.println("port " + p.name() + " tx.packets=" + p.tx(SwitchFileLayout.TX_PACKETS) + " rx.packets="
+                        + p.rx(SwitchFileLayout.RX_PACKETS) + " drop.full=" + p.tx(SwitchFileLayout.DROP_FULL) + " rx.drop.full="
+                        + p.rx(SwitchFileLayout.RX_DROP_FULL));
             }
         }
-        System.out.println("reply " + ValeCtl.remote(sw, StatsLayout.CMD_NEWIF, sw + ":vi0@conf:slots=64", Duration.ofSeconds(20)));
+        System.out.println("reply " + ValeCtl.remote(sw, Command.NEW_PORT, sw + ":vi0@conf:slots=64", Duration.ofSeconds(20)));
         try {
-            ValeCtl.remote(sw, StatsLayout.CMD_DETACH, sw + ":nope", Duration.ofSeconds(20));
+            ValeCtl.remote(sw, Command.DETACH, sw + ":nope", Duration.ofSeconds(20));
             System.out.println("no error");
         } catch (RuntimeException e) {
             System.out.println("error " + e.getMessage());

@@ -1,5 +1,6 @@
 package io.jnetmap.vale;
 
+import io.jnetmap.vale.ctl.ValeCtl;
 import io.jnetmap.core.Children;
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
@@ -27,7 +28,7 @@ class ValeCtlCrossProcessTest {
         String name = "valexp" + ProcessHandle.current().pid();
         Path file;
         try (Port a = Netmap.open(name + ":a"); Port b = Netmap.open(name + ":b@conf:slots=8")) {
-            ValeSwitch sw = Vale.get(name).orElseThrow();
+            ValeSwitch sw = ValeSwitches.get(name).orElseThrow();
             file = sw.statsFile().orElseThrow();
             Frames.send(a, Frames.BROADCAST, mac(1), 10); // b holds 7: 3 dropped
             String java = ProcessHandle.current().info().command().orElse("java");
@@ -46,7 +47,7 @@ class ValeCtlCrossProcessTest {
             try (Port p = Netmap.open(name + ":vi0")) {
                 assertEquals(64, p.txRing(0).numSlots(), "the port the other process asked for");
             }
-            ValeCtl.remove(name + ":vi0");
+            SwitchAdmin.remove(name + ":vi0");
             assertEquals(-1, vi0.index());
         }
         assertFalse(Files.exists(file), "the counters file goes with the switch");

@@ -5,12 +5,12 @@ import io.jnetmap.bench.Result;
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.Ring;
-import io.jnetmap.vale.FlowCache;
-import io.jnetmap.vale.L3Router;
-import io.jnetmap.vale.Lookup;
+import io.jnetmap.vale.LookupModule;
 import io.jnetmap.vale.SwitchPort;
-import io.jnetmap.vale.Vale;
 import io.jnetmap.vale.ValeSwitch;
+import io.jnetmap.vale.ValeSwitches;
+import io.jnetmap.vale.lookup.FlowCache;
+import io.jnetmap.vale.lookup.L3Router;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -107,7 +107,7 @@ public class ValeBench {
             return "";
         }
 
-        Lookup lookup() {
+        LookupModule lookup() {
             return null;
         }
 
@@ -126,9 +126,9 @@ public class ValeBench {
         @Setup(Level.Trial)
         public void setup() {
             String name = "valebench" + (++switches) + "p" + ProcessHandle.current().pid();
-            Lookup l = lookup();
+            LookupModule l = lookup();
             if (l != null) {
-                sw = Vale.create(name, l);
+                sw = ValeSwitches.create(name, l);
             }
             len = frameLength();
             a = Netmap.open(name + ":a");
@@ -136,7 +136,7 @@ public class ValeBench {
                 receivers.add(Netmap.open(name + ":r" + p + receiverOptions(name)));
             }
             if (sw == null) {
-                sw = Vale.get(name).orElseThrow();
+                sw = ValeSwitches.get(name).orElseThrow();
             }
             tx = a.txRing(0);
             rx = receivers.stream().map(r -> r.rxRing(0)).toArray(Ring[]::new);
@@ -242,7 +242,7 @@ public class ValeBench {
             long sent = sp.txCounter(0);
             a.close();
             receivers.forEach(Port::close);
-            if (sw.isPersistent()) {
+            if (sw.isExplicit()) {
                 sw.close();
             }
             if (drops != 0 && strict()) {
@@ -323,7 +323,7 @@ public class ValeBench {
         }
 
         @Override
-        Lookup lookup() {
+        LookupModule lookup() {
             router = new L3Router();
             Random rnd = new Random(42);
             int[] hops = new int[16];

@@ -1,9 +1,9 @@
 package io.jnetmap.core.nic;
 
-import io.jnetmap.core.AbstractPort;
-import io.jnetmap.core.Kring;
 import io.jnetmap.core.NetmapIf;
 import io.jnetmap.core.PortName;
+import io.jnetmap.core.spi.AbstractPort;
+import io.jnetmap.core.spi.Kring;
 import io.jnetmap.poll.Pollable;
 import io.jnetmap.sys.Epoll;
 import io.jnetmap.sys.Linux;

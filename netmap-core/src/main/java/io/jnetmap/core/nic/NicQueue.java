@@ -1,6 +1,6 @@
 package io.jnetmap.core.nic;
 
-import io.jnetmap.core.Kring;
+import io.jnetmap.core.spi.Kring;
 
 /**
  * One kernel queue behind a ring pair of a {@link NicPort}: an AF_XDP socket, an AF_PACKET socket or a

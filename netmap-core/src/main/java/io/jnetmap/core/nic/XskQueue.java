@@ -1,10 +1,10 @@
 package io.jnetmap.core.nic;
 
-import io.jnetmap.core.Kring;
 import io.jnetmap.core.NetmapException;
 import io.jnetmap.core.Region;
 import io.jnetmap.core.Ring;
 import io.jnetmap.core.Slot;
+import io.jnetmap.core.spi.Kring;
 import io.jnetmap.sys.Errno;
 import io.jnetmap.sys.Linux;
 import io.jnetmap.sys.SyscallException;

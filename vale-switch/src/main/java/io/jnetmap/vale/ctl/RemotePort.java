@@ -1,4 +1,4 @@
-package io.jnetmap.vale;
+package io.jnetmap.vale.ctl;
 
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.NetmapIf;
@@ -20,8 +20,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * other end as port P, with a polling thread. Packets cost one more zero-copy hop and a thread in the
  * host; the API is the pipe end's (rings, syncs, pollable), under the VALE name. Closing it asks the
  * host to detach P; if this process dies instead, the host notices and detaches P by itself.
+ *
+ * <p>If P is a persistent port of the switch ({@code vale-ctl -n}), the host binds the pipe end to it
+ * instead (one more open of P, relayed by a thread of the host) and unbinds it when this port closes.
  */
-final class RemotePort implements Port {
+public final class RemotePort implements Port {
     private static final AtomicInteger PIPES = new AtomicInteger();
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
@@ -29,17 +32,20 @@ final class RemotePort implements Port {
     private final Port end;
     private final Path hostFile;
     private final int hostPid;
+    /** {@code valeS:P=PIPE}: what the host was asked to attach, and is asked to undo on close. */
+    private final String binding;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private RemotePort(PortName name, Port end, Path hostFile, int hostPid) {
+    private RemotePort(PortName name, Port end, Path hostFile, int hostPid, String binding) {
         this.name = name;
         this.end = end;
         this.hostFile = hostFile;
         this.hostPid = hostPid;
+        this.binding = binding;
     }
 
-    /** Opens {@code pn} as a port of the switch hosted by {@code host}. */
-    static Port open(PortName pn, ValeCtl.SwitchInfo host) {
+    /** Opens {@code pn} as a port of the switch hosted by {@code host} (another process). */
+    public static Port open(PortName pn, ValeCtl.SwitchInfo host) {
         String parent = "valep" + ProcessHandle.current().pid() + "x" + PIPES.incrementAndGet();
         StringBuilder conf = new StringBuilder("@conf:pipes=1");
         for (String k : new String[] {"rings", "tx-rings", "rx-rings", "slots", "tx-slots", "rx-slots", "extra-bufs"}) {
@@ -51,9 +57,9 @@ final class RemotePort implements Port {
         Port end = Netmap.open(parent + "{0" + conf);
         try {
             String bp = pn.option("backpressure") != null ? "@backpressure=" + pn.option("backpressure") : "";
-            ControlMailbox.call(host.file(), StatsLayout.CMD_ATTACH_REMOTE,
-                    pn.switchName() + ":" + pn.base() + "=" + parent + "}0" + bp, TIMEOUT);
-            return new RemotePort(pn, end, host.file(), host.pid());
+            String binding = pn.switchName() + ":" + pn.base() + "=" + parent + "}0";
+            ControlMailbox.call(host.file(), Command.ATTACH_REMOTE, binding + bp, TIMEOUT);
+            return new RemotePort(pn, end, host.file(), host.pid(), binding);
         } catch (RuntimeException e) {
             end.close();
             throw e;
@@ -132,7 +138,7 @@ final class RemotePort implements Port {
             return;
         }
         try {
-            ControlMailbox.call(hostFile, StatsLayout.CMD_DETACH, name.switchName() + ":" + name.base(), TIMEOUT);
+            ControlMailbox.call(hostFile, Command.DETACH_REMOTE, binding, TIMEOUT);
         } catch (RuntimeException e) {
             // the host is gone, or already dropped the port: nothing left to undo there
         } finally {

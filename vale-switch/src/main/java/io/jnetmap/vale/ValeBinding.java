@@ -1,9 +1,9 @@
 package io.jnetmap.vale;
 
-import io.jnetmap.core.AbstractPort;
-import io.jnetmap.core.Kring;
 import io.jnetmap.core.NetmapIf;
 import io.jnetmap.core.PortName;
+import io.jnetmap.core.spi.AbstractPort;
+import io.jnetmap.core.spi.Kring;
 
 /**
  * One open of a VALE port ({@code valeS:P}), the {@link io.jnetmap.core.Port} a user holds. txsync
@@ -11,11 +11,11 @@ import io.jnetmap.core.PortName;
  * is back at {@code head - 1} when it returns, unless the port is back-pressured and a destination is
  * full); rxsync returns released RX slots and takes the packets senders published.
  */
-final class ValePort extends AbstractPort {
+final class ValeBinding extends AbstractPort {
     private final VirtualPort vp;
     private final Kring[] krings;
 
-    ValePort(PortName name, VirtualPort vp, NetmapIf nifp) {
+    ValeBinding(PortName name, VirtualPort vp, NetmapIf nifp) {
         super(name, nifp, "vale");
         this.vp = vp;
         this.krings = new Kring[txRings() + rxRings()];
@@ -52,7 +52,7 @@ final class ValePort extends AbstractPort {
 
     @Override
     protected void onClose() {
-        synchronized (Vale.CONFIG) {
+        synchronized (ValeSwitches.CONFIG) {
             vp.closed(this, krings);
         }
     }

@@ -1,4 +1,8 @@
-package io.jnetmap.vale;
+package io.jnetmap.vale.ctl;
+
+import io.jnetmap.core.Region;
+
+import java.nio.file.Path;
 
 /**
  * Binary layout of a switch's counters file, {@code <dir>/.vale/<switch>.<pid>.stats}: what another
@@ -10,13 +14,13 @@ package io.jnetmap.vale;
  * <pre>
  *     0 MAGIC u64 "JNMVALE1"        8 VERSION u32        12 PID u32 (hosting process)
  *    16 MAX_PORTS u32              20 PORT_SIZE u32      24 PORTS_OFS u32   28 STATE u32 (1 live, 2 closed)
- *    32 START_MS u64 (epoch ms)    40 HEARTBEAT_MS u64 (k) refreshed by the host about every 100 ms
+ *    32 START_MS u64 (epoch ms)    40 HEARTBEAT_MS u64 (host) refreshed about every 100 ms
  *    48 SWITCH[32] UTF-8           80 LOOKUP[48] UTF-8 (module name)
  *   256 control mailbox (one request at a time):
  *       256 CTL_OWNER u64   pid of the client holding the mailbox, 0 = free (CAS; stolen from the dead)
  *       264 CTL_SEQ u64     (client) bumped with release after CMD and ARG are written
  *       272 CTL_DONE u64    (host) set to CTL_SEQ with release after STATUS and REPLY are written
- *       280 CTL_CMD u32     {@link #CMD_ATTACH} ...          284 CTL_STATUS i32 (0 ok, else failed)
+ *       280 CTL_CMD u32     {@link Command#code()}         284 CTL_STATUS i32 (0 ok, else failed)
  *       288 CTL_ARG[224]    UTF-8, NUL padded
  *       512 CTL_REPLY[512]  UTF-8, NUL padded
  *  1024 PORT[MAX_PORTS], PORT_SIZE = 512 each, at PORTS_OFS:
@@ -28,7 +32,7 @@ package io.jnetmap.vale;
  *
  * Sender and receiver counters sit on different 128-byte lines: they are written by different threads.
  */
-public final class StatsLayout {
+public final class SwitchFileLayout {
     /** "JNMVALE1" as a little-endian u64. */
     public static final long MAGIC = 0x31454c41564d4e4aL;
     public static final int VERSION = 1;
@@ -112,19 +116,18 @@ public final class StatsLayout {
     public static final int RX_COUNTERS = 4;
     public static final String[] RX_NAMES = {"rx.packets", "rx.bytes", "rx.drop.full", "rx.bad_slot"};
 
-    /** Mailbox commands. */
-    public static final int CMD_ATTACH = 1;
-    public static final int CMD_ATTACH_HOST = 2;
-    public static final int CMD_DETACH = 3;
-    public static final int CMD_NEWIF = 4;
-    public static final int CMD_DELIF = 5;
-    /** Attach a pipe end of a {@link RemotePort}: detached when the requesting process dies. */
-    public static final int CMD_ATTACH_REMOTE = 6;
+    /** Ports per switch (netmap's NM_BDG_MAXPORTS): the file has a record for each. */
+    public static final int MAX_PORTS = 254;
 
     /** Total file size. */
-    public static final long FILE_SIZE = PORTS_OFFSET + (long) PORT_SIZE * Lookup.MAX_PORTS;
+    public static final long FILE_SIZE = PORTS_OFFSET + (long) PORT_SIZE * MAX_PORTS;
 
-    private StatsLayout() {
+    private SwitchFileLayout() {
+    }
+
+    /** Directory of the counters files: {@code .vale} under the regions' directory. */
+    public static Path directory() {
+        return Region.directory().resolve(".vale");
     }
 
     /** Offset of port record {@code port}. */
@@ -146,7 +149,7 @@ public final class StatsLayout {
         if (TX_NAMES.length != TX_COUNTERS || RX_NAMES.length != RX_COUNTERS
                 || TX_COUNTERS * 8 > P_RX_OFFSET - P_TX_OFFSET || RX_COUNTERS * 8 > PORT_SIZE - P_RX_OFFSET
                 || CTL_ARG_OFFSET + CTL_ARG_LENGTH > CTL_REPLY_OFFSET || CTL_REPLY_OFFSET + CTL_REPLY_LENGTH > PORTS_OFFSET) {
-            throw new ExceptionInInitializerError("StatsLayout: fields overlap");
+            throw new ExceptionInInitializerError("SwitchFileLayout: fields overlap");
         }
     }
 }

@@ -1,4 +1,4 @@
-package io.jnetmap.vale;
+package io.jnetmap.vale.lookup;
 
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;

@@ -1,6 +1,9 @@
-package io.jnetmap.vale;
+package io.jnetmap.vale.lookup;
 
 import io.jnetmap.core.Slot;
+import io.jnetmap.vale.LookupModule;
+import io.jnetmap.vale.Packet;
+import io.jnetmap.vale.ValeSwitch;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -22,14 +25,14 @@ import java.time.Duration;
  * relearned when the second is over). Likewise a sender's packets to the destination of its previous
  * packet reuse that answer while the table's version is unchanged (within a second).
  */
-public final class LearningBridge implements Lookup {
+public final class LearningBridge implements LookupModule {
     /** Linux's bridge ageing time. */
     public static final Duration DEFAULT_AGE = Duration.ofSeconds(300);
     public static final int DEFAULT_ENTRIES = 4096;
     private static final int WAYS = 4;
     private static final long REFRESH_NANOS = 1_000_000_000L;
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
-    private static final VarHandle VERSION = Spin.field(MethodHandles.lookup(), "version", long.class);
+    private static final VarHandle VERSION;
 
     /**
      * Entry w at [2w, 2w+1]: {@code mac << 16 | port << 8 | 1} (0 = empty), and the {@link Packet#now()}
@@ -40,9 +43,17 @@ public final class LearningBridge implements Lookup {
     private final int bucketShift;
     private final long ageNanos;
     /** Per source port, one 64-byte line each: the address learned last and when. */
-    private final long[] lastSource = new long[MAX_PORTS * 8];
+    private final long[] lastSource = new long[ValeSwitch.MAX_PORTS * 8];
     @SuppressWarnings("unused") // accessed through VERSION
     private volatile long version;
+
+    static {
+        try {
+            VERSION = MethodHandles.lookup().findVarHandle(LearningBridge.class, "version", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     public LearningBridge() {
         this(DEFAULT_ENTRIES, DEFAULT_AGE);
@@ -77,17 +88,18 @@ public final class LearningBridge implements Lookup {
 
     @Override
     public int lookup(Packet p) {
-        if (p.len < 14) {
+        if (p.length() < 14) {
             return NO_PORT;
         }
         long dst = p.dstMac();
         long src = p.srcMac();
-        long now = p.now;
-        if ((p.flags & Slot.NS_NO_LEARN) == 0 && !Packet.isGroup(src)) {
-            int l = p.srcPort << 3;
+        long now = p.now();
+        if ((p.flags() & Slot.NS_NO_LEARN) == 0 && !Packet.isGroup(src)) {
+            int srcPort = p.srcPort();
+            int l = srcPort << 3;
             long[] last = lastSource;
             if (last[l] != (src | 1L << 63) || now - last[l + 1] > REFRESH_NANOS) {
-                learn(src, p.srcPort, now);
+                learn(src, srcPort, now);
                 last[l] = src | 1L << 63;
                 last[l + 1] = now;
             }
@@ -96,16 +108,12 @@ public final class LearningBridge implements Lookup {
             return BROADCAST;
         }
         long v = version();
-        if (dst == p.memoKey && p.memoOwner == this && v == p.memoVersion && now - p.memoTime < REFRESH_NANOS) {
-            return p.memoValue; // the sender's previous destination again, and the table has not changed since
+        if (dst == p.memoKey() && p.memoOwner() == this && v == p.memoVersion() && now - p.memoTime() < REFRESH_NANOS) {
+            return p.memoValue(); // the sender's previous destination again, and the table has not changed since
         }
         int port = find(dst, now);
         int d = port < 0 ? BROADCAST : port;
-        p.memoOwner = this;
-        p.memoKey = dst;
-        p.memoVersion = v;
-        p.memoTime = now;
-        p.memoValue = d;
+        p.setMemo(this, dst, v, now, d);
         return d;
     }
 

@@ -1,4 +1,7 @@
-package io.jnetmap.vale;
+package io.jnetmap.vale.lookup;
+
+import io.jnetmap.vale.LookupModule;
+import io.jnetmap.vale.Packet;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
@@ -6,14 +9,14 @@ import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * A flow cache in front of any {@link Lookup} (the fast path of the forwarding-optimisation notes):
+ * A flow cache in front of any {@link LookupModule} (the fast path of the forwarding-optimisation notes):
  * the whole decision (destination and cookie) of the module is kept per flow; a hit skips the
  * module, a miss asks it and remembers the answer.
  *
  * <p>A flow is: source port, Ethernet destination, source and type, and for IPv4 the version and
  * header length, source and destination addresses, protocol, whether the TTL is at most 1, and the
  * TCP/UDP ports of unfragmented packets. An entry is valid only while the module's
- * {@link Lookup#version()} is what it was when the entry was made, so route changes, learned or moved
+ * {@link LookupModule#version()} is what it was when the entry was made, so route changes, learned or moved
  * addresses and aged entries invalidate the cache at once. What a module does besides deciding (the
  * learning bridge learning source addresses) does not happen on a hit: a cached bridge learns a
  * flow's source on the flow's first packet, and relearns after any change.
@@ -23,7 +26,7 @@ import java.util.concurrent.atomic.LongAdder;
  * was even and unchanged across its reads, a writer that cannot make it odd at once skips the insert,
  * so a reader never uses half of one flow's entry and half of another's.
  */
-public final class FlowCache implements Lookup {
+public final class FlowCache implements LookupModule {
     public static final int DEFAULT_ENTRIES = 1 << 14;
     private static final int STRIDE = 8;
     private static final int SEQ = 0;
@@ -35,17 +38,17 @@ public final class FlowCache implements Lookup {
     private static final int VERSION = 6;
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 
-    private final Lookup inner;
+    private final LookupModule inner;
     private final long[] table;
     private final int mask;
     private final LongAdder misses = new LongAdder();
 
-    public FlowCache(Lookup inner) {
+    public FlowCache(LookupModule inner) {
         this(inner, DEFAULT_ENTRIES);
     }
 
     /** @param entries flows kept, a power of two */
-    public FlowCache(Lookup inner, int entries) {
+    public FlowCache(LookupModule inner, int entries) {
         if (entries < 1 || Integer.bitCount(entries) != 1) {
             throw new IllegalArgumentException("entries=" + entries + " (expected: a power of two)");
         }
@@ -54,7 +57,7 @@ public final class FlowCache implements Lookup {
         this.mask = entries - 1;
     }
 
-    public Lookup inner() {
+    public LookupModule inner() {
         return inner;
     }
 
@@ -70,25 +73,26 @@ public final class FlowCache implements Lookup {
 
     @Override
     public int lookup(Packet p) {
-        if (p.len < 14) {
+        int len = p.length();
+        if (len < 14) {
             misses.increment();
             return inner.lookup(p);
         }
         int w12 = p.u32(12); // EtherType, IPv4 version and header length, TOS
         int type = w12 >>> 16;
         long k0 = p.dstMac() << 16 | type;
-        long k1 = p.srcMac() << 8 | p.srcPort;
+        long k1 = p.srcMac() << 8 | p.srcPort();
         long k2 = 0;
         long k3 = 0;
-        if (type == 0x0800 && p.len >= 34) {
+        if (type == 0x0800 && len >= 34) {
             int vihl = (w12 >>> 8) & 0xff;
             int ihl = (vihl & 15) * 4;
             long w20 = p.u64(20); // fragment, TTL, protocol, checksum, ...
             int proto = (int) (w20 >>> 32) & 0xff;
             k2 = p.u64(26); // source and destination addresses
             k3 = (long) vihl << 48 | (long) proto << 40 | (((w20 >>> 40) & 0xff) <= 1 ? 1L << 32 : 0)
-                    | (p.len >= 14 + ihl ? 1L << 33 : 0);
-            if ((proto == 6 || proto == 17) && ((w20 >>> 48) & 0x3fff) == 0 && ihl >= 20 && p.len >= 14 + ihl + 4) {
+                    | (len >= 14 + ihl ? 1L << 33 : 0);
+            if ((proto == 6 || proto == 17) && ((w20 >>> 48) & 0x3fff) == 0 && ihl >= 20 && len >= 14 + ihl + 4) {
                 k3 |= p.u32(14 + ihl) & 0xffffffffL;
             }
         }
@@ -101,7 +105,7 @@ public final class FlowCache implements Lookup {
             long d = t[e + DECISION];
             VarHandle.loadLoadFence(); // the reads above before the re-check below
             if ((long) LONGS.getOpaque(t, e + SEQ) == s) {
-                p.cookie = (int) (d >>> 32);
+                p.setCookie((int) (d >>> 32));
                 return (int) d;
             }
         }
@@ -112,7 +116,7 @@ public final class FlowCache implements Lookup {
             t[e + K1] = k1;
             t[e + K2] = k2;
             t[e + K3] = k3;
-            t[e + DECISION] = (long) p.cookie << 32 | (dst & 0xffffffffL);
+            t[e + DECISION] = (long) p.cookie() << 32 | (dst & 0xffffffffL);
             t[e + VERSION] = version;
             // ordered store -> a reader that sees the new even number sees the whole entry
             LONGS.setRelease(t, e + SEQ, s + 2);

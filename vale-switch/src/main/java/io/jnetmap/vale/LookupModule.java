@@ -8,7 +8,7 @@ import java.lang.foreign.MemorySegment;
  * that forwards through the switch (each port's sender, each attached port's polling thread), so its
  * state must tolerate concurrent readers and writers.
  *
- * <p>{@link #lookup} returns a port index ({@code 0 .. }{@link #MAX_PORTS}{@code -1}), {@link #BROADCAST}
+ * <p>{@link #lookup} returns a port index ({@code 0 .. }{@link ValeSwitch#MAX_PORTS}{@code -1}), {@link #BROADCAST}
  * (every port but the source), {@link #NO_PORT} (drop), or one of the drop codes {@link #DROP_TTL},
  * {@link #DROP_NO_ROUTE}, {@link #DROP_NOT_IP} (drop, counted under that cause). The switch never sends
  * a packet back to its source port, whatever the module says.
@@ -17,14 +17,15 @@ import java.lang.foreign.MemorySegment;
  * {@link #rewrite}, which the switch calls on the destination's copy of the packet: the sender's
  * buffer is never modified (a sender may keep a template in it, as pkt-gen does).
  *
- * <p>Modules whose decisions may be cached by a {@link FlowCache} must decide from the fields the
+ * <p>The shipped modules ({@code io.jnetmap.vale.lookup}: the learning bridge, an IPv4 router, a
+ * flow cache) use nothing but this interface and {@link Packet}, as any other module can.
+ *
+ * <p>Modules whose decisions may be cached by a flow cache ({@code io.jnetmap.vale.lookup.FlowCache}) must decide from the fields the
  * cache keys on (source port, Ethernet addresses and type, IPv4 addresses, protocol, ports, and
  * whether the TTL is at most 1) and their own state, and must bump {@link #version()} whenever that
  * state changes a decision.
  */
-public interface Lookup {
-    /** Ports per switch (netmap's NM_BDG_MAXPORTS). */
-    int MAX_PORTS = 254;
+public interface LookupModule {
     /** Destination: every port of the switch except the source (netmap's NM_BDG_BROADCAST). */
     int BROADCAST = 254;
     /** Destination: none; the packet is dropped and counted as a lookup drop (netmap's NM_BDG_NOPORT). */
@@ -58,7 +59,7 @@ public interface Lookup {
                          int cookie) {
     }
 
-    /** Changes whenever the module's state changes a decision (for {@link FlowCache}); 0 if it never does. */
+    /** Changes whenever the module's state changes a decision (for a flow cache); 0 if it never does. */
     default long version() {
         return 0;
     }

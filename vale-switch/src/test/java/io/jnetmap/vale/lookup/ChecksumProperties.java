@@ -1,5 +1,6 @@
-package io.jnetmap.vale;
+package io.jnetmap.vale.lookup;
 
+import io.jnetmap.vale.Frames;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;

@@ -1,17 +1,38 @@
-package io.jnetmap.core;
+package io.jnetmap.core.spi;
 
+import io.jnetmap.core.NetmapException;
+import io.jnetmap.core.NetmapIf;
+import io.jnetmap.core.Port;
+import io.jnetmap.core.PortName;
+import io.jnetmap.core.Region;
+import io.jnetmap.core.Ring;
 import io.jnetmap.poll.Pollable;
 import io.jnetmap.sys.EventFd;
 
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
 /**
  * Base of every port kind: binds the rings of a descriptor, runs netmap's sync prologue and
  * epilogue ({@link Kring#sync()}), provides the eventfd-backed {@link Pollable}, and returns
  * everything at close. A port kind implements {@link #txsync(Kring)} and {@link #rxsync(Kring)}
  * (the contract is on {@link Kring}) and may override {@link #onClose()} and {@link #pollable()}.
+ *
+ * <p>Ports are found by name again ({@code Netmap.findOpen}, {@code @share=}, monitors) through
+ * {@code Netmap}'s registry, which drops a port once it reports {@link #isClosed()}: a port does not
+ * deregister itself.
  */
 public abstract class AbstractPort implements Port {
+    private static final VarHandle CLOSED;
+
+    static {
+        try {
+            CLOSED = MethodHandles.lookup().findVarHandle(AbstractPort.class, "closed", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final PortName portName;
     private final Region region;
     private final NetmapIf nifp;
@@ -20,8 +41,8 @@ public abstract class AbstractPort implements Port {
     private final Kring[] rxKrings;
     private final EventFd eventFd;
     private final PortPollable pollable;
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private volatile boolean closedFlag;
+    /** Set once, by the first {@link #close()} (CAS through {@code CLOSED}); read by every sync. */
+    private volatile boolean closed;
 
     /**
      * Binds the rings {@code name}'s mode selects ({@code -N}, {@code ^}, {@code *}, {@code /R},
@@ -59,13 +80,13 @@ public abstract class AbstractPort implements Port {
         try {
             for (int i = 0; i < txKrings.length; i++) {
                 int idx = tx[0] + i;
-                txKrings[i] = new Kring(this, new Ring(region, nifp.ringOffset(idx)), idx);
+                txKrings[i] = new Kring(this, nifp.ringOffset(idx), idx);
                 txKrings[i].setNotifier(eventFd);
             }
             int rxBase = nicTx + hostTx;
             for (int i = 0; i < rxKrings.length; i++) {
                 int idx = rxBase + rx[0] + i;
-                rxKrings[i] = new Kring(this, new Ring(region, nifp.ringOffset(idx)), idx);
+                rxKrings[i] = new Kring(this, nifp.ringOffset(idx), idx);
                 rxKrings[i].setNotifier(eventFd);
             }
         } catch (RuntimeException e) {
@@ -114,7 +135,7 @@ public abstract class AbstractPort implements Port {
     }
 
     final void checkOpen() {
-        if (closedFlag) {
+        if (closed) {
             throw new NetmapException.Closed("port " + name() + " is closed");
         }
     }
@@ -164,13 +185,13 @@ public abstract class AbstractPort implements Port {
         return rxKrings[i].ring;
     }
 
-    /** The backend state of bound TX ring {@code i}. */
-    protected Kring txKring(int i) {
+    /** The backend state of bound TX ring {@code i} (public for taps such as monitors, which watch another port). */
+    public final Kring txKring(int i) {
         return txKrings[i];
     }
 
     /** The backend state of bound RX ring {@code i}. */
-    protected Kring rxKring(int i) {
+    public final Kring rxKring(int i) {
         return rxKrings[i];
     }
 
@@ -213,15 +234,14 @@ public abstract class AbstractPort implements Port {
 
     @Override
     public boolean isClosed() {
-        return closedFlag;
+        return closed;
     }
 
     @Override
     public final void close() {
-        if (!closed.compareAndSet(false, true)) {
+        if (!CLOSED.compareAndSet(this, false, true)) {
             return;
         }
-        closedFlag = true;
         try {
             onClose();
         } finally {
@@ -232,7 +252,6 @@ public abstract class AbstractPort implements Port {
             } finally {
                 eventFd.close();
                 region.close();
-                Netmap.forget(this);
             }
         }
     }
@@ -284,12 +303,12 @@ public abstract class AbstractPort implements Port {
         public int arm(int interest) {
             if ((interest & OUT) != 0) {
                 for (Kring k : txKrings) {
-                    k.ring.setUserWait(OUT);
+                    k.svUserWait(OUT);
                 }
             }
             if ((interest & IN) != 0) {
                 for (Kring k : rxKrings) {
-                    k.ring.setUserWait(IN);
+                    k.svUserWait(IN);
                 }
             }
             return pollNow(interest);
@@ -298,10 +317,10 @@ public abstract class AbstractPort implements Port {
         @Override
         public void disarm() {
             for (Kring k : txKrings) {
-                k.ring.setUserWait(0);
+                k.svUserWait(0);
             }
             for (Kring k : rxKrings) {
-                k.ring.setUserWait(0);
+                k.svUserWait(0);
             }
             eventFd.drain();
         }

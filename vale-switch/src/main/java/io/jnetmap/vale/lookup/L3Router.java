@@ -1,4 +1,8 @@
-package io.jnetmap.vale;
+package io.jnetmap.vale.lookup;
+
+import io.jnetmap.vale.LookupModule;
+import io.jnetmap.vale.Packet;
+import io.jnetmap.vale.ValeSwitch;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -22,12 +26,12 @@ import java.util.function.Consumer;
  *
  * <pre>{@code
  * L3Router r = new L3Router();
- * ValeSwitch sw = Vale.create("vale1", r);
+ * ValeSwitch sw = ValeSwitches.create("vale1", r);
  * int gw = r.nextHop("b", Packet.parseMac("02:00:00:00:00:0b"));
  * r.addRoute("10.1.0.0/16", gw);
  * }</pre>
  */
-public final class L3Router implements Lookup {
+public final class L3Router implements LookupModule {
     private static final int ETH_IPV4 = 0x0800;
     private static final int L3 = 14;
 
@@ -56,8 +60,8 @@ public final class L3Router implements Lookup {
     private volatile long version;
 
     private static long[] defaultPortMacs() {
-        long[] m = new long[MAX_PORTS];
-        for (int i = 0; i < MAX_PORTS; i++) {
+        long[] m = new long[ValeSwitch.MAX_PORTS];
+        for (int i = 0; i < ValeSwitch.MAX_PORTS; i++) {
             m[i] = defaultPortMac(i);
         }
         return m;
@@ -78,7 +82,7 @@ public final class L3Router implements Lookup {
 
     @Override
     public int lookup(Packet p) {
-        if (p.len < L3 + 20) {
+        if (p.length() < L3 + 20) {
             return DROP_NOT_IP;
         }
         int typeVihl = p.u32(12); // EtherType, then the IPv4 version and header length
@@ -86,7 +90,7 @@ public final class L3Router implements Lookup {
         if (typeVihl >>> 16 != ETH_IPV4) {
             return DROP_NOT_IP;
         }
-        if (vihl >>> 4 != 4 || (vihl & 15) < 5 || p.len < L3 + (vihl & 15) * 4) {
+        if (vihl >>> 4 != 4 || (vihl & 15) < 5 || p.length() < L3 + (vihl & 15) * 4) {
             return DROP_NOT_IP;
         }
         if (p.u8(L3 + 8) <= 1) {

@@ -1,4 +1,4 @@
-package io.jnetmap.vale;
+package io.jnetmap.vale.lookup;
 
 import java.util.Arrays;
 import java.util.BitSet;

@@ -3,11 +3,13 @@ package io.jnetmap.vale;
 import io.jnetmap.core.NetmapException;
 import io.jnetmap.core.PortName;
 import io.jnetmap.core.Region;
+import io.jnetmap.vale.ctl.ValeCtl;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.ServiceLoader;
 import java.util.TreeMap;
 import java.util.function.Supplier;
 
@@ -18,29 +20,31 @@ import java.util.function.Supplier;
  * <p>A switch lives in one process, its host: the first on the machine to open one of its ports (or to
  * create it). Whether a switch of that name already has a host is decided under a file lock
  * ({@code .vale.lock} in the regions' directory) while the new host's counters file appears, so two
- * processes never both become the host; other processes reach its ports through {@link RemotePort}s.
+ * processes never both become the host; other processes reach its ports through {@link io.jnetmap.vale.ctl.RemotePort}s.
  * {@code -Djnetmap.vale.remote=false} keeps every process's switches to itself.
  *
  * <pre>{@code
- * ValeSwitch sw = Vale.create("vale1", new L3Router());    // a switch with a chosen lookup module
- * Port a = Netmap.open("vale1:a");                          // ports join by name
- * AttachedPort nic = sw.attach(Netmap.open("netmap:eth0")); // or any port, with a polling thread
+ * ValeSwitch sw = ValeSwitches.create("vale1", new L3Router()); // a switch with a chosen lookup module
+ * Port a = Netmap.open("vale1:a");                               // ports join by name
+ * AttachedPort nic = sw.attach(Netmap.open("netmap:eth0"));      // or any port, with a polling thread
  * }</pre>
  */
-public final class Vale {
+public final class ValeSwitches {
     /** Serialises all switch configuration of this process. */
     static final Object CONFIG = new Object();
     /** Guarded by CONFIG. */
     private static final Map<String, ValeSwitch> SWITCHES = new TreeMap<>();
+    /** {@link LookupModule#name()} of the module of switches made on demand. */
+    static final String DEFAULT_LOOKUP = "learning-bridge";
 
-    private Vale() {
+    private ValeSwitches() {
     }
 
     /**
      * Creates switch {@code name} ({@code vale} followed by letters, digits or '_') with lookup module
      * {@code lookup}. It stays, with or without ports, until {@link ValeSwitch#close()}.
      */
-    public static ValeSwitch create(String name, Lookup lookup) {
+    public static ValeSwitch create(String name, LookupModule lookup) {
         checkName(name);
         synchronized (CONFIG) {
             if (SWITCHES.containsKey(name)) {
@@ -88,10 +92,28 @@ public final class Vale {
 
     /** Under CONFIG and the host lock. */
     static ValeSwitch createLocal(String name) {
-        ValeSwitch sw = new ValeSwitch(name, new LearningBridge(), false);
+        ValeSwitch sw = new ValeSwitch(name, defaultLookup(), false);
         SWITCHES.put(name, sw);
         Housekeeper.switchAdded();
         return sw;
+    }
+
+    /**
+     * A new instance of the lookup module of switches made on demand: the {@link LookupModule} service
+     * named {@value #DEFAULT_LOOKUP} ({@code io.jnetmap.vale.lookup.LearningBridge}, registered by this
+     * module). Found through {@link ServiceLoader}, so that the switch's package does not depend on
+     * the package of the modules it ships.
+     */
+    static LookupModule defaultLookup() {
+        List<String> found = new ArrayList<>();
+        for (LookupModule m : ServiceLoader.load(LookupModule.class, ValeSwitches.class.getClassLoader())) {
+            if (m.name().equals(DEFAULT_LOOKUP)) {
+                return m;
+            }
+            found.add(m.name());
+        }
+        throw new IllegalStateException("no LookupModule service named " + DEFAULT_LOOKUP + " (found: " + found
+                + "; expected: io.jnetmap.vale.lookup.LearningBridge, registered by the vale-switch module)");
     }
 
     /** Whether switches may be hosted by another process ({@code -Djnetmap.vale.remote}, default true). */

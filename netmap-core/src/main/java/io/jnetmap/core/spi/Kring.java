@@ -1,13 +1,27 @@
-package io.jnetmap.core;
+package io.jnetmap.core.spi;
 
+import io.jnetmap.core.Region;
+import io.jnetmap.core.RingIndex;
+import io.jnetmap.core.Ring;
+import io.jnetmap.core.RingLayout;
+import io.jnetmap.core.RingStateException;
+import io.jnetmap.core.Slot;
+import io.jnetmap.core.internal.CoreAccess;
 import io.jnetmap.sys.EventFd;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The backend's side of a ring, netmap's {@code struct netmap_kring}: the state a port kind keeps
  * about one ring, out of the user's reach. Port implementations ({@link AbstractPort}) read and write
- * these fields inside their {@code txsync}/{@code rxsync}; users never need this class.
+ * these fields inside their {@code txsync}/{@code rxsync}; users never see this class (the package
+ * is exported only to the modules that implement ports, as netmap keeps {@code netmap_kern.h} apart from
+ * {@code netmap_user.h}).
  *
  * <p>Sync contract (netmap's):
  * <ul>
@@ -20,6 +34,12 @@ import java.lang.invoke.VarHandle;
  * </ul>
  * The prologue ({@code head}, {@code cur} in range) runs before, and the epilogue ({@code tail =
  * hwtail}) after, in this class: backends see only validated values.
+ *
+ * <p>Owners of the mutable fields, as in {@code netmap_kern.h}: (k) written only by the backend, inside
+ * {@code txsync}/{@code rxsync} (or, where a backend says so, under its own lock); (s) written only by
+ * this class's sync, before the backend is called. All of them are plain fields: a ring is synced by one
+ * thread at a time (netmap's rule), so they need no ordering of their own; what crosses threads is
+ * published through the ring's TAIL (release) and the backend's own ordered words.
  */
 public final class Kring {
     /** The port this ring belongs to. */
@@ -31,29 +51,36 @@ public final class Kring {
     public final int index;
     public final int numSlots;
 
-    /** Backend: first slot not yet processed by the backend (netmap's nr_hwcur). */
+    /** (k) First slot not yet processed by the backend (netmap's nr_hwcur). */
     public int hwcur;
-    /** Backend: first slot owned by the backend, published to the user as tail (nr_hwtail). */
+    /** (k) First slot owned by the backend, published to the user as tail at the end of a sync (nr_hwtail). */
     public int hwtail;
-    /** Validated head of the last sync. */
+    /** (s) Validated head of the current (or last) sync (netmap's rhead): the backend reads it. */
     public int rhead;
-    /** Validated cur of the last sync. */
+    /** (s) Validated cur of the current (or last) sync (rcur). */
     public int rcur;
-    /** Tail as last published to the user. */
+    /** (s) Tail as last published to the user (rtail). */
     public int rtail;
 
-    private static final MonitorPort.Sink[] NO_MONITORS = new MonitorPort.Sink[0];
-    /** Copy monitors of this ring; replaced (copy on write) when one attaches or leaves. */
-    private volatile MonitorPort.Sink[] monitors = NO_MONITORS;
+    private static final VarHandle INT = JAVA_INT.varHandle();
+    private static final VarHandle LONG = JAVA_LONG.varHandle();
+    private static final RingTap[] NO_TAPS = new RingTap[0];
+    /** Taps (copy monitors) of this ring; replaced (copy on write) when one attaches or leaves. */
+    private volatile RingTap[] taps = NO_TAPS;
+    private final MemorySegment mem;
+    private final long base;
 
     /** Whom to signal when this ring's user sleeps and new work arrives: the owning port's eventfd. */
     private volatile EventFd notifier;
     private long resets;
     private long repairs;
 
-    Kring(AbstractPort port, Ring ring, int index) {
+    /** Binds the ring at {@code offset} of the port's region as ring {@code index} of {@code port}. */
+    Kring(AbstractPort port, long offset, int index) {
         this.port = port;
-        this.ring = ring;
+        this.ring = CoreAccess.rings().bind(port.region(), offset, this);
+        this.mem = ring.memory();
+        this.base = ring.offset();
         this.tx = ring.isTx();
         this.index = index;
         this.numSlots = ring.numSlots();
@@ -62,7 +89,6 @@ public final class Kring {
         this.rhead = hwcur;
         this.rcur = ring.cur();
         this.rtail = hwtail;
-        ring.kring = this;
     }
 
     /** txsync or rxsync, with netmap's prologue and epilogue. */
@@ -73,10 +99,10 @@ public final class Kring {
         if (!between(rhead, head, rtail) || !between(head, cur, rtail)) {
             reinit(head, cur);
         }
-        MonitorPort.Sink[] mon = monitors;
+        RingTap[] mon = taps;
         if (tx) {
             if (mon.length != 0 && head != hwcur) {
-                for (MonitorPort.Sink s : mon) {
+                for (RingTap s : mon) {
                     s.copy(ring, hwcur, head, Slot.NS_TXMON); // as the user sent them, before the backend moves them
                 }
             }
@@ -89,24 +115,42 @@ public final class Kring {
             int before = rtail; // what the user has seen; some backends move hwtail outside rxsync
             port.rxsync(this);
             if (mon.length != 0 && before != hwtail) {
-                for (MonitorPort.Sink s : mon) {
+                for (RingTap s : mon) {
                     s.copy(ring, before, hwtail, 0); // as received, before the user sees them
                 }
             }
         }
         rtail = hwtail;
-        ring.setTail(hwtail);
+        soTail(hwtail);
         if ((ring.ringFlags() & RingLayout.NR_TIMESTAMP) != 0) {
-            ring.setTimestamp(System.nanoTime());
+            soTimestamp(System.nanoTime());
         }
+    }
+
+    /** (k) Publishes the ring's TAIL to its user. */
+    private void soTail(int tail) {
+        // ordered store -> slot contents the backend wrote are visible before the user sees the tail
+        INT.setRelease(mem, base + RingLayout.TAIL_OFFSET, tail);
+    }
+
+    /** (k) Publishes the ring's TIMESTAMP ({@link RingLayout#NR_TIMESTAMP}). */
+    private void soTimestamp(long ns) {
+        // ordered store -> pairs with Ring.timestamp()'s acquire
+        LONG.setRelease(mem, base + RingLayout.TIMESTAMP_OFFSET, ns);
+    }
+
+    /**
+     * (u) Stores the readiness the ring's user sleeps on (0 = awake), read by producers in
+     * {@link #notifyIfWaiting()}. Called by the ring's user thread from its {@code Pollable}.
+     */
+    void svUserWait(int interest) {
+        // volatile store -> ordered before the re-check that follows it (StoreLoad), see Pollable.arm
+        INT.setVolatile(mem, base + RingLayout.USER_WAIT_OFFSET, interest);
     }
 
     /** True if {@code x} lies in the circular interval {@code [lo, hi]} of this ring. */
     private boolean between(int lo, int x, int hi) {
-        if (x < 0 || x >= numSlots) {
-            return false;
-        }
-        return lo <= hi ? lo <= x && x <= hi : x >= lo || x <= hi;
+        return RingIndex.within(lo, x, hi, numSlots);
     }
 
     /**
@@ -125,7 +169,7 @@ public final class Kring {
         rhead = rcur = hwcur;
         rtail = hwtail;
         ring.advanceTo(hwcur);
-        ring.setTail(hwtail);
+        soTail(hwtail);
         repairSlots();
         throw new RingStateException(what + ": " + detail + "; ring reset to head=cur=" + hwcur + ", tail=" + hwtail);
     }
@@ -152,20 +196,19 @@ public final class Kring {
         return ring.region().isValidBuf(ring.bufIdx(i)) && ring.len(i) <= ring.bufSize();
     }
 
-    /** The slot after {@code i}. */
+    /** The slot after {@code i} ({@link RingIndex#next}). */
     public int next(int i) {
-        return i + 1 == numSlots ? 0 : i + 1;
+        return RingIndex.next(i, numSlots);
     }
 
-    /** The slot before {@code i}. */
+    /** The slot before {@code i} ({@link RingIndex#prev}). */
     public int prev(int i) {
-        return i == 0 ? numSlots - 1 : i - 1;
+        return RingIndex.prev(i, numSlots);
     }
 
-    /** Slots from {@code from} to {@code to} going forward (0 if equal). */
+    /** Slots from {@code from} to {@code to} going forward, 0 if equal ({@link RingIndex#distance}). */
     public int distance(int from, int to) {
-        int d = to - from;
-        return d < 0 ? d + numSlots : d;
+        return RingIndex.distance(from, to, numSlots);
     }
 
     /** Number of ring resets caused by bad head/cur. */
@@ -178,14 +221,16 @@ public final class Kring {
         return repairs;
     }
 
-    synchronized void addMonitor(MonitorPort.Sink s) {
-        MonitorPort.Sink[] m = java.util.Arrays.copyOf(monitors, monitors.length + 1);
-        m[m.length - 1] = s;
-        monitors = m;
+    /** Attaches a tap: from the next sync on, it sees this ring's packets. */
+    public synchronized void addTap(RingTap t) {
+        RingTap[] m = Arrays.copyOf(taps, taps.length + 1);
+        m[m.length - 1] = t;
+        taps = m;
     }
 
-    synchronized void removeMonitor(MonitorPort.Sink s) {
-        monitors = java.util.Arrays.stream(monitors).filter(x -> x != s).toArray(MonitorPort.Sink[]::new);
+    /** Detaches a tap; a sync already running may still call it once. */
+    public synchronized void removeTap(RingTap t) {
+        taps = Arrays.stream(taps).filter(x -> x != t).toArray(RingTap[]::new);
     }
 
     /** Where wake-ups for this ring go; by default the owning port's eventfd. */
@@ -207,7 +252,7 @@ public final class Kring {
      */
     public boolean notifyIfWaiting() {
         VarHandle.fullFence();
-        if (ring.userWait() != 0) {
+        if (lvUserWait() != 0) {
             EventFd n = notifier;
             if (n != null) {
                 n.signal();
@@ -215,6 +260,11 @@ public final class Kring {
             }
         }
         return false;
+    }
+
+    /** (u) The user's need-wake-up word, read volatile: the second half of the Dekker pair above. */
+    private int lvUserWait() {
+        return (int) INT.getVolatile(mem, base + RingLayout.USER_WAIT_OFFSET);
     }
 
     @Override
