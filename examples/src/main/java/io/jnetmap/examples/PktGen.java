@@ -18,6 +18,7 @@ import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintStream;
@@ -99,13 +100,12 @@ public final class PktGen implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         out = spec.commandLine().getOut();
-        if (burst < 1 || burst > 65536) {
-            throw new IllegalArgumentException("burst=" + burst + " (expected: 1..65536)");
+        Frame frame;
+        try {
+            frame = checkedFrame();
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
         }
-        if (count < 0 || rate < 0 || reportMs < 0) {
-            throw new IllegalArgumentException("-n, -R and -T must not be negative");
-        }
-        Frame frame = new Frame(len, Frame.mac(srcMac), Frame.mac(dstMac), Frame.ip(srcIp), Frame.ip(dstIp));
         WaitStrategy wait = busyWait ? WaitStrategy.busySpin() : WaitStrategy.spinThenBlock(Duration.ofNanos(50_000));
         if (cpu >= 0) {
             Affinity.pinCurrentThread(cpu);
@@ -125,6 +125,20 @@ public final class PktGen implements Callable<Integer> {
             }
             return runFunction(port, frame, wait, stop);
         }
+    }
+
+    /** The options checked, and the frame they describe. */
+    private Frame checkedFrame() {
+        if (burst < 1 || burst > 65536) {
+            throw new IllegalArgumentException("-b " + burst + " (expected: 1..65536)");
+        }
+        if (count < 0 || rate < 0 || reportMs < 0) {
+            throw new IllegalArgumentException("-n, -R and -T must not be negative");
+        }
+        if (waitS != null && (waitS < 0 || waitS > 3600)) {
+            throw new IllegalArgumentException("-w " + waitS + " (expected: 0..3600)");
+        }
+        return new Frame(len, Frame.mac(srcMac), Frame.mac(dstMac), Frame.ip(srcIp), Frame.ip(dstIp));
     }
 
     private int runFunction(Port port, Frame frame, WaitStrategy wait, AtomicBoolean stop) throws InterruptedException {

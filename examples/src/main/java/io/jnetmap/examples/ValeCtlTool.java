@@ -198,7 +198,7 @@ public final class ValeCtlTool implements Callable<Integer>, Cli.InOrder {
     }
 
     /** Prints switches (optionally one port of them) with their counters, in columns as wide as their cells. */
-    static void list(List<ValeCtl.SwitchInfo> switches, String onlyPort, PrintWriter out) {
+    public static void list(List<ValeCtl.SwitchInfo> switches, String onlyPort, PrintWriter out) {
         if (switches.isEmpty()) {
             out.println("no VALE switches (a switch exists while a process has one of its ports open, or hosts it)");
             return;
