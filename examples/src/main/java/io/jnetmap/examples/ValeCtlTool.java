@@ -87,8 +87,9 @@ public final class ValeCtlTool implements Callable<Integer>, Cli.InOrder {
         actions.add(new Action("-n", port));
     }
 
-    @Option(names = "-C", paramLabel = "TX_SLOTS,RX_SLOTS,TX_RINGS,RX_RINGS", description = "geometry of the ports -n creates")
-    String conf;
+    @Option(names = "-C", split = ",", paramLabel = "TX_SLOTS,RX_SLOTS,TX_RINGS,RX_RINGS", hideParamSyntax = true,
+            description = "geometry of the ports -n creates (the first 1 to 4 of these numbers)")
+    List<Integer> conf;
 
     @Option(names = "-r", paramLabel = "valeS:P", description = "remove a persistent VALE port")
     void remove(String port) {
@@ -163,18 +164,14 @@ public final class ValeCtlTool implements Callable<Integer>, Cli.InOrder {
         if (!act.option().equals("-n") || conf == null) {
             return act.arg();
         }
-        String[] v = conf.split(",");
         String[] keys = {"tx-slots", "rx-slots", "tx-rings", "rx-rings"};
-        if (v.length > keys.length) {
-            throw new ParameterException(spec.commandLine(), "-C " + conf + " (expected: at most 4 numbers, tx_slots,rx_slots,tx_rings,rx_rings)");
+        if (conf.size() > keys.length) {
+            throw new ParameterException(spec.commandLine(), "-C has " + conf.size()
+                    + " numbers (expected: at most 4, tx_slots,rx_slots,tx_rings,rx_rings)");
         }
         StringBuilder b = new StringBuilder(act.arg()).append("@conf:");
-        for (int k = 0; k < v.length; k++) {
-            String n = v[k].trim();
-            if (!n.matches("[0-9]{1,9}")) {
-                throw new ParameterException(spec.commandLine(), "-C " + conf + " (expected: numbers, tx_slots,rx_slots,tx_rings,rx_rings)");
-            }
-            b.append(k > 0 ? "," : "").append(keys[k]).append('=').append(n);
+        for (int k = 0; k < conf.size(); k++) {
+            b.append(k > 0 ? "," : "").append(keys[k]).append('=').append(conf.get(k));
         }
         return b.toString();
     }

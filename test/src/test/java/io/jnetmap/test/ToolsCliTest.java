@@ -197,6 +197,28 @@ class ToolsCliTest {
     }
 
     @Test
+    void valeCtlCreatesListsAndRemovesAPersistentPortInOneCommandLine() {
+        String sw = "valepers" + ProcessHandle.current().pid();
+        try (var host = io.jnetmap.vale.Vale.create(sw, new io.jnetmap.vale.LearningBridge())) {
+            Run r = inProcess("vale-ctl", "-n", sw + ":p", "-C", "256,128,1,1", "-l", sw + ":p", "-r", sw + ":p", "-l", sw + ":p");
+            assertEquals(0, r.code(), r.toString());
+            List<String> lines = r.out().lines().toList();
+            List<Integer> listings = new ArrayList<>();
+            for (int i = 0; i < lines.size(); i++) {
+                if (lines.get(i).startsWith(sw + "  pid ")) {
+                    listings.add(i);
+                }
+            }
+            assertEquals(2, listings.size(), "two -l, two listings: " + r);
+            int first = listings.get(0);
+            int second = listings.get(1);
+            assertTrue(lines.get(first + 2).matches(" +\\d+  p +vale,pers +\\S+ .*"), "-l after -n shows the new port: " + r);
+            assertTrue(lines.subList(second + 2, lines.size()).stream().noneMatch(l -> l.contains(" p ")), "without p: " + r);
+            assertTrue(host.portList().isEmpty(), "removed: " + host.portList());
+        }
+    }
+
+    @Test
     void valeCtlColumnsStayAlignedForLongNames() {
         long[] tx = new long[StatsLayout.TX_COUNTERS];
         long[] rx = new long[StatsLayout.RX_COUNTERS];
