@@ -2,10 +2,12 @@
 module io.jnetmap.examples {
     requires io.jnetmap.core;
     requires io.jnetmap.vale;
+    requires io.jnetmap.pipes;
     requires info.picocli;
     requires HdrHistogram;
 
     opens io.jnetmap.examples to info.picocli;
 
     exports io.jnetmap.examples;
+    // io.jnetmap.examples.traffic (pkt-gen's and the demo's generator, sink, relay ...) is the tools' own
 }

@@ -11,9 +11,18 @@ import io.jnetmap.poll.Poller;
 import io.jnetmap.poll.WaitStrategy;
 import io.jnetmap.sys.Affinity;
 
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -30,7 +39,12 @@ import java.util.function.BooleanSupplier;
  * 1 ms ({@code -W}: never), sleeps in a {@link Poller} on both. It runs until interrupted (SIGINT,
  * SIGTERM) and then prints what it forwarded and the ports' kernel counters.
  */
-public final class Bridge {
+@Command(name = "bridge", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Forwards between two ports (or a NIC and its host stack), zero copy when they share memory, "
+                + "as netmap's bridge. Runs until Ctrl-C, then prints what it forwarded.",
+        footer = {"", "Examples:", "  bin/jnetmap bridge -i netmap:vethL -i netmap:vethR     (zero copy between two NICs)",
+            "  bin/jnetmap bridge -i netmap:eth1                      (eth1 and its host stack eth1^)"})
+public final class Bridge implements Callable<Integer>, Cli.Verbose {
     /** While idle: spin this long (a sleeping thread costs a ~30 us wake-up on VMs), then sleep. */
     public static final WaitStrategy DEFAULT_WAIT = WaitStrategy.spinThenBlock(Duration.ofMillis(1));
     /** How long one sleep lasts before the stop flag is looked at again. */
@@ -57,109 +71,94 @@ public final class Bridge {
         public final AtomicLong bToA = new AtomicLong();
     }
 
-    private Bridge() {
-    }
+    @Option(names = "-i", required = true, paramLabel = "PORT",
+            description = "a port; twice: the two sides; once, netmap:IF: the NIC and its host stack IF^")
+    List<String> ports = new ArrayList<>();
 
-    static void usage() {
-        System.out.println("usage: bin/jnetmap bridge -i PORT [-i PORT] [-b BATCH] [-w WAIT] [-c] [-a CPU] [-W] [-v]");
-        System.out.println("  -i PORT   a port (twice: the two sides; once, netmap:IF: the NIC and its host stack IF^)");
-        System.out.println("  -b BATCH  packets moved per ring per round (default 1024)");
-        System.out.println("  -w WAIT   seconds to wait before forwarding (default 0)");
-        System.out.println("  -c        always copy packets (default: swap buffers when both ports share a region)");
-        System.out.println("  -a CPU    pin the forwarding thread to CPU");
-        System.out.println("  -W        busy-wait instead of sleeping when both ports are idle");
-        System.out.println("  -v        print rates every second");
-    }
+    @Option(names = "-b", paramLabel = "BATCH", defaultValue = "1024", description = "packets moved per ring per round (default: ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "-w", paramLabel = "WAIT", defaultValue = "0", description = "seconds to wait before forwarding (default: ${DEFAULT-VALUE})")
+    int waitSec;
+
+    @Option(names = "-c", description = "always copy packets (default: swap buffers when both ports share a region)")
+    boolean forceCopy;
+
+    @Option(names = "-a", paramLabel = "CPU", defaultValue = "-1", description = "pin the forwarding thread to CPU")
+    int cpu;
+
+    @Option(names = "-W", description = "busy-wait instead of sleeping when both ports are idle")
+    boolean busyWait;
+
+    @Option(names = "-v", description = "print rates every second (and the stack trace of a failure)")
+    boolean verbose;
+
+    @Spec
+    CommandSpec spec;
 
     /** Parses the command line; throws IllegalArgumentException with what was expected. */
     public static Options parse(String[] args) {
-        List<String> ports = new ArrayList<>();
-        int batch = 1024;
-        int wait = 0;
-        boolean copy = false;
-        boolean verbose = false;
-        boolean busy = false;
-        int cpu = -1;
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            switch (a) {
-                case "-i" -> ports.add(value(args, ++i, "-i"));
-                case "-b" -> batch = number(args, ++i, "-b", 1, 1 << 16);
-                case "-w" -> wait = number(args, ++i, "-w", 0, 3600);
-                case "-a" -> cpu = number(args, ++i, "-a", 0, 1023);
-                case "-c" -> copy = true;
-                case "-v" -> verbose = true;
-                case "-W" -> busy = true;
-                default -> throw new IllegalArgumentException("unknown option " + a + " (expected: -i, -b, -w, -c, -a, -W, -v)");
-            }
+        Bridge b = new Bridge();
+        try {
+            new CommandLine(b).setExpandAtFiles(false).parseArgs(args);
+        } catch (ParameterException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
         }
-        if (ports.isEmpty() || ports.size() > 2) {
+        return b.options();
+    }
+
+    @Override
+    public boolean verbose() {
+        return verbose;
+    }
+
+    /** The options, checked; one {@code -i netmap:IF} becomes the pair IF, IF^. */
+    private Options options() {
+        if (ports.size() > 2) {
             throw new IllegalArgumentException("-i given " + ports.size() + " times (expected: once or twice)");
         }
-        if (ports.size() == 1) {
-            PortName pn = PortName.parse(ports.get(0));
+        range("-b", batch, 1, 1 << 16);
+        range("-w", waitSec, 0, 3600);
+        if (cpu != -1) {
+            range("-a", cpu, 0, 1023);
+        }
+        List<String> pair = new ArrayList<>(ports);
+        if (pair.size() == 1) {
+            PortName pn = PortName.parse(pair.get(0));
             if (pn.body() != PortName.Body.NETMAP || pn.mode() != PortName.Mode.ALL_NIC) {
-                throw new IllegalArgumentException("-i " + ports.get(0)
+                throw new IllegalArgumentException("-i " + pair.get(0)
                         + " alone (expected: netmap:IF, bridged with its host stack netmap:IF^; or give two -i)");
             }
-            ports.add(pn.parent() + "^" + pn.withoutOptions().substring(pn.parent().length()));
+            pair.add(pn.parent() + "^" + pn.withoutOptions().substring(pn.parent().length()));
         }
-        return new Options(List.copyOf(ports), batch, wait, copy, cpu, verbose, busy);
+        return new Options(List.copyOf(pair), batch, waitSec, forceCopy, cpu, verbose, busyWait);
     }
 
-    private static String value(String[] args, int i, String opt) {
-        if (i >= args.length) {
-            throw new IllegalArgumentException(opt + " needs a value");
-        }
-        return args[i];
-    }
-
-    private static int number(String[] args, int i, String opt, int min, int max) {
-        String v = value(args, i, opt);
-        try {
-            int n = Integer.parseInt(v);
-            if (n < min || n > max) {
-                throw new NumberFormatException();
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(opt + " " + v + " (expected: a number in " + min + ".." + max + ")");
+    private static void range(String opt, int v, int min, int max) {
+        if (v < min || v > max) {
+            throw new IllegalArgumentException(opt + " " + v + " (expected: " + min + ".." + max + ")");
         }
     }
 
-    public static void main(String[] args) {
-        if (args.length == 1 && (args[0].equals("--help") || args[0].equals("-h"))) {
-            usage();
-            return;
-        }
+    @Override
+    public Integer call() {
         Options o;
         try {
-            o = parse(args);
+            o = options();
         } catch (IllegalArgumentException e) {
-            System.err.println("bridge: " + e.getMessage());
-            usage();
-            System.exit(2);
-            return;
+            throw new ParameterException(spec.commandLine(), e.getMessage());
         }
-        Port a;
+        PrintWriter out = spec.commandLine().getOut();
+        Port a = Netmap.open(o.ports().get(0));
         Port b;
         try {
-            a = Netmap.open(o.ports().get(0));
-        } catch (NetmapException | IllegalArgumentException e) {
-            System.err.println("bridge: " + e.getMessage());
-            System.exit(1);
-            return;
-        }
-        try {
             b = openSecond(a, o.ports().get(1), o.forceCopy());
-        } catch (NetmapException | IllegalArgumentException e) {
+        } catch (RuntimeException e) {
             a.close();
-            System.err.println("bridge: " + e.getMessage());
-            System.exit(1);
-            return;
+            throw e;
         }
         boolean zeroCopy = !o.forceCopy() && a.sharesMemoryWith(b);
-        System.out.println("bridge: " + a.name() + " (" + a.backend() + ") <-> " + b.name() + " (" + b.backend() + "), "
+        out.println("bridge: " + a.name() + " (" + a.backend() + ") <-> " + b.name() + " (" + b.backend() + "), "
                 + (zeroCopy ? "zero-copy (buffers swapped, one region)" : "copy") + ", batch " + o.batch());
         Counters c = new Counters();
         AtomicBoolean stop = new AtomicBoolean();
@@ -173,7 +172,7 @@ public final class Bridge {
                 }
                 Thread reporter = null;
                 if (o.verbose()) {
-                    reporter = Thread.ofPlatform().daemon().name("bridge-rates").start(() -> report(c, stop));
+                    reporter = Thread.ofPlatform().daemon().name("bridge-rates").start(() -> report(c, stop, out));
                 }
                 run(a, b, o.batch(), zeroCopy, o.busyWait() ? WaitStrategy.busySpin() : DEFAULT_WAIT, stop::get, c);
                 if (reporter != null) {
@@ -182,14 +181,15 @@ public final class Bridge {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } finally {
-                System.out.println("bridge: forwarded " + c.aToB.get() + " packets " + a.name() + " -> " + b.name() + ", "
+                out.println("bridge: forwarded " + c.aToB.get() + " packets " + a.name() + " -> " + b.name() + ", "
                         + c.bToA.get() + " " + b.name() + " -> " + a.name());
-                printStats(a);
-                printStats(b);
+                printStats(a, out);
+                printStats(b, out);
                 b.close();
                 a.close();
             }
         }
+        return Cli.OK;
     }
 
     /**
@@ -210,13 +210,13 @@ public final class Bridge {
         return Netmap.open(name);
     }
 
-    private static void printStats(Port p) {
+    private static void printStats(Port p, PrintWriter out) {
         if (p instanceof NicPort n) {
-            System.out.println("bridge: " + p.name() + " " + n.stats());
+            out.println("bridge: " + p.name() + " " + n.stats());
         }
     }
 
-    private static void report(Counters c, AtomicBoolean stop) {
+    private static void report(Counters c, AtomicBoolean stop, PrintWriter out) {
         long lastA = 0;
         long lastB = 0;
         while (!stop.get()) {
@@ -228,7 +228,7 @@ public final class Bridge {
             long ab = c.aToB.get();
             long ba = c.bToA.get();
             if (ab != lastA || ba != lastB) { // an idle bridge stays quiet
-                System.out.printf("bridge: %,d pps a->b, %,d pps b->a%n", ab - lastA, ba - lastB);
+                out.printf("bridge: %,d pps a->b, %,d pps b->a%n", ab - lastA, ba - lastB);
             }
             lastA = ab;
             lastB = ba;

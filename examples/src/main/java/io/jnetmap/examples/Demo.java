@@ -2,30 +2,45 @@ package io.jnetmap.examples;
 
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
+import io.jnetmap.examples.traffic.Counters;
+import io.jnetmap.examples.traffic.Frame;
+import io.jnetmap.examples.traffic.Generator;
+import io.jnetmap.examples.traffic.Relay;
+import io.jnetmap.examples.traffic.Sink;
 import io.jnetmap.poll.WaitStrategy;
 
-import java.io.PrintStream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * {@code bin/jnetmap demo}: the project's main job on an embedded default, in one process and without
  * root. Each {@link Path} is a generator (pkt-gen's txseq) sending into its first port, zero-copy
- * forwarders between the ports in the middle, and a sink (rxseq) on its last port, checking that
+ * relays between the ports in the middle, and a sink (rxseq) on its last port, checking that
  * every packet arrives once and in order. Progress every second, a summary at the end; exit 0 when
  * every path delivered everything it sent, in order.
  *
  * <p>To add a path (a switch, a NIC pair), add it to {@link #paths(String)}: a name and the ports a
  * packet crosses, e.g. {@code new Path("switch", "vale0:a", "vale0:b")}.
  */
-public final class Demo {
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = {"Generators and sinks connected through zero-copy pipes and VALE switches (copy and swap) in one "
+                + "process, no root: progress each second, a summary, exit 0 when every packet arrived once and in order."})
+public final class Demo implements Callable<Integer> {
     /**
      * A path through jnetmap ports: {@code ports[0]} is sent on, {@code ports[last]} received on; each
      * pair in between ({@code ports[2k-1]} received on, {@code ports[2k]} sent on) is joined by a
-     * forwarder.
+     * {@link Relay}.
      */
     public record Path(String name, String... ports) {
         public Path {
@@ -39,8 +54,11 @@ public final class Demo {
     private static final int FRAME = 60;
     private static final int BURST = 256;
 
-    private Demo() {
-    }
+    @Option(names = "-t", paramLabel = "SECONDS", defaultValue = "5", description = "how long to send (default: ${DEFAULT-VALUE})")
+    int seconds;
+
+    @Spec
+    CommandSpec spec;
 
     /** The demo's paths; {@code tag} keeps the pipe parents of concurrent runs apart. */
     static List<Path> paths(String tag) {
@@ -55,24 +73,12 @@ public final class Demo {
         return p;
     }
 
-    public static void main(String[] args) {
-        int seconds = 5;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "-t" -> seconds = Integer.parseInt(args[++i]);
-                case "-h", "--help" -> {
-                    System.out.println("usage: bin/jnetmap demo [-t SECONDS]   (default 5)");
-                    System.out.println("generators and sinks connected through zero-copy pipes and VALE switches in one process,"
-                            + " with a summary");
-                    System.exit(0);
-                }
-                default -> {
-                    System.err.println("demo: unknown argument \"" + args[i] + "\" (expected: -t SECONDS)");
-                    System.exit(2);
-                }
-            }
+    @Override
+    public Integer call() {
+        if (seconds < 1 || seconds > 86_400) {
+            throw new ParameterException(spec.commandLine(), "-t " + seconds + " (expected: 1..86400 seconds)");
         }
-        System.exit(run(seconds, System.out));
+        return run(seconds, spec.commandLine().getOut());
     }
 
     /** One running path: its ports, its threads and what each stage counted. */
@@ -91,7 +97,7 @@ public final class Demo {
     }
 
     /** Runs every path for {@code seconds}; returns the exit code. */
-    static int run(int seconds, PrintStream out) {
+    static int run(int seconds, PrintWriter out) {
         String tag = "demo" + ProcessHandle.current().pid();
         List<Path> paths = paths(tag);
         // each side spins briefly before sleeping: on a machine with fewer cores than threads nobody starves
@@ -169,7 +175,7 @@ public final class Demo {
         for (int i = 1; i + 1 < ports.size(); i += 2) {
             Counters fc = new Counters();
             r.forwarded.add(fc);
-            Forwarder f = new Forwarder(ports.get(i), ports.get(i + 1), wait);
+            Relay f = new Relay(ports.get(i), ports.get(i + 1), wait);
             r.threads.add(thread(r, "fwd", () -> f.run(fc, stopOthers)));
         }
         Sink sink = new Sink(ports.get(ports.size() - 1), true, wait);
@@ -203,7 +209,7 @@ public final class Demo {
         }
     }
 
-    private static int summary(List<Running> running, PrintStream out) {
+    private static int summary(List<Running> running, PrintWriter out) {
         boolean ok = true;
         out.println("summary:");
         double total = 0;

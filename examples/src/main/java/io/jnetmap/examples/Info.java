@@ -1,53 +1,96 @@
 package io.jnetmap.examples;
 
 import io.jnetmap.core.Geometry;
-import io.jnetmap.core.NetmapIf;
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.NetmapException;
+import io.jnetmap.core.NetmapIf;
 import io.jnetmap.core.Region;
+import io.jnetmap.pipe.PipeLayout;
+import io.jnetmap.sys.Linux;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
 
-/** {@code bin/jnetmap info}: which port kinds this build serves, and the shared regions on this machine. */
-public final class Info {
-    private Info() {
-    }
+/**
+ * {@code bin/jnetmap info}: which port kinds this build serves, the shared regions on this machine, and
+ * the ports in them with the process that has each open. A pipe end is held by the process whose pid
+ * is in its descriptor's STATE word ({@link PipeLayout}: 0 = closed), not by the process that created
+ * both ends (the descriptor's OWNER_PID).
+ */
+@Command(name = "info", mixinStandardHelpOptions = true,
+        description = "Port kinds available, shared regions and the ports in them, with the process that has each open.")
+public final class Info implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
 
-    public static void main(String[] args) {
-        if (args.length > 0) {
-            System.out.println("usage: bin/jnetmap info");
-            System.exit(args[0].equals("--help") ? 0 : 2);
-        }
-        System.out.println("port kinds:");
-        Netmap.kinds().forEach((k, cls) -> System.out.printf("  %-8s %s%n", k, cls));
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        out.println("port kinds:");
+        Table kinds = new Table("  ", null, null);
+        Netmap.kinds().forEach((k, cls) -> kinds.row(k, cls));
+        kinds.print(out);
         Path dir = Region.directory();
-        System.out.println("shared regions in " + dir + ":");
+        out.println("shared regions in " + dir + ":");
+        if (!Files.isDirectory(dir)) {
+            out.println("  (none: " + dir + " does not exist yet)");
+            return Cli.OK;
+        }
         List<Path> files;
         try (var s = Files.list(dir)) {
             files = s.filter(p -> !p.getFileName().toString().startsWith(".")).sorted().toList();
         } catch (IOException e) {
-            System.out.println("  (none: " + e.getMessage() + ")");
-            return;
+            out.println("  (none: " + e.getMessage() + ")");
+            return Cli.OK;
         }
-        if (files.isEmpty()) {
-            System.out.println("  (none)");
-        }
+        Table regions = new Table("  ", "region", ">bytes", ">bufs", ">buf_size", ">free", ">rings", ">processes");
+        Table ports = new Table("  ", "region", "port", "holder", ">tx_rings", ">rx_rings");
+        List<String> unreadable = new ArrayList<>();
         for (Path f : files) {
             String name = f.getFileName().toString();
             try (Region r = Region.openShared(name)) {
                 Geometry g = r.geometry();
-                System.out.printf("  %-24s %,d bytes, %d bufs x %d B (%d free), %d rings, live processes: %d%n",
-                        name, g.regionSize(), g.bufs(), g.bufSize(), r.freeBufs(), g.rings(), r.liveUsers() - 1);
+                regions.row(name, String.format(Locale.ROOT, "%,d", g.regionSize()), g.bufs(), g.bufSize(), r.freeBufs(),
+                        g.rings(), r.liveUsers() - 1); // this process is one of the users now
                 for (NetmapIf nifp : r.interfaces()) {
-                    System.out.printf("    port %-20s pid %d, %d tx / %d rx rings%n", nifp.name(), nifp.ownerPid(),
-                            nifp.txRings(), nifp.rxRings());
+                    ports.row(name, nifp.name(), holder(nifp), nifp.txRings(), nifp.rxRings());
                 }
             } catch (NetmapException | IllegalArgumentException e) {
-                System.out.printf("  %-24s unreadable: %s%n", name, e.getMessage());
+                unreadable.add("  " + name + ": unreadable: " + e.getMessage());
             }
         }
+        if (regions.size() == 0 && unreadable.isEmpty()) {
+            out.println("  (none)");
+            return Cli.OK;
+        }
+        if (regions.size() > 0) {
+            regions.print(out);
+        }
+        unreadable.forEach(out::println);
+        if (ports.size() > 0) {
+            out.println("ports in them:");
+            ports.print(out);
+        }
+        return Cli.OK;
+    }
+
+    /** Who has the port open: a pipe end's STATE pid (0 = nobody), else the process that opened the port. */
+    static String holder(NetmapIf nifp) {
+        boolean pipeEnd = nifp.kind() == PipeLayout.KIND_MASTER || nifp.kind() == PipeLayout.KIND_SLAVE;
+        int pid = pipeEnd ? nifp.state() : nifp.ownerPid();
+        if (pid == 0) {
+            return "closed";
+        }
+        return "pid " + pid + (Linux.processAlive(pid) ? "" : " (gone)");
     }
 }

@@ -1,75 +1,72 @@
 package io.jnetmap.examples;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.function.Consumer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.HelpCommand;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Unmatched;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
 
 /**
- * Entry point of {@code bin/jnetmap <tool> [args]}: one runnable class per tool, registered here.
- * Every tool prints the backend of each port it opens.
+ * Entry point of {@code bin/jnetmap TOOL [ARGS]}: the tools are picocli subcommands of this one, so
+ * {@code bin/jnetmap --help} lists them and every tool behaves as {@link Cli} describes. Every tool
+ * prints the backend of each port it opens.
  */
-public final class Main {
-    /** A tool: its one-line description and its main method. */
-    public record Tool(String description, Consumer<String[]> main) {
-    }
-
-    private static final Map<String, Tool> TOOLS = new LinkedHashMap<>();
-
-    static {
-        TOOLS.put("demo", new Tool("generators and sinks connected through jnetmap ports, with a summary", Demo::main));
-        TOOLS.put("info", new Tool("port kinds available, shared regions and their users", Info::main));
-        TOOLS.put("pkt-gen", new Tool("netmap's packet generator and sink: -i PORT -f tx|rx|ping|pong|txseq|rxseq", PktGen::main));
-        TOOLS.put("bridge", new Tool("forward between two ports (or a NIC and its host stack), zero copy when they share memory", Bridge::main));
-        TOOLS.put("capture", new Tool("write what a port receives to a pcap file, like tcpdump -w (no libpcap)", Capture::main));
-        TOOLS.put("vale-ctl", new Tool("VALE switches: list ports and counters, attach/detach, persistent ports", ValeCtlTool::main));
-    }
-
-    private Main() {
-    }
-
-    /** The registered tools, in display order. */
-    public static Map<String, Tool> tools() {
-        return TOOLS;
-    }
+@Command(name = "jnetmap", mixinStandardHelpOptions = true, synopsisSubcommandLabel = "TOOL [ARGS]",
+        description = "netmap for the JVM: the tools. bin/jnetmap TOOL --help describes a tool's options.",
+        commandListHeading = "%nTools:%n",
+        subcommands = {Demo.class, Info.class, PktGen.class, Bridge.class, Main.CaptureTool.class, ValeCtlTool.class,
+            HelpCommand.class})
+public final class Main implements Runnable {
+    @Spec
+    CommandSpec spec;
 
     public static void main(String[] args) {
-        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
-            usage();
-            System.exit(args.length == 0 ? 2 : 0);
-        }
-        Tool tool = TOOLS.get(args[0]);
-        if (tool == null) {
-            System.err.println("jnetmap: unknown tool \"" + args[0] + "\" (expected one of: " + String.join(", ", TOOLS.keySet()) + ")");
-            System.exit(2);
-        }
-        String[] rest = new String[args.length - 1];
-        System.arraycopy(args, 1, rest, 0, rest.length);
-        tool.main().accept(rest);
+        System.exit(commandLine(System.out, System.err).execute(args));
+    }
+
+    /** The dispatcher with every tool, output on {@code out}, errors on {@code err}. */
+    public static CommandLine commandLine(PrintStream out, PrintStream err) {
+        CommandLine cl = Cli.commandLine(new Main(), out, err);
+        CommandLine capture = cl.getSubcommands().get("capture");
+        capture.getCommandSpec().usageMessage().description(Capture.class.getAnnotation(Command.class).description());
+        capture.setStopAtUnmatched(true);
+        return cl;
+    }
+
+    /** No tool named: a usage error. */
+    @Override
+    public void run() {
+        throw new ParameterException(spec.commandLine(), "no tool given (expected one of: "
+                + String.join(", ", spec.subcommands().keySet().stream().filter(n -> !n.equals("help")).toList()) + ")");
     }
 
     /**
-     * Runs a picocli tool on {@code args} with its help and messages on {@code out} and errors on
-     * {@code err}: a usage error exits 2; a {@link io.jnetmap.core.NetmapException},
-     * {@link IllegalArgumentException} or {@link java.io.IOException} prints {@code "tool: message"} and exits 1.
+     * Capture's own {@link Capture#run}, unparsed arguments and all: its messages go to standard error
+     * (the pcap file may be standard output), its help and version to standard output. Capture does the
+     * rest (through {@link #execute}) the way every tool does; once it takes its output from {@link Cli}
+     * like the others, {@code Capture.class} replaces this in the subcommand list.
      */
-    static int execute(String tool, Object command, String[] args, java.io.PrintStream out, java.io.PrintStream err) {
-        picocli.CommandLine cl = new picocli.CommandLine(command);
-        cl.setOut(new java.io.PrintWriter(out, true));
-        cl.setErr(new java.io.PrintWriter(err, true));
-        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            if (e instanceof io.jnetmap.core.NetmapException || e instanceof IllegalArgumentException || e instanceof java.io.IOException) {
-                cmd.getErr().println(tool + ": " + e.getMessage());
-                return 1;
-            }
-            throw e;
-        });
-        return cl.execute(args);
+    @Command(name = "capture")
+    static final class CaptureTool implements Callable<Integer> {
+        @Unmatched
+        List<String> args = new ArrayList<>();
+
+        @Override
+        public Integer call() {
+            boolean asked = args.stream().anyMatch(a -> List.of("-h", "--help", "-V", "--version").contains(a));
+            return Capture.run(args.toArray(String[]::new), asked ? System.out : System.err);
+        }
     }
 
-    private static void usage() {
-        System.out.println("usage: bin/jnetmap <tool> [args]     (bin/jnetmap <tool> --help for a tool's options)");
-        System.out.println();
-        System.out.println("tools:");
-        TOOLS.forEach((name, t) -> System.out.printf("  %-10s %s%n", name, t.description()));
+    /** Capture's way to {@link Cli#execute} (the other tools call it directly). */
+    static int execute(String tool, Object command, String[] args, PrintStream out, PrintStream err) {
+        return Cli.execute(command, args, out, err);
     }
 }

@@ -7,11 +7,22 @@ import io.jnetmap.core.nic.NicPort;
 import io.jnetmap.poll.WaitStrategy;
 import io.jnetmap.sys.Affinity;
 
+import io.jnetmap.examples.traffic.Counters;
+import io.jnetmap.examples.traffic.Frame;
+import io.jnetmap.examples.traffic.Generator;
+import io.jnetmap.examples.traffic.PingPong;
+import io.jnetmap.examples.traffic.Reporter;
+import io.jnetmap.examples.traffic.Sink;
+
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -29,7 +40,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
         description = "Sends, receives or echoes test frames on a jnetmap port, as netmap's pkt-gen.",
         footer = {"", "Examples:", "  bin/jnetmap pkt-gen -i 'pipe{1' -f tx        (in one shell)",
             "  bin/jnetmap pkt-gen -i 'pipe}1' -f rx        (in another)",
-            "  bin/jnetmap pkt-gen -i 'pipe}2' -f pong & bin/jnetmap pkt-gen -i 'pipe{2' -f ping -n 100000 -W"})
+            "  bin/jnetmap pkt-gen -i 'pipe}2' -f pong -n 100000 -W & bin/jnetmap pkt-gen -i 'pipe{2' -f ping -n 100000 -W"})
 public final class PktGen implements Callable<Integer> {
     /** pkt-gen's functions. */
     enum Function { tx, rx, ping, pong, txseq, rxseq }
@@ -43,7 +54,7 @@ public final class PktGen implements Callable<Integer> {
     @Option(names = "-l", paramLabel = "LEN", defaultValue = "60", description = "frame length in bytes (default: ${DEFAULT-VALUE})")
     int len;
 
-    @Option(names = "-n", paramLabel = "COUNT", defaultValue = "0", description = "packets to send or receive, 0 = until Ctrl-C")
+    @Option(names = "-n", paramLabel = "COUNT", defaultValue = "0", description = "packets to send, receive or answer (pong), 0 = until Ctrl-C")
     long count;
 
     @Option(names = "-b", paramLabel = "BURST", defaultValue = "512", description = "packets per sync (default: ${DEFAULT-VALUE})")
@@ -76,30 +87,25 @@ public final class PktGen implements Callable<Integer> {
     @Option(names = "-d", paramLabel = "IP", defaultValue = "10.1.0.1", description = "destination IPv4 address (default: ${DEFAULT-VALUE})")
     String dstIp;
 
-    private final PrintStream out;
+    @Spec
+    CommandSpec spec;
 
-    private PktGen(PrintStream out) {
-        this.out = out;
-    }
-
-    public static void main(String[] args) {
-        System.exit(run(args, System.out));
-    }
+    private PrintWriter out;
 
     /** Runs pkt-gen with {@code args}, printing to {@code out}; returns the exit code (0 = done, 1 = failed, 2 = usage). */
     public static int run(String[] args, PrintStream out) {
-        return Main.execute("pkt-gen", new PktGen(out), args, out, System.err);
+        return Cli.execute(new PktGen(), args, out, System.err);
     }
 
     @Override
     public Integer call() throws Exception {
-        if (burst < 1 || burst > 65536) {
-            throw new IllegalArgumentException("burst=" + burst + " (expected: 1..65536)");
+        out = spec.commandLine().getOut();
+        Frame frame;
+        try {
+            frame = checkedFrame();
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
         }
-        if (count < 0 || rate < 0 || reportMs < 0) {
-            throw new IllegalArgumentException("-n, -R and -T must not be negative");
-        }
-        Frame frame = new Frame(len, Frame.mac(srcMac), Frame.mac(dstMac), Frame.ip(srcIp), Frame.ip(dstIp));
         WaitStrategy wait = busyWait ? WaitStrategy.busySpin() : WaitStrategy.spinThenBlock(Duration.ofNanos(50_000));
         if (cpu >= 0) {
             Affinity.pinCurrentThread(cpu);
@@ -119,6 +125,20 @@ public final class PktGen implements Callable<Integer> {
             }
             return runFunction(port, frame, wait, stop);
         }
+    }
+
+    /** The options checked, and the frame they describe. */
+    private Frame checkedFrame() {
+        if (burst < 1 || burst > 65536) {
+            throw new IllegalArgumentException("-b " + burst + " (expected: 1..65536)");
+        }
+        if (count < 0 || rate < 0 || reportMs < 0) {
+            throw new IllegalArgumentException("-n, -R and -T must not be negative");
+        }
+        if (waitS != null && (waitS < 0 || waitS > 3600)) {
+            throw new IllegalArgumentException("-w " + waitS + " (expected: 0..3600)");
+        }
+        return new Frame(len, Frame.mac(srcMac), Frame.mac(dstMac), Frame.ip(srcIp), Frame.ip(dstIp));
     }
 
     private int runFunction(Port port, Frame frame, WaitStrategy wait, AtomicBoolean stop) throws InterruptedException {

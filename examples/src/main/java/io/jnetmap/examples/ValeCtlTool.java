@@ -1,22 +1,28 @@
 package io.jnetmap.examples;
 
 import io.jnetmap.core.NetmapException;
+import io.jnetmap.examples.traffic.Frame;
 import io.jnetmap.vale.LookupModule;
-import io.jnetmap.vale.Packet;
 import io.jnetmap.vale.SwitchAdmin;
-import io.jnetmap.vale.ValeSwitch;
 import io.jnetmap.vale.ValeSwitches;
-import io.jnetmap.vale.ctl.Command;
 import io.jnetmap.vale.ctl.SwitchFileLayout;
 import io.jnetmap.vale.ctl.ValeCtl;
 import io.jnetmap.vale.lookup.FlowCache;
 import io.jnetmap.vale.lookup.L3Router;
 import io.jnetmap.vale.lookup.LearningBridge;
+import io.jnetmap.vale.ValeSwitch;
 
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -27,119 +33,146 @@ import java.util.concurrent.CountDownLatch;
  * and sends attach/detach/create/remove requests to the hosting process through the file's mailbox;
  * {@code --host valeS} makes this process the host of switch S until it is interrupted.
  */
-public final class ValeCtlTool {
+@Command(name = "vale-ctl", sortOptions = false,
+        description = {"netmap's vale-ctl for jnetmap's switches. Without an action: every switch of every process, "
+                + "its ports and counters.",
+            "A switch lives in the process that created it. -a/-h/-d/-n/-r are sent to that process through the mailbox "
+                + "in the switch's counters file (.vale/ under $JNETMAP_DIR or /dev/shm/jnetmap); actions run in the order given."},
+        footer = {"", "Examples:", "  bin/jnetmap vale-ctl                          (switches, ports, counters)",
+            "  bin/jnetmap vale-ctl -a vale0:veth1           (attach NIC veth1 to vale0)",
+            "  bin/jnetmap vale-ctl --host vale0 -h vale0:veth1   (host vale0 here, with veth1 and its host stack)"})
+public final class ValeCtlTool implements Callable<Integer>, Cli.InOrder {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    /** What {@code -h} holds when given without a value: help. */
+    private static final String HELP = "(help)";
 
-    private ValeCtlTool() {
+    /** An action option and its argument, in command-line order. */
+    private record Action(String option, String arg) {
     }
 
-    private static void usage() {
-        System.out.println("""
-                usage: bin/jnetmap vale-ctl [-w SECONDS]           list switches of every process, ports, counters
-                       bin/jnetmap vale-ctl -l valeS:P              one port: switch, index, counters
-                       bin/jnetmap vale-ctl -a valeS:IF             attach interface IF (netmap:IF) to switch S
-                       bin/jnetmap vale-ctl -h valeS:IF             attach IF and its host stack (netmap:IF^)
-                       bin/jnetmap vale-ctl -a valeS:NAME=PORTSPEC  attach any port (pipe end, host port ...) as NAME
-                       bin/jnetmap vale-ctl -d valeS:P              detach an attached port, or remove a persistent one
-                       bin/jnetmap vale-ctl -n valeS:P [-C tx_slots,rx_slots,tx_rings,rx_rings]
-                                                                    create a persistent VALE port
-                       bin/jnetmap vale-ctl -r valeS:P              remove a persistent VALE port
-                       bin/jnetmap vale-ctl --host valeS [-L l2|l3|l2+fc|l3+fc] [--route CIDR,PORT,MAC]...
-                                        [-a|-h|-n ...]...           host switch S in this process until interrupted,
-                                                                    answering the requests above from other processes
+    private final List<Action> actions = new ArrayList<>();
 
-                A switch lives in the process that created it. -a/-h/-d/-n/-r are sent to that process through the
-                mailbox in the switch's counters file (.vale/ under $JNETMAP_DIR or /dev/shm/jnetmap)."""
-        );
+    @Option(names = "--help", usageHelp = true, description = "show this help (so does -h without a value)")
+    boolean help;
+
+    @Option(names = {"-V", "--version"}, versionHelp = true, description = "print the version")
+    boolean version;
+
+    @Option(names = "-w", paramLabel = "SECONDS", defaultValue = "0", description = "without an action: list again every SECONDS")
+    double watch;
+
+    @Option(names = "-l", paramLabel = "valeS:P", description = "one port: switch, index, counters")
+    void listPort(String port) {
+        actions.add(new Action("-l", port));
     }
 
-    public static void main(String[] args) {
-        try {
-            System.exit(run(args));
-        } catch (NetmapException | IllegalArgumentException e) {
-            System.err.println("vale-ctl: " + e.getMessage());
-            System.exit(1);
+    @Option(names = "-a", paramLabel = "valeS:IF", description = "attach interface IF (netmap:IF) to switch S; "
+            + "valeS:NAME=PORTSPEC attaches any port (pipe end, host port ...) as NAME")
+    void attach(String port) {
+        actions.add(new Action("-a", port));
+    }
+
+    @Option(names = "-h", paramLabel = "valeS:IF", arity = "0..1", fallbackValue = HELP,
+            description = "attach IF and its host stack (netmap:IF^); without a value: this help")
+    void attachWithHost(String port) {
+        actions.add(new Action("-h", port));
+    }
+
+    @Option(names = "-d", paramLabel = "valeS:P", description = "detach an attached port, or remove a persistent one")
+    void detach(String port) {
+        actions.add(new Action("-d", port));
+    }
+
+    @Option(names = "-n", paramLabel = "valeS:P", description = "create a persistent VALE port")
+    void create(String port) {
+        actions.add(new Action("-n", port));
+    }
+
+    @Option(names = "-C", split = ",", paramLabel = "TX_SLOTS,RX_SLOTS,TX_RINGS,RX_RINGS", hideParamSyntax = true,
+            description = "geometry of the ports -n creates (the first 1 to 4 of these numbers)")
+    List<Integer> conf;
+
+    @Option(names = "-r", paramLabel = "valeS:P", description = "remove a persistent VALE port")
+    void remove(String port) {
+        actions.add(new Action("-r", port));
+    }
+
+    @Option(names = "--host", paramLabel = "valeS", description = "host switch S in this process until interrupted, "
+            + "answering the requests above from other processes (and doing -a/-h/-n given with it first)")
+    String host;
+
+    @Option(names = "-L", paramLabel = "LOOKUP", defaultValue = "l2", description = "with --host: l2, l3, l2+fc or l3+fc (default: ${DEFAULT-VALUE})")
+    String lookup;
+
+    @Option(names = "--route", paramLabel = "CIDR,PORT,MAC", description = "with --host -L l3: a route, e.g. 10.0.0.0/8,b,02:00:00:00:00:0b")
+    List<String> routes = new ArrayList<>();
+
+    @Spec
+    CommandSpec spec;
+
+    private PrintWriter out;
+
+    @Override
+    public Integer call() {
+        out = spec.commandLine().getOut();
+        if (actions.stream().anyMatch(a -> a.arg().equals(HELP))) {
+            spec.commandLine().usage(out);
+            return Cli.OK;
         }
-    }
-
-    static int run(String[] args) {
-        String host = null;
-        String lookup = "l2";
-        List<String> routes = new ArrayList<>();
-        List<String[]> actions = new ArrayList<>();
-        String conf = null;
-        double watch = 0;
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            switch (a) {
-                case "--help" -> {
-                    usage();
-                    return 0;
-                }
-                case "--host" -> host = value(args, ++i, a);
-                case "-L" -> lookup = value(args, ++i, a);
-                case "--route" -> routes.add(value(args, ++i, a));
-                case "-w" -> watch = Double.parseDouble(value(args, ++i, a));
-                case "-C" -> conf = value(args, ++i, a);
-                case "-l", "-a", "-h", "-d", "-n", "-r" -> actions.add(new String[] {a, value(args, ++i, a)});
-                default -> {
-                    System.err.println("vale-ctl: unknown option " + a + " (bin/jnetmap vale-ctl --help)");
-                    return 2;
-                }
-            }
+        if (watch < 0) {
+            throw new ParameterException(spec.commandLine(), "-w " + watch + " (expected: seconds >= 0)");
         }
         if (host != null) {
-            return host(host, lookup, routes, actions, conf);
+            return host(host, lookupModule(lookup, routes));
+        }
+        if (!routes.isEmpty() || !lookup.equals("l2")) {
+            throw new ParameterException(spec.commandLine(), "-L and --route are for --host");
         }
         if (actions.isEmpty()) {
-            do {
-                list(ValeCtl.list(), null);
-                if (watch > 0) {
-                    sleep((long) (watch * 1000));
-                    System.out.println();
+            while (true) {
+                list(ValeCtl.list(), null, out);
+                if (watch == 0) {
+                    return Cli.OK;
                 }
-            } while (watch > 0);
-            return 0;
+                sleep((long) (watch * 1000));
+                out.println();
+            }
         }
-        for (String[] act : actions) {
-            if (act[0].equals("-l")) {
-                show(act[1]);
+        for (Action act : actions) {
+            if (act.option().equals("-l")) {
+                show(act.arg());
                 continue;
             }
-            String sw = switchOf(act[1]);
-            System.out.println(ValeCtl.remote(sw, command(act[0]), withConf(act, conf), TIMEOUT));
+            String sw = switchOf(act.arg());
+            out.println(ValeCtl.remote(sw, command(act.option()), withConf(act), TIMEOUT));
         }
-        return 0;
+        return Cli.OK;
     }
 
-    private static String value(String[] args, int i, String opt) {
-        if (i >= args.length) {
-            throw new IllegalArgumentException(opt + " needs a value (bin/jnetmap vale-ctl --help)");
-        }
-        return args[i];
-    }
-
-    private static Command command(String opt) {
+    private static io.jnetmap.vale.ctl.Command command(String opt) {
         return switch (opt) {
-            case "-a" -> Command.ATTACH;
-            case "-h" -> Command.ATTACH_HOST;
-            case "-d" -> Command.DETACH;
-            case "-n" -> Command.NEW_PORT;
-            case "-r" -> Command.REMOVE_PORT;
+            case "-a" -> io.jnetmap.vale.ctl.Command.ATTACH;
+            case "-h" -> io.jnetmap.vale.ctl.Command.ATTACH_HOST;
+            case "-d" -> io.jnetmap.vale.ctl.Command.DETACH;
+            case "-n" -> io.jnetmap.vale.ctl.Command.NEW_PORT;
+            case "-r" -> io.jnetmap.vale.ctl.Command.REMOVE_PORT;
             default -> throw new IllegalArgumentException(opt);
         };
     }
 
     /** {@code -n valeS:P} with {@code -C tx_slots,rx_slots,tx_rings,rx_rings} becomes {@code valeS:P@conf:...}. */
-    private static String withConf(String[] act, String conf) {
-        if (!act[0].equals("-n") || conf == null) {
-            return act[1];
+    private String withConf(Action act) {
+        if (!act.option().equals("-n") || conf == null) {
+            return act.arg();
         }
-        String[] v = conf.split(",");
         String[] keys = {"tx-slots", "rx-slots", "tx-rings", "rx-rings"};
-        StringBuilder b = new StringBuilder(act[1]).append("@conf:");
-        for (int k = 0; k < Math.min(v.length, keys.length); k++) {
-            b.append(k > 0 ? "," : "").append(keys[k]).append('=').append(Integer.parseInt(v[k].trim()));
+        if (conf.size() > keys.length) {
+            throw new ParameterException(spec.commandLine(), "-C has " + conf.size()
+                    + " numbers (expected: at most 4, tx_slots,rx_slots,tx_rings,rx_rings)");
+        }
+        StringBuilder b = new StringBuilder(act.arg()).append("@conf:");
+        for (int k = 0; k < conf.size(); k++) {
+            b.append(k > 0 ? "," : "").append(keys[k]).append('=').append(conf.get(k));
         }
         return b.toString();
     }
@@ -152,34 +185,33 @@ public final class ValeCtlTool {
         return arg.substring(0, colon);
     }
 
-    private static void show(String arg) {
+    private void show(String arg) {
         String sw = switchOf(arg);
         String port = arg.substring(arg.indexOf(':') + 1);
         List<ValeCtl.SwitchInfo> found = ValeCtl.find(sw);
         if (found.isEmpty()) {
             throw new NetmapException("no process hosts switch " + sw);
         }
-        list(found, port);
+        list(found, port, out);
     }
 
-    /** Prints switches (optionally one port of them) with their counters. */
-    static void list(List<ValeCtl.SwitchInfo> switches, String onlyPort) {
+    /** Prints switches (optionally one port of them) with their counters, in columns as wide as their cells. */
+    public static void list(List<ValeCtl.SwitchInfo> switches, String onlyPort, PrintWriter out) {
         if (switches.isEmpty()) {
-            System.out.println("no VALE switches (a switch exists while a process has one of its ports open, or hosts it)");
+            out.println("no VALE switches (a switch exists while a process has one of its ports open, or hosts it)");
             return;
         }
         for (ValeCtl.SwitchInfo s : switches) {
-            System.out.printf("%s  pid %d, lookup %s, heartbeat %d ms ago%n", s.name(), s.pid(), s.lookup(), s.heartbeatAgeMs());
-            System.out.printf("  %3s %-16s %-10s %-12s %5s %14s %14s %14s %14s  %s%n", "#", "port", "kind", "backend", "rings",
-                    "tx.packets", "tx.bytes", "rx.packets", "rx.bytes", "drops");
+            out.printf("%s  pid %d, lookup %s, heartbeat %d ms ago%n", s.name(), s.pid(), s.lookup(), s.heartbeatAgeMs());
+            Table t = new Table("  ", ">#", "port", "kind", "backend", ">rings", ">tx.packets", ">tx.bytes", ">rx.packets",
+                    ">rx.bytes", "drops");
             for (ValeCtl.PortInfo p : s.ports()) {
-                if (onlyPort != null && !onlyPort.equals(p.name())) {
-                    continue;
+                if (onlyPort == null || onlyPort.equals(p.name())) {
+                    t.row(p.index(), p.name(), kind(p), p.backend(), p.rings(), p.tx(SwitchFileLayout.TX_PACKETS),
+                            p.tx(SwitchFileLayout.TX_BYTES), p.rx(SwitchFileLayout.RX_PACKETS), p.rx(SwitchFileLayout.RX_BYTES), drops(p));
                 }
-                System.out.printf(Locale.ROOT, "  %3d %-16s %-10s %-12s %5d %14d %14d %14d %14d  %s%n", p.index(), p.name(),
-                        kind(p), p.backend(), p.rings(), p.tx(SwitchFileLayout.TX_PACKETS), p.tx(SwitchFileLayout.TX_BYTES),
-                        p.rx(SwitchFileLayout.RX_PACKETS), p.rx(SwitchFileLayout.RX_BYTES), drops(p));
             }
+            t.print(out);
         }
     }
 
@@ -211,8 +243,7 @@ public final class ValeCtlTool {
     }
 
     /** {@code --host}: makes and keeps switch {@code name} in this process. */
-    private static int host(String name, String lookup, List<String> routes, List<String[]> actions, String conf) {
-        LookupModule module = lookup(lookup, routes);
+    private int host(String name, LookupModule module) {
         ValeSwitch sw = ValeSwitches.create(name, module);
         CountDownLatch done = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
@@ -220,33 +251,33 @@ public final class ValeCtlTool {
             done.countDown();
         });
         Runtime.getRuntime().addShutdownHook(hook);
-        for (String[] act : actions) {
-            switch (act[0]) {
-                case "-a", "-h" -> SwitchAdmin.attach(act[1], act[0].equals("-h"))
-                        .forEach(p -> System.out.println("attached " + p.fullName() + " (" + p.backend() + ")"));
-                case "-n" -> System.out.println("created " + SwitchAdmin.newPersistent(withConf(act, conf)).fullName());
-                default -> throw new IllegalArgumentException(act[0] + " is not for --host (use -a, -h, -n)");
+        for (Action act : actions) {
+            switch (act.option()) {
+                case "-a", "-h" -> SwitchAdmin.attach(act.arg(), act.option().equals("-h"))
+                        .forEach(p -> out.println("attached " + p.fullName() + " (" + p.backend() + ")"));
+                case "-n" -> out.println("created " + SwitchAdmin.newPersistent(withConf(act)).fullName());
+                default -> throw new ParameterException(spec.commandLine(), act.option() + " is not for --host (use -a, -h, -n)");
             }
         }
-        System.out.println("hosting " + name + " (lookup " + module.name() + ")"
+        out.println("hosting " + name + " (lookup " + module.name() + ")"
                 + sw.statsFile().map(f -> ", counters in " + f).orElse("") + "; Ctrl-C to stop");
         while (done.getCount() > 0) {
             sleep(1000);
             if (done.getCount() > 0 && !sw.portList().isEmpty()) {
                 ValeCtl.find(name).stream().filter(s -> s.pid() == ProcessHandle.current().pid())
-                        .forEach(s -> list(List.of(s), null));
+                        .forEach(s -> list(List.of(s), null, out));
             }
         }
-        return 0;
+        return Cli.OK;
     }
 
-    private static LookupModule lookup(String name, List<String> routes) {
+    private LookupModule lookupModule(String name, List<String> routes) {
         boolean cached = name.endsWith("+fc");
         String base = cached ? name.substring(0, name.length() - 3) : name;
         LookupModule l;
         if (base.equals("l2")) {
             if (!routes.isEmpty()) {
-                throw new IllegalArgumentException("--route needs -L l3");
+                throw new ParameterException(spec.commandLine(), "--route needs -L l3");
             }
             l = new LearningBridge();
         } else if (base.equals("l3")) {
@@ -254,15 +285,25 @@ public final class ValeCtlTool {
             for (String route : routes) {
                 String[] p = route.split(",");
                 if (p.length != 3) {
-                    throw new IllegalArgumentException("route=" + route + " (expected: CIDR,PORT,MAC as in 10.0.0.0/8,b,02:00:00:00:00:0b)");
+                    throw new ParameterException(spec.commandLine(), "--route " + route
+                            + " (expected: CIDR,PORT,MAC as in 10.0.0.0/8,b,02:00:00:00:00:0b)");
                 }
-                r.addRoute(p[0], r.nextHop(p[1], Packet.parseMac(p[2])));
+                r.addRoute(p[0], r.nextHop(p[1], mac48(p[2])));
             }
             l = r;
         } else {
-            throw new IllegalArgumentException("-L " + name + " (expected: l2, l3, l2+fc or l3+fc)");
+            throw new ParameterException(spec.commandLine(), "-L " + name + " (expected: l2, l3, l2+fc or l3+fc)");
         }
         return cached ? new FlowCache(l) : l;
+    }
+
+    /** {@code aa:bb:cc:dd:ee:ff} as the switch keeps a MAC: 48 bits in a long, first octet highest. */
+    private static long mac48(String text) {
+        long mac = 0;
+        for (byte b : Frame.mac(text)) {
+            mac = mac << 8 | (b & 0xff);
+        }
+        return mac;
     }
 
     private static void sleep(long ms) {

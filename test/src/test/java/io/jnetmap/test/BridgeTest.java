@@ -181,7 +181,9 @@ class BridgeTest {
         assertEquals(List.of("netmap:eth1", "netmap:eth1^"), Bridge.parse(new String[] {"-i", "netmap:eth1"}).ports(),
                 "one -i bridges a NIC with its host stack");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Bridge.parse(new String[] {"-b", "x"}));
-        assertTrue(e.getMessage().contains("-b x (expected: a number"), e.getMessage());
+        assertTrue(e.getMessage().contains("'-b': 'x' is not an int"), e.getMessage()); // picocli's words, as every tool's
+        e = assertThrows(IllegalArgumentException.class, () -> Bridge.parse(new String[] {"-i", "netmap:x", "-b", "0"}));
+        assertTrue(e.getMessage().contains("-b 0 (expected: 1..65536)"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Bridge.parse(new String[] {"-i", "pipe{1"}));
         assertTrue(e.getMessage().contains("alone (expected: netmap:IF"), e.getMessage());
     }

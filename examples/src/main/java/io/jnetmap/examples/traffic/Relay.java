@@ -1,4 +1,4 @@
-package io.jnetmap.examples;
+package io.jnetmap.examples.traffic;
 
 import io.jnetmap.core.Port;
 import io.jnetmap.core.Ring;
@@ -10,28 +10,28 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Moves every packet from RX ring 0 of one port to TX ring 0 of another, in batches (netmap's bridge
- * {@code rings_move}): buffers are swapped when the two ports share a region (zero copy) and copied
+ * The demo's relay: moves every packet from RX ring 0 of one port to TX ring 0 of another, in batches
+ * (netmap's bridge {@code rings_move}): buffers are swapped when the two ports share a region (zero copy) and copied
  * otherwise; {@code NS_MOREFRAG} travels with the slot. Waits in a {@link Poller} when there is
  * nothing to move or no room. Allocates nothing per packet.
  */
-final class Forwarder {
+public final class Relay {
     private final Port from;
     private final Port to;
     private final WaitStrategy wait;
 
-    Forwarder(Port from, Port to, WaitStrategy wait) {
+    public Relay(Port from, Port to, WaitStrategy wait) {
         this.from = from;
         this.to = to;
         this.wait = wait;
     }
 
     /** True if packets move by index swap. */
-    boolean zeroCopy() {
+    public boolean zeroCopy() {
         return from.sharesMemoryWith(to);
     }
 
-    void run(Counters c, AtomicBoolean stop) {
+    public void run(Counters c, AtomicBoolean stop) {
         Ring rx = from.rxRing(0);
         Ring tx = to.txRing(0);
         boolean swap = zeroCopy();

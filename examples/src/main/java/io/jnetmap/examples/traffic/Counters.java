@@ -1,4 +1,4 @@
-package io.jnetmap.examples;
+package io.jnetmap.examples.traffic;
 
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -6,7 +6,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * What a traffic loop has done, written by the loop's thread once per batch (release stores) and read
  * by a reporter on another thread (acquire loads). Nothing here allocates.
  */
-final class Counters {
+public final class Counters {
     private final AtomicLong packets = new AtomicLong();
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong batches = new AtomicLong();
@@ -18,7 +18,7 @@ final class Counters {
     private final AtomicLong last = new AtomicLong();
 
     /** A batch of {@code n} packets and {@code b} bytes handled at {@code now} (System.nanoTime). */
-    void batch(int n, long b, long now) {
+    public void batch(int n, long b, long now) {
         if (first.get() == 0) {
             first.lazySet(now);
         }
@@ -29,7 +29,7 @@ final class Counters {
     }
 
     /** Sequence errors found in a batch: packets missing, packets older than expected. */
-    void seqErrors(long missing, long older) {
+    public void seqErrors(long missing, long older) {
         if (missing != 0) {
             lost.lazySet(lost.get() + missing);
         }
@@ -38,46 +38,46 @@ final class Counters {
         }
     }
 
-    void rtt(long ns) {
+    public void rtt(long ns) {
         rttSum.lazySet(rttSum.get() + ns);
         rtts.lazySet(rtts.get() + 1);
     }
 
-    long packets() {
+    public long packets() {
         return packets.get();
     }
 
-    long bytes() {
+    public long bytes() {
         return bytes.get();
     }
 
-    long batches() {
+    public long batches() {
         return batches.get();
     }
 
-    long lost() {
+    public long lost() {
         return lost.get();
     }
 
-    long reordered() {
+    public long reordered() {
         return reordered.get();
     }
 
-    long rttSum() {
+    public long rttSum() {
         return rttSum.get();
     }
 
-    long rtts() {
+    public long rtts() {
         return rtts.get();
     }
 
     /** System.nanoTime of the first batch (0 = none yet). */
-    long firstNs() {
+    public long firstNs() {
         return first.get();
     }
 
     /** System.nanoTime of the last batch. */
-    long lastNs() {
+    public long lastNs() {
         return last.get();
     }
 }

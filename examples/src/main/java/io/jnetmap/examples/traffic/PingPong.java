@@ -1,4 +1,4 @@
-package io.jnetmap.examples;
+package io.jnetmap.examples.traffic;
 
 import io.jnetmap.core.Port;
 import io.jnetmap.core.Ring;
@@ -20,14 +20,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * and destination swapped, moving the buffer when the rings share memory and copying otherwise.
  * Neither allocates per packet.
  */
-final class PingPong {
+public final class PingPong {
     private static final long REPLY_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(1);
 
     private PingPong() {
     }
 
     /** Sends {@code count} pings (0 = until stopped); round-trip times go to {@code rtt} (ns). */
-    static void ping(Port port, Frame frame, WaitStrategy wait, long count, Counters c, Histogram rtt, AtomicBoolean stop) {
+    public static void ping(Port port, Frame frame, WaitStrategy wait, long count, Counters c, Histogram rtt, AtomicBoolean stop) {
         check(port);
         Ring t = port.txRing(0);
         int nrx = port.rxRings();
@@ -80,7 +80,7 @@ final class PingPong {
     }
 
     /** Answers every frame until stopped or {@code count} answered (0 = no limit). */
-    static void pong(Port port, WaitStrategy wait, long count, Counters c, AtomicBoolean stop) {
+    public static void pong(Port port, WaitStrategy wait, long count, Counters c, AtomicBoolean stop) {
         check(port);
         Ring t = port.txRing(0);
         int nrx = port.rxRings();

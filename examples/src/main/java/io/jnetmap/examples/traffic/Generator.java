@@ -1,4 +1,4 @@
-package io.jnetmap.examples;
+package io.jnetmap.examples.traffic;
 
 import io.jnetmap.core.Port;
 import io.jnetmap.core.Ring;
@@ -18,14 +18,14 @@ import java.util.concurrent.locks.LockSupport;
  * written only when it changed ({@link Slot#NS_BUF_CHANGED}) or was never written, as netmap's pkt-gen
  * does; txseq also numbers every packet (one sequence per ring). Allocates nothing per packet.
  */
-final class Generator {
+public final class Generator {
     private final Port port;
     private final Frame frame;
     private final int burst;
     private final boolean seq;
     private final WaitStrategy wait;
 
-    Generator(Port port, Frame frame, int burst, boolean seq, WaitStrategy wait) {
+    public Generator(Port port, Frame frame, int burst, boolean seq, WaitStrategy wait) {
         if (port.txRings() == 0) {
             throw new IllegalArgumentException("port " + port.name() + " has no TX rings bound (expected: at least one to send on)");
         }
@@ -41,7 +41,7 @@ final class Generator {
     }
 
     /** Sends {@code count} packets (0 = until stopped) at up to {@code ratePps} (0 = as fast as possible). */
-    void run(long count, long ratePps, Counters c, AtomicBoolean stop) {
+    public void run(long count, long ratePps, Counters c, AtomicBoolean stop) {
         int nrings = port.txRings();
         Ring[] rings = new Ring[nrings];
         boolean[][] written = new boolean[nrings][];

@@ -1,4 +1,4 @@
-package io.jnetmap.examples;
+package io.jnetmap.examples.traffic;
 
 import io.jnetmap.core.Port;
 import io.jnetmap.core.Ring;
@@ -16,12 +16,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@link Generator} wrote (one sequence per ring) and counts packets missing (a jump forward) and
  * packets reordered (a number older than expected). Allocates nothing per packet.
  */
-final class Sink {
+public final class Sink {
     private final Port port;
     private final boolean seq;
     private final WaitStrategy wait;
 
-    Sink(Port port, boolean seq, WaitStrategy wait) {
+    public Sink(Port port, boolean seq, WaitStrategy wait) {
         if (port.rxRings() == 0) {
             throw new IllegalArgumentException("port " + port.name() + " has no RX rings bound (expected: at least one to receive on)");
         }
@@ -31,7 +31,7 @@ final class Sink {
     }
 
     /** Receives {@code count} packets (0 = until stopped). */
-    void run(long count, Counters c, AtomicBoolean stop) {
+    public void run(long count, Counters c, AtomicBoolean stop) {
         int nrings = port.rxRings();
         Ring[] rings = new Ring[nrings];
         long[] expect = new long[nrings];

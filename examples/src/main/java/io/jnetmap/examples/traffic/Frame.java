@@ -1,8 +1,10 @@
-package io.jnetmap.examples;
+package io.jnetmap.examples.traffic;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.net.Inet4Address;
 import java.nio.ByteOrder;
+import java.util.HexFormat;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
@@ -18,13 +20,14 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  *  42 SEQ u64 big-endian   50 TIMESTAMP u64 big-endian   58 pattern ...
  * </pre>
  */
-final class Frame {
-    static final int MIN_LEN = 60;
-    static final int MAX_LEN = 65535;
-    static final int SEQ_OFFSET = 42;
-    static final int TIMESTAMP_OFFSET = 50;
+public final class Frame {
+    public static final int MIN_LEN = 60;
+    public static final int MAX_LEN = 65535;
+    public static final int SEQ_OFFSET = 42;
+    public static final int TIMESTAMP_OFFSET = 50;
     private static final ValueLayout.OfLong LONG_BE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfLong LONG_NATIVE = ValueLayout.JAVA_LONG_UNALIGNED;
+    private static final HexFormat MAC = HexFormat.ofDelimiter(":");
 
     private final byte[] bytes;
     /** The frame as 8-byte words in native order, for fast writes of short frames. */
@@ -32,7 +35,7 @@ final class Frame {
     private final MemorySegment segment;
 
     /** A frame of {@code len} bytes from {@code srcMac} to {@code dstMac}, {@code srcIp} to {@code dstIp}. */
-    Frame(int len, byte[] srcMac, byte[] dstMac, byte[] srcIp, byte[] dstIp) {
+    public Frame(int len, byte[] srcMac, byte[] dstMac, byte[] srcIp, byte[] dstIp) {
         if (len < MIN_LEN || len > MAX_LEN) {
             throw new IllegalArgumentException("len=" + len + " (expected: " + MIN_LEN + ".." + MAX_LEN + ")");
         }
@@ -62,16 +65,16 @@ final class Frame {
     }
 
     /** The default frame of {@code len} bytes: broadcast from 02:00:00:00:00:01, 10.0.0.1 to 10.1.0.1. */
-    static Frame standard(int len) {
+    public static Frame standard(int len) {
         return new Frame(len, mac("02:00:00:00:00:01"), mac("ff:ff:ff:ff:ff:ff"), ip("10.0.0.1"), ip("10.1.0.1"));
     }
 
-    int length() {
+    public int length() {
         return bytes.length;
     }
 
     /** Writes the whole frame at {@code off} of {@code mem}. */
-    void writeTo(MemorySegment mem, long off) {
+    public void writeTo(MemorySegment mem, long off) {
         long[] w = words;
         int full = bytes.length >>> 3;
         for (int i = 0; i < full; i++) {
@@ -83,24 +86,24 @@ final class Frame {
         }
     }
 
-    static void writeSeq(MemorySegment mem, long frameOff, long seq) {
+    public static void writeSeq(MemorySegment mem, long frameOff, long seq) {
         mem.set(LONG_BE, frameOff + SEQ_OFFSET, seq);
     }
 
-    static long readSeq(MemorySegment mem, long frameOff) {
+    public static long readSeq(MemorySegment mem, long frameOff) {
         return mem.get(LONG_BE, frameOff + SEQ_OFFSET);
     }
 
-    static void writeTimestamp(MemorySegment mem, long frameOff, long ns) {
+    public static void writeTimestamp(MemorySegment mem, long frameOff, long ns) {
         mem.set(LONG_BE, frameOff + TIMESTAMP_OFFSET, ns);
     }
 
-    static long readTimestamp(MemorySegment mem, long frameOff) {
+    public static long readTimestamp(MemorySegment mem, long frameOff) {
         return mem.get(LONG_BE, frameOff + TIMESTAMP_OFFSET);
     }
 
     /** Swaps source and destination MAC and IPv4 addresses in place (pong's reply). */
-    static void swapAddresses(MemorySegment mem, long off) {
+    public static void swapAddresses(MemorySegment mem, long off) {
         for (int i = 0; i < 6; i++) {
             byte a = mem.get(JAVA_BYTE, off + i);
             mem.set(JAVA_BYTE, off + i, mem.get(JAVA_BYTE, off + 6 + i));
@@ -129,41 +132,25 @@ final class Frame {
         return (int) (~sum & 0xffff);
     }
 
-    /** Parses {@code aa:bb:cc:dd:ee:ff}. */
-    static byte[] mac(String s) {
-        String[] p = s.split(":");
-        if (p.length != 6) {
-            throw new IllegalArgumentException("mac=" + s + " (expected: six hex bytes like 02:00:00:00:00:01)");
-        }
-        byte[] b = new byte[6];
+    /** Parses {@code aa:bb:cc:dd:ee:ff} (JDK {@link HexFormat}: two hex digits per byte). */
+    public static byte[] mac(String s) {
         try {
-            for (int i = 0; i < 6; i++) {
-                b[i] = (byte) Integer.parseInt(p[i], 16);
+            byte[] b = MAC.parseHex(s);
+            if (b.length == 6) {
+                return b;
             }
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("mac=" + s + " (expected: six hex bytes like 02:00:00:00:00:01)");
+        } catch (IllegalArgumentException notHexPairs) {
+            // the message below says what was expected
         }
-        return b;
+        throw new IllegalArgumentException("mac=" + s + " (expected: six hex bytes like 02:00:00:00:00:01)");
     }
 
-    /** Parses a dotted IPv4 address. */
-    static byte[] ip(String s) {
-        String[] p = s.split("\\.");
-        if (p.length != 4) {
-            throw new IllegalArgumentException("ip=" + s + " (expected: an IPv4 address like 10.0.0.1)");
-        }
-        byte[] b = new byte[4];
+    /** Parses a dotted IPv4 address ({@link Inet4Address#ofLiteral}: no name lookup). */
+    public static byte[] ip(String s) {
         try {
-            for (int i = 0; i < 4; i++) {
-                int v = Integer.parseInt(p[i]);
-                if (v < 0 || v > 255) {
-                    throw new NumberFormatException();
-                }
-                b[i] = (byte) v;
-            }
-        } catch (NumberFormatException e) {
+            return Inet4Address.ofLiteral(s).getAddress();
+        } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("ip=" + s + " (expected: an IPv4 address like 10.0.0.1)");
         }
-        return b;
     }
 }

@@ -1,6 +1,6 @@
-package io.jnetmap.examples;
+package io.jnetmap.examples.traffic;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.concurrent.locks.LockSupport;
 
@@ -10,15 +10,15 @@ import java.util.concurrent.locks.LockSupport;
  * times when the loop counts them. Only this thread formats strings; the loop's hot path allocates
  * nothing.
  */
-final class Reporter extends Thread {
+public final class Reporter extends Thread {
     private final Counters c;
     private final long intervalNs;
-    private final PrintStream out;
+    private final PrintWriter out;
     private final boolean seq;
     private final boolean rtt;
     private volatile boolean done;
 
-    Reporter(Counters c, long intervalMs, PrintStream out, boolean seq, boolean rtt) {
+    public Reporter(Counters c, long intervalMs, PrintWriter out, boolean seq, boolean rtt) {
         super("pkt-gen-report");
         setDaemon(true);
         this.c = c;
@@ -75,7 +75,7 @@ final class Reporter extends Thread {
     }
 
     /** Stops reporting (the final summary is the caller's). */
-    void finish() throws InterruptedException {
+    public void finish() throws InterruptedException {
         done = true;
         LockSupport.unpark(this);
         join(2_000);
