@@ -8,12 +8,9 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -91,45 +88,9 @@ public final class Region implements AutoCloseable {
     // ----------------------------------------------------------------------------------------------
     // creation
 
-    /** Where shared regions live: {@code $JNETMAP_DIR}, else {@code /dev/shm/jnetmap}. */
+    /** Where shared regions live ({@link ShmDirectory#path()}). */
     public static Path directory() {
-        String dir = System.getenv("JNETMAP_DIR");
-        if (dir == null || dir.isEmpty()) {
-            dir = System.getProperty("jnetmap.dir", "/dev/shm/jnetmap");
-        }
-        return Path.of(dir);
-    }
-
-    /**
-     * The error for a region directory this process may not use: for a directory another user made
-     * (e.g. root's /dev/shm/jnetmap), a {@link NetmapException.PermissionDenied} that says how to use a
-     * directory of one's own.
-     */
-    private static NetmapException directoryError(String what, IOException e) {
-        if (e instanceof java.nio.file.AccessDeniedException) {
-            return new NetmapException.PermissionDenied(what + ": permission denied for uid " + Linux.geteuid()
-                    + " (the directory belongs to another user); use a directory of your own for shared regions,"
-                    + " e.g. JNETMAP_DIR=/dev/shm/jnetmap-$USER (processes that share ports must use the same one)", e);
-        }
-        return new NetmapException(what + ": " + e, e);
-    }
-
-    /**
-     * Runs {@code body} holding the file lock {@code lockFile} of the region directory (created if
-     * needed): a machine-wide lock for open/close-time work that several processes must not interleave.
-     * Callers serialise their own threads (a file lock is per process).
-     */
-    public static <T> T underDirectoryLock(String lockFile, java.util.function.Supplier<T> body) {
-        Path dir = directory();
-        try {
-            Files.createDirectories(dir);
-            try (FileChannel ch = FileChannel.open(dir.resolve(lockFile), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                 FileLock ignored = ch.lock()) {
-                return body.get();
-            }
-        } catch (IOException e) {
-            throw directoryError("cannot lock region directory " + dir + " (" + lockFile + ")", e);
-        }
+        return ShmDirectory.path();
     }
 
     /** A region in anonymous memory, visible to this process only. Pages are populated up front. */
@@ -170,7 +131,7 @@ public final class Region implements AutoCloseable {
             }
             Path dir = directory();
             Path file = dir.resolve(name);
-            return underDirectoryLock(".lock", () -> {
+            return ShmDirectory.locked(dir, ".lock", () -> {
                 Region created = attachExisting(name, file);
                 if (created == null) {
                     if (createWith == null) {
@@ -785,10 +746,7 @@ public final class Region implements AutoCloseable {
             }
             closed = true;
             SHARED.remove(name);
-            Path dir = file.getParent();
-            try (FileChannel lockChannel = FileChannel.open(dir.resolve(".lock"),
-                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                 FileLock ignored = lockChannel.lock()) {
+            ShmDirectory.locked(file.getParent(), ".lock", () -> {
                 for (int i = 0; i < RegionLayout.USERS_MAX; i++) {
                     long off = RegionLayout.USERS_OFFSET + 4L * i;
                     if (mem.get(JAVA_INT, off) == PID) {
@@ -798,11 +756,14 @@ public final class Region implements AutoCloseable {
                 boolean last = liveUsers() == 0;
                 arena.close();
                 if (last) {
-                    Files.deleteIfExists(file);
+                    try {
+                        Files.deleteIfExists(file);
+                    } catch (IOException e) {
+                        throw new NetmapException("closing region " + name + ": cannot remove " + file + ": " + e, e);
+                    }
                 }
-            } catch (IOException e) {
-                throw new NetmapException("closing region " + name + ": " + e, e);
-            }
+                return null;
+            });
         }
     }
 

@@ -2,7 +2,7 @@ package io.jnetmap.vale;
 
 import io.jnetmap.core.NetmapException;
 import io.jnetmap.core.PortName;
-import io.jnetmap.core.Region;
+import io.jnetmap.core.ShmDirectory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -120,7 +120,7 @@ public final class Vale {
         if (!remoteAllowed()) {
             return body.get();
         }
-        return Region.underDirectoryLock(".vale.lock", body);
+        return ShmDirectory.locked(".vale.lock", body);
     }
 
     /** Under CONFIG. */
