@@ -1,8 +1,8 @@
 package io.jnetmap.core.spi;
 
 import io.jnetmap.core.Region;
-import io.jnetmap.core.RingIndex;
 import io.jnetmap.core.Ring;
+import io.jnetmap.core.RingIndex;
 import io.jnetmap.core.RingLayout;
 import io.jnetmap.core.RingStateException;
 import io.jnetmap.core.Slot;
