@@ -10,7 +10,7 @@
  *
  * <p><b>Ownership.</b> In a ring, the user owns slots {@code [head, tail)} and the backend
  * {@code [tail, head)}; {@code head}/{@code cur} are written only by the user, {@code tail} only by the
- * backend, inside a sync run by the user's thread ({@link io.jnetmap.core.Kring}). One slot always
+ * backend, inside a sync run by the user's thread ({@link io.jnetmap.core.spi.Kring}). One slot always
  * stays empty.
  *
  * <p><b>Memory order.</b> {@code head}, {@code cur} and {@code tail} are stored with release and read
