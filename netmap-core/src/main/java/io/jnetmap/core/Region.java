@@ -1,6 +1,5 @@
 package io.jnetmap.core;
 
-import io.jnetmap.core.spi.PidLock;
 import io.jnetmap.sys.Linux;
 import io.jnetmap.sys.SyscallException;
 
@@ -8,24 +7,18 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.TimeUnit;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * A memory region ({@link RegionLayout}): one contiguous segment holding a header, interface
@@ -60,12 +53,7 @@ public final class Region implements AutoCloseable {
     private final long bufPool;
     private final int bufSize;
     private final int bufs;
-    private final long ifBitmap;
-    private final long ringBitmap;
-    private final long bufBitmap;
-    /** ALLOC_LOCK: serialises allocation among this JVM's threads and other processes. */
-    private final PidLock allocLock;
-    private int bufHint;
+    private final RegionAllocator allocator;
     /** Guarded by SHARED_LOCK for shared regions, by this for private ones. */
     private int refs = 1;
     private boolean closed;
@@ -82,54 +70,15 @@ public final class Region implements AutoCloseable {
         this.bufPool = g.bufPoolOffset();
         this.bufSize = g.bufSize();
         this.bufs = g.bufs();
-        this.ifBitmap = g.ifBitmapOffset();
-        this.ringBitmap = g.ringBitmapOffset();
-        this.bufBitmap = g.bufBitmapOffset();
-        this.allocLock = new PidLock(mem, RegionLayout.ALLOC_LOCK_OFFSET, "region " + name + ": allocator lock");
+        this.allocator = new RegionAllocator(this, mem, g);
     }
 
     // ----------------------------------------------------------------------------------------------
     // creation
 
-    /** Where shared regions live: {@code $JNETMAP_DIR}, else {@code /dev/shm/jnetmap}. */
+    /** Where shared regions live ({@link ShmDirectory#path()}). */
     public static Path directory() {
-        String dir = System.getenv("JNETMAP_DIR");
-        if (dir == null || dir.isEmpty()) {
-            dir = System.getProperty("jnetmap.dir", "/dev/shm/jnetmap");
-        }
-        return Path.of(dir);
-    }
-
-    /**
-     * The error for a region directory this process may not use: for a directory another user made
-     * (e.g. root's /dev/shm/jnetmap), a {@link NetmapException.PermissionDenied} that says how to use a
-     * directory of one's own.
-     */
-    private static NetmapException directoryError(String what, IOException e) {
-        if (e instanceof java.nio.file.AccessDeniedException) {
-            return new NetmapException.PermissionDenied(what + ": permission denied for uid " + Linux.geteuid()
-                    + " (the directory belongs to another user); use a directory of your own for shared regions,"
-                    + " e.g. JNETMAP_DIR=/dev/shm/jnetmap-$USER (processes that share ports must use the same one)", e);
-        }
-        return new NetmapException(what + ": " + e, e);
-    }
-
-    /**
-     * Runs {@code body} holding the file lock {@code lockFile} of the region directory (created if
-     * needed): a machine-wide lock for open/close-time work that several processes must not interleave.
-     * Callers serialise their own threads (a file lock is per process).
-     */
-    public static <T> T underDirectoryLock(String lockFile, java.util.function.Supplier<T> body) {
-        Path dir = directory();
-        try {
-            Files.createDirectories(dir);
-            try (FileChannel ch = FileChannel.open(dir.resolve(lockFile), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                 FileLock ignored = ch.lock()) {
-                return body.get();
-            }
-        } catch (IOException e) {
-            throw directoryError("cannot lock region directory " + dir + " (" + lockFile + ")", e);
-        }
+        return ShmDirectory.path();
     }
 
     /** A region in anonymous memory, visible to this process only. Pages are populated up front. */
@@ -170,7 +119,7 @@ public final class Region implements AutoCloseable {
             }
             Path dir = directory();
             Path file = dir.resolve(name);
-            return underDirectoryLock(".lock", () -> {
+            return ShmDirectory.locked(dir, ".lock", () -> {
                 Region created = attachExisting(name, file);
                 if (created == null) {
                     if (createWith == null) {
@@ -331,10 +280,7 @@ public final class Region implements AutoCloseable {
         mem.set(JAVA_LONG, RegionLayout.BITMAP_OFS_OFFSET, g.bitmapOffset());
         mem.set(JAVA_LONG, RegionLayout.BITMAP_SIZE_OFFSET, g.bitmapSize());
         writeString(RegionLayout.NAME_OFFSET, RegionLayout.NAME_LENGTH, name);
-        // buffers 0 and 1 are reserved: permanently "allocated"
-        setBit(bufBitmap, 0);
-        setBit(bufBitmap, 1);
-        mem.set(JAVA_INT, RegionLayout.FREE_BUFS_OFFSET, bufs - RegionLayout.RESERVED_BUFS);
+        allocator.initialize();
         // ordered store -> a process that reads READY sees everything above
         INT.setRelease(mem, RegionLayout.STATE_OFFSET, RegionLayout.STATE_READY);
     }
@@ -406,109 +352,14 @@ public final class Region implements AutoCloseable {
     }
 
     // ----------------------------------------------------------------------------------------------
-    // allocation (open/close time only)
-
-    /** Runs {@code body} holding the region's allocator lock (this JVM's threads and other processes). */
-    private <T> T locked(java.util.function.Supplier<T> body) {
-        allocLock.lock(10, TimeUnit.SECONDS);
-        try {
-            return body.get();
-        } finally {
-            allocLock.unlock();
-        }
-    }
+    // allocation (open/close time only; see RegionAllocator)
 
     /**
      * Allocates an interface descriptor with its rings and one buffer per slot, plus
      * {@code spec.extraBufs()} extra buffers linked from {@code BUFS_HEAD}.
      */
     public NetmapIf allocIf(IfSpec spec) {
-        return locked(() -> allocIfLocked(spec));
-    }
-
-    private NetmapIf allocIfLocked(IfSpec spec) {
-        int nrings = spec.totalRings();
-        if (nrings > NetmapIfLayout.MAX_RINGS) {
-            throw new IllegalArgumentException("rings=" + nrings + " (expected: at most " + NetmapIfLayout.MAX_RINGS + " per port)");
-        }
-        int maxSlots = geometry.maxSlots();
-        if (spec.txSlots() > maxSlots || spec.rxSlots() > maxSlots) {
-            throw new IllegalArgumentException("slots=" + Math.max(spec.txSlots(), spec.rxSlots())
-                    + " (expected: at most " + maxSlots + " in region " + name + ")");
-        }
-        long needBufs = (long) (spec.txRings() + spec.hostTxRings()) * spec.txSlots()
-                + (long) (spec.rxRings() + spec.hostRxRings()) * spec.rxSlots() + spec.extraBufs();
-        int freeBufs = mem.get(JAVA_INT, RegionLayout.FREE_BUFS_OFFSET);
-        if (needBufs > freeBufs) {
-            throw new NetmapException.OutOfMemory("region " + name + " has " + freeBufs + " free buffers, port "
-                    + spec.name() + " needs " + needBufs + " (use @conf:bufs= or a larger region)");
-        }
-        int ifIdx = findClear(ifBitmap, geometry.ifs(), 0);
-        if (ifIdx < 0) {
-            throw new NetmapException.OutOfMemory("region " + name + " has no free interface descriptor (ifs="
-                    + geometry.ifs() + ")");
-        }
-        int[] ringIdx = new int[nrings];
-        int from = 0;
-        for (int i = 0; i < nrings; i++) {
-            ringIdx[i] = findClear(ringBitmap, geometry.rings(), from);
-            if (ringIdx[i] < 0) {
-                throw new NetmapException.OutOfMemory("region " + name + " has no room for " + nrings + " more rings (rings="
-                        + geometry.rings() + ")");
-            }
-            from = ringIdx[i] + 1;
-        }
-        setBit(ifBitmap, ifIdx);
-        for (int r : ringIdx) {
-            setBit(ringBitmap, r);
-        }
-        long ifOfs = ifPool + (long) ifIdx * NetmapIfLayout.IF_SIZE;
-        mem.asSlice(ifOfs, NetmapIfLayout.IF_SIZE).fill((byte) 0);
-        writeString(ifOfs + NetmapIfLayout.NAME_OFFSET, NetmapIfLayout.NAME_LENGTH, spec.name());
-        mem.set(JAVA_INT, ifOfs + NetmapIfLayout.VERSION_OFFSET, RegionLayout.VERSION);
-        mem.set(JAVA_INT, ifOfs + NetmapIfLayout.FLAGS_OFFSET, isShared() ? 0 : NetmapIfLayout.NI_PRIV_MEM);
-        mem.set(JAVA_INT, ifOfs + NetmapIfLayout.TX_RINGS_OFFSET, spec.txRings());
-        mem.set(JAVA_INT, ifOfs + NetmapIfLayout.RX_RINGS_OFFSET, spec.rxRings());
-        mem.set(JAVA_INT, ifOfs + NetmapIfLayout.HOST_TX_RINGS_OFFSET, spec.hostTxRings());
-        mem.set(JAVA_INT, ifOfs + NetmapIfLayout.HOST_RX_RINGS_OFFSET, spec.hostRxRings());
-        mem.set(JAVA_INT, ifOfs + NetmapIfLayout.OWNER_PID_OFFSET, PID);
-        mem.set(JAVA_INT, ifOfs + NetmapIfLayout.KIND_OFFSET, spec.kind());
-        int ntx = spec.txRings() + spec.hostTxRings();
-        for (int i = 0; i < nrings; i++) {
-            boolean tx = i < ntx;
-            int id = tx ? i : i - ntx;
-            int slots = tx ? spec.txSlots() : spec.rxSlots();
-            long ringOfs = ringPool + (long) ringIdx[i] * ringSize;
-            initRing(ringOfs, ifOfs, id, tx, slots);
-            mem.set(JAVA_LONG, ifOfs + NetmapIfLayout.ringOfsOffset(i), ringOfs - ifOfs);
-        }
-        int head = 0;
-        for (int i = 0; i < spec.extraBufs(); i++) {
-            int b = allocBufLocked();
-            mem.set(JAVA_INT, bufOffset(b), head);
-            head = b;
-        }
-        mem.set(JAVA_INT, ifOfs + NetmapIfLayout.BUFS_HEAD_OFFSET, head);
-        return new NetmapIf(this, ifOfs);
-    }
-
-    private void initRing(long ringOfs, long ifOfs, int id, boolean tx, int slots) {
-        mem.asSlice(ringOfs, RingLayout.SLOTS_OFFSET).fill((byte) 0);
-        mem.set(JAVA_LONG, ringOfs + RingLayout.BUF_OFS_OFFSET, bufPool - ringOfs);
-        mem.set(JAVA_INT, ringOfs + RingLayout.NUM_SLOTS_OFFSET, slots);
-        mem.set(JAVA_INT, ringOfs + RingLayout.BUF_SIZE_OFFSET, bufSize);
-        mem.set(JAVA_SHORT, ringOfs + RingLayout.RING_ID_OFFSET, (short) id);
-        mem.set(JAVA_SHORT, ringOfs + RingLayout.DIR_OFFSET, (short) (tx ? RingLayout.DIR_TX : RingLayout.DIR_RX));
-        mem.set(JAVA_LONG, ringOfs + RingLayout.IF_OFS_OFFSET, ifOfs - ringOfs);
-        // TX: every slot but one is free for the user; RX: empty
-        mem.set(JAVA_INT, ringOfs + RingLayout.TAIL_OFFSET, tx ? slots - 1 : 0);
-        for (int s = 0; s < slots; s++) {
-            long slot = SlotLayout.offset(ringOfs + RingLayout.SLOTS_OFFSET, s);
-            mem.set(JAVA_INT, slot + SlotLayout.BUF_IDX_OFFSET, allocBufLocked());
-            mem.set(JAVA_SHORT, slot + SlotLayout.LEN_OFFSET, (short) 0);
-            mem.set(JAVA_SHORT, slot + SlotLayout.FLAGS_OFFSET, (short) 0);
-            mem.set(JAVA_LONG, slot + SlotLayout.PTR_OFFSET, 0L);
-        }
+        return allocator.allocIf(spec);
     }
 
     /**
@@ -519,67 +370,17 @@ public final class Region implements AutoCloseable {
      * @return the number of bad buffer references skipped
      */
     public int freeIf(NetmapIf nifp) {
-        if (nifp.region() != this) {
-            throw new IllegalArgumentException("interface " + nifp.name() + " belongs to region " + nifp.region().name()
-                    + ", not " + name);
-        }
-        return locked(() -> freeIfLocked(nifp));
-    }
-
-    private int freeIfLocked(NetmapIf nifp) {
-        long ifOfs = nifp.offset();
-        int ifIdx = (int) ((ifOfs - ifPool) / NetmapIfLayout.IF_SIZE);
-        if (!testBit(ifBitmap, ifIdx)) {
-            return 0; // already freed (by the peer of a shared port, for instance)
-        }
-        int bad = 0;
-        int nrings = nifp.totalRings();
-        for (int i = 0; i < nrings; i++) {
-            long ringOfs = nifp.ringOffset(i);
-            int ringIdx = (int) ((ringOfs - ringPool) / ringSize);
-            int slots = mem.get(JAVA_INT, ringOfs + RingLayout.NUM_SLOTS_OFFSET);
-            for (int s = 0; s < slots; s++) {
-                int b = mem.get(JAVA_INT, SlotLayout.offset(ringOfs + RingLayout.SLOTS_OFFSET, s));
-                if (!freeBufLocked(b)) {
-                    bad++;
-                }
-            }
-            clearBit(ringBitmap, ringIdx);
-        }
-        bad += freeListLocked(nifp.bufsHead());
-        mem.set(JAVA_INT, ifOfs + NetmapIfLayout.BUFS_HEAD_OFFSET, 0);
-        clearBit(ifBitmap, ifIdx);
-        return bad;
-    }
-
-    /** Frees a buffer list linked through the first 4 bytes of each buffer; returns bad links skipped. */
-    private int freeListLocked(int head) {
-        int bad = 0;
-        int b = head;
-        for (int n = 0; b != 0 && n < bufs; n++) {
-            if (!isValidBuf(b)) {
-                return bad + 1;
-            }
-            int next = mem.get(JAVA_INT, bufOffset(b));
-            if (!freeBufLocked(b)) {
-                return bad + 1; // already free: a loop or a shared tail; stop rather than walk garbage
-            }
-            b = next;
-        }
-        return bad;
+        return allocator.freeIf(nifp);
     }
 
     /** Allocates one buffer; returns its index, or 0 if the pool is empty. */
     public int allocBuf() {
-        return locked(() -> {
-            int free = mem.get(JAVA_INT, RegionLayout.FREE_BUFS_OFFSET);
-            return free == 0 ? 0 : allocBufLocked();
-        });
+        return allocator.allocBuf();
     }
 
     /** Returns buffer {@code bufIdx} to the pool; false if it is invalid or already free. */
     public boolean freeBuf(int bufIdx) {
-        return locked(() -> freeBufLocked(bufIdx));
+        return allocator.freeBuf(bufIdx);
     }
 
     /**
@@ -587,62 +388,22 @@ public final class Region implements AutoCloseable {
      * port's extra buffers. Returns the head, or 0 if none could be had.
      */
     public int allocBufList(int n) {
-        return locked(() -> {
-            int head = 0;
-            int free = mem.get(JAVA_INT, RegionLayout.FREE_BUFS_OFFSET);
-            for (int i = 0; i < Math.min(n, free); i++) {
-                int b = allocBufLocked();
-                mem.set(JAVA_INT, bufOffset(b), head);
-                head = b;
-            }
-            return head;
-        });
+        return allocator.allocBufList(n);
     }
 
     /** Frees a list made by {@link #allocBufList}; returns the number of bad links skipped. */
     public int freeBufList(int head) {
-        return locked(() -> freeListLocked(head));
-    }
-
-    private int allocBufLocked() {
-        int b = findClear(bufBitmap, bufs, bufHint);
-        if (b < 0) {
-            b = findClear(bufBitmap, bufs, 0);
-        }
-        if (b < 0) {
-            throw new NetmapException.OutOfMemory("region " + name + " has no free buffers (bufs=" + bufs + ")");
-        }
-        setBit(bufBitmap, b);
-        bufHint = b + 1 < bufs ? b + 1 : 0;
-        mem.set(JAVA_INT, RegionLayout.FREE_BUFS_OFFSET, mem.get(JAVA_INT, RegionLayout.FREE_BUFS_OFFSET) - 1);
-        return b;
-    }
-
-    private boolean freeBufLocked(int b) {
-        if (!isValidBuf(b) || !testBit(bufBitmap, b)) {
-            return false;
-        }
-        clearBit(bufBitmap, b);
-        mem.set(JAVA_INT, RegionLayout.FREE_BUFS_OFFSET, mem.get(JAVA_INT, RegionLayout.FREE_BUFS_OFFSET) + 1);
-        return true;
+        return allocator.freeBufList(head);
     }
 
     /** True if the pool's bitmap marks {@code bufIdx} as allocated (for checks and tests). */
     public boolean isAllocated(int bufIdx) {
-        return bufIdx >= 0 && bufIdx < bufs && testBit(bufBitmap, bufIdx);
+        return allocator.isAllocated(bufIdx);
     }
 
     /** The interface descriptors currently allocated in this region. */
     public List<NetmapIf> interfaces() {
-        return locked(() -> {
-            List<NetmapIf> out = new ArrayList<>();
-            for (int i = 0; i < geometry.ifs(); i++) {
-                if (testBit(ifBitmap, i)) {
-                    out.add(new NetmapIf(this, ifPool + (long) i * NetmapIfLayout.IF_SIZE));
-                }
-            }
-            return out;
-        });
+        return allocator.interfaces();
     }
 
     /** The allocated interface descriptor called {@code name}, if any. */
@@ -652,60 +413,14 @@ public final class Region implements AutoCloseable {
 
     /** The descriptor at {@code offset} (as stored by a peer); checked to be an allocated descriptor. */
     public NetmapIf ifAt(long offset) {
-        long rel = offset - ifPool;
-        if (rel < 0 || rel % NetmapIfLayout.IF_SIZE != 0 || rel / NetmapIfLayout.IF_SIZE >= geometry.ifs()
-                || !testBit(ifBitmap, (int) (rel / NetmapIfLayout.IF_SIZE))) {
-            throw new IllegalArgumentException("offset=" + offset + " (expected: an allocated interface descriptor of region "
-                    + name + ")");
-        }
-        return new NetmapIf(this, offset);
-    }
-
-    /** Lowest clear bit at or after {@code from}, wrapping around; -1 if every bit is set. */
-    private int findClear(long bitmap, int nbits, int from) {
-        if (from < 0 || from >= nbits) {
-            from = 0;
-        }
-        int words = (nbits + 63) >>> 6;
-        int w0 = from >>> 6;
-        long below = (1L << (from & 63)) - 1; // bits of word w0 that lie before 'from'
-        for (int k = 0; k <= words; k++) {
-            int w = (w0 + k) % words;
-            long word = mem.get(JAVA_LONG, bitmap + 8L * w);
-            if (k == 0) {
-                word |= below;
-            } else if (k == words) {
-                word |= ~below;
-            }
-            if (word != -1L) {
-                int bit = (w << 6) + Long.numberOfTrailingZeros(~word);
-                if (bit < nbits) {
-                    return bit;
-                }
-            }
-        }
-        return -1;
-    }
-
-    private boolean testBit(long bitmap, int i) {
-        return (mem.get(JAVA_LONG, bitmap + 8L * (i >>> 6)) & (1L << (i & 63))) != 0;
-    }
-
-    private void setBit(long bitmap, int i) {
-        long off = bitmap + 8L * (i >>> 6);
-        mem.set(JAVA_LONG, off, mem.get(JAVA_LONG, off) | (1L << (i & 63)));
-    }
-
-    private void clearBit(long bitmap, int i) {
-        long off = bitmap + 8L * (i >>> 6);
-        mem.set(JAVA_LONG, off, mem.get(JAVA_LONG, off) & ~(1L << (i & 63)));
+        return allocator.ifAt(offset);
     }
 
     // ----------------------------------------------------------------------------------------------
     // users of a shared region
 
     private void registerUser() {
-        locked(() -> {
+        allocator.locked(() -> {
             long free = -1;
             for (int i = 0; i < RegionLayout.USERS_MAX; i++) {
                 long off = RegionLayout.USERS_OFFSET + 4L * i;
@@ -785,10 +500,7 @@ public final class Region implements AutoCloseable {
             }
             closed = true;
             SHARED.remove(name);
-            Path dir = file.getParent();
-            try (FileChannel lockChannel = FileChannel.open(dir.resolve(".lock"),
-                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                 FileLock ignored = lockChannel.lock()) {
+            ShmDirectory.locked(file.getParent(), ".lock", () -> {
                 for (int i = 0; i < RegionLayout.USERS_MAX; i++) {
                     long off = RegionLayout.USERS_OFFSET + 4L * i;
                     if (mem.get(JAVA_INT, off) == PID) {
@@ -798,11 +510,14 @@ public final class Region implements AutoCloseable {
                 boolean last = liveUsers() == 0;
                 arena.close();
                 if (last) {
-                    Files.deleteIfExists(file);
+                    try {
+                        Files.deleteIfExists(file);
+                    } catch (IOException e) {
+                        throw new NetmapException("closing region " + name + ": cannot remove " + file + ": " + e, e);
+                    }
                 }
-            } catch (IOException e) {
-                throw new NetmapException("closing region " + name + ": " + e, e);
-            }
+                return null;
+            });
         }
     }
 

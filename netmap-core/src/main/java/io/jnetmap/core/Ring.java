@@ -176,7 +176,7 @@ public final class Ring {
      * {@code Pollable} when the user arms it; read by producers before waking it.
      */
     public int userWait() {
-        return (int) INT.getVolatile(mem, base + RingLayout.USER_WAIT_OFFSET);
+        return RingLayout.lvUserWait(mem, base);
     }
 
     // ----------------------------------------------------------------------------------------------

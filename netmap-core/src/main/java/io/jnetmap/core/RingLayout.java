@@ -1,5 +1,10 @@
 package io.jnetmap.core;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
 /**
  * Binary layout of a ring ({@code struct netmap_ring}) in the region's ring pool. (u) fields are
  * written only by the ring's user, (k) fields only by the port's backend. Words written by different
@@ -26,6 +31,10 @@ package io.jnetmap.core;
  *                        (a cross-process backend keeps its kring state here)
  *  1024 SLOTS[NUM_SLOTS] 16 bytes each ({@link SlotLayout})
  * </pre>
+ *
+ * The words that cross threads or processes outside a ring's user API have typed accessors here, with
+ * the memory order in the name (JCTools): {@code lv} load volatile, {@code so} store ordered (release),
+ * {@code sv} store volatile.
  */
 public final class RingLayout {
     public static final long BUF_OFS_OFFSET = 0;
@@ -54,7 +63,24 @@ public final class RingLayout {
     /** Ring flag: slots released with NS_FORWARD go to the peer (NIC to host stack and back). */
     public static final int NR_FORWARD = 0x4;
 
+    private static final VarHandle INT = JAVA_INT.varHandle();
+
     private RingLayout() {
+    }
+
+    /** (u) USER_WAIT of the ring at offset {@code ring} of {@code m}, read volatile: a producer's check before a wake-up. */
+    public static int lvUserWait(MemorySegment m, long ring) {
+        return (int) INT.getVolatile(m, ring + USER_WAIT_OFFSET);
+    }
+
+    /** (u) Stores USER_WAIT volatile: the sleeper's flag, ordered before its re-check (StoreLoad), see {@code Pollable.arm}. */
+    public static void svUserWait(MemorySegment m, long ring, int interest) {
+        INT.setVolatile(m, ring + USER_WAIT_OFFSET, interest);
+    }
+
+    /** (k) Stores TAIL with release: the slots the backend wrote are visible before the user sees the tail. */
+    public static void soTail(MemorySegment m, long ring, int tail) {
+        INT.setRelease(m, ring + TAIL_OFFSET, tail);
     }
 
     /** Offset of backend line {@code line} (0..4) within a ring. */

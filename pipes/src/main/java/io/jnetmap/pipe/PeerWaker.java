@@ -24,7 +24,6 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * two busy ends exchange packets with no system call at all.
  */
 final class PeerWaker implements AutoCloseable {
-    private static final VarHandle INT = JAVA_INT.varHandle();
 
     private final MemorySegment mem;
     private final long ring;
@@ -48,10 +47,10 @@ final class PeerWaker implements AutoCloseable {
      */
     void wakeIfWaiting() {
         VarHandle.fullFence();
-        if ((int) INT.getVolatile(mem, ring + RingLayout.USER_WAIT_OFFSET) == 0) {
+        if (RingLayout.lvUserWait(mem, ring) == 0) {
             return;
         }
-        int s = (int) INT.getAcquire(mem, ring + PipeLayout.WAKE_SEQ_OFFSET);
+        int s = PipeLayout.laWakeSeq(mem, ring);
         if (s != seq) {
             refresh(s);
         }
@@ -74,7 +73,7 @@ final class PeerWaker implements AutoCloseable {
         try {
             dup = take(pid, peerFd);
             // the seqlock closes the race with a peer closing (and its fd number being reused) meanwhile
-            if ((int) INT.getAcquire(mem, ring + PipeLayout.WAKE_SEQ_OFFSET) != s || !isEventFd(dup)) {
+            if (PipeLayout.laWakeSeq(mem, ring) != s || !isEventFd(dup)) {
                 Linux.close(dup);
                 return;
             }

@@ -2,6 +2,11 @@ package io.jnetmap.pipe;
 
 import io.jnetmap.core.RingLayout;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
 /**
  * What a pipe keeps in shared memory besides the rings themselves: the words in each ring's backend
  * area ({@link RingLayout#BACKEND_OFFSET}) and the meaning of the descriptor's STATE word. Both ends of
@@ -27,7 +32,8 @@ import io.jnetmap.core.RingLayout;
  * (volatile, pairing with the sleeper's USER_WAIT store) before reading slots. Everything the other end
  * wrote is untrusted: PIPE_TAIL must stay within the backend's own slots, new RX slots must hold a
  * valid {@code bufIdx} and {@code len <= bufSize}, released slots a valid {@code bufIdx}; anything else
- * cuts the pipe off ({@link PipeBrokenException}).
+ * cuts the pipe off ({@link PipeBrokenException}). The accessors below carry the memory order in their
+ * names ({@code lv} load volatile, {@code la} load acquire, {@code so} store ordered/release).
  *
  * <p>Slot k of a TX ring mirrors slot k of the peer's RX ring (netmap_pipe.c): txsync swaps the
  * descriptors of {@code [hwcur, head)} with the RX slots at the same indices (zero copy, both flagged
@@ -47,7 +53,29 @@ public final class PipeLayout {
     /** Prefix of the shared region of a pipe parent: {@code pipe.PARENT} with ':' as '-'. */
     public static final String REGION_PREFIX = "pipe.";
 
+    private static final VarHandle INT = JAVA_INT.varHandle();
+
     private PipeLayout() {
+    }
+
+    /** PIPE_TAIL of the ring at offset {@code ring}, read volatile (pairs with the sleeper's USER_WAIT store). */
+    public static int lvPipeTail(MemorySegment m, long ring) {
+        return (int) INT.getVolatile(m, ring + PIPE_TAIL_OFFSET);
+    }
+
+    /** Stores PIPE_TAIL with release: the slots moved or released before it are visible to the ring's end first. */
+    public static void soPipeTail(MemorySegment m, long ring, int tail) {
+        INT.setRelease(m, ring + PIPE_TAIL_OFFSET, tail);
+    }
+
+    /** WAKE_SEQ, read with acquire: OWNER_PID and EVENT_FD read after it are those it validates. */
+    public static int laWakeSeq(MemorySegment m, long ring) {
+        return (int) INT.getAcquire(m, ring + WAKE_SEQ_OFFSET);
+    }
+
+    /** Stores WAKE_SEQ with release: OWNER_PID and EVENT_FD written before it are visible with it. */
+    public static void soWakeSeq(MemorySegment m, long ring, int seq) {
+        INT.setRelease(m, ring + WAKE_SEQ_OFFSET, seq);
     }
 
     /** The shared region holding every pipe of {@code parent} ({@code vale0:a} becomes {@code pipe.vale0-a}). */

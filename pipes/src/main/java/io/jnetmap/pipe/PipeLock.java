@@ -1,6 +1,6 @@
 package io.jnetmap.pipe;
 
-import io.jnetmap.core.Region;
+import io.jnetmap.core.ShmDirectory;
 
 import java.util.function.Supplier;
 
@@ -17,7 +17,7 @@ final class PipeLock {
 
     static <T> T locked(Supplier<T> body) {
         synchronized (JVM_LOCK) {
-            return Region.underDirectoryLock(".pipes.lock", body);
+            return ShmDirectory.locked(".pipes.lock", body);
         }
     }
 }

@@ -40,7 +40,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * </ul>
  */
 public final class PipePort extends AbstractPort {
-    private static final VarHandle INT = JAVA_INT.varHandle();
     private static final VarHandle LONG = JAVA_LONG.varHandle();
     private static final int PID = Linux.getpid();
     private static final AtomicLong TOTAL_FAULTS = new AtomicLong();
@@ -109,7 +108,7 @@ public final class PipePort extends AbstractPort {
         mem.set(JAVA_INT, ring + PipeLayout.EVENT_FD_OFFSET, eventFd().fd());
         int seq = mem.get(JAVA_INT, ring + PipeLayout.WAKE_SEQ_OFFSET);
         // ordered store -> pid and fd are visible before the (odd) sequence that validates them
-        INT.setRelease(mem, ring + PipeLayout.WAKE_SEQ_OFFSET, (seq & 1) == 0 ? seq + 1 : seq + 2);
+        PipeLayout.soWakeSeq(mem, ring, (seq & 1) == 0 ? seq + 1 : seq + 2);
         return new Link(mem, ring, peerRing);
     }
 
@@ -223,11 +222,11 @@ public final class PipePort extends AbstractPort {
             k.hwcur = head;
             if (lastComplete >= 0) {
                 // ordered store -> the moved slots are visible to the peer before the tail that hands them over
-                INT.setRelease(mem, l.peerRing + PipeLayout.PIPE_TAIL_OFFSET, k.next(lastComplete));
+                PipeLayout.soPipeTail(mem, l.peerRing, k.next(lastComplete));
                 l.waker.wakeIfWaiting();
             }
         }
-        int tail = (int) INT.getVolatile(mem, l.ring + PipeLayout.PIPE_TAIL_OFFSET);
+        int tail = PipeLayout.lvPipeTail(mem, l.ring);
         if (tail != k.hwtail) {
             // the peer may already have taken (and given back) what was just published: up to hwcur - 1
             if (!RingIndex.within(k.hwtail, tail, k.prev(k.hwcur), k.numSlots)) {
@@ -291,7 +290,7 @@ public final class PipePort extends AbstractPort {
         checkNotBroken();
         Link l = rxLinks[k.ring.ringId()];
         MemorySegment m = mem;
-        int tail = (int) INT.getVolatile(m, l.ring + PipeLayout.PIPE_TAIL_OFFSET);
+        int tail = PipeLayout.lvPipeTail(m, l.ring);
         if (tail != k.hwtail) {
             if (!RingIndex.within(k.hwtail, tail, k.prev(k.hwcur), k.numSlots)) {
                 cutOff("set the tail of RX ring " + k.ring.ringId() + " to " + tail + " (expected: " + k.hwtail + ".."
@@ -308,7 +307,7 @@ public final class PipePort extends AbstractPort {
         if (head != k.hwcur) {
             k.hwcur = head;
             // ordered store -> the user's reads of the released buffers happen before the peer reuses them
-            INT.setRelease(m, l.peerRing + PipeLayout.PIPE_TAIL_OFFSET, k.prev(head));
+            PipeLayout.soPipeTail(m, l.peerRing, k.prev(head));
             l.waker.wakeIfWaiting();
         }
     }
@@ -356,8 +355,8 @@ public final class PipePort extends AbstractPort {
                 for (Link l : links) {
                     int seq = mem.get(JAVA_INT, l.ring + PipeLayout.WAKE_SEQ_OFFSET);
                     // ordered store -> the peer stops trusting the fd number before the eventfd closes
-                    INT.setRelease(mem, l.ring + PipeLayout.WAKE_SEQ_OFFSET, (seq & 1) == 1 ? seq + 1 : seq);
-                    INT.setRelease(mem, l.ring + RingLayout.USER_WAIT_OFFSET, 0);
+                    PipeLayout.soWakeSeq(mem, l.ring, (seq & 1) == 1 ? seq + 1 : seq);
+                    RingLayout.svUserWait(mem, l.ring, 0);
                     l.waker.close();
                 }
             }

@@ -12,7 +12,6 @@ import io.jnetmap.core.RingLayout;
 import io.jnetmap.core.spi.PortProvider;
 import io.jnetmap.sys.Linux;
 
-import java.lang.invoke.VarHandle;
 import java.util.Set;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -33,7 +32,6 @@ public final class PipeProvider implements PortProvider {
     /** Pipes a parent's region holds unless {@code @conf:pipes=} says otherwise. */
     public static final int DEFAULT_PIPES = 4;
 
-    private static final VarHandle INT = JAVA_INT.varHandle();
     private static final int PID = Linux.getpid();
 
     @Override
@@ -144,7 +142,7 @@ public final class PipeProvider implements PortProvider {
         for (int i = 0; i < nifp.txRings(); i++) {
             long ring = nifp.txRingOffset(i);
             int slots = region.memory().get(JAVA_INT, ring + RingLayout.NUM_SLOTS_OFFSET);
-            INT.setRelease(region.memory(), ring + PipeLayout.PIPE_TAIL_OFFSET, slots - 1);
+            PipeLayout.soPipeTail(region.memory(), ring, slots - 1);
         }
         return nifp;
     }

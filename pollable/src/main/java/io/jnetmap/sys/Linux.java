@@ -234,6 +234,20 @@ public final class Linux {
         throw new SyscallException(call + "(fd=" + fd + ")", e);
     }
 
+    /**
+     * A failed call on {@code fd}: {@code -errno} if errno is in {@code tolerated} (an expected error the
+     * caller counts), else {@link #failOrAgain}.
+     */
+    private static long toleratedOrFail(MemorySegment state, String call, int fd, int[] tolerated) {
+        int e = errno(state);
+        for (int t : tolerated) {
+            if (t == e) {
+                return -e;
+            }
+        }
+        return failOrAgain(state, call, fd);
+    }
+
     private static SyscallException fail(MemorySegment state, String call) {
         return new SyscallException(call, errno(state));
     }
@@ -312,21 +326,7 @@ public final class Linux {
         java.util.Objects.checkFromIndexSize(offset, len, seg.byteSize());
         try {
             long n = (long) READ_AT_FAST.invokeExact(fd, seg.address() + offset, len);
-            if (n >= 0) {
-                return n;
-            }
-            MemorySegment st = state();
-            n = (long) READ_AT.invokeExact(st, fd, seg.address() + offset, len); // again, to learn errno
-            if (n >= 0) {
-                return n;
-            }
-            int e = errno(st);
-            for (int t : tolerated) {
-                if (t == e) {
-                    return -e;
-                }
-            }
-            return failOrAgain(st, "read", fd);
+            return n >= 0 ? n : retryAt(false, fd, seg.address() + offset, len, tolerated);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -341,24 +341,17 @@ public final class Linux {
         java.util.Objects.checkFromIndexSize(offset, len, seg.byteSize());
         try {
             long n = (long) WRITE_AT_FAST.invokeExact(fd, seg.address() + offset, len);
-            if (n >= 0) {
-                return n;
-            }
-            MemorySegment st = state();
-            n = (long) WRITE_AT.invokeExact(st, fd, seg.address() + offset, len); // again, to learn errno
-            if (n >= 0) {
-                return n;
-            }
-            int e = errno(st);
-            for (int t : tolerated) {
-                if (t == e) {
-                    return -e;
-                }
-            }
-            return failOrAgain(st, "write", fd);
+            return n >= 0 ? n : retryAt(true, fd, seg.address() + offset, len, tolerated);
         } catch (Throwable t) {
             throw unexpected(t);
         }
+    }
+
+    /** The slow path of {@link #readAt}/{@link #writeAt}: the call again, with errno captured ({@link #uncaptured}). */
+    private static long retryAt(boolean write, int fd, long address, long len, int[] tolerated) throws Throwable {
+        MemorySegment st = state();
+        long n = write ? (long) WRITE_AT.invokeExact(st, fd, address, len) : (long) READ_AT.invokeExact(st, fd, address, len);
+        return n >= 0 ? n : toleratedOrFail(st, write ? "write" : "read", fd, tolerated);
     }
 
     /** ftruncate(2). */
@@ -675,16 +668,7 @@ public final class Linux {
         try {
             MemorySegment st = state();
             long n = (long) SENDTO.invokeExact(st, fd, buf, len, flags, addr, addrLen);
-            if (n >= 0) {
-                return n;
-            }
-            int e = errno(st);
-            for (int t : tolerated) {
-                if (t == e) {
-                    return -e;
-                }
-            }
-            return failOrAgain(st, "sendto", fd);
+            return n >= 0 ? n : toleratedOrFail(st, "sendto", fd, tolerated);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -768,16 +752,7 @@ public final class Linux {
             }
             MemorySegment st = state();
             n = (int) SENDMMSG.invokeExact(st, fd, mmsghdrs, vlen, flags); // again, to learn errno
-            if (n >= 0) {
-                return n;
-            }
-            int e = errno(st);
-            for (int t : tolerated) {
-                if (t == e) {
-                    return -e;
-                }
-            }
-            return (int) failOrAgain(st, "sendmmsg", fd);
+            return n >= 0 ? n : (int) toleratedOrFail(st, "sendmmsg", fd, tolerated);
         } catch (Throwable t) {
             throw unexpected(t);
         }

@@ -28,6 +28,27 @@ class LinuxTest {
     Path dir;
 
     @Test
+    void readAtAndWriteAtReturnAgainOrToleratedErrnosOrThrow() {
+        try (EventFd efd = EventFd.create(); Arena a = Arena.ofConfined()) {
+            MemorySegment buf = a.allocate(16, 8);
+            int[] none = new int[0];
+            assertEquals(Linux.AGAIN, Linux.readAt(efd.fd(), buf, 0, 8, none), "nothing signalled yet");
+            buf.set(JAVA_LONG, 0, 3L);
+            assertEquals(8, Linux.writeAt(efd.fd(), buf, 0, 8, none));
+            assertEquals(8, Linux.readAt(efd.fd(), buf, 8, 8, none));
+            assertEquals(3L, buf.get(JAVA_LONG, 8));
+            // an eventfd moves exactly 8 bytes: 4 is EINVAL, returned negated when tolerated, else thrown
+            assertEquals(-Errno.EINVAL, Linux.writeAt(efd.fd(), buf, 0, 4, new int[] {Errno.EINVAL}));
+            assertEquals(-Errno.EINVAL, Linux.readAt(efd.fd(), buf, 0, 4, new int[] {Errno.EAGAIN, Errno.EINVAL}));
+            SyscallException e = assertThrows(SyscallException.class, () -> Linux.writeAt(efd.fd(), buf, 0, 4, none));
+            assertTrue(e.getMessage().contains("write(fd=" + efd.fd() + ")"), e.getMessage());
+            e = assertThrows(SyscallException.class, () -> Linux.readAt(efd.fd(), buf, 0, 4, none));
+            assertTrue(e.getMessage().contains("read(fd=" + efd.fd() + ")"), e.getMessage());
+            assertThrows(IndexOutOfBoundsException.class, () -> Linux.readAt(efd.fd(), buf, 12, 8, none));
+        }
+    }
+
+    @Test
     void openFtruncateMmapWriteReadClose() throws Exception {
         Path file = dir.resolve("f");
         int fd = Linux.open(file.toString(), Linux.O_RDWR | Linux.O_CREAT | Linux.O_EXCL | Linux.O_CLOEXEC, 0600);

@@ -2,7 +2,7 @@ package io.jnetmap.vale;
 
 import io.jnetmap.core.NetmapException;
 import io.jnetmap.core.PortName;
-import io.jnetmap.core.Region;
+import io.jnetmap.core.ShmDirectory;
 import io.jnetmap.vale.ctl.ValeCtl;
 
 import java.util.ArrayList;
@@ -142,7 +142,7 @@ public final class ValeSwitches {
         if (!remoteAllowed()) {
             return body.get();
         }
-        return Region.underDirectoryLock(".vale.lock", body);
+        return ShmDirectory.locked(".vale.lock", body);
     }
 
     /** Under CONFIG. */

@@ -1,8 +1,8 @@
 package io.jnetmap.core.spi;
 
 import io.jnetmap.core.Region;
-import io.jnetmap.core.RingIndex;
 import io.jnetmap.core.Ring;
+import io.jnetmap.core.RingIndex;
 import io.jnetmap.core.RingLayout;
 import io.jnetmap.core.RingStateException;
 import io.jnetmap.core.Slot;
@@ -13,7 +13,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
@@ -62,7 +61,6 @@ public final class Kring {
     /** (s) Tail as last published to the user (rtail). */
     public int rtail;
 
-    private static final VarHandle INT = JAVA_INT.varHandle();
     private static final VarHandle LONG = JAVA_LONG.varHandle();
     private static final RingTap[] NO_TAPS = new RingTap[0];
     /** Taps (copy monitors) of this ring; replaced (copy on write) when one attaches or leaves. */
@@ -130,7 +128,7 @@ public final class Kring {
     /** (k) Publishes the ring's TAIL to its user. */
     private void soTail(int tail) {
         // ordered store -> slot contents the backend wrote are visible before the user sees the tail
-        INT.setRelease(mem, base + RingLayout.TAIL_OFFSET, tail);
+        RingLayout.soTail(mem, base, tail);
     }
 
     /** (k) Publishes the ring's TIMESTAMP ({@link RingLayout#NR_TIMESTAMP}). */
@@ -141,11 +139,11 @@ public final class Kring {
 
     /**
      * (u) Stores the readiness the ring's user sleeps on (0 = awake), read by producers in
-     * {@link #notifyIfWaiting()}. Called by the ring's user thread from its {@code Pollable}.
+     * {@link #notifyIfWaiting()}. Called by the ring's user thread from its {@code Pollable}, and at close.
      */
-    void svUserWait(int interest) {
+    public void svUserWait(int interest) {
         // volatile store -> ordered before the re-check that follows it (StoreLoad), see Pollable.arm
-        INT.setVolatile(mem, base + RingLayout.USER_WAIT_OFFSET, interest);
+        RingLayout.svUserWait(mem, base, interest);
     }
 
     /** True if {@code x} lies in the circular interval {@code [lo, hi]} of this ring. */
@@ -264,7 +262,7 @@ public final class Kring {
 
     /** (u) The user's need-wake-up word, read volatile: the second half of the Dekker pair above. */
     private int lvUserWait() {
-        return (int) INT.getVolatile(mem, base + RingLayout.USER_WAIT_OFFSET);
+        return RingLayout.lvUserWait(mem, base);
     }
 
     @Override

@@ -133,9 +133,9 @@ public final class PidLock {
         }
     }
 
-    /** The pid in the word (0 = free), read with acquire. */
+    /** The pid in the word (0 = free), read volatile. */
     public long lvOwner() {
-        return (long) LONG.getAcquire(mem, offset);
+        return (long) LONG.getVolatile(mem, offset);
     }
 
     @Override

@@ -15,6 +15,7 @@
  * </ul>
  *
  * <p>Memory order is in the names of internal ordered accessors (JCTools): {@code lv} load volatile,
- * {@code lp} load plain, {@code so} store ordered (release), {@code sv} store volatile, {@code cas}.
+ * {@code la} load acquire, {@code lp} load plain, {@code so} store ordered (release), {@code sv} store
+ * volatile, {@code cas}. The user API keeps netmap's plain names ({@code Ring.head()}, {@code tail()}).
  */
 package io.jnetmap.core.spi;
