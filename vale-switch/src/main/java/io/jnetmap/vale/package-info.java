@@ -24,9 +24,9 @@
  * it runs a batch (volatile store before it reads the view), so a leaving port waits for every batch
  * that may have seen it before its memory is released. Lookup modules read their tables through a
  * volatile reference, rebuilt and republished by the control plane, or update them word by word.
- * Internal accessors name their memory order as JCTools does: {@code lv} (load volatile, or acquire),
- * {@code lp} (plain or opaque load), {@code so} (ordered store: release), {@code sv} (volatile store),
- * {@code cas}. Words written by different threads sit 128 bytes apart (padding superclasses:
+ * Internal accessors name their memory order as JCTools does (and netmap-core): {@code lv} (volatile
+ * load), {@code la} (load with acquire), {@code lp} (plain load), {@code so} (ordered store: release),
+ * {@code sv} (volatile store), {@code cas}. Words written by different threads sit 128 bytes apart (padding superclasses:
  * {@code io.jnetmap.core.spi.SpinLock}, {@link io.jnetmap.vale.DstRing}).
  *
  * <p><b>Packages.</b> This one holds the switch, its API and its datapath. The lookup modules it

@@ -52,8 +52,8 @@ public final class ControlMailbox {
 
     /** The request waiting in mailbox {@code m} (a counters file mapped by its host), or null. */
     public static Request pending(MemorySegment m) {
-        long seq = lvSeq(m);
-        if (seq == lvDone(m)) {
+        long seq = laSeq(m);
+        if (seq == laDone(m)) {
             return null;
         }
         // the acquire of SEQ above orders these reads after the client's writes
@@ -90,12 +90,12 @@ public final class ControlMailbox {
             int host = m.get(JAVA_INT, SwitchFileLayout.PID_OFFSET);
             acquire(m, pid, deadline, host);
             try {
-                long seq = lvDone(m) + 1;
+                long seq = laDone(m) + 1;
                 m.set(JAVA_INT, SwitchFileLayout.CTL_CMD_OFFSET, cmd.code());
                 RegionLayout.writeText(m, SwitchFileLayout.CTL_ARG_OFFSET, SwitchFileLayout.CTL_ARG_LENGTH, arg);
                 // ordered store -> the host that sees SEQ move sees command and argument
                 LONG.setRelease(m, SwitchFileLayout.CTL_SEQ_OFFSET, seq);
-                while (lvDone(m) != seq) {
+                while (laDone(m) != seq) {
                     if (System.nanoTime() > deadline || !Linux.processAlive(host)) {
                         // withdraw the request so a late answer cannot be mistaken for the next one's
                         LONG.compareAndSet(m, SwitchFileLayout.CTL_SEQ_OFFSET, seq, seq - 1);
@@ -136,12 +136,12 @@ public final class ControlMailbox {
     }
 
     /** CTL_SEQ, acquire: the client's command and argument written before it are visible. */
-    private static long lvSeq(MemorySegment m) {
+    private static long laSeq(MemorySegment m) {
         return (long) LONG.getAcquire(m, SwitchFileLayout.CTL_SEQ_OFFSET);
     }
 
     /** CTL_DONE, acquire: the host's status and reply written before it are visible. */
-    private static long lvDone(MemorySegment m) {
+    private static long laDone(MemorySegment m) {
         return (long) LONG.getAcquire(m, SwitchFileLayout.CTL_DONE_OFFSET);
     }
 }

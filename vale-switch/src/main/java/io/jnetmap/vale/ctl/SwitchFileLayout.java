@@ -1,6 +1,6 @@
 package io.jnetmap.vale.ctl;
 
-import io.jnetmap.core.Region;
+import io.jnetmap.core.ShmDirectory;
 
 import java.nio.file.Path;
 
@@ -127,7 +127,7 @@ public final class SwitchFileLayout {
 
     /** Directory of the counters files: {@code .vale} under the regions' directory. */
     public static Path directory() {
-        return Region.directory().resolve(".vale");
+        return ShmDirectory.path().resolve(".vale");
     }
 
     /** Offset of port record {@code port}. */

@@ -7,8 +7,8 @@
  * switch hosted elsewhere ({@link io.jnetmap.vale.ctl.RemotePort}). The host's side of the mailbox is
  * {@code io.jnetmap.vale.SwitchAdmin}.
  *
- * <p>Memory order of the file's words, as in the switch's package: accessors are named {@code lv}
- * (load, acquire or volatile), {@code so} (store with release), {@code sv} (volatile store),
- * {@code lp} (plain load), {@code cas}.
+ * <p>Memory order of the file's words, named as in netmap-core and the switch's package: accessors
+ * are {@code la} (load with acquire), {@code lv} (volatile load), {@code so} (store with release),
+ * {@code sv} (volatile store), {@code lp} (plain load), {@code cas}.
  */
 package io.jnetmap.vale.ctl;
