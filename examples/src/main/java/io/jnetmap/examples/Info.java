@@ -5,6 +5,7 @@ import io.jnetmap.core.NetmapIf;
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.NetmapException;
 import io.jnetmap.core.Region;
+import io.jnetmap.core.nic.HostIdentity;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,12 +18,15 @@ public final class Info {
     }
 
     public static void main(String[] args) {
-        if (args.length > 0) {
-            System.out.println("usage: bin/jnetmap info");
+        boolean gc = args.length == 1 && args[0].equals("--gc");
+        if (args.length > 0 && !gc) {
+            System.out.println("usage: bin/jnetmap info [--gc]  (--gc: give NICs back the addresses and routes"
+                    + " a dead process moved to their host-stack TAP)");
             System.exit(args[0].equals("--help") ? 0 : 2);
         }
         System.out.println("port kinds:");
         Netmap.kinds().forEach((k, cls) -> System.out.printf("  %-8s %s%n", k, cls));
+        HostIdentity.report(gc).forEach(System.out::println);
         Path dir = Region.directory();
         System.out.println("shared regions in " + dir + ":");
         List<Path> files;
