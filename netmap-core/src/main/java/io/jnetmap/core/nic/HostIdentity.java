@@ -3,6 +3,7 @@ package io.jnetmap.core.nic;
 import io.jnetmap.core.NetmapException;
 import io.jnetmap.core.Region;
 import io.jnetmap.sys.Errno;
+import io.jnetmap.sys.Linux;
 import io.jnetmap.sys.NetDevice;
 import io.jnetmap.sys.NetNamespace;
 import io.jnetmap.sys.RtNetlink;
@@ -56,12 +57,16 @@ public final class HostIdentity {
     private static final Set<Integer> ADDR_ATTRS = Set.of(IFA_ADDRESS, IFA_LOCAL, IFA_LABEL, IFA_BROADCAST, IFA_ANYCAST,
             IFA_CACHEINFO, IFA_FLAGS, IFA_RT_PRIORITY, IFA_PROTO);
     private static final int RTNH_F_ONLINK = 4;
+    private static final String THREAD_NETNS = "/proc/thread-self/ns/net";
 
     private final Rec rec;
+    /** The namespace the move was made in: restore goes there, whichever thread closes the port. */
+    private final int netnsFd;
     private boolean restored;
 
-    private HostIdentity(Rec rec) {
+    private HostIdentity(Rec rec, int netnsFd) {
         this.rec = rec;
+        this.netnsFd = netnsFd;
     }
 
     /** What one record holds. {@code ipv6Off}: IPv6 was on on IF and is switched off while moved. */
@@ -121,7 +126,7 @@ public final class HostIdentity {
                                 + "'s addresses and routes to " + tap + ": " + e.getMessage(), e);
                     }
                 }
-                return new HostIdentity(rec);
+                return new HostIdentity(rec, Linux.open(THREAD_NETNS, Linux.O_RDONLY | Linux.O_CLOEXEC, 0));
             });
         }
     }
@@ -133,12 +138,28 @@ public final class HostIdentity {
                 return;
             }
             restored = true;
-            Region.underDirectoryLock(".host.lock", () -> {
-                try (RtNetlink nl = RtNetlink.open()) {
-                    restore(nl, rec);
+            int previous = -1;
+            try {
+                if (!netnsInode().equals(rec.netns)) { // closed from a thread in another namespace
+                    previous = Linux.open(THREAD_NETNS, Linux.O_RDONLY | Linux.O_CLOEXEC, 0);
+                    Linux.setns(netnsFd, NetNamespace.CLONE_NEWNET);
                 }
-                return null;
-            });
+                Region.underDirectoryLock(".host.lock", () -> {
+                    try (RtNetlink nl = RtNetlink.open()) {
+                        restore(nl, rec);
+                    }
+                    return null;
+                });
+            } finally {
+                if (previous >= 0) {
+                    try {
+                        Linux.setns(previous, NetNamespace.CLONE_NEWNET);
+                    } finally {
+                        Linux.close(previous);
+                    }
+                }
+                Linux.close(netnsFd);
+            }
         }
     }
 
