@@ -12,6 +12,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -71,10 +73,11 @@ class HostIdentityTest {
         lab.close();
     }
 
-    /** IF's link, addresses and routes in every table, as {@code ip -j} prints them. */
+    /** IF's link, addresses and routes in every table, as {@code ip -j} prints them, and the sysctls moving changes. */
     private String config() {
         return NetLab.inNs(v.nsA(), "sh", "-c", "ip -j addr show dev " + nic + "; ip -j route show table all dev " + nic
-                + "; ip -j -6 route show table all dev " + nic);
+                + "; ip -j -6 route show table all dev " + nic + "; cd /proc/sys/net; cat ipv4/conf/" + nic + "/rp_filter ipv4/conf/"
+                + nic + "/arp_ignore ipv6/conf/" + nic + "/disable_ipv6");
     }
 
     /** {@link #config()} once IPv6 duplicate address detection is over (no tentative address left). */
@@ -124,7 +127,7 @@ class HostIdentityTest {
         List<String> cmd = new ArrayList<>(List.of("ping", "-c", "3", "-i", "0.2", "-W", "2"));
         cmd.addAll(List.of(args));
         String out = NetLab.inNs(v.nsA(), cmd.toArray(String[]::new));
-        assertTrue(out.contains(" 0% packet loss"), out);
+        assertTrue(out.contains(" 0% packet loss") && !out.contains("DUP"), out);
     }
 
     /** 512 KiB from IF's namespace to a server in the peer's and back, over TCP. */
@@ -174,10 +177,11 @@ class HostIdentityTest {
 
     // ----------------------------------------------------------------------------------------------
 
-    @Test
+    @ParameterizedTest(name = "backend {0}")
+    @ValueSource(strings = {"xdp", "packet"})
     @SuppressWarnings("try")
-    void bridgeInProcess() throws Exception {
-        Bridge.Options o = Bridge.parse(new String[] {"-i", "netmap:" + nic});
+    void bridgeInProcess(String backend) throws Exception {
+        Bridge.Options o = Bridge.parse(new String[] {"-i", "netmap:" + nic + "@backend=" + backend});
         Port port;
         Port host;
         try (NetNamespace ignored = NetNamespace.enter(v.nsA())) {

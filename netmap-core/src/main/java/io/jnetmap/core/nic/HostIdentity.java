@@ -35,9 +35,10 @@ import static io.jnetmap.sys.RtNetlink.*;
  * routes in every table but {@code local} (the default route included; not the kernel's own prefix and
  * link-local routes, which follow the addresses, nor routes learnt from router advertisements) are
  * deleted from IF and added to the TAP; IPv6 is switched off on IF (its link-local address would
- * otherwise stay and the kernel would keep soliciting through it). IF keeps its MAC address: the
+ * otherwise stay and the kernel would keep soliciting through it), and IF gets {@code rp_filter=1},
+ * {@code arp_ignore=8} (see {@link #IPV4_WHILE_MOVED}). IF keeps its MAC address: the
  * hardware filters on it, and nothing in the stack uses IF any more. At close, after the TAP is gone,
- * IF gets back IPv6, the same addresses and the same routes (all through rtnetlink).
+ * IF gets back its IPv6 and IPv4 settings, the same addresses and the same routes (all through rtnetlink).
  *
  * <p>What was moved is written first, to {@code .host/<netns inode>.<IF>} in the region directory
  * ({@link Region#directory()}), with the owner's pid and start time, so that a process killed with the
@@ -57,6 +58,12 @@ public final class HostIdentity {
     private static final Set<Integer> ADDR_ATTRS = Set.of(IFA_ADDRESS, IFA_LOCAL, IFA_LABEL, IFA_BROADCAST, IFA_ANYCAST,
             IFA_CACHEINFO, IFA_FLAGS, IFA_RT_PRIORITY, IFA_PROTO);
     private static final int RTNH_F_ONLINK = 4;
+    /**
+     * IF's IPv4 settings while moved: strict reverse-path filtering and no ARP replies, so that frames
+     * the stack still gets on IF itself (AF_PACKET backend) are not answered twice, once there and once
+     * through the TAP.
+     */
+    private static final String[][] IPV4_WHILE_MOVED = {{"rp_filter", "1"}, {"arp_ignore", "8"}};
     private static final String THREAD_NETNS = "/proc/thread-self/ns/net";
 
     private final Rec rec;
@@ -71,7 +78,7 @@ public final class HostIdentity {
 
     /** What one record holds. {@code ipv6Off}: IPv6 was on on IF and is switched off while moved. */
     private record Rec(Path file, long pid, long start, String netns, String ifname, String tap, boolean ipv6Off,
-                       List<byte[]> addrs, List<byte[]> routes) {
+                       List<String> ipv4Conf, List<byte[]> addrs, List<byte[]> routes) {
     }
 
     /** A record as {@code bin/jnetmap info} shows it. */
@@ -204,8 +211,15 @@ public final class HostIdentity {
             }
         }
         boolean ipv6Off = "0".equals(readSysctl(ifname));
+        List<String> ipv4Conf = new ArrayList<>();
+        for (String[] kv : IPV4_WHILE_MOVED) {
+            String was = readConf(ipv4Conf(ifname, kv[0]));
+            if (was != null) {
+                ipv4Conf.add(kv[0] + " " + was);
+            }
+        }
         return new Rec(file, ProcessHandle.current().pid(), startTime(ProcessHandle.current().pid()), netns, ifname,
-                tap, ipv6Off, addrs, routes);
+                tap, ipv6Off, ipv4Conf, addrs, routes);
     }
 
     private static void move(RtNetlink nl, Rec rec) {
@@ -234,6 +248,11 @@ public final class HostIdentity {
         if (rec.ipv6Off) {
             writeSysctl(rec.ifname, "1");
         }
+        for (String[] kv : IPV4_WHILE_MOVED) {
+            if (readConf(ipv4Conf(rec.ifname, kv[0])) != null) {
+                writeConf(ipv4Conf(rec.ifname, kv[0]), kv[1]);
+            }
+        }
         for (byte[] a : rec.addrs) {
             nl.request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, addrOn(a, tapIndex, true), Errno.EEXIST);
         }
@@ -254,6 +273,10 @@ public final class HostIdentity {
         if (ifIndex != 0) {
             if (rec.ipv6Off) {
                 writeSysctl(rec.ifname, "0");
+            }
+            for (String kv : rec.ipv4Conf) {
+                String[] f = kv.split(" ", 2);
+                writeConf(ipv4Conf(rec.ifname, f[0]), f[1]);
             }
             for (byte[] a : rec.addrs) {
                 nl.request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, addrOn(a, ifIndex, false), Errno.EEXIST);
@@ -352,6 +375,9 @@ public final class HostIdentity {
         s.append("pid ").append(r.pid).append('\n').append("start ").append(r.start).append('\n');
         s.append("netns ").append(r.netns).append('\n').append("if ").append(r.ifname).append('\n');
         s.append("tap ").append(r.tap).append('\n').append("ipv6-off ").append(r.ipv6Off ? 1 : 0).append('\n');
+        for (String kv : r.ipv4Conf) {
+            s.append("ipv4-conf ").append(kv).append('\n');
+        }
         for (byte[] a : r.addrs) {
             s.append("addr ").append(HEX.formatHex(a)).append('\n');
         }
@@ -377,6 +403,7 @@ public final class HostIdentity {
         String ifname = null;
         String tap = null;
         boolean v6 = false;
+        List<String> conf = new ArrayList<>();
         List<byte[]> addrs = new ArrayList<>();
         List<byte[]> routes = new ArrayList<>();
         for (String line : Files.readAllLines(f)) {
@@ -392,6 +419,7 @@ public final class HostIdentity {
                 case "if" -> ifname = v;
                 case "tap" -> tap = v;
                 case "ipv6-off" -> v6 = v.equals("1");
+                case "ipv4-conf" -> conf.add(v);
                 case "addr" -> addrs.add(HEX.parseHex(v));
                 case "route" -> routes.add(HEX.parseHex(v));
                 default -> {
@@ -401,7 +429,7 @@ public final class HostIdentity {
         if (pid == 0 || netns == null || ifname == null || tap == null) {
             throw new IOException("not a host-stack record (pid, netns, if and tap lines expected)");
         }
-        return new Rec(f, pid, start, netns, ifname, tap, v6, addrs, routes);
+        return new Rec(f, pid, start, netns, ifname, tap, v6, conf, addrs, routes);
     }
 
     private static List<Path> recordFiles() {
@@ -558,6 +586,26 @@ public final class HostIdentity {
             }
         }
         return false;
+    }
+
+    private static Path ipv4Conf(String dev, String key) {
+        return Path.of("/proc/sys/net/ipv4/conf", dev, key);
+    }
+
+    private static String readConf(Path p) {
+        try {
+            return Files.readString(p).trim();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static void writeConf(Path p, String value) {
+        try {
+            Files.writeString(p, value);
+        } catch (IOException e) {
+            throw new NetmapException("cannot write " + value + " to " + p + ": " + e, e);
+        }
     }
 
     private static String readSysctl(String dev) {
