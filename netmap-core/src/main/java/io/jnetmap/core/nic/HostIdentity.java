@@ -64,6 +64,7 @@ public final class HostIdentity {
      * through the TAP.
      */
     private static final String[][] IPV4_WHILE_MOVED = {{"rp_filter", "1"}, {"arp_ignore", "8"}};
+    private static final int ARPHRD_ETHER = 1;
     private static final String THREAD_NETNS = "/proc/thread-self/ns/net";
 
     private final Rec rec;
@@ -105,8 +106,8 @@ public final class HostIdentity {
 
     /**
      * Moves NIC {@code ifname}'s identity to TAP {@code tap} (open, not necessarily up yet) and brings
-     * the TAP up. Restores stale records of this namespace first. Returns null if another live port
-     * already moved it.
+     * the TAP up. Restores stale records of this namespace first. Returns null, moving nothing, if
+     * another live port already moved it or IF is not an Ethernet device (loopback, L3 tunnel).
      */
     static HostIdentity takeOver(String ifname, String tap) {
         synchronized (HostIdentity.class) {
@@ -119,6 +120,10 @@ public final class HostIdentity {
                 }
                 Rec rec;
                 try (RtNetlink nl = RtNetlink.open()) {
+                    byte[] link = nl.get(RTM_GETLINK, ifinfomsg(NetDevice.index(ifname))).body();
+                    if (ByteBuffer.wrap(link).order(ByteOrder.nativeOrder()).getShort(2) != ARPHRD_ETHER) {
+                        return null; // loopback, L3 tunnels: an Ethernet TAP cannot stand in for them
+                    }
                     rec = snapshot(nl, file, netns, ifname, tap);
                     write(rec);
                     try {
