@@ -44,7 +44,8 @@ import static io.jnetmap.sys.RtNetlink.*;
  * ({@link Region#directory()}), with the owner's pid and start time, so that a process killed with the
  * port open leaves enough to put things back: the next host-stack open in the same network namespace,
  * or {@code bin/jnetmap info --gc}, restores every record whose owner is dead and whose TAP is gone.
- * Netlink only reaches the calling thread's namespace: a record of another namespace is reported, not
+ * A port closed from a thread in another namespace still restores in its own (it keeps a descriptor of
+ * it). Netlink only reaches the calling thread's namespace: a record of another namespace is reported, not
  * restored (run {@code ip netns exec NS bin/jnetmap info --gc}); one whose namespace no longer exists
  * (and its interface with it) is removed.
  */
@@ -118,17 +119,18 @@ public final class HostIdentity {
                 if (Files.exists(file)) {
                     return null; // a live owner (gc left it): its move stands
                 }
-                Rec rec;
                 try (RtNetlink nl = RtNetlink.open()) {
                     byte[] link = nl.get(RTM_GETLINK, ifinfomsg(NetDevice.index(ifname))).body();
                     if (ByteBuffer.wrap(link).order(ByteOrder.nativeOrder()).getShort(2) != ARPHRD_ETHER) {
                         return null; // loopback, L3 tunnels: an Ethernet TAP cannot stand in for them
                     }
-                    rec = snapshot(nl, file, netns, ifname, tap);
+                    Rec rec = snapshot(nl, file, netns, ifname, tap);
+                    int netnsFd = Linux.open(THREAD_NETNS, Linux.O_RDONLY | Linux.O_CLOEXEC, 0);
                     write(rec);
                     try {
                         move(nl, rec);
                     } catch (RuntimeException e) {
+                        Linux.close(netnsFd);
                         try {
                             restore(nl, rec);
                         } catch (RuntimeException r) {
@@ -137,8 +139,8 @@ public final class HostIdentity {
                         throw new NetmapException("netmap:" + ifname + "^: cannot move " + ifname
                                 + "'s addresses and routes to " + tap + ": " + e.getMessage(), e);
                     }
+                    return new HostIdentity(rec, netnsFd);
                 }
-                return new HostIdentity(rec, Linux.open(THREAD_NETNS, Linux.O_RDONLY | Linux.O_CLOEXEC, 0));
             });
         }
     }
