@@ -514,7 +514,12 @@ public final class HostIdentity {
                             + " still exists (remove it, or close the port that uses it)");
                     continue;
                 }
-                restore(nl, r);
+                try {
+                    restore(nl, r);
+                } catch (RuntimeException e) {
+                    out.add(r.ifname + ": restoring what dead pid " + r.pid + " moved failed, record kept: " + e.getMessage());
+                    continue;
+                }
                 out.add(r.ifname + ": restored " + r.addrs.size() + " address(es) and " + r.routes.size()
                         + " route(s) moved by dead pid " + r.pid);
             }
