@@ -227,6 +227,21 @@ class HostIdentityTest {
     }
 
     @Test
+    void recordOfARemovedNamespaceIsRemovedByGc() throws Exception {
+        Child c = Child.start(v.nsA(), "<->", "bridge", "-i", "netmap:" + nic);
+        try {
+            c.kill9();
+        } finally {
+            c.stop();
+        }
+        assertTrue(Child.run(null, "info").contains(nic + " "), "the dead process's record is listed");
+        lab.close(); // the namespace goes, and the interface with it
+        String gc = Child.run(null, "info", "--gc");
+        assertTrue(gc.contains("gc: " + nic + ": removed the record of dead pid"), gc);
+        assertFalse(Child.run(null, "info").contains(nic + " "), "and it is gone");
+    }
+
+    @Test
     @SuppressWarnings("try")
     void bridgeChildKilledThenNextHostOpen() throws Exception {
         Child c = Child.start(v.nsA(), "<->", "bridge", "-i", "netmap:" + nic);
