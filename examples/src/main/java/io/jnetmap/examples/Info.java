@@ -5,11 +5,13 @@ import io.jnetmap.core.Netmap;
 import io.jnetmap.core.NetmapException;
 import io.jnetmap.core.NetmapIf;
 import io.jnetmap.core.Region;
+import io.jnetmap.core.nic.HostIdentity;
 import io.jnetmap.pipe.PipeLayout;
 import io.jnetmap.sys.Linux;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
@@ -33,6 +35,10 @@ public final class Info implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Option(names = "--gc", description = "give NICs back the MAC, addresses and routes that a dead process moved to "
+            + "their host-stack TAP (records of this network namespace)")
+    boolean gc;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -40,6 +46,7 @@ public final class Info implements Callable<Integer> {
         Table kinds = new Table("  ", null, null);
         Netmap.kinds().forEach((k, cls) -> kinds.row(k, cls));
         kinds.print(out);
+        HostIdentity.report(gc).forEach(out::println);
         Path dir = Region.directory();
         out.println("shared regions in " + dir + ":");
         if (!Files.isDirectory(dir)) {

@@ -82,6 +82,7 @@ public final class NicProvider implements PortProvider {
         private XdpProgram program;
         private Region region;
         private NetmapIf nifp;
+        private HostIdentity identity;
 
         Opening(PortName pn, NicConfig cfg) {
             this.pn = pn;
@@ -157,12 +158,16 @@ public final class NicProvider implements PortProvider {
             String backend = nicBackend == null ? "tap" : host ? nicBackend + "+tap" : nicBackend;
             XdpProgram prog = program;
             List<Integer> claims = List.copyOf(claimed);
+            HostIdentity moved = identity;
             return new NicPort(pn, nifp, backend, nic ? ifname : null, tap, nicQueues, hostQueues, () -> {
                 if (prog != null) {
                     for (int q : claims) {
                         prog.unclaim(q);
                     }
                     prog.release();
+                }
+                if (moved != null) {
+                    moved.restore(); // the TAP is gone with its queues: IF gets its addresses and routes back
                 }
             });
         }
@@ -331,6 +336,9 @@ public final class NicProvider implements PortProvider {
                 opened.add(q);
                 hostQueues.put(h, q);
             }
+            if (!tap.equals(ifname)) {
+                identity = HostIdentity.takeOver(ifname, tap); // the host side of NIC IF keeps IF's identity
+            }
             if (!existed) {
                 NetDevice.setUp(tap); // a TAP we made: up, so that written frames reach the stack
             }
@@ -366,6 +374,14 @@ public final class NicProvider implements PortProvider {
                 }
             }
             opened.clear();
+            if (identity != null) {
+                try {
+                    identity.restore();
+                } catch (RuntimeException ignored) {
+                    // the original failure is what the caller needs; its record lets info --gc retry
+                }
+                identity = null;
+            }
             nicQueues.clear();
             hostQueues.clear();
             if (program != null) {

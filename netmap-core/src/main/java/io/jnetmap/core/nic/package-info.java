@@ -11,7 +11,8 @@
  *
  * <p><b>AF_PACKET</b> (fallback, {@code @backend=packet}): a TPACKET_V3 receive ring and {@code sendmmsg}
  * ({@link io.jnetmap.core.nic.PacketQueue}). <b>TAP</b> for host-stack rings
- * ({@link io.jnetmap.core.nic.TapQueue}).
+ * ({@link io.jnetmap.core.nic.TapQueue}); while the host rings of a NIC are open, the TAP carries the
+ * NIC's MAC, addresses and routes ({@link io.jnetmap.core.nic.HostIdentity}, over rtnetlink).
  *
  * <p>Every queue makes at most one system call per sync when it has work (TAP: one per frame, the
  * device has no batched form), none when it has not, and allocates nothing per packet. Which backend a
