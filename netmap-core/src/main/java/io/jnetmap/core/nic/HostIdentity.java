@@ -2,6 +2,7 @@ package io.jnetmap.core.nic;
 
 import io.jnetmap.core.NetmapException;
 import io.jnetmap.core.Region;
+import io.jnetmap.core.ShmDirectory;
 import io.jnetmap.sys.Errno;
 import io.jnetmap.sys.Linux;
 import io.jnetmap.sys.NetDevice;
@@ -112,7 +113,7 @@ public final class HostIdentity {
      */
     static HostIdentity takeOver(String ifname, String tap) {
         synchronized (HostIdentity.class) {
-            return Region.underDirectoryLock(".host.lock", () -> {
+            return ShmDirectory.locked(".host.lock", () -> {
                 gcLocked(tap);
                 String netns = netnsInode();
                 Path file = directory().resolve(netns + "." + ifname);
@@ -158,7 +159,7 @@ public final class HostIdentity {
                     previous = Linux.open(THREAD_NETNS, Linux.O_RDONLY | Linux.O_CLOEXEC, 0);
                     Linux.setns(netnsFd, NetNamespace.CLONE_NEWNET);
                 }
-                Region.underDirectoryLock(".host.lock", () -> {
+                ShmDirectory.locked(".host.lock", () -> {
                     try (RtNetlink nl = RtNetlink.open()) {
                         restore(nl, rec);
                     }
@@ -474,7 +475,7 @@ public final class HostIdentity {
      */
     public static List<String> gc() {
         synchronized (HostIdentity.class) {
-            return Region.underDirectoryLock(".host.lock", () -> gcLocked(null));
+            return ShmDirectory.locked(".host.lock", () -> gcLocked(null));
         }
     }
 
