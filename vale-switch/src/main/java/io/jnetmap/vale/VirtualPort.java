@@ -283,7 +283,7 @@ final class VirtualPort extends SwitchPort {
     /**
      * Forwards ring {@code r}'s held-back slots while a retry is requested and nobody else holds them.
      * A requester that finds the slots held leaves its request; the holder, after releasing them, sees
-     * it here and tries again (requester: store request, then CAS the lock; holder: volatile unlock,
+     * it here and tries again (requester: store request, then CAS the lock; holder: unlock and a full fence,
      * then read the request — one of the two always sees the other), so room made by a receiver is
      * never lost, even if the sender never syncs again.
      */
