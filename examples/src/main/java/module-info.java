@@ -2,6 +2,7 @@
 module io.jnetmap.examples {
     requires io.jnetmap.core;
     requires io.jnetmap.vale;
+    requires io.jnetmap.capture;
     requires info.picocli;
     requires HdrHistogram;
 
