@@ -79,6 +79,15 @@ final class Blocks {
             return (g, t, f) -> a.build(g, f, t);
         }
 
+        /** A test whose statements read what an earlier block left in A: it never shares facts or statements. */
+        static Cond opaque(List<Insn> stmts, int jcode, int k) {
+            Insn[] s = stmts.toArray(new Insn[0]);
+            String key = "opaque#" + OPAQUE.incrementAndGet();
+            return (g, t, f) -> g.node(s, key, jcode, k, t, f);
+        }
+
+        java.util.concurrent.atomic.AtomicLong OPAQUE = new java.util.concurrent.atomic.AtomicLong();
+
         static Cond test(List<Insn> stmts, int jcode, int k) {
             Insn[] s = stmts.toArray(new Insn[0]);
             String key = Arrays.toString(s);
@@ -225,10 +234,11 @@ final class Blocks {
             Node before = root;
             int sizeBefore = reachable(root).size();
             root = thread(root);
-            root = share(root);
+            root = share(root, false);
             if (root == before && reachable(root).size() == sizeBefore && pass > 0) break;
         }
-        return root;
+        // last, as no fact can be read from them any more: test-only blocks whatever value they test
+        return share(root, true);
     }
 
     private Node thread(Node root) {
@@ -273,7 +283,7 @@ final class Blocks {
     }
 
     /** Hash-conses the reachable graph bottom-up; test-only blocks are shared whatever value their test reads. */
-    private Node share(Node root) {
+    private Node share(Node root, boolean acrossKeys) {
         List<Node> order = topological(root);
         Map<List<Object>, Node> table = new HashMap<>();
         Map<Node, Node> canon = new IdentityHashMap<>();
@@ -287,7 +297,7 @@ final class Blocks {
                 canon.put(n, t);
                 continue;
             }
-            String key = n.stmts.length == 0 ? "" : n.key;
+            String key = n.stmts.length == 0 && acrossKeys ? "" : n.key;
             List<Object> id = List.of(key, n.stmts.length, n.jcode, n.k, System.identityHashCode(t), System.identityHashCode(f));
             Node c = table.get(id);
             if (c == null || c.t != t || c.f != f) {

@@ -65,6 +65,9 @@ public final class FilterCompiler {
         Blocks.Node root = cond.build(g, g.accept, g.reject);
         if (optimize) {
             root = g.optimize(root);
+            if (root == g.reject) {
+                throw new FilterSyntaxException(expression, 1, "expression rejects all packets");
+            }
         }
         return g.linearize(root);
     }
@@ -226,6 +229,10 @@ public final class FilterCompiler {
             }
             if (isDqual(t) || isAqual(t) || t.is("proto") || t.is("protochain")) {
                 return head(Pq.DEFAULT, null);
+            }
+            if (t.is("broadcast") || t.is("multicast")) {
+                next();
+                return new R(t.is("broadcast") ? broadcast(Pq.DEFAULT, t) : multicast(Pq.DEFAULT, t), null);
             }
             return new R(other(), null);
         }
@@ -399,8 +406,9 @@ public final class FilterCompiler {
                     case "=" -> Cond.test(ld, JMP | JEQ | K, val);
                     case "<" -> Cond.not(Cond.test(ld, JMP | JGE | K, val));
                     case ">" -> Cond.test(ld, JMP | JGT | K, val);
-                    case "&" -> Cond.not(Cond.test(List.of(ld.get(0), stmt(ALU | AND | K, val)), JMP | JEQ | K, 0));
-                    case "|" -> Cond.not(Cond.test(List.of(ld.get(0), stmt(ALU | OR | K, val)), JMP | JEQ | K, 0));
+                    // libpcap 1.10 forgets the load for & and |: they test whatever A holds; so do we
+                    case "&" -> Cond.not(Cond.opaque(List.of(stmt(ALU | AND | K, val)), JMP | JEQ | K, 0));
+                    case "|" -> Cond.not(Cond.opaque(List.of(stmt(ALU | OR | K, val)), JMP | JEQ | K, 0));
                     default -> throw error(op, "syntax error: expected one of = < > & | after 'byte N', found " + op.describe());
                 };
             }
@@ -680,6 +688,7 @@ public final class FilterCompiler {
     }
 
     private static Cond mcmp(int off, int size, int v, int mask) {
+        if (mask == 0 && v == 0) return Cond.TRUE; // libpcap's optimizer folds (A & 0) == 0
         if (mask == -1 || size == B && mask == 0xff || size == H && mask == 0xffff) return cmp(off, size, v);
         return Cond.test(List.of(stmt(LD | size | ABS, off), stmt(ALU | AND | K, mask)), JMP | JEQ | K, v);
     }
@@ -768,6 +777,7 @@ public final class FilterCompiler {
 
     private Cond vlan(Tok at, Long id) {
         if (mplsDepth > 0) throw error(at, "no VLAN match after MPLS");
+
         Cond b = Cond.or(Cond.or(cmp(offLinktype, H, 0x8100), cmp(offLinktype, H, 0x88a8)), cmp(offLinktype, H, 0x9100));
         if (id != null) {
             if (id > 0x0fff) throw error(at, "VLAN tag " + id + " greater than maximum 4095");
