@@ -20,7 +20,7 @@ public final class Main {
         TOOLS.put("info", new Tool("port kinds available, shared regions and their users", Info::main));
         TOOLS.put("pkt-gen", new Tool("netmap's packet generator and sink: -i PORT -f tx|rx|ping|pong|txseq|rxseq", PktGen::main));
         TOOLS.put("bridge", new Tool("forward between two ports (or a NIC and its host stack), zero copy when they share memory", Bridge::main));
-        TOOLS.put("capture", new Tool("write what a port receives to a pcap file, like tcpdump -w (no libpcap)", Capture::main));
+        TOOLS.put("capture", new Tool("tcpdump without libpcap: ports or files, pcap-filter expressions, pcap/pcapng or lines", Capture::main));
         TOOLS.put("vale-ctl", new Tool("VALE switches: list ports and counters, attach/detach, persistent ports", ValeCtlTool::main));
     }
 
