@@ -285,6 +285,34 @@ public final class PacketPrinter {
         }
         if ((flags & 0x10) != 0) out.append(", ack ").append(ack);
         out.append(", win ").append(win);
+        if (off > 20 && have(l4, off)) {
+            out.append(", options [");
+            int o = l4 + 20, end = l4 + off;
+            boolean firstOpt = true;
+            while (o < end) {
+                int kind = u8(o);
+                int olen = kind <= 1 ? 1 : o + 1 < end ? u8(o + 1) : 0;
+                if (olen < 1 || o + olen > end) break;
+                if (!firstOpt) out.append(',');
+                firstOpt = false;
+                switch (kind) {
+                    case 0 -> out.append("eol");
+                    case 1 -> out.append("nop");
+                    case 2 -> out.append("mss ").append(olen == 4 ? u16(o + 2) : 0);
+                    case 3 -> out.append("wscale ").append(olen == 3 ? u8(o + 2) : 0);
+                    case 4 -> out.append("sackOK");
+                    case 5 -> {
+                        out.append("sack ").append((olen - 2) / 8);
+                        for (int b = o + 2; b + 8 <= o + olen; b += 8) out.append(" {").append(u32(b)).append(':').append(u32(b + 4)).append('}');
+                    }
+                    case 8 -> out.append("TS val ").append(olen == 10 ? u32(o + 2) : 0).append(" ecr ").append(olen == 10 ? u32(o + 6) : 0);
+                    default -> out.append("unknown-").append(kind);
+                }
+                if (kind == 0) break;
+                o += olen;
+            }
+            out.append(']');
+        }
         out.append(", length ").append(Math.max(data, 0));
     }
 
@@ -297,7 +325,31 @@ public final class PacketPrinter {
         out.append("ICMP ");
         switch (t) {
             case 0, 8 -> out.append(t == 8 ? "echo request" : "echo reply").append(", id ").append(u16(o + 4)).append(", seq ").append(u16(o + 6));
-            case 3 -> out.append("unreachable code ").append(u8(o + 1));
+            case 3 -> {
+                int code = u8(o + 1);
+                int in = o + 8;
+                if (have(in, 24) && (code == 3 || code == 1 || code == 0)) {
+                    int ihl = (u8(in) & 0xf) * 4;
+                    int p = u8(in + 9);
+                    if (code == 3 && (p == 6 || p == 17) && have(in + ihl, 4)) {
+                        ip4(out, in + 16);
+                        out.append(p == 6 ? " tcp port " : " udp port ").append(u16(in + ihl + 2)).append(" unreachable");
+                    } else if (code == 1) {
+                        out.append("host ");
+                        ip4(out, in + 16);
+                        out.append(" unreachable");
+                    } else if (code == 0) {
+                        out.append("net ");
+                        ip4(out, in + 16);
+                        out.append(" unreachable");
+                    } else {
+                        ip4(out, in + 16);
+                        out.append(" protocol ").append(p).append(" port unreachable");
+                    }
+                } else {
+                    out.append("unreachable code ").append(code);
+                }
+            }
             case 11 -> out.append("time exceeded in-transit");
             default -> out.append("type-#").append(t);
         }
