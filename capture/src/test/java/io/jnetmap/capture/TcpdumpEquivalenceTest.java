@@ -121,6 +121,32 @@ class TcpdumpEquivalenceTest {
     void atLeastThreeHundredExpressionsSelectWhatTcpdumpSelects() throws Exception {
         List<String> exprs = expressions();
         assertTrue(exprs.size() >= 300, "expressions: " + exprs.size());
+        agree(trace, packets, exprs);
+    }
+
+    static final String[] ON_REAL_TRAFFIC = {"host 10.9.0.1", "src host 10.9.0.2", "net 10.9.0.0/24", "vlan and host 10.0.0.1",
+            "vlan 10 and icmp", "vlan and tcp port 80", "vlan 20 or mpls 5", "ip6 host fd00::2", "ip6 net fd00::/64 and tcp", "icmp6 and ip6[40] = 135",
+            "icmp6[icmp6type] = icmp6-echo", "ip6 proto 0", "ip6 multicast", "ip[6:2] & 0x3fff != 0", "ip[6:2] & 0x1fff != 0 and icmp",
+            "ip6 proto 44", "ip6[6] = 44", "arp and arp[7] = 1", "tcp port 8080 and tcp[tcpflags] & tcp-syn != 0",
+            "tcp[tcpflags] & (tcp-syn|tcp-fin) != 0 and dst port 8080", "udp port 5353", "tcp port 9", "greater 1000",
+            "ip and len > 1400", "tcp and tcp[12] > 0x50", "ether src " + "ff:ff:ff:ff:ff:ff", "ether dst ff:ff:ff:ff:ff:ff"};
+
+    @Test
+    void realTrafficFromNamespacesSelectsWhatTcpdumpSelects() throws Exception {
+        Path real = dir.resolve("real.pcap");
+        RealTraffic.record(real);
+        List<byte[]> got = Tcpdump.readTrace(real);
+        assertTrue(got.size() > 60, "packets recorded: " + got.size());
+        Path numbered = dir.resolve("real-numbered.pcap"); // the same packets, timestamps numbering them
+        Tcpdump.writeTrace(numbered, got);
+        List<String> exprs = new ArrayList<>(List.of(ON_REAL_TRAFFIC));
+        exprs.addAll(List.of(PRIMITIVES));
+        exprs.addAll(List.of(COMBINED));
+        agree(numbered, got, exprs);
+    }
+
+    private static void agree(Path trace, List<byte[]> packets, List<String> exprs) throws Exception {
+        assertTrue(exprs.size() >= 200, "expressions: " + exprs.size());
         List<String> failures = new ArrayList<>();
         int compared = 0;
         for (String e : exprs) {
@@ -158,8 +184,8 @@ class TcpdumpEquivalenceTest {
         if (!failures.isEmpty()) {
             fail(failures.size() + " of " + exprs.size() + " expressions differ:\n" + String.join("\n", failures));
         }
-        assertTrue(compared >= 300, "compared " + compared);
-        System.out.println("equivalence: " + compared + " expressions on " + packets.size() + " packets agree with tcpdump");
+        assertTrue(compared == exprs.size(), "compared " + compared);
+        System.out.println("equivalence: " + compared + " expressions on " + packets.size() + " packets of " + trace.getFileName() + " agree with tcpdump");
     }
 
     static final String[] COMMON = {"tcp", "udp", "icmp", "ip", "ip6", "arp", "port 80", "tcp port 80", "host 10.0.0.1",
