@@ -21,6 +21,7 @@ public final class Main {
         TOOLS.put("pkt-gen", new Tool("netmap's packet generator and sink: -i PORT -f tx|rx|ping|pong|txseq|rxseq", PktGen::main));
         TOOLS.put("bridge", new Tool("forward between two ports (or a NIC and its host stack), zero copy when they share memory", Bridge::main));
         TOOLS.put("capture", new Tool("tcpdump without libpcap: ports or files, pcap-filter expressions, pcap/pcapng or lines", Capture::main));
+        TOOLS.put("replay", new Tool("netmap's nmreplay: a pcap/pcapng file into a port, at the recorded pace, sped up, at a rate or flat out", Replay::main));
         TOOLS.put("vale-ctl", new Tool("VALE switches: list ports and counters, attach/detach, persistent ports", ValeCtlTool::main));
     }
 
