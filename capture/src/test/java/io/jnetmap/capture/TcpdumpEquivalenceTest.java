@@ -79,7 +79,10 @@ class TcpdumpEquivalenceTest {
     };
 
     static final String[] COMBINED = {
-            "host 10.0.0.1 or 10.0.0.2", "host 10.0.0.1 and not 10.0.0.2", "tcp port 80 or 443", "not tcp port 80 or 443",
+            "host 10.0.0.1 or 10.0.0.2", "host 10.0.0.1 and not 10.0.0.2", "host 10.0.0.1 or 10.0.0.2 or 1.1.1.1 or 192.168.1.7",
+            "src host 10.0.0.1 or src host 10.0.0.2", "ip host 10.0.0.1 or 10.0.0.2", "arp host 10.0.0.1 or 10.0.0.2",
+            "net 10.0.0.0/24 or net 192.168.1.0/24", "host 10.0.0.1 or net 1.0.0.0/8", "(host 10.0.0.1 or 10.0.0.2) and tcp",
+            "host 10.0.0.1 or (10.0.0.2 or 1.1.1.1)", "vlan and (host 10.0.0.1 or host 10.0.0.2)", "dst host 10.0.0.1 or dst host 10.0.0.2", "tcp port 80 or 443", "not tcp port 80 or 443",
             "tcp port 80 or 443 or 53", "udp port 53 or 7", "src host 10.0.0.1 or 1.1.1.1 or 192.168.1.7",
             "host 10.0.0.1 and (10.0.0.2 or 1.1.1.1)", "ip and tcp", "ip or ip6", "tcp or udp", "tcp and not port 80",
             "not ip", "not tcp", "!ip6 && !arp", "tcp || udp && port 53", "ip and not (tcp or udp)",
@@ -192,7 +195,12 @@ class TcpdumpEquivalenceTest {
             "src host 10.0.0.1", "net 10.0.0.0/8", "tcp dst port 80 and tcp[13] & 2 != 0", "host 10.0.0.1 and port 80",
             "tcp port 80 or 443", "udp port 53", "not port 22", "vlan 10 and ip", "icmp6", "ether host 2:0:0:0:0:1",
             "portrange 10-20", "tcp[tcpflags] & tcp-syn != 0", "host 10.0.0.1 or 10.0.0.2", "ip6 and tcp", "less 100",
-            "ip multicast", "ether broadcast", "src net 192.168.0.0/16 and dst port 443"};
+            "ip multicast", "ether broadcast", "src net 192.168.0.0/16 and dst port 443",
+            "host 10.1.0.1 or host 10.1.0.2 or host 10.1.0.3 or host 10.1.0.4 or host 10.1.0.5 or host 10.1.0.6 or host 10.1.0.7"
+                    + " or host 10.1.0.8 or host 10.1.0.9 or host 10.1.0.10 or host 10.1.0.11 or host 10.1.0.12 or host 10.1.0.13"
+                    + " or host 10.1.0.14 or host 10.1.0.15 or host 10.1.0.16 or host 10.1.0.17 or host 10.1.0.18 or host 10.1.0.19"
+                    + " or host 10.1.0.20",
+            "src host 10.0.0.1 or 10.0.0.2 or 10.0.0.3", "net 10.0.0.0/8 or net 192.168.0.0/16"};
 
     @Test
     void programsAreAtMostOneAndAHalfTimesTcpdumps() throws Exception {
