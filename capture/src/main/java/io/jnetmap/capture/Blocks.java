@@ -380,7 +380,7 @@ final class Blocks {
             boolean changed = false;
             for (Node n : order) {
                 if (n.isRet()) continue;
-                int jpc = start.get(n) + n.stmts.length;
+                int jpc = start.get(n) + n.stmts.length - (xKnown.contains(n) ? 1 : 0);
                 boolean[] fl = far.computeIfAbsent(n, x -> new boolean[2]);
                 if (!fl[0] && start.get(n.t) - (jpc + 1) > 255) { fl[0] = true; changed = true; }
                 if (!fl[1] && start.get(n.f) - (jpc + 1) > 255) { fl[1] = true; changed = true; }

@@ -191,6 +191,24 @@ class TcpdumpEquivalenceTest {
         System.out.println("equivalence: " + compared + " expressions on " + packets.size() + " packets of " + trace.getFileName() + " agree with tcpdump");
     }
 
+    @Test
+    void longProgramsUseUnconditionalJumpsAndStillAgree() throws Exception {
+        StringBuilder e = new StringBuilder("not (tcp port 1");
+        for (int p = 2; p <= 70; p++) e.append(" or tcp port ").append(p * 7);
+        e.append(") and (udp port 1");
+        for (int p = 2; p <= 70; p++) e.append(" or udp port ").append(p * 11);
+        e.append(')');
+        Bpf prog = FilterCompiler.compile(e.toString());
+        assertTrue(prog.length() > 300, "instructions: " + prog.length());
+        boolean ja = false;
+        for (int i = 0; i < prog.length(); i++) ja |= prog.code(i) == (Bpf.JMP | Bpf.JA);
+        assertTrue(ja, "a long jump goes through ja");
+        StringBuilder err = new StringBuilder();
+        BitSet want = Tcpdump.select(trace, e.toString(), err);
+        assertEquals(want, Tcpdump.selectWith(PacketFilter.interpreter(prog), packets), err.toString());
+        assertEquals(want, Tcpdump.selectWith(PacketFilter.bytecode(prog), packets));
+    }
+
     static final String[] COMMON = {"tcp", "udp", "icmp", "ip", "ip6", "arp", "port 80", "tcp port 80", "host 10.0.0.1",
             "src host 10.0.0.1", "net 10.0.0.0/8", "tcp dst port 80 and tcp[13] & 2 != 0", "host 10.0.0.1 and port 80",
             "tcp port 80 or 443", "udp port 53", "not port 22", "vlan 10 and ip", "icmp6", "ether host 2:0:0:0:0:1",
