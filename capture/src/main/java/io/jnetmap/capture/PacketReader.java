@@ -46,7 +46,18 @@ public final class PacketReader implements AutoCloseable {
     private long packetFileOffset;
 
     public static PacketReader open(Path file) throws IOException {
-        return new PacketReader(FileChannel.open(file, StandardOpenOption.READ));
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(file, StandardOpenOption.READ);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new java.nio.file.NoSuchFileException(file.toString(), null, "no such file");
+        }
+        try {
+            return new PacketReader(ch);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
     }
 
     public PacketReader(ReadableByteChannel ch) throws IOException {

@@ -122,9 +122,13 @@ public final class Pcap implements AutoCloseable {
     public String setFilter(String expression) {
         Bpf prog = compile(expression, snaplen);
         if (port instanceof NicPort nic && port.backend().toLowerCase(Locale.ROOT).contains("packet")) {
-            nic.setSocketFilter(prog.toSockFilter(arena), prog.length());
-            filter = null;
-            return "kernel";
+            try {
+                nic.setSocketFilter(prog.toSockFilter(arena), prog.length());
+                filter = null;
+                return "kernel";
+            } catch (UnsupportedOperationException e) {
+                // a queue that is not AF_PACKET (host rings): filter in the JVM
+            }
         }
         filter = PacketFilter.bytecode(prog);
         return "jvm";

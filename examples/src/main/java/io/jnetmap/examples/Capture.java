@@ -258,9 +258,13 @@ public final class Capture implements Callable<Integer> {
                     jvmFilter[i] = filter;
                     where = "filter in the JVM (bytecode)";
                     if (p instanceof NicPort nic && p.backend().toLowerCase(Locale.ROOT).contains("packet")) {
-                        nic.setSocketFilter(program.toSockFilter(arena), program.length());
-                        jvmFilter[i] = null;
-                        where = "filter in the kernel (SO_ATTACH_FILTER)";
+                        try {
+                            nic.setSocketFilter(program.toSockFilter(arena), program.length());
+                            jvmFilter[i] = null;
+                            where = "filter in the kernel (SO_ATTACH_FILTER)";
+                        } catch (UnsupportedOperationException e) { // host rings (TAP) as well: filter here
+                            where = "filter in the JVM (bytecode): " + e.getMessage();
+                        }
                     }
                 }
                 err.printf(Locale.ROOT, "capture: listening on %s (backend %s, %d rx rings, %s), link-type EN10MB (Ethernet), snapshot length %d%n",
