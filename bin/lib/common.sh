@@ -1,8 +1,8 @@
-# Shared by bin/jnetmap, bin/test and bench/run: finds a JDK >= 22 and builds the project when needed.
+# Shared by bin/jnetmap, bin/test and bench/run: finds a JDK >= 25 and builds the project when needed.
 # Sourced, not executed.
 
 JNETMAP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-JNETMAP_MIN_JAVA=22
+JNETMAP_MIN_JAVA=25
 
 # Prints the feature version (22, 25, ...) of the JDK at $1, or nothing.
 jnetmap_jdk_version() {
@@ -17,7 +17,7 @@ jnetmap_jdk_version() {
     echo "$v"
 }
 
-# Sets JAVA_HOME and JAVA to a JDK >= 22: $JAVA_HOME if it qualifies, else the newest under /usr/lib/jvm or /opt.
+# Sets JAVA_HOME and JAVA to a JDK >= 25: $JAVA_HOME if it qualifies, else the newest under /usr/lib/jvm or /opt.
 jnetmap_find_jdk() {
     local v best="" bestv=0 home
     if [ -n "${JAVA_HOME:-}" ]; then

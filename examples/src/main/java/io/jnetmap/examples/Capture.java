@@ -1,80 +1,116 @@
 package io.jnetmap.examples;
 
+import io.jnetmap.capture.Bpf;
+import io.jnetmap.capture.FilterCompiler;
+import io.jnetmap.capture.PacketFilter;
+import io.jnetmap.capture.PacketPrinter;
+import io.jnetmap.capture.PacketReader;
+import io.jnetmap.capture.PacketWriter;
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.Ring;
 import io.jnetmap.core.nic.NicPort;
+import io.jnetmap.core.nic.NicStats;
 import io.jnetmap.poll.Pollable;
 import io.jnetmap.poll.Poller;
 import io.jnetmap.poll.WaitStrategy;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
+import java.lang.foreign.Arena;
+import java.nio.channels.Channels;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
-
 /**
- * {@code capture}: what a port receives, written as a pcap file (nanosecond timestamps, Ethernet), the
- * way one would use tcpdump -w — on a NIC port, a VALE port, a pipe end, or a monitor of a port of this
- * process. Each batch of received packets becomes one write(2) from a staging buffer; nothing is
- * allocated per packet. The timestamp is the time of the batch's rxsync (netmap's ring timestamp).
+ * {@code capture}: tcpdump's usage over jnetmap ports and files, without libpcap. Packets come from ports
+ * ({@code -i}, several allowed) or a file ({@code -r}), go through the pcap-filter expression (in the kernel
+ * with SO_ATTACH_FILTER on AF_PACKET NIC ports, in the JVM as bytecode elsewhere) and are written to a pcap
+ * or pcapng file ({@code -w}) or printed one line each as {@code tcpdump -n} prints them.
  *
- * <pre>
- * file header (24 B): u32 magic a1b23c4d (ns), u16 2, u16 4, i32 0, u32 0, u32 snaplen, u32 linktype 1
- * record (16 B + caplen): u32 ts_sec, u32 ts_nsec, u32 caplen, u32 len, then caplen bytes
- * </pre>
+ * <p>On a NIC ({@code netmap:IF}) capture is passive, as tcpdump's: it opens the AF_PACKET backend
+ * ({@code @backend=packet}) unless the name chooses one, so the interface's own traffic goes on.
  */
-@Command(name = "capture", mixinStandardHelpOptions = true,
-        description = "Writes what a port receives to a pcap file (or - for standard output), like tcpdump -w.")
+@Command(name = "capture", mixinStandardHelpOptions = true, versionProvider = Capture.Version.class,
+        description = "tcpdump without libpcap: capture from ports or read a file, filter with a pcap-filter expression, write pcap/pcapng or print.")
 public final class Capture implements Callable<Integer> {
-    static final int MAGIC_NS = 0xa1b23c4d;
-    static final int LINKTYPE_ETHERNET = 1;
-    private static final int STAGING = 4 << 20;
+    @Option(names = "-i", paramLabel = "PORT", description = "port to capture from (netmap syntax), repeatable: netmap:eth0, vale0:a, pipe}1, vale0:a/rt")
+    List<String> ports = new ArrayList<>();
 
-    @Option(names = "-i", required = true, paramLabel = "PORT", description = "port to capture from (netmap syntax): netmap:eth0, vale0:tap, pipe}1, pipe{1/rt")
-    String portName;
+    @Option(names = "-r", paramLabel = "FILE", description = "read packets from a pcap or pcapng file instead")
+    Path readFile;
 
-    @Option(names = "-w", required = true, paramLabel = "FILE", description = "pcap file to write, - for standard output")
-    String file;
+    @Option(names = "-w", paramLabel = "FILE", description = "write packets to FILE (- for standard output) instead of printing them")
+    String writeFile;
 
-    @Option(names = "-c", paramLabel = "COUNT", defaultValue = "0", description = "stop after COUNT packets, 0 = until Ctrl-C")
+    @Option(names = "-c", paramLabel = "N", defaultValue = "0", description = "stop after N packets (0: until the end or Ctrl-C)")
     long count;
 
-    @Option(names = "-s", paramLabel = "SNAPLEN", defaultValue = "65535", description = "bytes kept of each packet (default: ${DEFAULT-VALUE})")
+    @Option(names = "-s", paramLabel = "SNAPLEN", defaultValue = "262144", description = "bytes kept of each packet (default: ${DEFAULT-VALUE})")
     int snaplen;
+
+    @Option(names = "-F", paramLabel = "FORMAT", description = "file format of -w: pcap (nanosecond), pcap-us (microsecond) or pcapng (default: pcap; pcapng with several -i)")
+    String format;
+
+    @Option(names = "-d", description = "print the compiled filter as tcpdump -d does and exit")
+    boolean dump;
+
+    @Option(names = "-n", description = "do not resolve addresses (always the case; accepted for tcpdump's sake)")
+    boolean numeric;
 
     @Option(names = "-W", description = "busy-wait instead of sleeping when nothing arrives")
     boolean busyWait;
 
-    private final PrintStream out;
+    @Parameters(paramLabel = "EXPRESSION", arity = "0..*", description = "pcap-filter(7) expression, as tcpdump takes it")
+    List<String> expression = new ArrayList<>();
 
-    private Capture(PrintStream out) {
+    private final PrintStream out;
+    private final PrintStream err;
+
+    private Capture(PrintStream out, PrintStream err) {
         this.out = out;
+        this.err = err;
     }
 
     public static void main(String[] args) {
-        System.exit(run(args, System.err));
+        System.exit(run(args, System.out, System.err));
     }
 
-    /** Runs capture with {@code args}; messages go to {@code out}. Returns the exit code (0 done, 1 failed, 2 usage). */
+    /** Runs capture with {@code args}; packets and help go to {@code out}, messages to {@code err}. Returns the exit code. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        return Main.execute("capture", new Capture(out, err), args, out, err);
+    }
+
+    /** As {@link #run(String[], PrintStream, PrintStream)} with everything on {@code out}. */
     public static int run(String[] args, PrintStream out) {
-        return Main.execute("capture", new Capture(out), args, out, out);
+        return run(args, out, out);
+    }
+
+    static final class Version implements picocli.CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Capture.class.getPackage().getImplementationVersion();
+            return new String[] {"capture (jnetmap) " + (v != null ? v : "0.1.0-SNAPSHOT") + ", pcap-filter compiler: libpcap 1.10 grammar"};
+        }
+    }
+
+    /** The counters tcpdump prints at exit. */
+    private static final class Counts {
+        long seen;
+        long matched;
+        long written;
     }
 
     @Override
@@ -85,127 +121,226 @@ public final class Capture implements Callable<Integer> {
         if (count < 0) {
             throw new IllegalArgumentException("count=" + count + " (expected: >= 0)");
         }
+        String expr = String.join(" ", expression);
+        Bpf program = FilterCompiler.compile(expr, snaplen, true);
+        if (dump) {
+            out.print(program.dump());
+            return 0;
+        }
+        if (readFile == null && ports.isEmpty()) {
+            throw new IllegalArgumentException("nothing to capture from (expected: -i PORT or -r FILE)");
+        }
+        if (readFile != null && !ports.isEmpty()) {
+            throw new IllegalArgumentException("-r and -i together (expected: one source)");
+        }
+        PacketWriter.Format fmt = format(format, ports.size());
+        PacketFilter filter = expr.isBlank() ? null : PacketFilter.bytecode(program);
+        Counts c = new Counts();
         AtomicBoolean stop = new AtomicBoolean();
-        StopOnSignal signal = new StopOnSignal("capture-stop", () -> stop.set(true), 3);
-        try (signal; Port port = Netmap.open(portName);
-             FileChannel ch = file.equals("-") ? new FileOutputStream(java.io.FileDescriptor.out).getChannel()
-                     : FileChannel.open(Path.of(file), StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            if (port.rxRings() == 0) {
-                throw new IllegalArgumentException("port " + port.name() + " has no RX rings bound (expected: at least one to capture from)");
+        try (StopOnSignal signal = new StopOnSignal("capture-stop", () -> stop.set(true), 3)) {
+            if (readFile != null) {
+                try (PacketReader r = PacketReader.open(readFile); Sink sink = sink(fmt, List.of(readFile.getFileName().toString()))) {
+                    err.printf(Locale.ROOT, "reading from file %s, link-type EN10MB (Ethernet), snapshot length %d%n", readFile, r.snaplen());
+                    if (r.linktype() != 1) {
+                        throw new IllegalArgumentException(readFile + ": link type " + r.linktype() + " (expected: 1, Ethernet)");
+                    }
+                    while (!stop.get() && (count == 0 || c.written < count) && r.next()) {
+                        c.seen++;
+                        if (filter != null && !filter.matches(r.segment(), r.offset(), r.caplen(), r.wirelen())) continue;
+                        c.matched++;
+                        sink.packet(0, r.segment(), r.offset(), r.caplen(), r.wirelen(), r.timestampNanos());
+                        c.written++;
+                    }
+                }
+                if (writeFile != null) {
+                    err.printf(Locale.ROOT, "%d packets read, %d matched the filter, %d written%n", c.seen, c.matched, c.written);
+                }
+                return 0;
             }
-            out.printf(Locale.ROOT, "capture: %s (backend %s, %d rx rings) -> %s%n", port.name(), port.backend(), port.rxRings(), file);
-            Writer w = new Writer(ch, snaplen);
-            long start = System.nanoTime();
-            long got = loop(port, w, stop);
-            w.flush();
-            double secs = (System.nanoTime() - start) / 1e9;
-            out.printf(Locale.ROOT, "capture: %d packets %d bytes written (%d bytes on the wire) in %.3f s%n", got,
-                    w.written, w.wire, secs);
-            if (port instanceof NicPort nic) {
-                out.println("Kernel: " + nic.stats());
-            }
+            live(program, filter, fmt, c, stop);
         }
         return 0;
     }
 
-    private long loop(Port port, Writer w, AtomicBoolean stop) throws IOException {
-        int nrings = port.rxRings();
+    private static PacketWriter.Format format(String f, int interfaces) {
+        if (f == null) return interfaces > 1 ? PacketWriter.Format.PCAPNG : PacketWriter.Format.PCAP;
+        return switch (f) {
+            case "pcap" -> PacketWriter.Format.PCAP;
+            case "pcap-us" -> PacketWriter.Format.PCAP_MICRO;
+            case "pcapng" -> PacketWriter.Format.PCAPNG;
+            default -> throw new IllegalArgumentException("-F " + f + " (expected: pcap, pcap-us or pcapng)");
+        };
+    }
+
+    /** Where matching packets go: a file writer or lines on {@code out}. */
+    private interface Sink extends AutoCloseable {
+        void packet(int iface, java.lang.foreign.MemorySegment seg, long off, int caplen, int wirelen, long ts) throws IOException;
+
+        default void batchDone() throws IOException {
+        }
+
+        default PacketWriter writer() {
+            return null;
+        }
+
+        @Override
+        void close() throws IOException;
+    }
+
+    private Sink sink(PacketWriter.Format fmt, List<String> names) throws IOException {
+        if (writeFile == null) {
+            PacketPrinter printer = new PacketPrinter(true);
+            StringBuilder line = new StringBuilder(256);
+            int cut = snaplen;
+            return new Sink() {
+                @Override
+                public void packet(int iface, java.lang.foreign.MemorySegment seg, long off, int caplen, int wirelen, long ts) {
+                    line.setLength(0);
+                    printer.print(line, seg, off, Math.min(caplen, cut), wirelen, ts);
+                    out.println(line);
+                }
+
+                @Override
+                public void close() {
+                    out.flush();
+                }
+            };
+        }
+        WritableByteChannel ch = writeFile.equals("-") ? Channels.newChannel(new FileOutputStream(java.io.FileDescriptor.out))
+                : java.nio.channels.FileChannel.open(Path.of(writeFile), java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING);
+        PacketWriter w = new PacketWriter(ch, fmt, snaplen, names);
+        w.flush(); // the header is out once the ports are open
+        return new Sink() {
+            @Override
+            public void packet(int iface, java.lang.foreign.MemorySegment seg, long off, int caplen, int wirelen, long ts) throws IOException {
+                w.write(iface, seg, off, caplen, wirelen, ts);
+            }
+
+            @Override
+            public void batchDone() throws IOException {
+                w.flush();
+            }
+
+            @Override
+            public PacketWriter writer() {
+                return w;
+            }
+
+            @Override
+            public void close() throws IOException {
+                w.close();
+            }
+        };
+    }
+
+    private static String passive(String name) {
+        if (name.startsWith("netmap:") && !name.contains("@backend=")) {
+            return name + "@backend=packet";
+        }
+        return name;
+    }
+
+    private void live(Bpf program, PacketFilter filter, PacketWriter.Format fmt, Counts c, AtomicBoolean stop) throws Exception {
+        List<Port> open = new ArrayList<>();
+        try (Arena arena = Arena.ofConfined()) {
+            for (String name : ports) {
+                open.add(Netmap.open(passive(name)));
+            }
+            PacketFilter[] jvmFilter = new PacketFilter[open.size()];
+            for (int i = 0; i < open.size(); i++) {
+                Port p = open.get(i);
+                if (p.rxRings() == 0) {
+                    throw new IllegalArgumentException("port " + p.name() + " has no RX rings bound (expected: at least one to capture from)");
+                }
+                String where = "no filter";
+                if (filter != null) {
+                    jvmFilter[i] = filter;
+                    where = "filter in the JVM (bytecode)";
+                    if (p instanceof NicPort nic && p.backend().toLowerCase(Locale.ROOT).contains("packet")) {
+                        try {
+                            nic.setSocketFilter(program.toSockFilter(arena), program.length());
+                            jvmFilter[i] = null;
+                            where = "filter in the kernel (SO_ATTACH_FILTER)";
+                        } catch (UnsupportedOperationException e) { // host rings (TAP) as well: filter here
+                            where = "filter in the JVM (bytecode): " + e.getMessage();
+                        }
+                    }
+                }
+                err.printf(Locale.ROOT, "capture: listening on %s (backend %s, %d rx rings, %s), link-type EN10MB (Ethernet), snapshot length %d%n",
+                        p.name(), p.backend(), p.rxRings(), where, snaplen);
+            }
+            try (Sink sink = sink(fmt, ports)) {
+                loop(open, jvmFilter, sink, c, stop);
+                long kernelDrops = 0, received = c.seen, ours = 0;
+                for (int i = 0; i < open.size(); i++) {
+                    if (open.get(i) instanceof NicPort nic) {
+                        NicStats st = nic.stats();
+                        kernelDrops += st.rxDrops();
+                        ours += st.badSlots();
+                        received += st.rxDrops();
+                        if (sink.writer() != null) sink.writer().setStatistics(i, st.rxPackets() + st.rxDrops(), st.rxDrops(), c.matched, st.badSlots());
+                    } else if (sink.writer() != null) {
+                        sink.writer().setStatistics(i, c.seen, 0, c.matched, 0);
+                    }
+                }
+                err.printf(Locale.ROOT, "%d packets captured%n%d packets received by filter%n%d packets dropped by kernel%n%d packets dropped by jnetmap%n",
+                        c.written, received, kernelDrops, ours);
+            }
+        } finally {
+            for (Port p : open) {
+                p.close();
+            }
+        }
+    }
+
+    private void loop(List<Port> open, PacketFilter[] jvmFilter, Sink sink, Counts c, AtomicBoolean stop) throws IOException {
         WaitStrategy wait = busyWait ? WaitStrategy.busySpin() : WaitStrategy.spinThenBlock(Duration.ofNanos(50_000));
         long idleWait = TimeUnit.MILLISECONDS.toNanos(100);
-        long got = 0;
+        long wallAtStart = System.currentTimeMillis() * 1_000_000L, monoAtStart = System.nanoTime();
         try (Poller poller = new Poller(wait)) {
-            poller.add(port.pollable(), Pollable.IN);
-            while (!stop.get() && (count == 0 || got < count)) {
-                long now = w.clock.now();
-                int sec = (int) (now / 1_000_000_000L); // the batch's timestamp, split once
-                int nsec = (int) (now % 1_000_000_000L);
+            for (Port p : open) {
+                poller.add(p.pollable(), Pollable.IN);
+            }
+            while (!stop.get() && (count == 0 || c.written < count)) {
+                long ts = wallAtStart + (System.nanoTime() - monoAtStart); // the batch's time: netmap's ring timestamp
                 int did = 0;
-                for (int r = 0; r < nrings; r++) {
-                    Ring ring = port.rxRing(r);
-                    int n = ring.space();
-                    if (count != 0) {
-                        n = (int) Math.min(n, count - got - did);
+                for (int i = 0; i < open.size(); i++) {
+                    Port port = open.get(i);
+                    PacketFilter f = jvmFilter[i];
+                    for (int r = 0; r < port.rxRings(); r++) {
+                        Ring ring = port.rxRing(r);
+                        int n = ring.space();
+                        int h = ring.head();
+                        int bufSize = ring.bufSize();
+                        for (int k = 0; k < n && (count == 0 || c.written < count); k++) {
+                            int len = ring.len(h);
+                            int have = Math.min(len, bufSize);
+                            long off = ring.bufOffset(h);
+                            c.seen++;
+                            if (f == null || f.matches(ring.memory(), off, have, len)) {
+                                c.matched++;
+                                sink.packet(i, ring.memory(), off, have, len, ts);
+                                c.written++;
+                            }
+                            h = ring.nextSlot(h);
+                            did++;
+                        }
+                        ring.advanceTo(h);
                     }
-                    int h = ring.head();
-                    int bufSize = ring.bufSize();
-                    for (int k = 0; k < n; k++) {
-                        int len = ring.len(h);
-                        w.record(ring.memory(), ring.bufOffset(h), len, Math.min(len, bufSize), sec, nsec);
-                        h = ring.nextSlot(h);
-                    }
-                    ring.advanceTo(h);
-                    did += n;
                 }
                 if (did > 0) {
-                    got += did;
-                    w.flush(); // one write per batch
-                    port.rxSync();
+                    sink.batchDone(); // one write per batch
+                    for (Port p : open) {
+                        p.rxSync();
+                    }
                 } else {
                     poller.poll(idleWait);
+                    for (Port p : open) {
+                        p.rxSync();
+                    }
                 }
             }
-        }
-        port.rxSync();
-        return got;
-    }
-
-    /** Wall-clock nanoseconds from the monotonic clock (one reading of each at start; no allocation after). */
-    static final class Clock {
-        private final long wallAtStart = System.currentTimeMillis() * 1_000_000L;
-        private final long monoAtStart = System.nanoTime();
-
-        long now() {
-            return wallAtStart + (System.nanoTime() - monoAtStart);
-        }
-    }
-
-    /** pcap writer over a channel through one direct staging buffer. */
-    static final class Writer {
-        private final FileChannel ch;
-        private final int snaplen;
-        private final ByteBuffer staging = ByteBuffer.allocateDirect(STAGING).order(ByteOrder.nativeOrder());
-        private final MemorySegment seg = MemorySegment.ofBuffer(staging);
-        private final Clock clock = new Clock();
-        private int fill;
-        long written;
-        long wire;
-
-        Writer(FileChannel ch, int snaplen) throws IOException {
-            this.ch = ch;
-            this.snaplen = snaplen;
-            seg.set(JAVA_INT_UNALIGNED, 0, MAGIC_NS);
-            seg.set(JAVA_SHORT_UNALIGNED, 4, (short) 2);
-            seg.set(JAVA_SHORT_UNALIGNED, 6, (short) 4);
-            seg.set(JAVA_INT_UNALIGNED, 8, 0);
-            seg.set(JAVA_INT_UNALIGNED, 12, 0);
-            seg.set(JAVA_INT_UNALIGNED, 16, snaplen);
-            seg.set(JAVA_INT_UNALIGNED, 20, LINKTYPE_ETHERNET);
-            fill = 24;
-            flush();
-        }
-
-        /** One packet of {@code len} bytes on the wire, of which the first {@code have} are at {@code off}. */
-        void record(MemorySegment mem, long off, int len, int have, int sec, int nsec) throws IOException {
-            int cap = Math.min(have, snaplen);
-            if (fill + 16 + cap > STAGING) {
-                flush();
-            }
-            seg.set(JAVA_INT_UNALIGNED, fill, sec);
-            seg.set(JAVA_INT_UNALIGNED, fill + 4, nsec);
-            seg.set(JAVA_INT_UNALIGNED, fill + 8, cap);
-            seg.set(JAVA_INT_UNALIGNED, fill + 12, len);
-            MemorySegment.copy(mem, off, seg, fill + 16, cap);
-            fill += 16 + cap;
-            wire += len;
-        }
-
-        void flush() throws IOException {
-            staging.clear().limit(fill);
-            while (staging.hasRemaining()) {
-                ch.write(staging);
-            }
-            written += fill;
-            fill = 0;
         }
     }
 }

@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
 @Command(name = "jnetmap", mixinStandardHelpOptions = true, synopsisSubcommandLabel = "TOOL [ARGS]",
         description = "netmap for the JVM: the tools. bin/jnetmap TOOL --help describes a tool's options.",
         commandListHeading = "%nTools:%n",
-        subcommands = {Demo.class, Info.class, PktGen.class, Bridge.class, Main.CaptureTool.class, ValeCtlTool.class,
+        subcommands = {Demo.class, Info.class, PktGen.class, Bridge.class, Main.CaptureTool.class, Main.ReplayTool.class, ValeCtlTool.class,
             HelpCommand.class})
 public final class Main implements Runnable {
     @Spec
@@ -37,6 +37,7 @@ public final class Main implements Runnable {
         CommandLine capture = cl.getSubcommands().get("capture");
         capture.getCommandSpec().usageMessage().description(Capture.class.getAnnotation(Command.class).description());
         capture.setStopAtUnmatched(true);
+        cl.getSubcommands().get("replay").setStopAtUnmatched(true);
         return cl;
     }
 
@@ -62,6 +63,20 @@ public final class Main implements Runnable {
         public Integer call() {
             boolean asked = args.stream().anyMatch(a -> List.of("-h", "--help", "-V", "--version").contains(a));
             return Capture.run(args.toArray(String[]::new), asked ? System.out : System.err);
+        }
+    }
+
+    /** {@code replay}, run by {@link Replay#run} with the raw arguments, as capture is. */
+    @Command(name = "replay", description = "netmap's nmreplay: a pcap/pcapng file into a port, at the recorded pace, "
+            + "sped up, at a rate or flat out")
+    static final class ReplayTool implements Callable<Integer> {
+        @Unmatched
+        List<String> args = new ArrayList<>();
+
+        @Override
+        public Integer call() {
+            boolean asked = args.stream().anyMatch(a -> List.of("-h", "--help", "-V", "--version").contains(a));
+            return Replay.run(args.toArray(String[]::new), asked ? System.out : System.err);
         }
     }
 

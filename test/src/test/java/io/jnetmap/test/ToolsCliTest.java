@@ -153,7 +153,7 @@ class ToolsCliTest {
         assertTrue(r.err().startsWith("vale-ctl: -L and --route are for --host"), r.toString());
         r = inProcess("nosuchtool");
         assertEquals(2, r.code(), r.toString());
-        assertTrue(r.err().startsWith("jnetmap: unknown tool \"nosuchtool\" (expected one of: demo, info, pkt-gen, bridge, capture, vale-ctl"),
+        assertTrue(r.err().startsWith("jnetmap: unknown tool \"nosuchtool\" (expected one of: demo, info, pkt-gen, bridge, capture, replay, vale-ctl"),
                 r.toString());
         r = process();
         assertEquals(2, r.code(), r.toString());

@@ -146,4 +146,22 @@ public final class NicPort extends AbstractPort {
             throw failure;
         }
     }
+
+    /**
+     * Runs a classic BPF filter in the kernel on every queue of this port ({@code count} 8-byte
+     * {@code struct sock_filter} at {@code filter}, as SO_ATTACH_FILTER takes them), attached in libpcap's
+     * sequence so that no frame it rejects reaches the rings. Only AF_PACKET queues take one.
+     *
+     * @throws UnsupportedOperationException if a queue is not AF_PACKET (filter in the JVM instead)
+     */
+    public void setSocketFilter(java.lang.foreign.MemorySegment filter, int count) {
+        for (NicQueue q : queues) {
+            if (!(q instanceof PacketQueue)) {
+                throw new UnsupportedOperationException(name() + ": a kernel filter needs the AF_PACKET backend (@backend=packet), this queue is " + q);
+            }
+        }
+        for (NicQueue q : queues) {
+            ((PacketQueue) q).attachFilter(filter, count);
+        }
+    }
 }

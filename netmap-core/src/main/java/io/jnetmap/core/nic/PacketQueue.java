@@ -301,4 +301,31 @@ final class PacketQueue implements NicQueue {
     public String toString() {
         return what + " (AF_PACKET fd " + fd + ", TPACKET_V3 " + blockNr + " x " + (blockSize >> 10) + " KiB)";
     }
+
+    /**
+     * Attaches a classic BPF socket filter ({@code count} {@code struct sock_filter} at {@code filter}) in
+     * libpcap's sequence: a drop-all filter first, then the ring drained of what arrived unfiltered, then the
+     * filter, so that no frame the filter rejects is delivered.
+     */
+    synchronized void attachFilter(MemorySegment filter, int count) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment dropAll = a.allocate(8, 8); // { BPF_RET | BPF_K, 0, 0, 0 }
+            dropAll.set(JAVA_SHORT, 0, (short) 0x06);
+            attachSocketFilter(a, dropAll, 1);
+            while ((((int) INT.getAcquire(blocks, (long) block * blockSize + 8)) & TP_STATUS_USER) != 0) {
+                releaseBlock();
+            }
+            pktsLeft = 0;
+            attachSocketFilter(a, filter, count);
+        }
+    }
+
+    private void attachSocketFilter(Arena a, MemorySegment filter, int count) {
+        MemorySegment fprog = a.allocate(16, 8); // struct sock_fprog { u16 len; struct sock_filter *filter; }
+        fprog.set(JAVA_SHORT, 0, (short) count);
+        fprog.set(JAVA_LONG, 8, filter.address());
+        Linux.setsockopt(fd, Linux.SOL_SOCKET, SO_ATTACH_FILTER, fprog, 16);
+    }
+
+    static final int SO_ATTACH_FILTER = 26;
 }

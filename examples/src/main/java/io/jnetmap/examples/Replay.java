@@ -1,0 +1,145 @@
+package io.jnetmap.examples;
+
+import io.jnetmap.capture.PacketReader;
+import io.jnetmap.core.Netmap;
+import io.jnetmap.core.Port;
+import io.jnetmap.core.Ring;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * {@code replay}: netmap's nmreplay. Sends the packets of a pcap or pcapng file into any port, at the pace
+ * they were recorded (optionally sped up), at a fixed packet or bit rate, or as fast as the port takes them;
+ * loops; a progress line per interval and a final count. Packets are copied from the reader's buffer into TX
+ * slots in batches, one txsync per batch; nothing is allocated per packet.
+ */
+@Command(name = "replay", mixinStandardHelpOptions = true,
+        description = "Sends a pcap/pcapng file into a port: at the recorded pace, sped up, at a rate, or as fast as possible (nmreplay).")
+public final class Replay implements Callable<Integer> {
+    @Option(names = "-r", required = true, paramLabel = "FILE", description = "pcap or pcapng file to send")
+    Path file;
+
+    @Option(names = "-i", required = true, paramLabel = "PORT", description = "port to send into (netmap syntax)")
+    String portName;
+
+    @Option(names = "-x", paramLabel = "FACTOR", defaultValue = "1", description = "speed-up of the recorded pace (default: ${DEFAULT-VALUE})")
+    double speedup;
+
+    @Option(names = "-R", paramLabel = "PPS", defaultValue = "0", description = "send at PPS packets per second instead of the recorded pace")
+    double pps;
+
+    @Option(names = "-B", paramLabel = "BPS", defaultValue = "0", description = "send at BPS bits per second (frame bytes) instead")
+    double bps;
+
+    @Option(names = "-t", description = "as fast as possible")
+    boolean fast;
+
+    @Option(names = "-l", paramLabel = "LOOPS", defaultValue = "1", description = "times to send the file, 0 = until Ctrl-C (default: ${DEFAULT-VALUE})")
+    long loops;
+
+    @Option(names = "-T", paramLabel = "MS", defaultValue = "1000", description = "progress line interval in ms, 0 = none (default: ${DEFAULT-VALUE})")
+    long reportMs;
+
+    private final PrintStream out;
+
+    private Replay(PrintStream out) {
+        this.out = out;
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out));
+    }
+
+    public static int run(String[] args, PrintStream out) {
+        return Main.execute("replay", new Replay(out), args, out, out);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (speedup <= 0) throw new IllegalArgumentException("speed-up=" + speedup + " (expected: > 0)");
+        if (pps < 0 || bps < 0) throw new IllegalArgumentException("rate (expected: >= 0)");
+        if (loops < 0) throw new IllegalArgumentException("loops=" + loops + " (expected: >= 0)");
+        AtomicBoolean stop = new AtomicBoolean();
+        long sent = 0, bytes = 0;
+        long start = System.nanoTime();
+        try (StopOnSignal signal = new StopOnSignal("replay-stop", () -> stop.set(true), 3); Port port = Netmap.open(portName)) {
+            if (port.txRings() == 0) throw new IllegalArgumentException("port " + port.name() + " has no TX rings bound");
+            String pace = fast ? "as fast as possible" : pps > 0 ? pps + " pps" : bps > 0 ? bps + " bit/s" : "recorded pace x" + speedup;
+            out.printf(Locale.ROOT, "replay: %s -> %s (backend %s), %s%n", file, port.name(), port.backend(), pace);
+            Ring t = port.txRing(0);
+            long nextReport = start + reportMs * 1_000_000L, lastSent = 0, lastTime = start;
+            long due = start; // when the next packet is due (ns, monotonic)
+            for (long loop = 0; (loops == 0 || loop < loops) && !stop.get(); loop++) {
+                try (PacketReader r = PacketReader.open(file)) {
+                    long firstTs = Long.MIN_VALUE, loopStart = System.nanoTime();
+                    int h = t.head(), pending = 0;
+                    while (!stop.get() && r.next()) {
+                        if (!fast) {
+                            if (pps > 0) {
+                                due += (long) (1e9 / pps);
+                            } else if (bps > 0) {
+                                due += (long) (r.wirelen() * 8e9 / bps);
+                            } else {
+                                if (firstTs == Long.MIN_VALUE) firstTs = r.timestampNanos();
+                                due = loopStart + (long) ((r.timestampNanos() - firstTs) / speedup);
+                            }
+                            long wait = due - System.nanoTime();
+                            if (wait > 0) {
+                                if (pending > 0) {
+                                    t.advanceTo(h);
+                                    port.txSync();
+                                    pending = 0;
+                                }
+                                if (wait > 100_000) LockSupport.parkNanos(wait - 50_000);
+                                while (System.nanoTime() < due) Thread.onSpinWait();
+                            }
+                        }
+                        while (t.space() - pending <= 0) {
+                            t.advanceTo(h);
+                            port.txSync();
+                            pending = 0;
+                            h = t.head();
+                            if (stop.get()) break;
+                        }
+                        if (t.space() - pending <= 0) break;
+                        int len = Math.min(r.caplen(), t.bufSize());
+                        MemorySegment.copy(r.segment(), r.offset(), t.memory(), t.bufOffset(h), len);
+                        t.setSlot(h, len, 0);
+                        h = t.nextSlot(h);
+                        pending++;
+                        sent++;
+                        bytes += len;
+                        if (reportMs > 0 && (sent & 255) == 0) {
+                            long now = System.nanoTime();
+                            if (now >= nextReport) {
+                                out.printf(Locale.ROOT, "replay: %d packets, %.0f pps%n", sent, (sent - lastSent) * 1e9 / (now - lastTime));
+                                lastSent = sent;
+                                lastTime = now;
+                                nextReport = now + reportMs * 1_000_000L;
+                            }
+                        }
+                    }
+                    t.advanceTo(h);
+                    port.txSync();
+                }
+            }
+            // let the last batch go out
+            for (int i = 0; i < 100 && t.space() < t.numSlots() - 1; i++) {
+                port.txSync();
+                Thread.sleep(1);
+            }
+        }
+        double secs = (System.nanoTime() - start) / 1e9;
+        out.printf(Locale.ROOT, "replay: %d packets %d bytes sent in %.3f s (%.0f pps)%n", sent, bytes, secs, sent / Math.max(secs, 1e-9));
+        return 0;
+    }
+}
