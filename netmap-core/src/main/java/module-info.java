@@ -5,6 +5,7 @@ module io.jnetmap.core {
     exports io.jnetmap.core;
     exports io.jnetmap.core.spi;
     exports io.jnetmap.core.nic;
+    exports io.jnetmap.core.offload;
 
     uses io.jnetmap.core.spi.PortProvider;
 

@@ -6,6 +6,7 @@ import io.jnetmap.core.Port;
 import io.jnetmap.core.PortName;
 import io.jnetmap.core.Ring;
 import io.jnetmap.core.nic.NicPort;
+import io.jnetmap.core.offload.VnetHeader;
 import io.jnetmap.poll.Pollable;
 import io.jnetmap.poll.Poller;
 import io.jnetmap.poll.WaitStrategy;
@@ -143,15 +144,17 @@ public final class Bridge {
         }
         Port a;
         Port b;
+        // two NIC ports: carry offload state (partial checksums, super-frames) end to end
+        String[] names = VnetHeader.endToEnd(o.ports().get(0), o.ports().get(1));
         try {
-            a = Netmap.open(o.ports().get(0));
+            a = Netmap.open(names[0]);
         } catch (NetmapException | IllegalArgumentException e) {
             System.err.println("bridge: " + e.getMessage());
             System.exit(1);
             return;
         }
         try {
-            b = openSecond(a, o.ports().get(1), o.forceCopy());
+            b = openSecond(a, names[1], o.forceCopy());
         } catch (NetmapException | IllegalArgumentException e) {
             a.close();
             System.err.println("bridge: " + e.getMessage());

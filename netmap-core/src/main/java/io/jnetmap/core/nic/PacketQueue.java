@@ -4,6 +4,9 @@ import io.jnetmap.core.Kring;
 import io.jnetmap.core.Region;
 import io.jnetmap.core.Ring;
 import io.jnetmap.core.Slot;
+import io.jnetmap.core.offload.Checksums;
+import io.jnetmap.core.offload.Segmenter;
+import io.jnetmap.core.offload.VnetHeader;
 import io.jnetmap.sys.Errno;
 import io.jnetmap.sys.Linux;
 import io.jnetmap.sys.SyscallException;
@@ -40,6 +43,14 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * {@link #VLEN} frames, the iovecs pointing into the region (the kernel copies each frame once). Slots
  * the kernel could not take yet (EAGAIN) wait for the next sync; frames it refuses (ENOBUFS, EMSGSIZE,
  * a link that is down) are counted as TX drops.
+ *
+ * <p><b>Offloads.</b> The socket always runs with {@code PACKET_VNET_HDR} (which works with the TPACKET_V3
+ * ring: the kernel writes the 10-byte virtio-net header just before each frame's MAC header), so a
+ * frame from a local stack comes with its state: checksum still partial, or a GSO super-frame of up to
+ * 64 KiB. A port opened with {@code @vnet=10|12} gets that header in front of each frame and super-frames
+ * as {@link Slot#NS_MOREFRAG} chains, and hands headers back on TX, where the kernel completes checksums
+ * and segments. A port without it gets plain frames: partial checksums completed and super-frames cut
+ * into MTU frames here ({@link Segmenter}); its TX frames go out behind a zero header.
  */
 final class PacketQueue implements NicQueue {
     static final int SOL_PACKET = 263;
@@ -47,6 +58,9 @@ final class PacketQueue implements NicQueue {
     static final int PACKET_STATISTICS = 6;
     static final int PACKET_VERSION = 10;
     static final int PACKET_IGNORE_OUTGOING = 23;
+    static final int PACKET_VNET_HDR = 15;
+    /** Longest chain (slots of one frame) taken on TX: a 64 KiB frame in 2 KiB buffers is 33. */
+    static final int MAX_FRAGS = 64;
     static final int TPACKET_V3 = 2;
     static final int ETH_P_ALL = 0x0003;
     static final int TP_STATUS_KERNEL = 0;
@@ -72,6 +86,11 @@ final class PacketQueue implements NicQueue {
     private final MemorySegment iovs;
     private final int[] slotOf;
     private final int vlen;
+    /** The port's header length in buffers (0, 10 or 12); the socket's is always 10. */
+    private final int vnet;
+    private final MemorySegment zeroHdr;
+    private final int[] nextOf;
+    private final Segmenter segmenter = new Segmenter();
     private boolean closed;
 
     // RX state
@@ -82,6 +101,9 @@ final class PacketQueue implements NicQueue {
     private long rxRepairs;
     private long rxDrops;
     private long rxTruncated;
+    private long rxCsumDone;
+    private long rxSegmented;
+    private long rxBadGso;
 
     // TX state
     private int pendingFrom = -1;
@@ -89,8 +111,10 @@ final class PacketQueue implements NicQueue {
     private long txDrops;
     private long txBad;
 
-    private PacketQueue(String what, int fd, Region region, int blockSize, int blockNr, int retireMs, int txSlots) {
+    private PacketQueue(String what, int fd, Region region, int blockSize, int blockNr, int retireMs, int txSlots,
+                        int vnet) {
         this.what = what;
+        this.vnet = vnet;
         this.fd = fd;
         this.region = region;
         this.mem = region.memory();
@@ -100,6 +124,7 @@ final class PacketQueue implements NicQueue {
         this.vlen = Math.min(VLEN, txSlots);
         try (Arena a = Arena.ofConfined()) {
             Linux.setsockoptInt(fd, SOL_PACKET, PACKET_VERSION, TPACKET_V3);
+            Linux.setsockoptInt(fd, SOL_PACKET, PACKET_VNET_HDR, 1); // before the ring: EBUSY after
             MemorySegment req = a.allocate(28, 4);
             req.set(JAVA_INT, 0, blockSize);
             req.set(JAVA_INT, 4, blockNr);
@@ -118,25 +143,28 @@ final class PacketQueue implements NicQueue {
         this.blocks = Linux.mmap((long) blockSize * blockNr, Linux.PROT_READ | Linux.PROT_WRITE,
                 Linux.MAP_SHARED | Linux.MAP_POPULATE, fd, 0, arena);
         this.msgs = arena.allocate((long) MMSG_SIZE * vlen, 8);
-        this.iovs = arena.allocate((long) IOV_SIZE * vlen, 8);
+        this.iovs = arena.allocate((long) IOV_SIZE * iovPool(vlen), 8);
+        this.zeroHdr = arena.allocate(VnetHeader.LEN_MRG, 8);
         this.slotOf = new int[vlen];
-        for (int i = 0; i < vlen; i++) {
-            long m = (long) i * MMSG_SIZE;
-            msgs.set(JAVA_LONG, m + 16, iovs.address() + (long) i * IOV_SIZE);
-            msgs.set(JAVA_LONG, m + 24, 1L);
-        }
+        this.nextOf = new int[vlen];
+    }
+
+    /** iovecs for one batch: a header and a buffer per frame, plus one longest chain. */
+    private static int iovPool(int vlen) {
+        return 2 * vlen + MAX_FRAGS + 1;
     }
 
     /**
      * Opens the socket, maps a receive ring of {@code blockNr} blocks of {@code blockSize} bytes and binds
      * to {@code ifindex} for every protocol. System-call failures are thrown as they are.
      */
-    static PacketQueue open(String what, int ifindex, Region region, int blockSize, int blockNr, int retireMs, int txSlots) {
+    static PacketQueue open(String what, int ifindex, Region region, int blockSize, int blockNr, int retireMs, int txSlots,
+                            int vnet) {
         // protocol 0: receives nothing until bound to the interface, so no foreign frames get in
         int fd = Linux.socket(Linux.AF_PACKET, Linux.SOCK_RAW | Linux.SOCK_CLOEXEC, 0);
         PacketQueue q;
         try {
-            q = new PacketQueue(what, fd, region, blockSize, blockNr, retireMs, txSlots);
+            q = new PacketQueue(what, fd, region, blockSize, blockNr, retireMs, txSlots, vnet);
         } catch (RuntimeException e) {
             Linux.close(fd);
             throw e;
@@ -185,28 +213,24 @@ final class PacketQueue implements NicQueue {
             }
             int snap = blocks.get(JAVA_INT, pktOff + 12);
             int mac = Short.toUnsignedInt(blocks.get(JAVA_SHORT, pktOff + 24));
-            int len = snap;
-            if (len > bufSize) {
-                len = bufSize;
-                rxTruncated++;
-            }
-            int buf = ring.bufIdx(slot);
-            int flags = 0;
-            if (!region.isValidBuf(buf)) {
-                // the user left a bad index in a released slot: give the slot a fresh buffer
-                buf = region.allocBuf();
-                rxRepairs++;
-                flags = Slot.NS_BUF_CHANGED;
-            }
-            if (buf != 0) {
-                MemorySegment.copy(blocks, pktOff + mac, mem, region.bufOffset(buf), len);
-                ring.setBufIdx(slot, buf);
-                ring.setSlot(slot, len, flags);
-                slot = k.next(slot);
-                got++;
+            long frame = pktOff + mac;
+            long hdr = frame - VnetHeader.LEN;
+            int gso = VnetHeader.gsoType(blocks, hdr) & ~VnetHeader.GSO_ECN;
+            int took;
+            if (vnet != 0) {
+                took = rxChain(k, slot, room - got, frame, snap);
+            } else if (gso != VnetHeader.GSO_NONE) {
+                took = rxSegments(k, slot, room - got, frame, snap, gso, VnetHeader.gsoSize(blocks, hdr));
             } else {
-                rxDrops++;
+                took = rxPlain(k, slot, frame, snap, hdr);
             }
+            if (took == WAIT) {
+                break; // the frame needs more slots than are free: it stays in its block until the next sync
+            }
+            for (int i = 0; i < took; i++) {
+                slot = k.next(slot);
+            }
+            got += took;
             pktOff += blocks.get(JAVA_INT, pktOff);
             if (--pktsLeft == 0) {
                 releaseBlock();
@@ -214,6 +238,116 @@ final class PacketQueue implements NicQueue {
         }
         k.hwtail = slot;
         rxPackets += got;
+    }
+
+    private static final int WAIT = -1;
+    private int bufFlags;
+
+    /** The buffer of {@code slot}, replaced by a fresh one if the user left a bad index (0: none left). */
+    private int rxBuf(Ring ring, int slot) {
+        int buf = ring.bufIdx(slot);
+        bufFlags = 0;
+        if (!region.isValidBuf(buf)) {
+            buf = region.allocBuf();
+            rxRepairs++;
+            if (buf != 0) {
+                ring.setBufIdx(slot, buf);
+                bufFlags = Slot.NS_BUF_CHANGED;
+            }
+        }
+        return buf;
+    }
+
+    /** One frame into one slot, its checksum completed if the header says so. Returns slots used. */
+    private int rxPlain(Kring k, int slot, long frame, int snap, long hdr) {
+        Ring ring = k.ring;
+        int len = snap;
+        if (len > bufSize) {
+            len = bufSize;
+            rxTruncated++;
+        }
+        int buf = rxBuf(ring, slot);
+        if (buf == 0) {
+            rxDrops++;
+            return 0;
+        }
+        long at = region.bufOffset(buf);
+        MemorySegment.copy(blocks, frame, mem, at, len);
+        if ((VnetHeader.flags(blocks, hdr) & VnetHeader.F_NEEDS_CSUM) != 0 && len == snap
+                && Checksums.complete(mem, at, len, VnetHeader.csumStart(blocks, hdr), VnetHeader.csumOffset(blocks, hdr))) {
+            rxCsumDone++;
+        }
+        ring.setSlot(slot, len, bufFlags);
+        return 1;
+    }
+
+    /** A super-frame cut into MTU frames, one per slot; WAIT if they do not all fit in {@code room}. */
+    private int rxSegments(Kring k, int slot, int room, long frame, int snap, int gso, int gsoSize) {
+        int n = segmenter.begin(blocks, frame, snap, gso, gsoSize);
+        if (n == Segmenter.NOT_SEGMENTABLE || segmenter.segmentLength() > bufSize || n > k.numSlots - 1) {
+            rxBadGso++;
+            return 0;
+        }
+        if (n > room) {
+            return WAIT;
+        }
+        Ring ring = k.ring;
+        int s = slot;
+        for (int i = 0; i < n; i++) {
+            int buf = rxBuf(ring, s);
+            if (buf == 0) {
+                rxDrops += n - i; // the segments written so far go up, the rest is lost
+                return i;
+            }
+            int len = segmenter.next(mem, region.bufOffset(buf));
+            ring.setSlot(s, len, bufFlags);
+            s = k.next(s);
+        }
+        rxSegmented++;
+        return n;
+    }
+
+    /** Header and frame into a chain of slots ({@link Slot#NS_MOREFRAG} on all but the last). */
+    private int rxChain(Kring k, int slot, int room, long frame, int snap) {
+        int total = vnet + snap;
+        int n = (total + bufSize - 1) / bufSize;
+        if (n > k.numSlots - 1 || n > MAX_FRAGS) {
+            rxTruncated++;
+            return 0;
+        }
+        if (n > room) {
+            return WAIT;
+        }
+        Ring ring = k.ring;
+        int s = slot;
+        long src = frame;
+        int left = snap;
+        for (int i = 0; i < n; i++) {
+            int buf = rxBuf(ring, s);
+            if (buf == 0) {
+                if (i > 0) {
+                    ring.setSlot(k.prev(s), ring.len(k.prev(s)), ring.flags(k.prev(s)) & ~Slot.NS_MOREFRAG);
+                }
+                rxDrops++;
+                return i;
+            }
+            long at = region.bufOffset(buf);
+            int head = 0;
+            if (i == 0) {
+                MemorySegment.copy(blocks, frame - VnetHeader.LEN, mem, at, VnetHeader.LEN);
+                if (vnet == VnetHeader.LEN_MRG) {
+                    mem.set(JAVA_SHORT, at + VnetHeader.LEN, (short) 0);
+                }
+                head = vnet;
+            }
+            int part = Math.min(left, bufSize - head);
+            MemorySegment.copy(blocks, src, mem, at + head, part);
+            src += part;
+            left -= part;
+            ring.setSlot(s, head + part, bufFlags | (i < n - 1 ? Slot.NS_MOREFRAG : 0));
+            s = k.next(s);
+        }
+        return n;
     }
 
     private void releaseBlock() {
@@ -233,23 +367,74 @@ final class PacketQueue implements NicQueue {
         k.hwcur = k.rhead;
         Ring ring = k.ring;
         long base = mem.address();
+        int pool = iovPool(vlen);
         while (pendingFrom != k.hwcur) {
             int cnt = 0;
+            int iov = 0;
             int s = pendingFrom;
-            while (s != k.hwcur && cnt < vlen) {
-                int b = ring.bufIdx(s);
-                if (region.isValidBuf(b)) {
-                    long iov = (long) cnt * IOV_SIZE;
-                    iovs.set(JAVA_LONG, iov, base + region.bufOffset(b));
-                    iovs.set(JAVA_LONG, iov + 8, ring.len(s));
-                    slotOf[cnt++] = s;
-                } else {
-                    txBad++;
+            while (s != k.hwcur && cnt < vlen && iov + MAX_FRAGS + 1 <= pool) {
+                // one frame: the chain from s to the first slot without NS_MOREFRAG
+                int first = s;
+                int frags = 0;
+                boolean ok = true;
+                boolean complete = false;
+                int e = s;
+                while (e != k.hwcur) {
+                    frags++;
+                    int b = ring.bufIdx(e);
+                    int len = ring.len(e);
+                    if (!region.isValidBuf(b) || len > bufSize || (e == first && len < vnet)) {
+                        ok = false;
+                    }
+                    boolean more = (ring.flags(e) & Slot.NS_MOREFRAG) != 0;
+                    e = k.next(e);
+                    if (!more) {
+                        complete = true;
+                        break;
+                    }
                 }
-                s = k.next(s);
+                if (!complete) {
+                    break; // the rest of the chain comes with a later sync
+                }
+                if (!ok || frags > MAX_FRAGS) {
+                    txBad++;
+                    if (cnt == 0) {
+                        pendingFrom = e;
+                    }
+                    s = e;
+                    if (cnt == 0) {
+                        continue;
+                    }
+                    break;
+                }
+                long m = (long) cnt * MMSG_SIZE;
+                msgs.set(JAVA_LONG, m, 0L);
+                msgs.set(JAVA_INT, m + 8, 0);
+                msgs.set(JAVA_LONG, m + 16, iovs.address() + (long) iov * IOV_SIZE);
+                msgs.set(JAVA_LONG, m + 32, 0L);
+                msgs.set(JAVA_LONG, m + 40, 0L);
+                int iov0 = iov;
+                for (int x = first, i = 0; i < frags; i++, x = k.next(x)) {
+                    long at = base + region.bufOffset(ring.bufIdx(x));
+                    int len = ring.len(x);
+                    if (i == 0) {
+                        if (vnet != 0) {
+                            setIov(iov++, at, VnetHeader.LEN);
+                            at += vnet;
+                            len -= vnet;
+                        } else {
+                            setIov(iov++, zeroHdr.address(), VnetHeader.LEN);
+                        }
+                    }
+                    setIov(iov++, at, len);
+                }
+                msgs.set(JAVA_LONG, m + 24, (long) (iov - iov0));
+                slotOf[cnt] = first;
+                nextOf[cnt] = e;
+                cnt++;
+                s = e;
             }
             if (cnt == 0) {
-                pendingFrom = s;
                 break;
             }
             int r = Linux.sendmmsg(fd, msgs, cnt, Linux.MSG_DONTWAIT, TX_TOLERATED);
@@ -259,14 +444,23 @@ final class PacketQueue implements NicQueue {
             }
             if (r < 0) {
                 txDrops++; // the kernel refused the first frame: it is lost, go on with the rest
-                pendingFrom = k.next(slotOf[0]);
+                pendingFrom = nextOf[0];
                 continue;
             }
             txPackets += r;
             pendingFrom = r == cnt ? s : slotOf[r];
+            if (r < cnt) {
+                break;
+            }
         }
         // the kernel copied every frame it accepted: those slots are free again
         k.hwtail = k.prev(pendingFrom);
+    }
+
+    private void setIov(int i, long addr, long len) {
+        long o = (long) i * IOV_SIZE;
+        iovs.set(JAVA_LONG, o, addr);
+        iovs.set(JAVA_LONG, o + 8, len);
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -284,7 +478,7 @@ final class PacketQueue implements NicQueue {
         into.txPackets += txPackets;
         into.rxDrops += rxDrops;
         into.txDrops += txDrops;
-        into.badSlots += rxRepairs + rxTruncated + txBad;
+        into.badSlots += rxRepairs + rxTruncated + txBad + rxBadGso;
     }
 
     @Override
@@ -299,6 +493,7 @@ final class PacketQueue implements NicQueue {
 
     @Override
     public String toString() {
-        return what + " (AF_PACKET fd " + fd + ", TPACKET_V3 " + blockNr + " x " + (blockSize >> 10) + " KiB)";
+        return what + " (AF_PACKET fd " + fd + ", TPACKET_V3 " + blockNr + " x " + (blockSize >> 10) + " KiB"
+                + (vnet != 0 ? ", vnet " + vnet : "") + ")";
     }
 }

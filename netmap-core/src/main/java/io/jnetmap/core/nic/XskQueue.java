@@ -5,6 +5,9 @@ import io.jnetmap.core.NetmapException;
 import io.jnetmap.core.Region;
 import io.jnetmap.core.Ring;
 import io.jnetmap.core.Slot;
+import io.jnetmap.core.offload.Checksums;
+import io.jnetmap.core.offload.Headers;
+import io.jnetmap.core.offload.VnetHeader;
 import io.jnetmap.sys.Errno;
 import io.jnetmap.sys.Linux;
 import io.jnetmap.sys.SyscallException;
@@ -39,6 +42,14 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * <p><b>TX.</b> Slots {@code [hwcur, head)} become TX descriptors pointing at their buffers; one
  * {@code sendto} kick per sync (copy mode always needs it); completions are counted and move
  * {@code tail} over finished slots in order.
+ *
+ * <p><b>Offloads.</b> XDP says nothing about a frame's checksum state, and a frame from a local stack
+ * (over veth) may carry a partial L4 checksum. rxsync completes every checksum that is recognisably
+ * partial ({@link Checksums#completeIfPartial}), so the ring holds frames any stack accepts. Super-frames
+ * do not reach this queue: on veth the program runs in native mode, where the kernel turns GSO off on
+ * the peer. With {@code @vnet=10|12} frames land behind a zero header ({@code vnetLen} bytes into the
+ * buffer); on TX a NEEDS_CSUM header is honoured in software, and chains (super-frames) are dropped and
+ * counted: AF_XDP here takes single-buffer frames only.
  */
 final class XskQueue implements NicQueue {
     /** Kick results that mean "try again later", not failure. */
@@ -72,6 +83,11 @@ final class XskQueue implements NicQueue {
     private final boolean canTransmit;
     private boolean zeroCopy;
     private boolean closed;
+    /** Bytes of virtio-net header in front of each frame in the port's buffers (0, 10, 12). */
+    private final int vnet;
+    private final Headers rxHeaders = new Headers();
+    private boolean txDropChain;
+    private long rxCsumDone;
 
     // RX side state (the RX ring's thread)
     private int fillProd;
@@ -89,8 +105,9 @@ final class XskQueue implements NicQueue {
     private long badSlots;
 
     private XskQueue(String what, int fd, int queueId, Region region, int fillSize, int txSize, int txSlots,
-                     boolean canTransmit) {
+                     boolean canTransmit, int vnet) {
         this.what = what;
+        this.vnet = vnet;
         this.canTransmit = canTransmit;
         this.fd = fd;
         this.queueId = queueId;
@@ -145,11 +162,11 @@ final class XskQueue implements NicQueue {
      * thrown as they are, for the caller to explain.
      */
     static XskQueue open(String what, int ifindex, int queueId, Region region, int fillSize, int txSize, int txSlots,
-                         boolean canTransmit) {
+                         boolean canTransmit, int vnet) {
         int fd = Linux.socket(Linux.AF_XDP, Linux.SOCK_RAW | Linux.SOCK_CLOEXEC, 0);
         XskQueue q;
         try {
-            q = new XskQueue(what, fd, queueId, region, fillSize, txSize, txSlots, canTransmit);
+            q = new XskQueue(what, fd, queueId, region, fillSize, txSize, txSlots, canTransmit, vnet);
         } catch (RuntimeException e) {
             Linux.close(fd);
             throw e;
@@ -262,7 +279,7 @@ final class XskQueue implements NicQueue {
     /** Puts buffer {@code b} on the fill ring (the caller publishes the producer). */
     private void post(int b) {
         long e = fill.entry(fillProd);
-        fillMem.set(JAVA_LONG, e, (long) b * bufSize - Xdp.XDP_PACKET_HEADROOM);
+        fillMem.set(JAVA_LONG, e, (long) b * bufSize - Xdp.XDP_PACKET_HEADROOM + vnet);
         fillProd++;
         setOwned(b);
     }
@@ -299,15 +316,22 @@ final class XskQueue implements NicQueue {
             int len = rxMem.get(JAVA_INT, d + 8);
             long data = (addr & Xdp.XSK_UNALIGNED_BUF_ADDR_MASK) + (addr >>> Xdp.XSK_UNALIGNED_BUF_OFFSET_SHIFT);
             long b = data / bufSize;
-            if (data % bufSize != 0 || b < 2 || b >= numBufs || !owned((int) b) || len > bufSize) {
+            if (data % bufSize != vnet || b < 2 || b >= numBufs || !owned((int) b) || len > bufSize - vnet) {
                 rxBad++; // not a buffer we posted: never put it in a slot
                 continue;
             }
             int buf = (int) b;
             clearOwned(buf);
             int old = ring.bufIdx(slot);
+            long at = region.bufOffset(buf);
+            if (Checksums.completeIfPartial(mem, at + vnet, len, rxHeaders)) {
+                rxCsumDone++;
+            }
+            if (vnet != 0) {
+                VnetHeader.clear(mem, at, vnet);
+            }
             ring.setBufIdx(slot, buf);
-            ring.setSlot(slot, len, Slot.NS_BUF_CHANGED);
+            ring.setSlot(slot, len + vnet, Slot.NS_BUF_CHANGED);
             if (region.isValidBuf(old) && !owned(old)) {
                 post(old);
             } else {
@@ -345,10 +369,15 @@ final class XskQueue implements NicQueue {
             int queued = 0;
             for (int i = 0; i < n; i++) {
                 int b = ring.bufIdx(slot);
-                int len = ring.len(slot);
-                if (region.isValidBuf(b) && len >= ETH_HLEN) {
+                int len = ring.len(slot) - vnet;
+                boolean chained = txDropChain || (ring.flags(slot) & Slot.NS_MOREFRAG) != 0;
+                txDropChain = (ring.flags(slot) & Slot.NS_MOREFRAG) != 0;
+                if (region.isValidBuf(b) && len >= ETH_HLEN && !chained) {
+                    if (vnet != 0) {
+                        txOffload(region.bufOffset(b), len);
+                    }
                     long d = tx.entry(txProd);
-                    txMem.set(JAVA_LONG, d, (long) b * bufSize);
+                    txMem.set(JAVA_LONG, d, (long) b * bufSize + vnet);
                     txMem.set(JAVA_INT, d + 8, len);
                     txMem.set(JAVA_INT, d + 12, 0);
                     txProd++;
@@ -368,6 +397,13 @@ final class XskQueue implements NicQueue {
             Linux.kick(fd, Linux.MSG_DONTWAIT, KICK_TOLERATED);
         }
         reclaim(k);
+    }
+
+    /** Completes the checksum a frame's header asks for (the header sits at {@code at}). */
+    private void txOffload(long at, int len) {
+        if ((VnetHeader.flags(mem, at) & VnetHeader.F_NEEDS_CSUM) != 0) {
+            Checksums.complete(mem, at + vnet, len, VnetHeader.csumStart(mem, at), VnetHeader.csumOffset(mem, at));
+        }
     }
 
     /** Counts completions and moves {@code hwtail} over the slots they finish, in order. */
