@@ -6,6 +6,8 @@ import io.jnetmap.core.nic.NetLab;
 import io.jnetmap.core.offload.VnetHeader;
 import io.jnetmap.examples.Bridge;
 import io.jnetmap.sys.NetNamespace;
+import io.jnetmap.vale.L3Router;
+import io.jnetmap.vale.Packet;
 import io.jnetmap.vale.Vale;
 import io.jnetmap.vale.ValeCtl;
 import io.jnetmap.vale.ValeSwitch;
@@ -37,7 +39,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * TCP and UDP between two host stacks through every kind of jnetmap path, with the kernel's default
  * offloads (veth: TX checksum, TSO/GSO on) and no ethtool command: frames leave A with partial
  * checksums and as 64 KiB super-frames, and B must accept them all. Topology:
- * [nsA] vA ⟷ vRA [nsR: path] vRB ⟷ vB [nsB]. Per path: 100 MB of TCP each way (iperf3), 3000 UDP
+ * [nsA] vA ⟷ vRA [nsR: path] vRB ⟷ vB [nsB]; paths: the bridge on
+ * each backend, a pipe-connected middlebox, a VALE switch and the L3 router with two attached NICs. Per path: 100 MB of TCP each way (iperf3), 3000 UDP
  * datagrams each delivered once, intact, and no checksum error counted by either stack. Needs root and iperf3 (installed when
  * missing).
  */
@@ -126,14 +129,59 @@ class OffloadPathsTest {
         }
     }
 
+    @Test
+    @SuppressWarnings("try")
+    void l3RouterWithTwoAttachedNics() throws Exception {
+        // A 10.80.1.1/24 --- [router: vRA 10.80.1.0/24, vRB 10.80.2.0/24] --- B 10.80.2.1/24
+        String sw = "valel3" + ProcessHandle.current().pid() % 10000;
+        L3Router router = new L3Router();
+        Vale.create(sw, router);
+        try {
+            try (NetNamespace ignored = NetNamespace.enter(nsR)) {
+                ValeCtl.attach(sw + ":" + left.b(), false);
+                ValeCtl.attach(sw + ":" + right.a(), false);
+            }
+            router.setPortMac(left.b(), Packet.parseMac(left.macB()));
+            router.setPortMac(right.a(), Packet.parseMac(right.macA()));
+            router.addRoute("10.80.1.0/24", router.nextHop(left.b(), Packet.parseMac(left.macA())));
+            router.addRoute("10.80.2.0/24", router.nextHop(right.a(), Packet.parseMac(right.macB())));
+            route(left.nsA(), left.a(), "10.80.1.1", "10.80.2.0/24", "10.80.1.254", left.macB());
+            route(right.nsB(), right.b(), "10.80.2.1", "10.80.1.0/24", "10.80.2.254", right.macA());
+            try {
+                traffic("10.80.2.1");
+            } finally {
+                unroute(left.nsA(), left.a(), "10.80.1.1", "10.80.2.0/24", "10.80.1.254");
+                unroute(right.nsB(), right.b(), "10.80.2.1", "10.80.1.0/24", "10.80.2.254");
+            }
+        } finally {
+            Vale.get(sw).ifPresent(ValeSwitch::close);
+        }
+    }
+
+    private static void route(String ns, String dev, String addr, String net, String gw, String gwMac) {
+        NetLab.inNs(ns, "ip", "addr", "add", addr + "/24", "dev", dev);
+        NetLab.inNs(ns, "ip", "neigh", "replace", gw, "lladdr", gwMac, "dev", dev, "nud", "permanent");
+        NetLab.inNs(ns, "ip", "route", "add", net, "via", gw, "dev", dev);
+    }
+
+    private static void unroute(String ns, String dev, String addr, String net, String gw) {
+        NetLab.inNs(ns, "ip", "route", "del", net, "via", gw, "dev", dev);
+        NetLab.inNs(ns, "ip", "neigh", "del", gw, "dev", dev);
+        NetLab.inNs(ns, "ip", "addr", "del", addr + "/24", "dev", dev);
+    }
+
     // ---------------------------------------------------------------------------------------------
 
-    /** 100 MB of TCP each way, 3000 UDP datagrams each delivered, no checksum errors in A or B. */
     private static void traffic() {
-        NetLab.run(List.of("ip", "netns", "exec", left.nsA(), "ping", "-c", "3", "-i", "0.2", "-W", "5", IP_B));
-        tcp(false);
-        tcp(true);
-        udp();
+        traffic(IP_B);
+    }
+
+    /** 100 MB of TCP each way, 3000 UDP datagrams each delivered, no checksum errors in A or B. */
+    private static void traffic(String dst) {
+        NetLab.run(List.of("ip", "netns", "exec", left.nsA(), "ping", "-c", "3", "-i", "0.2", "-W", "5", dst));
+        tcp(dst, false);
+        tcp(dst, true);
+        udp(dst);
         for (String ns : List.of(left.nsA(), right.nsB())) {
             String stat = NetLab.inNs(ns, "nstat", "-asz", "TcpInCsumErrors", "UdpInCsumErrors", "IpExtInCsumErrors");
             for (String line : stat.split("\n")) {
@@ -150,7 +198,7 @@ class OffloadPathsTest {
      * receive buffer): each arrives exactly once with its bytes intact.
      */
     @SuppressWarnings("try")
-    private static void udp() {
+    private static void udp(String dst) {
         int n = 3000;
         DatagramChannel rx;
         DatagramChannel tx;
@@ -158,11 +206,11 @@ class OffloadPathsTest {
             try (NetNamespace ignored = NetNamespace.enter(right.nsB())) {
                 rx = DatagramChannel.open();
                 rx.setOption(StandardSocketOptions.SO_RCVBUF, 16 << 20);
-                rx.bind(new InetSocketAddress(IP_B, 5302));
+                rx.bind(new InetSocketAddress(dst, 5302));
             }
             try (NetNamespace ignored = NetNamespace.enter(left.nsA())) {
                 tx = DatagramChannel.open();
-                tx.connect(new InetSocketAddress(IP_B, 5302));
+                tx.connect(new InetSocketAddress(dst, 5302));
             }
         } catch (IOException e) {
             throw new IllegalStateException(e);
@@ -230,19 +278,19 @@ class OffloadPathsTest {
         }
     }
 
-    private static void tcp(boolean reverse) {
+    private static void tcp(String dst, boolean reverse) {
         List<String> args = new ArrayList<>(List.of("-n", "100M"));
         if (reverse) {
             args.add("-R");
         }
-        String out = iperf(args);
+        String out = iperf(dst, args);
         Matcher m = Pattern.compile("([\\d.]+) MBytes\\s+[\\d.]+ [GMK]bits/sec\\s+receiver").matcher(out);
         assertTrue(m.find(), out);
         assertTrue(Double.parseDouble(m.group(1)) >= 95.0, "100 MB (95.4 MiB) arrived:\n" + out);
     }
 
     /** Runs an iperf3 client in A against a one-shot server in B. */
-    private static String iperf(List<String> clientArgs) {
+    private static String iperf(String dst, List<String> clientArgs) {
         Process server;
         try {
             server = new ProcessBuilder("ip", "netns", "exec", right.nsB(), "iperf3", "-s", "-1", "-p", "5301")
@@ -255,7 +303,7 @@ class OffloadPathsTest {
             while (!NetLab.inNs(right.nsB(), "ss", "-ltn").contains(":5301") && System.nanoTime() < deadline) {
                 Thread.sleep(50);
             }
-            List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", left.nsA(), "iperf3", "-c", IP_B, "-p", "5301"));
+            List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", left.nsA(), "iperf3", "-c", dst, "-p", "5301"));
             cmd.addAll(clientArgs);
             return run(cmd, 120, true);
         } catch (InterruptedException e) {
