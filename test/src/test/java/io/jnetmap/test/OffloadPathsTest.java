@@ -305,7 +305,7 @@ class OffloadPathsTest {
             }
             List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", left.nsA(), "iperf3", "-c", dst, "-p", "5301"));
             cmd.addAll(clientArgs);
-            return run(cmd, 120, true);
+            return run(cmd, 60, true);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
