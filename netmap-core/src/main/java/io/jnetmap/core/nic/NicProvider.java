@@ -293,7 +293,7 @@ public final class NicProvider implements PortProvider {
             }
             opened.add(q);
             nicQueues.put(0, q);
-            return "af_packet/tpacket_v3+sendmmsg";
+            return vnet != 0 ? "af_packet/tpacket_v2+sendmmsg+vnet" : "af_packet/tpacket_v3+sendmmsg";
         }
 
         private NetmapException permission(SyscallException e) {

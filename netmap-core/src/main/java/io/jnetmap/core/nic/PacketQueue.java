@@ -61,7 +61,15 @@ final class PacketQueue implements NicQueue {
     static final int PACKET_VNET_HDR = 15;
     /** Longest chain (slots of one frame) taken on TX: a 64 KiB frame in 2 KiB buffers is 33. */
     static final int MAX_FRAGS = 64;
+    static final int TPACKET_V2 = 1;
     static final int TPACKET_V3 = 2;
+    /**
+     * Frame size of the TPACKET_V2 ring of {@code @vnet} ports: a 64 KiB super-frame behind its
+     * tpacket2_hdr, virtio-net header and alignment (17 pages, one frame per block).
+     */
+    static final int V2_FRAME_SIZE = 17 * 4096;
+    /** Frames of that ring (17 MiB). */
+    static final int V2_FRAMES = 256;
     static final int ETH_P_ALL = 0x0003;
     static final int TP_STATUS_KERNEL = 0;
     static final int TP_STATUS_USER = 1;
@@ -93,6 +101,9 @@ final class PacketQueue implements NicQueue {
     private final Segmenter segmenter = new Segmenter();
     private boolean closed;
 
+    /** TPACKET_V2 (one frame per slot, visible at once) instead of V3 (blocks, visible when retired). */
+    private final boolean v2;
+
     // RX state
     private int block;
     private int pktsLeft;
@@ -115,6 +126,11 @@ final class PacketQueue implements NicQueue {
                         int vnet) {
         this.what = what;
         this.vnet = vnet;
+        this.v2 = vnet != 0;
+        if (v2) {
+            blockSize = V2_FRAME_SIZE;
+            blockNr = V2_FRAMES;
+        }
         this.fd = fd;
         this.region = region;
         this.mem = region.memory();
@@ -123,15 +139,15 @@ final class PacketQueue implements NicQueue {
         this.blockNr = blockNr;
         this.vlen = Math.min(VLEN, txSlots);
         try (Arena a = Arena.ofConfined()) {
-            Linux.setsockoptInt(fd, SOL_PACKET, PACKET_VERSION, TPACKET_V3);
+            Linux.setsockoptInt(fd, SOL_PACKET, PACKET_VERSION, v2 ? TPACKET_V2 : TPACKET_V3);
             Linux.setsockoptInt(fd, SOL_PACKET, PACKET_VNET_HDR, 1); // before the ring: EBUSY after
             MemorySegment req = a.allocate(28, 4);
             req.set(JAVA_INT, 0, blockSize);
             req.set(JAVA_INT, 4, blockNr);
-            req.set(JAVA_INT, 8, FRAME_SIZE);
-            req.set(JAVA_INT, 12, blockSize / FRAME_SIZE * blockNr);
+            req.set(JAVA_INT, 8, v2 ? blockSize : FRAME_SIZE);
+            req.set(JAVA_INT, 12, v2 ? blockNr : blockSize / FRAME_SIZE * blockNr);
             req.set(JAVA_INT, 16, retireMs);
-            Linux.setsockopt(fd, SOL_PACKET, PACKET_RX_RING, req, 28);
+            Linux.setsockopt(fd, SOL_PACKET, PACKET_RX_RING, req, v2 ? 16 : 28);
             try {
                 Linux.setsockoptInt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1);
             } catch (SyscallException e) {
@@ -192,10 +208,13 @@ final class PacketQueue implements NicQueue {
 
     @Override
     public void rxsync(Kring k) {
+        if (v2) {
+            rxsyncV2(k);
+            return;
+        }
         k.hwcur = k.rhead;
         int last = k.prev(k.hwcur);
         int room = k.distance(k.hwtail, last);
-        Ring ring = k.ring;
         int slot = k.hwtail;
         int got = 0;
         while (got < room) {
@@ -213,17 +232,7 @@ final class PacketQueue implements NicQueue {
             }
             int snap = blocks.get(JAVA_INT, pktOff + 12);
             int mac = Short.toUnsignedInt(blocks.get(JAVA_SHORT, pktOff + 24));
-            long frame = pktOff + mac;
-            long hdr = frame - VnetHeader.LEN;
-            int gso = VnetHeader.gsoType(blocks, hdr) & ~VnetHeader.GSO_ECN;
-            int took;
-            if (vnet != 0) {
-                took = rxChain(k, slot, room - got, frame, snap);
-            } else if (gso != VnetHeader.GSO_NONE) {
-                took = rxSegments(k, slot, room - got, frame, snap, gso, VnetHeader.gsoSize(blocks, hdr));
-            } else {
-                took = rxPlain(k, slot, frame, snap, hdr);
-            }
+            int took = take(k, slot, room - got, pktOff + mac, snap);
             if (took == WAIT) {
                 break; // the frame needs more slots than are free: it stays in its block until the next sync
             }
@@ -238,6 +247,58 @@ final class PacketQueue implements NicQueue {
         }
         k.hwtail = slot;
         rxPackets += got;
+    }
+
+    /**
+     * TPACKET_V2: one frame per ring entry ({@code tpacket2_hdr}: status u32@0, len@4, snaplen@8,
+     * mac u16@12), each visible as soon as the kernel wrote it, so a lone ACK does not wait for a block
+     * to fill or time out (V3's hand-over delay is at least one jiffy: TCP through it crawls).
+     */
+    private void rxsyncV2(Kring k) {
+        k.hwcur = k.rhead;
+        int last = k.prev(k.hwcur);
+        int room = k.distance(k.hwtail, last);
+        int slot = k.hwtail;
+        int got = 0;
+        while (got < room) {
+            long f = (long) block * blockSize;
+            if (((int) INT.getAcquire(blocks, f) & TP_STATUS_USER) == 0) {
+                break;
+            }
+            int len = blocks.get(JAVA_INT, f + 4);
+            int snap = blocks.get(JAVA_INT, f + 8);
+            int mac = Short.toUnsignedInt(blocks.get(JAVA_SHORT, f + 12));
+            int took;
+            if (snap < len) {
+                rxTruncated++; // longer than a ring frame: never cut a frame short
+                took = 0;
+            } else {
+                took = take(k, slot, room - got, f + mac, snap);
+                if (took == WAIT) {
+                    break;
+                }
+            }
+            for (int i = 0; i < took; i++) {
+                slot = k.next(slot);
+            }
+            got += took;
+            releaseBlock();
+        }
+        k.hwtail = slot;
+        rxPackets += got;
+    }
+
+    /** One received frame (its virtio-net header just before it) into slots from {@code slot}. */
+    private int take(Kring k, int slot, int room, long frame, int snap) {
+        long hdr = frame - VnetHeader.LEN;
+        if (vnet != 0) {
+            return rxChain(k, slot, room, frame, snap);
+        }
+        int gso = VnetHeader.gsoType(blocks, hdr) & ~VnetHeader.GSO_ECN;
+        if (gso != VnetHeader.GSO_NONE) {
+            return rxSegments(k, slot, room, frame, snap, gso, VnetHeader.gsoSize(blocks, hdr));
+        }
+        return rxPlain(k, slot, frame, snap, hdr);
     }
 
     private static final int WAIT = -1;
@@ -351,8 +412,8 @@ final class PacketQueue implements NicQueue {
     }
 
     private void releaseBlock() {
-        // ordered store -> the kernel refills the block only after we are done reading it
-        INT.setRelease(blocks, (long) block * blockSize + 8, TP_STATUS_KERNEL);
+        // ordered store -> the kernel refills the block (V2: the frame) only after we are done reading it
+        INT.setRelease(blocks, (long) block * blockSize + (v2 ? 0 : 8), TP_STATUS_KERNEL);
         block = block + 1 == blockNr ? 0 : block + 1;
     }
 
@@ -493,7 +554,7 @@ final class PacketQueue implements NicQueue {
 
     @Override
     public String toString() {
-        return what + " (AF_PACKET fd " + fd + ", TPACKET_V3 " + blockNr + " x " + (blockSize >> 10) + " KiB"
+        return what + " (AF_PACKET fd " + fd + ", TPACKET_V" + (v2 ? 2 : 3) + " " + blockNr + " x " + (blockSize >> 10) + " KiB"
                 + (vnet != 0 ? ", vnet " + vnet : "") + ")";
     }
 }
