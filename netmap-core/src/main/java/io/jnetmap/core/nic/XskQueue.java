@@ -7,6 +7,7 @@ import io.jnetmap.core.Ring;
 import io.jnetmap.core.Slot;
 import io.jnetmap.core.offload.Checksums;
 import io.jnetmap.core.offload.Headers;
+import io.jnetmap.core.offload.Segmenter;
 import io.jnetmap.core.offload.VnetHeader;
 import io.jnetmap.sys.Errno;
 import io.jnetmap.sys.Linux;
@@ -48,14 +49,20 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * partial ({@link Checksums#completeIfPartial}), so the ring holds frames any stack accepts. Super-frames
  * do not reach this queue: on veth the program runs in native mode, where the kernel turns GSO off on
  * the peer. With {@code @vnet=10|12} frames land behind a zero header ({@code vnetLen} bytes into the
- * buffer); on TX a NEEDS_CSUM header is honoured in software, and chains (super-frames) are dropped and
- * counted: AF_XDP here takes single-buffer frames only.
+ * buffer); on TX a NEEDS_CSUM header is honoured in software, and a GSO super-frame (an
+ * {@link Slot#NS_MOREFRAG} chain from an AF_PACKET port, say) is cut into MTU frames
+ * ({@link Segmenter}) written into {@link #TX_SPARES} buffers the queue took from the region at open:
+ * its slots are free at once, the spares come back with their completions.
  */
 final class XskQueue implements NicQueue {
     /** Kick results that mean "try again later", not failure. */
     private static final int[] KICK_TOLERATED = {Errno.ENOBUFS, Errno.EBUSY, Errno.ENETDOWN};
     private static final long BIND_RETRY_NANOS = 3_000_000_000L;
     private static final int ETH_HLEN = 14;
+    /** Region buffers an {@code @vnet} queue keeps for segments of super-frames (a few 64 KiB frames). */
+    static final int TX_SPARES = 256;
+    /** The longest chain gathered for segmentation: a 64 KiB IP datagram and its Ethernet header. */
+    private static final int GATHER_MAX = 65536 + 64;
 
     final int queueId;
     private final String what;
@@ -88,6 +95,13 @@ final class XskQueue implements NicQueue {
     private final Headers rxHeaders = new Headers();
     private boolean txDropChain;
     private long rxCsumDone;
+    private final int txRingSize;
+    private final Segmenter segmenter = new Segmenter();
+    /** @vnet queues: spare buffers for segments (a stack), and which of them the kernel holds. */
+    private final int[] spares;
+    private int sparesFree;
+    private final long[] spareOut;
+    private final MemorySegment gather;
 
     // RX side state (the RX ring's thread)
     private int fillProd;
@@ -118,6 +132,20 @@ final class XskQueue implements NicQueue {
         this.numBufs = region.numBufs();
         this.kernelOwned = new long[(numBufs + 63) >>> 6];
         this.sent = new byte[txSlots];
+        this.txRingSize = txSize;
+        int got = 0;
+        int[] sp = new int[vnet != 0 ? TX_SPARES : 0];
+        if (vnet != 0) {
+            int head = region.allocBufList(TX_SPARES);
+            while (head != 0 && got < sp.length) {
+                sp[got++] = head;
+                head = mem.get(JAVA_INT, region.bufOffset(head));
+            }
+        }
+        this.spares = sp;
+        this.sparesFree = got;
+        this.spareOut = new long[vnet != 0 ? (numBufs + 63) >>> 6 : 0];
+        this.gather = vnet != 0 ? arena.allocate(GATHER_MAX, 8) : MemorySegment.NULL;
         try (Arena a = Arena.ofConfined()) {
             registerUmem(a);
             Linux.setsockoptInt(fd, Xdp.SOL_XDP, Xdp.XDP_UMEM_FILL_RING, fillSize);
@@ -363,7 +391,9 @@ final class XskQueue implements NicQueue {
             k.hwtail = k.prev(k.hwcur);
             return;
         }
-        if (n > 0) {
+        if (vnet != 0) {
+            txsyncVnet(k);
+        } else if (n > 0) {
             Ring ring = k.ring;
             int slot = k.hwcur;
             int queued = 0;
@@ -399,6 +429,113 @@ final class XskQueue implements NicQueue {
         reclaim(k);
     }
 
+    /**
+     * TX of an {@code @vnet} port: a frame in one buffer goes out from it (its checksum completed if
+     * the header asks); a chain or a GSO frame is gathered, segmented into spare buffers and its slots
+     * are done. Stops (for a later sync) at a chain not complete yet, or when spares or TX descriptors
+     * run short.
+     */
+    private void txsyncVnet(Kring k) {
+        Ring ring = k.ring;
+        int slot = k.hwcur;
+        int queued = 0;
+        while (slot != k.rhead) {
+            int b = ring.bufIdx(slot);
+            int len = ring.len(slot) - vnet;
+            boolean more = (ring.flags(slot) & Slot.NS_MOREFRAG) != 0;
+            int gso = region.isValidBuf(b) && len >= 0 ? VnetHeader.gsoType(mem, region.bufOffset(b)) & ~VnetHeader.GSO_ECN : 0;
+            if (!more && gso == VnetHeader.GSO_NONE) {
+                if (txRingSize - (txProd - tx.consumer()) == 0) {
+                    break;
+                }
+                if (region.isValidBuf(b) && len >= ETH_HLEN) {
+                    txOffload(region.bufOffset(b), len);
+                    queueTx(b, vnet, len);
+                    sent[slot] = 1;
+                    queued++;
+                } else {
+                    sent[slot] = 0;
+                    badSlots++;
+                }
+                slot = k.next(slot);
+                continue;
+            }
+            int end = slot;
+            int total = 0;
+            boolean ok = true;
+            boolean complete = false;
+            while (end != k.rhead) {
+                int eb = ring.bufIdx(end);
+                int el = ring.len(end) - (end == slot ? vnet : 0);
+                boolean emore = (ring.flags(end) & Slot.NS_MOREFRAG) != 0;
+                if (!region.isValidBuf(eb) || el < 0 || ring.len(end) > bufSize || total + el > GATHER_MAX) {
+                    ok = false;
+                } else {
+                    MemorySegment.copy(mem, region.bufOffset(eb) + (end == slot ? vnet : 0), gather, total, el);
+                    total += el;
+                }
+                end = k.next(end);
+                if (!emore) {
+                    complete = true;
+                    break;
+                }
+            }
+            if (!complete) {
+                break; // the rest of the chain comes with a later sync
+            }
+            int segs = 0;
+            if (ok) {
+                long h = region.bufOffset(b);
+                segs = gso == VnetHeader.GSO_NONE ? 1
+                        : segmenter.begin(gather, 0, total, gso, VnetHeader.gsoSize(mem, h));
+                int segLen = gso == VnetHeader.GSO_NONE ? total : segmenter.segmentLength();
+                if (segs <= 0 || segLen > bufSize || segs > spares.length) {
+                    ok = false;
+                } else if (segs > sparesFree || txRingSize - (txProd - tx.consumer()) < segs) {
+                    break; // wait for completions to bring spares and descriptors back
+                } else if (gso == VnetHeader.GSO_NONE
+                        && (VnetHeader.flags(mem, h) & VnetHeader.F_NEEDS_CSUM) != 0) {
+                    Checksums.complete(gather, 0, total, VnetHeader.csumStart(mem, h), VnetHeader.csumOffset(mem, h));
+                }
+            }
+            for (int s = slot; s != end; s = k.next(s)) {
+                sent[s] = 0; // copied out: the slots are free once hwtail passes them
+            }
+            if (!ok) {
+                badSlots++;
+                slot = end;
+                continue;
+            }
+            for (int i = 0; i < segs; i++) {
+                int sb = spares[--sparesFree];
+                spareOut[sb >>> 6] |= 1L << sb;
+                long at = region.bufOffset(sb);
+                int sl;
+                if (gso == VnetHeader.GSO_NONE) {
+                    MemorySegment.copy(gather, 0, mem, at, total);
+                    sl = total;
+                } else {
+                    sl = segmenter.next(mem, at);
+                }
+                queueTx(sb, 0, sl);
+            }
+            queued += segs;
+            slot = end;
+        }
+        tx.setProducer(txProd);
+        k.hwcur = slot;
+        txPackets += queued;
+    }
+
+    /** Queues a TX descriptor for {@code len} bytes at {@code off} in buffer {@code b}. */
+    private void queueTx(int b, int off, int len) {
+        long d = tx.entry(txProd);
+        txMem.set(JAVA_LONG, d, (long) b * bufSize + off);
+        txMem.set(JAVA_INT, d + 8, len);
+        txMem.set(JAVA_INT, d + 12, 0);
+        txProd++;
+    }
+
     /** Completes the checksum a frame's header asks for (the header sits at {@code at}). */
     private void txOffload(long at, int len) {
         if ((VnetHeader.flags(mem, at) & VnetHeader.F_NEEDS_CSUM) != 0) {
@@ -410,9 +547,23 @@ final class XskQueue implements NicQueue {
     private void reclaim(Kring k) {
         int done = comp.producer() - compCons;
         if (done > 0) {
+            if (spares.length != 0) {
+                // a spare's completion frees the spare, not a slot
+                for (int i = 0; i < done; i++) {
+                    long b = (compMem.get(JAVA_LONG, comp.entry(compCons + i)) & Xdp.XSK_UNALIGNED_BUF_ADDR_MASK) / bufSize;
+                    int sb = (int) b;
+                    if (b < numBufs && (spareOut[sb >>> 6] & 1L << sb) != 0) {
+                        spareOut[sb >>> 6] &= ~(1L << sb);
+                        spares[sparesFree++] = sb;
+                    } else {
+                        credits++;
+                    }
+                }
+            } else {
+                credits += done;
+            }
             compCons += done;
             comp.setConsumer(compCons);
-            credits += done;
         }
         int t = k.hwtail;
         int end = k.hwcur;
@@ -475,6 +626,19 @@ final class XskQueue implements NicQueue {
             }
             kernelOwned[w] = 0;
         }
+        for (int w = 0; w < spareOut.length; w++) {
+            long bits = spareOut[w];
+            while (bits != 0) {
+                spares[sparesFree++] = (w << 6) + Long.numberOfTrailingZeros(bits);
+                bits &= bits - 1;
+            }
+            spareOut[w] = 0;
+        }
+        for (int i = 0; i < sparesFree; i++) {
+            mem.set(JAVA_INT, region.bufOffset(spares[i]), head);
+            head = spares[i];
+        }
+        sparesFree = 0;
         region.freeBufList(head);
     }
 
