@@ -44,13 +44,15 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * the kernel could not take yet (EAGAIN) wait for the next sync; frames it refuses (ENOBUFS, EMSGSIZE,
  * a link that is down) are counted as TX drops.
  *
- * <p><b>Offloads.</b> The socket always runs with {@code PACKET_VNET_HDR} (which works with the TPACKET_V3
- * ring: the kernel writes the 10-byte virtio-net header just before each frame's MAC header), so a
- * frame from a local stack comes with its state: checksum still partial, or a GSO super-frame of up to
- * 64 KiB. A port opened with {@code @vnet=10|12} gets that header in front of each frame and super-frames
- * as {@link Slot#NS_MOREFRAG} chains, and hands headers back on TX, where the kernel completes checksums
- * and segments. A port without it gets plain frames: partial checksums completed and super-frames cut
- * into MTU frames here ({@link Segmenter}); its TX frames go out behind a zero header.
+ * <p><b>Offloads.</b> The socket always runs with {@code PACKET_VNET_HDR} (which works with the mapped
+ * TPACKET_V2 and V3 rings: the kernel writes the 10-byte virtio-net header just before each frame's MAC
+ * header), so a frame from a local stack comes with its state: checksum still partial, or a GSO
+ * super-frame of up to 64 KiB. A port opened with {@code @vnet=10|12} gets that header in front of each
+ * frame and super-frames as {@link Slot#NS_MOREFRAG} chains, and hands headers back on TX, where the
+ * kernel completes checksums and segments; it receives through a TPACKET_V2 ring, each frame visible at
+ * once (a V3 block is handed over only when full or timed out, at least a jiffy later, which holds back
+ * every TCP ACK), super-frames read whole from the socket ({@code PACKET_COPY_THRESH}). A port without it gets plain frames: partial checksums completed and
+ * super-frames cut into MTU frames here ({@link Segmenter}); its TX frames go out behind a zero header.
  */
 final class PacketQueue implements NicQueue {
     static final int SOL_PACKET = 263;
@@ -63,13 +65,12 @@ final class PacketQueue implements NicQueue {
     static final int MAX_FRAGS = 64;
     static final int TPACKET_V2 = 1;
     static final int TPACKET_V3 = 2;
-    /**
-     * Frame size of the TPACKET_V2 ring of {@code @vnet} ports: a 64 KiB super-frame behind its
-     * tpacket2_hdr, virtio-net header and alignment (17 pages, one frame per block).
-     */
-    static final int V2_FRAME_SIZE = 17 * 4096;
-    /** Frames of that ring (17 MiB). */
-    static final int V2_FRAMES = 256;
+    static final int PACKET_COPY_THRESH = 7;
+    static final int SO_RCVBUFFORCE = 33;
+    /** TPACKET_V2 status: the frame did not fit its ring frame; the whole of it waits on the socket. */
+    static final int TP_STATUS_COPY = 2;
+    /** Receive buffer for those frames (super-frames): about 250 of 64 KiB. */
+    static final int COPY_RCVBUF = 32 << 20;
     static final int ETH_P_ALL = 0x0003;
     static final int TP_STATUS_KERNEL = 0;
     static final int TP_STATUS_USER = 1;
@@ -103,6 +104,10 @@ final class PacketQueue implements NicQueue {
 
     /** TPACKET_V2 (one frame per slot, visible at once) instead of V3 (blocks, visible when retired). */
     private final boolean v2;
+    /** V2: a msghdr and its iovecs for recvmsg of a super-frame straight into a chain of buffers. */
+    private final MemorySegment rxMsg;
+    /** V2: the next ring frame to look at. */
+    private int frameIdx;
 
     // RX state
     private int block;
@@ -127,10 +132,6 @@ final class PacketQueue implements NicQueue {
         this.what = what;
         this.vnet = vnet;
         this.v2 = vnet != 0;
-        if (v2) {
-            blockSize = V2_FRAME_SIZE;
-            blockNr = V2_FRAMES;
-        }
         this.fd = fd;
         this.region = region;
         this.mem = region.memory();
@@ -144,9 +145,18 @@ final class PacketQueue implements NicQueue {
             MemorySegment req = a.allocate(28, 4);
             req.set(JAVA_INT, 0, blockSize);
             req.set(JAVA_INT, 4, blockNr);
-            req.set(JAVA_INT, 8, v2 ? blockSize : FRAME_SIZE);
-            req.set(JAVA_INT, 12, v2 ? blockNr : blockSize / FRAME_SIZE * blockNr);
+            req.set(JAVA_INT, 8, FRAME_SIZE);
+            req.set(JAVA_INT, 12, blockSize / FRAME_SIZE * blockNr);
             req.set(JAVA_INT, 16, retireMs);
+            if (v2) {
+                // frames longer than a ring frame (super-frames) are queued whole on the socket as well
+                Linux.setsockoptInt(fd, SOL_PACKET, PACKET_COPY_THRESH, 1);
+                try {
+                    Linux.setsockoptInt(fd, Linux.SOL_SOCKET, SO_RCVBUFFORCE, COPY_RCVBUF);
+                } catch (SyscallException e) {
+                    Linux.setsockoptInt(fd, Linux.SOL_SOCKET, Linux.SO_RCVBUF, COPY_RCVBUF); // capped by rmem_max
+                }
+            }
             Linux.setsockopt(fd, SOL_PACKET, PACKET_RX_RING, req, v2 ? 16 : 28);
             try {
                 Linux.setsockoptInt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1);
@@ -163,6 +173,7 @@ final class PacketQueue implements NicQueue {
         this.zeroHdr = arena.allocate(VnetHeader.LEN_MRG, 8);
         this.slotOf = new int[vlen];
         this.nextOf = new int[vlen];
+        this.rxMsg = arena.allocate(MMSG_SIZE + (long) IOV_SIZE * (MAX_FRAGS + 1), 8);
     }
 
     /** iovecs for one batch: a header and a buffer per frame, plus one longest chain. */
@@ -252,7 +263,9 @@ final class PacketQueue implements NicQueue {
     /**
      * TPACKET_V2: one frame per ring entry ({@code tpacket2_hdr}: status u32@0, len@4, snaplen@8,
      * mac u16@12), each visible as soon as the kernel wrote it, so a lone ACK does not wait for a block
-     * to fill or time out (V3's hand-over delay is at least one jiffy: TCP through it crawls).
+     * to fill or time out (V3's hand-over delay is at least one jiffy: TCP through it crawls). A frame
+     * longer than a ring frame (a GSO super-frame) is marked {@link #TP_STATUS_COPY} and read whole,
+     * header first, with {@code recvmsg} straight into a chain of slot buffers.
      */
     private void rxsyncV2(Kring k) {
         k.hwcur = k.rhead;
@@ -260,32 +273,98 @@ final class PacketQueue implements NicQueue {
         int room = k.distance(k.hwtail, last);
         int slot = k.hwtail;
         int got = 0;
+        int frames = blockSize / FRAME_SIZE * blockNr;
         while (got < room) {
-            long f = (long) block * blockSize;
-            if (((int) INT.getAcquire(blocks, f) & TP_STATUS_USER) == 0) {
+            long f = (long) frameIdx * FRAME_SIZE;
+            int status = (int) INT.getAcquire(blocks, f);
+            if ((status & TP_STATUS_USER) == 0) {
                 break;
             }
             int len = blocks.get(JAVA_INT, f + 4);
             int snap = blocks.get(JAVA_INT, f + 8);
             int mac = Short.toUnsignedInt(blocks.get(JAVA_SHORT, f + 12));
             int took;
-            if (snap < len) {
-                rxTruncated++; // longer than a ring frame: never cut a frame short
+            if ((status & TP_STATUS_COPY) != 0) {
+                took = rxWhole(k, slot, room - got, len);
+            } else if (snap < len) {
+                rxDrops++; // too long for a ring frame, and the socket had no room for all of it
                 took = 0;
             } else {
                 took = take(k, slot, room - got, f + mac, snap);
-                if (took == WAIT) {
-                    break;
-                }
+            }
+            if (took == WAIT) {
+                break;
             }
             for (int i = 0; i < took; i++) {
                 slot = k.next(slot);
             }
             got += took;
-            releaseBlock();
+            // ordered store -> the kernel reuses the frame only after we are done reading it
+            INT.setRelease(blocks, f, TP_STATUS_KERNEL);
+            frameIdx = frameIdx + 1 == frames ? 0 : frameIdx + 1;
         }
         k.hwtail = slot;
         rxPackets += got;
+    }
+
+    /** recvmsg of the {@code len}-byte frame waiting on the socket into a chain from {@code slot}. */
+    private int rxWhole(Kring k, int slot, int room, int len) {
+        int n = (vnet + len + bufSize - 1) / bufSize;
+        if (n > k.numSlots - 1 || n > MAX_FRAGS) {
+            Linux.recv(fd, MemorySegment.NULL, 0, Linux.MSG_DONTWAIT | MSG_TRUNC); // drop it from the queue
+            rxTruncated++;
+            return 0;
+        }
+        if (n > room) {
+            return WAIT;
+        }
+        Ring ring = k.ring;
+        long base = mem.address();
+        long iov = MMSG_SIZE;
+        int s = slot;
+        for (int i = 0; i < n; i++) {
+            int buf = rxBuf(ring, s);
+            if (buf == 0) {
+                Linux.recv(fd, MemorySegment.NULL, 0, Linux.MSG_DONTWAIT | MSG_TRUNC);
+                rxDrops++;
+                return 0;
+            }
+            long at = base + region.bufOffset(buf);
+            if (i == 0) {
+                rxMsg.set(JAVA_LONG, iov, at);
+                rxMsg.set(JAVA_LONG, iov + 8, VnetHeader.LEN);
+                iov += IOV_SIZE;
+                if (vnet == VnetHeader.LEN_MRG) {
+                    mem.set(JAVA_SHORT, region.bufOffset(buf) + VnetHeader.LEN, (short) 0);
+                }
+                at += vnet;
+            }
+            rxMsg.set(JAVA_LONG, iov, at);
+            rxMsg.set(JAVA_LONG, iov + 8, i == 0 ? bufSize - vnet : bufSize);
+            iov += IOV_SIZE;
+            ring.setSlot(s, ring.len(s), bufFlags); // NS_BUF_CHANGED if repaired
+            s = k.next(s);
+        }
+        rxMsg.set(JAVA_LONG, 0, 0L);
+        rxMsg.set(JAVA_INT, 8, 0);
+        rxMsg.set(JAVA_LONG, 16, rxMsg.address() + MMSG_SIZE);
+        rxMsg.set(JAVA_LONG, 24, (iov - MMSG_SIZE) / IOV_SIZE);
+        rxMsg.set(JAVA_LONG, 32, 0L);
+        rxMsg.set(JAVA_LONG, 40, 0L);
+        long r = Linux.recvmsg(fd, rxMsg, Linux.MSG_DONTWAIT);
+        if (r != VnetHeader.LEN + len) {
+            rxDrops++; // not the frame the ring announced (the socket dropped it): skip this entry
+            return 0;
+        }
+        int left = vnet + len;
+        s = slot;
+        for (int i = 0; i < n; i++) {
+            int part = Math.min(left, bufSize);
+            left -= part;
+            ring.setSlot(s, part, (ring.flags(s) & Slot.NS_BUF_CHANGED) | (i < n - 1 ? Slot.NS_MOREFRAG : 0));
+            s = k.next(s);
+        }
+        return n;
     }
 
     /** One received frame (its virtio-net header just before it) into slots from {@code slot}. */
@@ -302,6 +381,7 @@ final class PacketQueue implements NicQueue {
     }
 
     private static final int WAIT = -1;
+    private static final int MSG_TRUNC = 0x20;
     private int bufFlags;
 
     /** The buffer of {@code slot}, replaced by a fresh one if the user left a bad index (0: none left). */
@@ -412,8 +492,8 @@ final class PacketQueue implements NicQueue {
     }
 
     private void releaseBlock() {
-        // ordered store -> the kernel refills the block (V2: the frame) only after we are done reading it
-        INT.setRelease(blocks, (long) block * blockSize + (v2 ? 0 : 8), TP_STATUS_KERNEL);
+        // ordered store -> the kernel refills the block only after we are done reading it
+        INT.setRelease(blocks, (long) block * blockSize + 8, TP_STATUS_KERNEL);
         block = block + 1 == blockNr ? 0 : block + 1;
     }
 
