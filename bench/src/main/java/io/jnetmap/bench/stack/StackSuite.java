@@ -35,6 +35,10 @@ public final class StackSuite implements BenchMain.Suite {
     @SuppressWarnings("try")
     public void run(boolean quick, BenchMain.Results out) throws Exception {
         int seconds = quick ? 3 : 10;
+        if (new ProcessBuilder("sh", "-c", "command -v iperf3").start().waitFor() != 0) {
+            System.out.println("# stack: iperf3 not installed (apt-get install iperf3): suite left out");
+            return;
+        }
         BenchMain.ratio("stack.tcp.bridge.vs.linuxbridge", "stack.tcp.bridge", "peer.linuxbridge.tcp");
         try (NetLab lab = new NetLab()) {
             String nsA = lab.namespace();
