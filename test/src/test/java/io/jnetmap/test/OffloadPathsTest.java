@@ -3,6 +3,8 @@ package io.jnetmap.test;
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.nic.NetLab;
+import io.jnetmap.core.nic.NicPort;
+import io.jnetmap.core.nic.NicStats;
 import io.jnetmap.core.offload.VnetHeader;
 import io.jnetmap.examples.Bridge;
 import io.jnetmap.sys.NetNamespace;
@@ -90,6 +92,13 @@ class OffloadPathsTest {
         try (Forwarders f = new Forwarders(a, b)) {
             f.start(a, b, a.sharesMemoryWith(b));
             traffic();
+            NicStats sa = ((NicPort) a).stats();
+            NicStats sb = ((NicPort) b).stats();
+            if (backendA.equals("xdp")) {
+                assertTrue(sa.csumCompleted() > 0, "AF_XDP completed A's partial checksums: " + sa);
+            } else if (backendB.equals("xdp")) {
+                assertTrue(sb.segmented() > 0, "AF_XDP segmented A's super-frames from the AF_PACKET port: " + sb);
+            }
         }
     }
 

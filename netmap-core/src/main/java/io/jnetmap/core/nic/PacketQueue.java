@@ -620,6 +620,8 @@ final class PacketQueue implements NicQueue {
         into.rxDrops += rxDrops;
         into.txDrops += txDrops;
         into.badSlots += rxRepairs + rxTruncated + txBad + rxBadGso;
+        into.csumCompleted += rxCsumDone;
+        into.segmented += rxSegmented;
     }
 
     @Override

@@ -95,6 +95,8 @@ final class XskQueue implements NicQueue {
     private final Headers rxHeaders = new Headers();
     private boolean txDropChain;
     private long rxCsumDone;
+    private long txCsumDone;
+    private long txSegmented;
     private final int txRingSize;
     private final Segmenter segmenter = new Segmenter();
     /** @vnet queues: spare buffers for segments (a stack), and which of them the kernel holds. */
@@ -520,6 +522,9 @@ final class XskQueue implements NicQueue {
                 queueTx(sb, 0, sl);
             }
             queued += segs;
+            if (gso != VnetHeader.GSO_NONE) {
+                txSegmented++;
+            }
             slot = end;
         }
         tx.setProducer(txProd);
@@ -538,8 +543,9 @@ final class XskQueue implements NicQueue {
 
     /** Completes the checksum a frame's header asks for (the header sits at {@code at}). */
     private void txOffload(long at, int len) {
-        if ((VnetHeader.flags(mem, at) & VnetHeader.F_NEEDS_CSUM) != 0) {
-            Checksums.complete(mem, at + vnet, len, VnetHeader.csumStart(mem, at), VnetHeader.csumOffset(mem, at));
+        if ((VnetHeader.flags(mem, at) & VnetHeader.F_NEEDS_CSUM) != 0
+                && Checksums.complete(mem, at + vnet, len, VnetHeader.csumStart(mem, at), VnetHeader.csumOffset(mem, at))) {
+            txCsumDone++;
         }
     }
 
@@ -590,6 +596,8 @@ final class XskQueue implements NicQueue {
         into.rxPackets += rxPackets;
         into.txPackets += txPackets;
         into.badSlots += badSlots + rxBad;
+        into.csumCompleted += rxCsumDone + txCsumDone;
+        into.segmented += txSegmented;
         into.txDrops += txDropped;
         if (closed) {
             return;
