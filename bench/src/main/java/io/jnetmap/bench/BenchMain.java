@@ -76,6 +76,7 @@ public final class BenchMain {
         SUITES.put("capture", (quick, out) -> jmh("io\\.jnetmap\\.bench\\.capture\\..*", quick, true, out));
         RATIOS.add(new String[] {"capture.filter.syn80.interp.vs.bytecode", "capture.filter.interp.syn80", "capture.filter.bytecode.syn80"});
         RATIOS.add(new String[] {"capture.filter.hosts20.interp.vs.bytecode", "capture.filter.interp.hosts20", "capture.filter.bytecode.hosts20"});
+        SUITES.put("stack", new io.jnetmap.bench.stack.StackSuite());
         RATIOS.add(new String[] {"vale.l2.vs.l3.100k", "vale.copy.2p.60B", "vale.l3.100k.60B"});
     }
 

@@ -6,6 +6,7 @@ import io.jnetmap.core.Port;
 import io.jnetmap.core.PortName;
 import io.jnetmap.core.Ring;
 import io.jnetmap.core.nic.NicPort;
+import io.jnetmap.core.offload.VnetHeader;
 import io.jnetmap.poll.Pollable;
 import io.jnetmap.poll.Poller;
 import io.jnetmap.poll.WaitStrategy;
@@ -149,10 +150,12 @@ public final class Bridge implements Callable<Integer>, Cli.Verbose {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         PrintWriter out = spec.commandLine().getOut();
-        Port a = Netmap.open(o.ports().get(0));
+        // two NIC ports: carry offload state (partial checksums, super-frames) end to end
+        String[] names = VnetHeader.endToEnd(o.ports().get(0), o.ports().get(1));
+        Port a = Netmap.open(names[0]);
         Port b;
         try {
-            b = openSecond(a, o.ports().get(1), o.forceCopy());
+            b = openSecond(a, names[1], o.forceCopy());
         } catch (RuntimeException e) {
             a.close();
             throw e;

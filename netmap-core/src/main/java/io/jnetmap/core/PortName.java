@@ -23,6 +23,7 @@ import java.util.Map;
  *                                          ({@code pipes=}: how many pipes a new pipe parent holds)
  *            | 'share=' PORT             open in the same memory region as open port PORT
  *            | 'backend=' WORD           NIC backend choice (xdp, packet)
+ *            | 'vnet=' 0|10|12           bytes of virtio-net header (offload metadata) in front of each frame
  *            | 'backpressure=' WORD      switch ports: on = wait for room instead of dropping
  *   IFNAME, SW, PORT, PARENT, ID: [A-Za-z0-9_]+ (IFNAME also '.'); N: decimal
  * </pre>
@@ -56,7 +57,7 @@ public record PortName(String text, Body body, String switchName, String base, M
     public static final List<String> CONF_KEYS = List.of("rings", "tx-rings", "rx-rings", "host-rings",
             "host-tx-rings", "host-rx-rings", "slots", "tx-slots", "rx-slots", "extra-bufs", "buf-size", "bufs", "pipes");
     /** Options accepted after {@code @} besides {@code conf:}. */
-    public static final List<String> OPTION_KEYS = List.of("share", "backend", "backpressure");
+    public static final List<String> OPTION_KEYS = List.of("share", "backend", "backpressure", "vnet");
     private static final List<String> OPTION_KEYS_AND_CONF = java.util.stream.Stream.concat(
             java.util.stream.Stream.of("conf"), OPTION_KEYS.stream()).toList();
 
@@ -133,6 +134,12 @@ public record PortName(String text, Body body, String switchName, String base, M
     /** The first present key of {@code keys} in {@code @conf:}, or {@code dflt} ({@code conf("tx-slots", "slots", 1024)}). */
     public int conf(String key, String fallbackKey, int dflt) {
         return conf(key, conf(fallbackKey, dflt));
+    }
+
+    /** Bytes of virtio-net header in front of each frame ({@code @vnet=0|10|12}); 0 without the option. */
+    public int vnetHdrLen() {
+        String v = options.get("vnet");
+        return v == null ? 0 : Integer.parseInt(v);
     }
 
     /** An {@code @key=value} option, or null. */
@@ -300,7 +307,7 @@ public record PortName(String text, Body body, String switchName, String base, M
                 } else {
                     int keyStart = p;
                     String key = key(OPTION_KEYS_AND_CONF,
-                            "an option: conf:KEY=N,..., share=PORT, backend=WORD or backpressure=on|off");
+                            "an option: conf:KEY=N,..., share=PORT, backend=WORD, backpressure=on|off or vnet=0|10|12");
                     if (key.equals("conf")) {
                         throw error("':' after \"conf\" (conf:KEY=N,...)");
                     }
@@ -327,6 +334,9 @@ public record PortName(String text, Body body, String switchName, String base, M
                             p = valueStart + e.position();
                             throw error("a port name after 'share=': " + e.expected());
                         }
+                    } else if (key.equals("vnet") && !value.equals("0") && !value.equals("10") && !value.equals("12")) {
+                        p = valueStart;
+                        throw error("0, 10 or 12 (bytes of virtio-net header per frame) as the value of \"vnet\"");
                     } else {
                         for (int i = 0; i < value.length(); i++) {
                             if (!wordChar(value.charAt(i))) {

@@ -119,7 +119,6 @@ class HostIdentityTest {
         ping("10.61.0.2");
         ping("-I", "10.61.0.5", "10.61.0.2");
         ping("-6", "fd61::2");
-        NetLab.inNs(v.nsB(), "ethtool", "-K", v.b(), "tx", "off"); // until offload lands
         tcpEcho();
     }
 

@@ -8,8 +8,9 @@ import java.util.Locale;
  * properties (or the environment variable in parentheses).
  *
  * @param xdpMode      {@code jnetmap.xdp.mode} ({@code JNETMAP_XDP_MODE}): {@code skb} (generic XDP),
- *                     {@code drv} (native), {@code auto} (default: generic on veth, where it is the
- *                     faster of the two, native first elsewhere)
+ *                     {@code drv} (native), {@code auto} (default: native first; on veth always native,
+ *                     because generic XDP drops the peer's 64 KiB GSO frames while native XDP makes the
+ *                     kernel segment them in the peer)
  * @param xdpFill      {@code jnetmap.xdp.fill} ({@code JNETMAP_XDP_FILL}): spare buffers per AF_XDP RX queue,
  *                     the depth of its fill and RX rings (a power of two, default 8192): a burst this
  *                     long waits in the kernel instead of being dropped while the ring's user is busy

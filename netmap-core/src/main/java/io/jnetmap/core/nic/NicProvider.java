@@ -30,6 +30,12 @@ import java.util.Set;
  *       used where AF_XDP cannot work (no AF_XDP sockets, no CAP_BPF, a driver without XDP, a buffer
  *       size AF_XDP cannot take). An interface that already runs an XDP program is busy, not a
  *       reason to fall back. AF_PACKET gives one ring pair for the whole interface.</li>
+ *   <li>{@code @vnet=10|12}: each frame in the port's buffers sits behind a virtio-net header with its
+ *       offload state (checksum to complete, GSO super-frame as an {@code NS_MOREFRAG} chain), and TX
+ *       frames bring one. Without it the port carries plain, complete, MTU-sized frames: checksums a
+ *       local stack left partial are completed and super-frames segmented in the port. On a veth
+ *       (whose frames come from a host stack) {@code @vnet} without {@code @backend} picks AF_PACKET:
+ *       only it hands out the kernel's offload state.</li>
  *   <li>{@code netmap:IF^} is TAP device IF (created if absent, and brought up); if IF exists and is
  *       not a TAP device (a NIC), its host-stack rings are TAP device {@code IF^}. {@code netmap:IF*}
  *       is both: NIC rings on IF, host rings on TAP {@code IF^}.</li>
@@ -75,6 +81,7 @@ public final class NicProvider implements PortProvider {
         private final int hostRings;
         private final int extraBufs;
         private final int bufSize;
+        private final int vnet;
         private final List<NicQueue> opened = new ArrayList<>();
         private final Map<Integer, NicQueue> nicQueues = new LinkedHashMap<>();
         private final Map<Integer, NicQueue> hostQueues = new LinkedHashMap<>();
@@ -106,6 +113,11 @@ public final class NicProvider implements PortProvider {
             this.hostRings = pn.conf("host-tx-rings", "host-rings", pn.conf("host-rx-rings", "host-rings", 1));
             this.extraBufs = pn.conf("extra-bufs", 0);
             this.bufSize = pn.conf("buf-size", Geometry.DEFAULT_BUF_SIZE);
+            this.vnet = pn.vnetHdrLen();
+            if (vnet != 0 && host) {
+                throw new IllegalArgumentException(name + ": vnet=" + vnet
+                        + " (expected: no vnet option on host-stack rings: a TAP port carries plain frames)");
+            }
             if (pn.conf().containsKey("rings") || pn.conf().containsKey("tx-rings") || pn.conf().containsKey("rx-rings")) {
                 throw new IllegalArgumentException(name + ": conf rings= (expected: no ring count for a NIC port:"
                         + " it has one ring pair per queue of the interface; change queues with ethtool -L or"
@@ -135,7 +147,8 @@ public final class NicProvider implements PortProvider {
             }
             String tap = host ? tapNameFor() : null;
             if (nic) {
-                if ("packet".equals(backendOption)) {
+                if ("packet".equals(backendOption)
+                        || backendOption == null && vnet != 0 && NetDevice.driver(ifname).equals("veth")) {
                     nicBackend = openPacket(ifindex);
                 } else {
                     NetDevice.Queues q = NetDevice.queues(ifname);
@@ -216,9 +229,8 @@ public final class NicProvider implements PortProvider {
             boolean rxBound = !pn.hasFlag(PortName.TX_RINGS_ONLY);
             allocate(queues, rxBound ? rings.size() * cfg.xdpFill() : 0);
             String mode = cfg.xdpMode();
-            if (mode.equals("auto") && NetDevice.driver(ifname).equals("veth")) {
-                mode = "skb";
-            }
+            // auto is native first, also on veth: the kernel then turns GSO off on the veth's peer, so no
+            // super-frame reaches the program (generic XDP drops them); partial checksums: see XskQueue
             try {
                 program = XdpProgram.acquire(ifname, ifindex, queues, mode);
             } catch (SyscallException e) {
@@ -231,7 +243,7 @@ public final class NicProvider implements PortProvider {
                 claimed.add(q);
                 XskQueue xq;
                 try {
-                    xq = XskQueue.open(name, ifindex, q, region, cfg.xdpFill(), txSize, txSlots, q < txQueues);
+                    xq = XskQueue.open(name, ifindex, q, region, cfg.xdpFill(), txSize, txSlots, q < txQueues, vnet);
                 } catch (SyscallException e) {
                     throw xdpFailure(e, "an AF_XDP socket on queue " + q + " of " + ifname);
                 }
@@ -277,7 +289,7 @@ public final class NicProvider implements PortProvider {
             PacketQueue q;
             try {
                 q = PacketQueue.open(name, ifindex, region, cfg.packetBlockSize(), cfg.packetBlocks(), cfg.packetRetireMs(),
-                        txSlots);
+                        txSlots, vnet);
             } catch (SyscallException e) {
                 if (e.errno() == Errno.EPERM || e.errno() == Errno.EACCES) {
                     throw permission(e);
@@ -286,7 +298,7 @@ public final class NicProvider implements PortProvider {
             }
             opened.add(q);
             nicQueues.put(0, q);
-            return "af_packet/tpacket_v3+sendmmsg";
+            return vnet != 0 ? "af_packet/tpacket_v2+sendmmsg+vnet" : "af_packet/tpacket_v3+sendmmsg";
         }
 
         private NetmapException permission(SyscallException e) {

@@ -4,6 +4,9 @@ import io.jnetmap.core.Region;
 import io.jnetmap.core.Ring;
 import io.jnetmap.core.Slot;
 import io.jnetmap.core.spi.Kring;
+import io.jnetmap.core.offload.Checksums;
+import io.jnetmap.core.offload.Segmenter;
+import io.jnetmap.core.offload.VnetHeader;
 import io.jnetmap.sys.Errno;
 import io.jnetmap.sys.Linux;
 import io.jnetmap.sys.SyscallException;
@@ -40,6 +43,16 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * {@link #VLEN} frames, the iovecs pointing into the region (the kernel copies each frame once). Slots
  * the kernel could not take yet (EAGAIN) wait for the next sync; frames it refuses (ENOBUFS, EMSGSIZE,
  * a link that is down) are counted as TX drops.
+ *
+ * <p><b>Offloads.</b> The socket always runs with {@code PACKET_VNET_HDR} (which works with the mapped
+ * TPACKET_V2 and V3 rings: the kernel writes the 10-byte virtio-net header just before each frame's MAC
+ * header), so a frame from a local stack comes with its state: checksum still partial, or a GSO
+ * super-frame of up to 64 KiB. A port opened with {@code @vnet=10|12} gets that header in front of each
+ * frame and super-frames as {@link Slot#NS_MOREFRAG} chains, and hands headers back on TX, where the
+ * kernel completes checksums and segments; it receives through a TPACKET_V2 ring, each frame visible at
+ * once (a V3 block is handed over only when full or timed out, at least a jiffy later, which holds back
+ * every TCP ACK), super-frames read whole from the socket ({@code PACKET_COPY_THRESH}). A port without it gets plain frames: partial checksums completed and
+ * super-frames cut into MTU frames here ({@link Segmenter}); its TX frames go out behind a zero header.
  */
 final class PacketQueue implements NicQueue {
     static final int SOL_PACKET = 263;
@@ -47,7 +60,17 @@ final class PacketQueue implements NicQueue {
     static final int PACKET_STATISTICS = 6;
     static final int PACKET_VERSION = 10;
     static final int PACKET_IGNORE_OUTGOING = 23;
+    static final int PACKET_VNET_HDR = 15;
+    /** Longest chain (slots of one frame) taken on TX: a 64 KiB frame in 2 KiB buffers is 33. */
+    static final int MAX_FRAGS = 64;
+    static final int TPACKET_V2 = 1;
     static final int TPACKET_V3 = 2;
+    static final int PACKET_COPY_THRESH = 7;
+    static final int SO_RCVBUFFORCE = 33;
+    /** TPACKET_V2 status: the frame did not fit its ring frame; the whole of it waits on the socket. */
+    static final int TP_STATUS_COPY = 2;
+    /** Receive buffer for those frames (super-frames): about 250 of 64 KiB. */
+    static final int COPY_RCVBUF = 32 << 20;
     static final int ETH_P_ALL = 0x0003;
     static final int TP_STATUS_KERNEL = 0;
     static final int TP_STATUS_USER = 1;
@@ -72,7 +95,19 @@ final class PacketQueue implements NicQueue {
     private final MemorySegment iovs;
     private final int[] slotOf;
     private final int vlen;
+    /** The port's header length in buffers (0, 10 or 12); the socket's is always 10. */
+    private final int vnet;
+    private final MemorySegment zeroHdr;
+    private final int[] nextOf;
+    private final Segmenter segmenter = new Segmenter();
     private boolean closed;
+
+    /** TPACKET_V2 (one frame per slot, visible at once) instead of V3 (blocks, visible when retired). */
+    private final boolean v2;
+    /** V2: a msghdr and its iovecs for recvmsg of a super-frame straight into a chain of buffers. */
+    private final MemorySegment rxMsg;
+    /** V2: the next ring frame to look at. */
+    private int frameIdx;
 
     // RX state
     private int block;
@@ -82,6 +117,9 @@ final class PacketQueue implements NicQueue {
     private long rxRepairs;
     private long rxDrops;
     private long rxTruncated;
+    private long rxCsumDone;
+    private long rxSegmented;
+    private long rxBadGso;
 
     // TX state
     private int pendingFrom = -1;
@@ -89,8 +127,11 @@ final class PacketQueue implements NicQueue {
     private long txDrops;
     private long txBad;
 
-    private PacketQueue(String what, int fd, Region region, int blockSize, int blockNr, int retireMs, int txSlots) {
+    private PacketQueue(String what, int fd, Region region, int blockSize, int blockNr, int retireMs, int txSlots,
+                        int vnet) {
         this.what = what;
+        this.vnet = vnet;
+        this.v2 = vnet != 0;
         this.fd = fd;
         this.region = region;
         this.mem = region.memory();
@@ -99,14 +140,24 @@ final class PacketQueue implements NicQueue {
         this.blockNr = blockNr;
         this.vlen = Math.min(VLEN, txSlots);
         try (Arena a = Arena.ofConfined()) {
-            Linux.setsockoptInt(fd, SOL_PACKET, PACKET_VERSION, TPACKET_V3);
+            Linux.setsockoptInt(fd, SOL_PACKET, PACKET_VERSION, v2 ? TPACKET_V2 : TPACKET_V3);
+            Linux.setsockoptInt(fd, SOL_PACKET, PACKET_VNET_HDR, 1); // before the ring: EBUSY after
             MemorySegment req = a.allocate(28, 4);
             req.set(JAVA_INT, 0, blockSize);
             req.set(JAVA_INT, 4, blockNr);
             req.set(JAVA_INT, 8, FRAME_SIZE);
             req.set(JAVA_INT, 12, blockSize / FRAME_SIZE * blockNr);
             req.set(JAVA_INT, 16, retireMs);
-            Linux.setsockopt(fd, SOL_PACKET, PACKET_RX_RING, req, 28);
+            if (v2) {
+                // frames longer than a ring frame (super-frames) are queued whole on the socket as well
+                Linux.setsockoptInt(fd, SOL_PACKET, PACKET_COPY_THRESH, 1);
+                try {
+                    Linux.setsockoptInt(fd, Linux.SOL_SOCKET, SO_RCVBUFFORCE, COPY_RCVBUF);
+                } catch (SyscallException e) {
+                    Linux.setsockoptInt(fd, Linux.SOL_SOCKET, Linux.SO_RCVBUF, COPY_RCVBUF); // capped by rmem_max
+                }
+            }
+            Linux.setsockopt(fd, SOL_PACKET, PACKET_RX_RING, req, v2 ? 16 : 28);
             try {
                 Linux.setsockoptInt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1);
             } catch (SyscallException e) {
@@ -118,25 +169,29 @@ final class PacketQueue implements NicQueue {
         this.blocks = Linux.mmap((long) blockSize * blockNr, Linux.PROT_READ | Linux.PROT_WRITE,
                 Linux.MAP_SHARED | Linux.MAP_POPULATE, fd, 0, arena);
         this.msgs = arena.allocate((long) MMSG_SIZE * vlen, 8);
-        this.iovs = arena.allocate((long) IOV_SIZE * vlen, 8);
+        this.iovs = arena.allocate((long) IOV_SIZE * iovPool(vlen), 8);
+        this.zeroHdr = arena.allocate(VnetHeader.LEN_MRG, 8);
         this.slotOf = new int[vlen];
-        for (int i = 0; i < vlen; i++) {
-            long m = (long) i * MMSG_SIZE;
-            msgs.set(JAVA_LONG, m + 16, iovs.address() + (long) i * IOV_SIZE);
-            msgs.set(JAVA_LONG, m + 24, 1L);
-        }
+        this.nextOf = new int[vlen];
+        this.rxMsg = arena.allocate(MMSG_SIZE + (long) IOV_SIZE * (MAX_FRAGS + 1), 8);
+    }
+
+    /** iovecs for one batch: a header and a buffer per frame, plus one longest chain. */
+    private static int iovPool(int vlen) {
+        return 2 * vlen + MAX_FRAGS + 1;
     }
 
     /**
      * Opens the socket, maps a receive ring of {@code blockNr} blocks of {@code blockSize} bytes and binds
      * to {@code ifindex} for every protocol. System-call failures are thrown as they are.
      */
-    static PacketQueue open(String what, int ifindex, Region region, int blockSize, int blockNr, int retireMs, int txSlots) {
+    static PacketQueue open(String what, int ifindex, Region region, int blockSize, int blockNr, int retireMs, int txSlots,
+                            int vnet) {
         // protocol 0: receives nothing until bound to the interface, so no foreign frames get in
         int fd = Linux.socket(Linux.AF_PACKET, Linux.SOCK_RAW | Linux.SOCK_CLOEXEC, 0);
         PacketQueue q;
         try {
-            q = new PacketQueue(what, fd, region, blockSize, blockNr, retireMs, txSlots);
+            q = new PacketQueue(what, fd, region, blockSize, blockNr, retireMs, txSlots, vnet);
         } catch (RuntimeException e) {
             Linux.close(fd);
             throw e;
@@ -164,10 +219,13 @@ final class PacketQueue implements NicQueue {
 
     @Override
     public void rxsync(Kring k) {
+        if (v2) {
+            rxsyncV2(k);
+            return;
+        }
         k.hwcur = k.rhead;
         int last = k.prev(k.hwcur);
         int room = k.distance(k.hwtail, last);
-        Ring ring = k.ring;
         int slot = k.hwtail;
         int got = 0;
         while (got < room) {
@@ -185,28 +243,14 @@ final class PacketQueue implements NicQueue {
             }
             int snap = blocks.get(JAVA_INT, pktOff + 12);
             int mac = Short.toUnsignedInt(blocks.get(JAVA_SHORT, pktOff + 24));
-            int len = snap;
-            if (len > bufSize) {
-                len = bufSize;
-                rxTruncated++;
+            int took = take(k, slot, room - got, pktOff + mac, snap);
+            if (took == WAIT) {
+                break; // the frame needs more slots than are free: it stays in its block until the next sync
             }
-            int buf = ring.bufIdx(slot);
-            int flags = 0;
-            if (!region.isValidBuf(buf)) {
-                // the user left a bad index in a released slot: give the slot a fresh buffer
-                buf = region.allocBuf();
-                rxRepairs++;
-                flags = Slot.NS_BUF_CHANGED;
-            }
-            if (buf != 0) {
-                MemorySegment.copy(blocks, pktOff + mac, mem, region.bufOffset(buf), len);
-                ring.setBufIdx(slot, buf);
-                ring.setSlot(slot, len, flags);
+            for (int i = 0; i < took; i++) {
                 slot = k.next(slot);
-                got++;
-            } else {
-                rxDrops++;
             }
+            got += took;
             pktOff += blocks.get(JAVA_INT, pktOff);
             if (--pktsLeft == 0) {
                 releaseBlock();
@@ -214,6 +258,237 @@ final class PacketQueue implements NicQueue {
         }
         k.hwtail = slot;
         rxPackets += got;
+    }
+
+    /**
+     * TPACKET_V2: one frame per ring entry ({@code tpacket2_hdr}: status u32@0, len@4, snaplen@8,
+     * mac u16@12), each visible as soon as the kernel wrote it, so a lone ACK does not wait for a block
+     * to fill or time out (V3's hand-over delay is at least one jiffy: TCP through it crawls). A frame
+     * longer than a ring frame (a GSO super-frame) is marked {@link #TP_STATUS_COPY} and read whole,
+     * header first, with {@code recvmsg} straight into a chain of slot buffers.
+     */
+    private void rxsyncV2(Kring k) {
+        k.hwcur = k.rhead;
+        int last = k.prev(k.hwcur);
+        int room = k.distance(k.hwtail, last);
+        int slot = k.hwtail;
+        int got = 0;
+        int frames = blockSize / FRAME_SIZE * blockNr;
+        while (got < room) {
+            long f = (long) frameIdx * FRAME_SIZE;
+            int status = (int) INT.getAcquire(blocks, f);
+            if ((status & TP_STATUS_USER) == 0) {
+                break;
+            }
+            int len = blocks.get(JAVA_INT, f + 4);
+            int snap = blocks.get(JAVA_INT, f + 8);
+            int mac = Short.toUnsignedInt(blocks.get(JAVA_SHORT, f + 12));
+            int took;
+            if ((status & TP_STATUS_COPY) != 0) {
+                took = rxWhole(k, slot, room - got, len);
+            } else if (snap < len) {
+                rxDrops++; // too long for a ring frame, and the socket had no room for all of it
+                took = 0;
+            } else {
+                took = take(k, slot, room - got, f + mac, snap);
+            }
+            if (took == WAIT) {
+                break;
+            }
+            for (int i = 0; i < took; i++) {
+                slot = k.next(slot);
+            }
+            got += took;
+            // ordered store -> the kernel reuses the frame only after we are done reading it
+            INT.setRelease(blocks, f, TP_STATUS_KERNEL);
+            frameIdx = frameIdx + 1 == frames ? 0 : frameIdx + 1;
+        }
+        k.hwtail = slot;
+        rxPackets += got;
+    }
+
+    /** recvmsg of the {@code len}-byte frame waiting on the socket into a chain from {@code slot}. */
+    private int rxWhole(Kring k, int slot, int room, int len) {
+        int n = (vnet + len + bufSize - 1) / bufSize;
+        if (n > k.numSlots - 1 || n > MAX_FRAGS) {
+            Linux.recv(fd, MemorySegment.NULL, 0, Linux.MSG_DONTWAIT | MSG_TRUNC); // drop it from the queue
+            rxTruncated++;
+            return 0;
+        }
+        if (n > room) {
+            return WAIT;
+        }
+        Ring ring = k.ring;
+        long base = mem.address();
+        long iov = MMSG_SIZE;
+        int s = slot;
+        for (int i = 0; i < n; i++) {
+            int buf = rxBuf(ring, s);
+            if (buf == 0) {
+                Linux.recv(fd, MemorySegment.NULL, 0, Linux.MSG_DONTWAIT | MSG_TRUNC);
+                rxDrops++;
+                return 0;
+            }
+            long at = base + region.bufOffset(buf);
+            if (i == 0) {
+                rxMsg.set(JAVA_LONG, iov, at);
+                rxMsg.set(JAVA_LONG, iov + 8, VnetHeader.LEN);
+                iov += IOV_SIZE;
+                if (vnet == VnetHeader.LEN_MRG) {
+                    mem.set(JAVA_SHORT, region.bufOffset(buf) + VnetHeader.LEN, (short) 0);
+                }
+                at += vnet;
+            }
+            rxMsg.set(JAVA_LONG, iov, at);
+            rxMsg.set(JAVA_LONG, iov + 8, i == 0 ? bufSize - vnet : bufSize);
+            iov += IOV_SIZE;
+            ring.setSlot(s, ring.len(s), bufFlags); // NS_BUF_CHANGED if repaired
+            s = k.next(s);
+        }
+        rxMsg.set(JAVA_LONG, 0, 0L);
+        rxMsg.set(JAVA_INT, 8, 0);
+        rxMsg.set(JAVA_LONG, 16, rxMsg.address() + MMSG_SIZE);
+        rxMsg.set(JAVA_LONG, 24, (iov - MMSG_SIZE) / IOV_SIZE);
+        rxMsg.set(JAVA_LONG, 32, 0L);
+        rxMsg.set(JAVA_LONG, 40, 0L);
+        long r = Linux.recvmsg(fd, rxMsg, Linux.MSG_DONTWAIT);
+        if (r != VnetHeader.LEN + len) {
+            rxDrops++; // not the frame the ring announced (the socket dropped it): skip this entry
+            return 0;
+        }
+        int left = vnet + len;
+        s = slot;
+        for (int i = 0; i < n; i++) {
+            int part = Math.min(left, bufSize);
+            left -= part;
+            ring.setSlot(s, part, (ring.flags(s) & Slot.NS_BUF_CHANGED) | (i < n - 1 ? Slot.NS_MOREFRAG : 0));
+            s = k.next(s);
+        }
+        return n;
+    }
+
+    /** One received frame (its virtio-net header just before it) into slots from {@code slot}. */
+    private int take(Kring k, int slot, int room, long frame, int snap) {
+        long hdr = frame - VnetHeader.LEN;
+        if (vnet != 0) {
+            return rxChain(k, slot, room, frame, snap);
+        }
+        int gso = VnetHeader.gsoType(blocks, hdr) & ~VnetHeader.GSO_ECN;
+        if (gso != VnetHeader.GSO_NONE) {
+            return rxSegments(k, slot, room, frame, snap, gso, VnetHeader.gsoSize(blocks, hdr));
+        }
+        return rxPlain(k, slot, frame, snap, hdr);
+    }
+
+    private static final int WAIT = -1;
+    private static final int MSG_TRUNC = 0x20;
+    private int bufFlags;
+
+    /** The buffer of {@code slot}, replaced by a fresh one if the user left a bad index (0: none left). */
+    private int rxBuf(Ring ring, int slot) {
+        int buf = ring.bufIdx(slot);
+        bufFlags = 0;
+        if (!region.isValidBuf(buf)) {
+            buf = region.allocBuf();
+            rxRepairs++;
+            if (buf != 0) {
+                ring.setBufIdx(slot, buf);
+                bufFlags = Slot.NS_BUF_CHANGED;
+            }
+        }
+        return buf;
+    }
+
+    /** One frame into one slot, its checksum completed if the header says so. Returns slots used. */
+    private int rxPlain(Kring k, int slot, long frame, int snap, long hdr) {
+        Ring ring = k.ring;
+        int len = snap;
+        if (len > bufSize) {
+            len = bufSize;
+            rxTruncated++;
+        }
+        int buf = rxBuf(ring, slot);
+        if (buf == 0) {
+            rxDrops++;
+            return 0;
+        }
+        long at = region.bufOffset(buf);
+        MemorySegment.copy(blocks, frame, mem, at, len);
+        if ((VnetHeader.flags(blocks, hdr) & VnetHeader.F_NEEDS_CSUM) != 0 && len == snap
+                && Checksums.complete(mem, at, len, VnetHeader.csumStart(blocks, hdr), VnetHeader.csumOffset(blocks, hdr))) {
+            rxCsumDone++;
+        }
+        ring.setSlot(slot, len, bufFlags);
+        return 1;
+    }
+
+    /** A super-frame cut into MTU frames, one per slot; WAIT if they do not all fit in {@code room}. */
+    private int rxSegments(Kring k, int slot, int room, long frame, int snap, int gso, int gsoSize) {
+        int n = segmenter.begin(blocks, frame, snap, gso, gsoSize);
+        if (n == Segmenter.NOT_SEGMENTABLE || segmenter.segmentLength() > bufSize || n > k.numSlots - 1) {
+            rxBadGso++;
+            return 0;
+        }
+        if (n > room) {
+            return WAIT;
+        }
+        Ring ring = k.ring;
+        int s = slot;
+        for (int i = 0; i < n; i++) {
+            int buf = rxBuf(ring, s);
+            if (buf == 0) {
+                rxDrops += n - i; // the segments written so far go up, the rest is lost
+                return i;
+            }
+            int len = segmenter.next(mem, region.bufOffset(buf));
+            ring.setSlot(s, len, bufFlags);
+            s = k.next(s);
+        }
+        rxSegmented++;
+        return n;
+    }
+
+    /** Header and frame into a chain of slots ({@link Slot#NS_MOREFRAG} on all but the last). */
+    private int rxChain(Kring k, int slot, int room, long frame, int snap) {
+        int total = vnet + snap;
+        int n = (total + bufSize - 1) / bufSize;
+        if (n > k.numSlots - 1 || n > MAX_FRAGS) {
+            rxTruncated++;
+            return 0;
+        }
+        if (n > room) {
+            return WAIT;
+        }
+        Ring ring = k.ring;
+        int s = slot;
+        long src = frame;
+        int left = snap;
+        for (int i = 0; i < n; i++) {
+            int buf = rxBuf(ring, s);
+            if (buf == 0) {
+                if (i > 0) {
+                    ring.setSlot(k.prev(s), ring.len(k.prev(s)), ring.flags(k.prev(s)) & ~Slot.NS_MOREFRAG);
+                }
+                rxDrops++;
+                return i;
+            }
+            long at = region.bufOffset(buf);
+            int head = 0;
+            if (i == 0) {
+                MemorySegment.copy(blocks, frame - VnetHeader.LEN, mem, at, VnetHeader.LEN);
+                if (vnet == VnetHeader.LEN_MRG) {
+                    mem.set(JAVA_SHORT, at + VnetHeader.LEN, (short) 0);
+                }
+                head = vnet;
+            }
+            int part = Math.min(left, bufSize - head);
+            MemorySegment.copy(blocks, src, mem, at + head, part);
+            src += part;
+            left -= part;
+            ring.setSlot(s, head + part, bufFlags | (i < n - 1 ? Slot.NS_MOREFRAG : 0));
+            s = k.next(s);
+        }
+        return n;
     }
 
     private void releaseBlock() {
@@ -233,23 +508,74 @@ final class PacketQueue implements NicQueue {
         k.hwcur = k.rhead;
         Ring ring = k.ring;
         long base = mem.address();
+        int pool = iovPool(vlen);
         while (pendingFrom != k.hwcur) {
             int cnt = 0;
+            int iov = 0;
             int s = pendingFrom;
-            while (s != k.hwcur && cnt < vlen) {
-                int b = ring.bufIdx(s);
-                if (region.isValidBuf(b)) {
-                    long iov = (long) cnt * IOV_SIZE;
-                    iovs.set(JAVA_LONG, iov, base + region.bufOffset(b));
-                    iovs.set(JAVA_LONG, iov + 8, ring.len(s));
-                    slotOf[cnt++] = s;
-                } else {
-                    txBad++;
+            while (s != k.hwcur && cnt < vlen && iov + MAX_FRAGS + 1 <= pool) {
+                // one frame: the chain from s to the first slot without NS_MOREFRAG
+                int first = s;
+                int frags = 0;
+                boolean ok = true;
+                boolean complete = false;
+                int e = s;
+                while (e != k.hwcur) {
+                    frags++;
+                    int b = ring.bufIdx(e);
+                    int len = ring.len(e);
+                    if (!region.isValidBuf(b) || len > bufSize || (e == first && len < vnet)) {
+                        ok = false;
+                    }
+                    boolean more = (ring.flags(e) & Slot.NS_MOREFRAG) != 0;
+                    e = k.next(e);
+                    if (!more) {
+                        complete = true;
+                        break;
+                    }
                 }
-                s = k.next(s);
+                if (!complete) {
+                    break; // the rest of the chain comes with a later sync
+                }
+                if (!ok || frags > MAX_FRAGS) {
+                    txBad++;
+                    if (cnt == 0) {
+                        pendingFrom = e;
+                    }
+                    s = e;
+                    if (cnt == 0) {
+                        continue;
+                    }
+                    break;
+                }
+                long m = (long) cnt * MMSG_SIZE;
+                msgs.set(JAVA_LONG, m, 0L);
+                msgs.set(JAVA_INT, m + 8, 0);
+                msgs.set(JAVA_LONG, m + 16, iovs.address() + (long) iov * IOV_SIZE);
+                msgs.set(JAVA_LONG, m + 32, 0L);
+                msgs.set(JAVA_LONG, m + 40, 0L);
+                int iov0 = iov;
+                for (int x = first, i = 0; i < frags; i++, x = k.next(x)) {
+                    long at = base + region.bufOffset(ring.bufIdx(x));
+                    int len = ring.len(x);
+                    if (i == 0) {
+                        if (vnet != 0) {
+                            setIov(iov++, at, VnetHeader.LEN);
+                            at += vnet;
+                            len -= vnet;
+                        } else {
+                            setIov(iov++, zeroHdr.address(), VnetHeader.LEN);
+                        }
+                    }
+                    setIov(iov++, at, len);
+                }
+                msgs.set(JAVA_LONG, m + 24, (long) (iov - iov0));
+                slotOf[cnt] = first;
+                nextOf[cnt] = e;
+                cnt++;
+                s = e;
             }
             if (cnt == 0) {
-                pendingFrom = s;
                 break;
             }
             int r = Linux.sendmmsg(fd, msgs, cnt, Linux.MSG_DONTWAIT, TX_TOLERATED);
@@ -259,14 +585,23 @@ final class PacketQueue implements NicQueue {
             }
             if (r < 0) {
                 txDrops++; // the kernel refused the first frame: it is lost, go on with the rest
-                pendingFrom = k.next(slotOf[0]);
+                pendingFrom = nextOf[0];
                 continue;
             }
             txPackets += r;
             pendingFrom = r == cnt ? s : slotOf[r];
+            if (r < cnt) {
+                break;
+            }
         }
         // the kernel copied every frame it accepted: those slots are free again
         k.hwtail = k.prev(pendingFrom);
+    }
+
+    private void setIov(int i, long addr, long len) {
+        long o = (long) i * IOV_SIZE;
+        iovs.set(JAVA_LONG, o, addr);
+        iovs.set(JAVA_LONG, o + 8, len);
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -284,7 +619,9 @@ final class PacketQueue implements NicQueue {
         into.txPackets += txPackets;
         into.rxDrops += rxDrops;
         into.txDrops += txDrops;
-        into.badSlots += rxRepairs + rxTruncated + txBad;
+        into.badSlots += rxRepairs + rxTruncated + txBad + rxBadGso;
+        into.csumCompleted += rxCsumDone;
+        into.segmented += rxSegmented;
     }
 
     @Override
@@ -299,7 +636,8 @@ final class PacketQueue implements NicQueue {
 
     @Override
     public String toString() {
-        return what + " (AF_PACKET fd " + fd + ", TPACKET_V3 " + blockNr + " x " + (blockSize >> 10) + " KiB)";
+        return what + " (AF_PACKET fd " + fd + ", TPACKET_V" + (v2 ? 2 : 3) + " " + blockNr + " x " + (blockSize >> 10) + " KiB"
+                + (vnet != 0 ? ", vnet " + vnet : "") + ")";
     }
 
     /**
@@ -312,10 +650,22 @@ final class PacketQueue implements NicQueue {
             MemorySegment dropAll = a.allocate(8, 8); // { BPF_RET | BPF_K, 0, 0, 0 }
             dropAll.set(JAVA_SHORT, 0, (short) 0x06);
             attachSocketFilter(a, dropAll, 1);
-            while ((((int) INT.getAcquire(blocks, (long) block * blockSize + 8)) & TP_STATUS_USER) != 0) {
-                releaseBlock();
+            if (v2) {
+                int frames = blockSize / FRAME_SIZE * blockNr;
+                for (long f = (long) frameIdx * FRAME_SIZE; (((int) INT.getAcquire(blocks, f)) & TP_STATUS_USER) != 0;
+                        f = (long) frameIdx * FRAME_SIZE) {
+                    if ((((int) INT.get(blocks, f)) & TP_STATUS_COPY) != 0) { // its bytes wait on the socket: drop them too
+                        Linux.recv(fd, MemorySegment.NULL, 0, Linux.MSG_DONTWAIT | MSG_TRUNC);
+                    }
+                    INT.setRelease(blocks, f, TP_STATUS_KERNEL);
+                    frameIdx = frameIdx + 1 == frames ? 0 : frameIdx + 1;
+                }
+            } else {
+                while ((((int) INT.getAcquire(blocks, (long) block * blockSize + 8)) & TP_STATUS_USER) != 0) {
+                    releaseBlock();
+                }
+                pktsLeft = 0;
             }
-            pktsLeft = 0;
             attachSocketFilter(a, filter, count);
         }
     }

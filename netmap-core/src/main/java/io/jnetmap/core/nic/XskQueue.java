@@ -5,6 +5,10 @@ import io.jnetmap.core.Region;
 import io.jnetmap.core.Ring;
 import io.jnetmap.core.Slot;
 import io.jnetmap.core.spi.Kring;
+import io.jnetmap.core.offload.Checksums;
+import io.jnetmap.core.offload.Headers;
+import io.jnetmap.core.offload.Segmenter;
+import io.jnetmap.core.offload.VnetHeader;
 import io.jnetmap.sys.Errno;
 import io.jnetmap.sys.Linux;
 import io.jnetmap.sys.SyscallException;
@@ -39,12 +43,26 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * <p><b>TX.</b> Slots {@code [hwcur, head)} become TX descriptors pointing at their buffers; one
  * {@code sendto} kick per sync (copy mode always needs it); completions are counted and move
  * {@code tail} over finished slots in order.
+ *
+ * <p><b>Offloads.</b> XDP says nothing about a frame's checksum state, and a frame from a local stack
+ * (over veth) may carry a partial L4 checksum. rxsync completes every checksum that is recognisably
+ * partial ({@link Checksums#completeIfPartial}), so the ring holds frames any stack accepts. Super-frames
+ * do not reach this queue: on veth the program runs in native mode, where the kernel turns GSO off on
+ * the peer. With {@code @vnet=10|12} frames land behind a zero header ({@code vnetLen} bytes into the
+ * buffer); on TX a NEEDS_CSUM header is honoured in software, and a GSO super-frame (an
+ * {@link Slot#NS_MOREFRAG} chain from an AF_PACKET port, say) is cut into MTU frames
+ * ({@link Segmenter}) written into {@link #TX_SPARES} buffers the queue took from the region at open:
+ * its slots are free at once, the spares come back with their completions.
  */
 final class XskQueue implements NicQueue {
     /** Kick results that mean "try again later", not failure. */
     private static final int[] KICK_TOLERATED = {Errno.ENOBUFS, Errno.EBUSY, Errno.ENETDOWN};
     private static final long BIND_RETRY_NANOS = 3_000_000_000L;
     private static final int ETH_HLEN = 14;
+    /** Region buffers an {@code @vnet} queue keeps for segments of super-frames (a few 64 KiB frames). */
+    static final int TX_SPARES = 256;
+    /** The longest chain gathered for segmentation: a 64 KiB IP datagram and its Ethernet header. */
+    private static final int GATHER_MAX = 65536 + 64;
 
     final int queueId;
     private final String what;
@@ -72,6 +90,20 @@ final class XskQueue implements NicQueue {
     private final boolean canTransmit;
     private boolean zeroCopy;
     private boolean closed;
+    /** Bytes of virtio-net header in front of each frame in the port's buffers (0, 10, 12). */
+    private final int vnet;
+    private final Headers rxHeaders = new Headers();
+    private boolean txDropChain;
+    private long rxCsumDone;
+    private long txCsumDone;
+    private long txSegmented;
+    private final int txRingSize;
+    private final Segmenter segmenter = new Segmenter();
+    /** @vnet queues: spare buffers for segments (a stack), and which of them the kernel holds. */
+    private final int[] spares;
+    private int sparesFree;
+    private final long[] spareOut;
+    private final MemorySegment gather;
 
     // RX side state (the RX ring's thread)
     private int fillProd;
@@ -89,8 +121,9 @@ final class XskQueue implements NicQueue {
     private long badSlots;
 
     private XskQueue(String what, int fd, int queueId, Region region, int fillSize, int txSize, int txSlots,
-                     boolean canTransmit) {
+                     boolean canTransmit, int vnet) {
         this.what = what;
+        this.vnet = vnet;
         this.canTransmit = canTransmit;
         this.fd = fd;
         this.queueId = queueId;
@@ -101,6 +134,20 @@ final class XskQueue implements NicQueue {
         this.numBufs = region.numBufs();
         this.kernelOwned = new long[(numBufs + 63) >>> 6];
         this.sent = new byte[txSlots];
+        this.txRingSize = txSize;
+        int got = 0;
+        int[] sp = new int[vnet != 0 ? TX_SPARES : 0];
+        if (vnet != 0) {
+            int head = region.allocBufList(TX_SPARES);
+            while (head != 0 && got < sp.length) {
+                sp[got++] = head;
+                head = mem.get(JAVA_INT, region.bufOffset(head));
+            }
+        }
+        this.spares = sp;
+        this.sparesFree = got;
+        this.spareOut = new long[vnet != 0 ? (numBufs + 63) >>> 6 : 0];
+        this.gather = vnet != 0 ? arena.allocate(GATHER_MAX, 8) : MemorySegment.NULL;
         try (Arena a = Arena.ofConfined()) {
             registerUmem(a);
             Linux.setsockoptInt(fd, Xdp.SOL_XDP, Xdp.XDP_UMEM_FILL_RING, fillSize);
@@ -145,11 +192,11 @@ final class XskQueue implements NicQueue {
      * thrown as they are, for the caller to explain.
      */
     static XskQueue open(String what, int ifindex, int queueId, Region region, int fillSize, int txSize, int txSlots,
-                         boolean canTransmit) {
+                         boolean canTransmit, int vnet) {
         int fd = Linux.socket(Linux.AF_XDP, Linux.SOCK_RAW | Linux.SOCK_CLOEXEC, 0);
         XskQueue q;
         try {
-            q = new XskQueue(what, fd, queueId, region, fillSize, txSize, txSlots, canTransmit);
+            q = new XskQueue(what, fd, queueId, region, fillSize, txSize, txSlots, canTransmit, vnet);
         } catch (RuntimeException e) {
             Linux.close(fd);
             throw e;
@@ -262,7 +309,7 @@ final class XskQueue implements NicQueue {
     /** Puts buffer {@code b} on the fill ring (the caller publishes the producer). */
     private void post(int b) {
         long e = fill.entry(fillProd);
-        fillMem.set(JAVA_LONG, e, (long) b * bufSize - Xdp.XDP_PACKET_HEADROOM);
+        fillMem.set(JAVA_LONG, e, (long) b * bufSize - Xdp.XDP_PACKET_HEADROOM + vnet);
         fillProd++;
         setOwned(b);
     }
@@ -299,15 +346,22 @@ final class XskQueue implements NicQueue {
             int len = rxMem.get(JAVA_INT, d + 8);
             long data = (addr & Xdp.XSK_UNALIGNED_BUF_ADDR_MASK) + (addr >>> Xdp.XSK_UNALIGNED_BUF_OFFSET_SHIFT);
             long b = data / bufSize;
-            if (data % bufSize != 0 || b < 2 || b >= numBufs || !owned((int) b) || len > bufSize) {
+            if (data % bufSize != vnet || b < 2 || b >= numBufs || !owned((int) b) || len > bufSize - vnet) {
                 rxBad++; // not a buffer we posted: never put it in a slot
                 continue;
             }
             int buf = (int) b;
             clearOwned(buf);
             int old = ring.bufIdx(slot);
+            long at = region.bufOffset(buf);
+            if (Checksums.completeIfPartial(mem, at + vnet, len, rxHeaders)) {
+                rxCsumDone++;
+            }
+            if (vnet != 0) {
+                VnetHeader.clear(mem, at, vnet);
+            }
             ring.setBufIdx(slot, buf);
-            ring.setSlot(slot, len, Slot.NS_BUF_CHANGED);
+            ring.setSlot(slot, len + vnet, Slot.NS_BUF_CHANGED);
             if (region.isValidBuf(old) && !owned(old)) {
                 post(old);
             } else {
@@ -339,16 +393,23 @@ final class XskQueue implements NicQueue {
             k.hwtail = k.prev(k.hwcur);
             return;
         }
-        if (n > 0) {
+        if (vnet != 0) {
+            txsyncVnet(k);
+        } else if (n > 0) {
             Ring ring = k.ring;
             int slot = k.hwcur;
             int queued = 0;
             for (int i = 0; i < n; i++) {
                 int b = ring.bufIdx(slot);
-                int len = ring.len(slot);
-                if (region.isValidBuf(b) && len >= ETH_HLEN) {
+                int len = ring.len(slot) - vnet;
+                boolean chained = txDropChain || (ring.flags(slot) & Slot.NS_MOREFRAG) != 0;
+                txDropChain = (ring.flags(slot) & Slot.NS_MOREFRAG) != 0;
+                if (region.isValidBuf(b) && len >= ETH_HLEN && !chained) {
+                    if (vnet != 0) {
+                        txOffload(region.bufOffset(b), len);
+                    }
                     long d = tx.entry(txProd);
-                    txMem.set(JAVA_LONG, d, (long) b * bufSize);
+                    txMem.set(JAVA_LONG, d, (long) b * bufSize + vnet);
                     txMem.set(JAVA_INT, d + 8, len);
                     txMem.set(JAVA_INT, d + 12, 0);
                     txProd++;
@@ -370,13 +431,145 @@ final class XskQueue implements NicQueue {
         reclaim(k);
     }
 
+    /**
+     * TX of an {@code @vnet} port: a frame in one buffer goes out from it (its checksum completed if
+     * the header asks); a chain or a GSO frame is gathered, segmented into spare buffers and its slots
+     * are done. Stops (for a later sync) at a chain not complete yet, or when spares or TX descriptors
+     * run short.
+     */
+    private void txsyncVnet(Kring k) {
+        Ring ring = k.ring;
+        int slot = k.hwcur;
+        int queued = 0;
+        while (slot != k.rhead) {
+            int b = ring.bufIdx(slot);
+            int len = ring.len(slot) - vnet;
+            boolean more = (ring.flags(slot) & Slot.NS_MOREFRAG) != 0;
+            int gso = region.isValidBuf(b) && len >= 0 ? VnetHeader.gsoType(mem, region.bufOffset(b)) & ~VnetHeader.GSO_ECN : 0;
+            if (!more && gso == VnetHeader.GSO_NONE) {
+                if (txRingSize - (txProd - tx.consumer()) == 0) {
+                    break;
+                }
+                if (region.isValidBuf(b) && len >= ETH_HLEN) {
+                    txOffload(region.bufOffset(b), len);
+                    queueTx(b, vnet, len);
+                    sent[slot] = 1;
+                    queued++;
+                } else {
+                    sent[slot] = 0;
+                    badSlots++;
+                }
+                slot = k.next(slot);
+                continue;
+            }
+            int end = slot;
+            int total = 0;
+            boolean ok = true;
+            boolean complete = false;
+            while (end != k.rhead) {
+                int eb = ring.bufIdx(end);
+                int el = ring.len(end) - (end == slot ? vnet : 0);
+                boolean emore = (ring.flags(end) & Slot.NS_MOREFRAG) != 0;
+                if (!region.isValidBuf(eb) || el < 0 || ring.len(end) > bufSize || total + el > GATHER_MAX) {
+                    ok = false;
+                } else {
+                    MemorySegment.copy(mem, region.bufOffset(eb) + (end == slot ? vnet : 0), gather, total, el);
+                    total += el;
+                }
+                end = k.next(end);
+                if (!emore) {
+                    complete = true;
+                    break;
+                }
+            }
+            if (!complete) {
+                break; // the rest of the chain comes with a later sync
+            }
+            int segs = 0;
+            if (ok) {
+                long h = region.bufOffset(b);
+                segs = gso == VnetHeader.GSO_NONE ? 1
+                        : segmenter.begin(gather, 0, total, gso, VnetHeader.gsoSize(mem, h));
+                int segLen = gso == VnetHeader.GSO_NONE ? total : segmenter.segmentLength();
+                if (segs <= 0 || segLen > bufSize || segs > spares.length) {
+                    ok = false;
+                } else if (segs > sparesFree || txRingSize - (txProd - tx.consumer()) < segs) {
+                    break; // wait for completions to bring spares and descriptors back
+                } else if (gso == VnetHeader.GSO_NONE
+                        && (VnetHeader.flags(mem, h) & VnetHeader.F_NEEDS_CSUM) != 0) {
+                    Checksums.complete(gather, 0, total, VnetHeader.csumStart(mem, h), VnetHeader.csumOffset(mem, h));
+                }
+            }
+            for (int s = slot; s != end; s = k.next(s)) {
+                sent[s] = 0; // copied out: the slots are free once hwtail passes them
+            }
+            if (!ok) {
+                badSlots++;
+                slot = end;
+                continue;
+            }
+            for (int i = 0; i < segs; i++) {
+                int sb = spares[--sparesFree];
+                spareOut[sb >>> 6] |= 1L << sb;
+                long at = region.bufOffset(sb);
+                int sl;
+                if (gso == VnetHeader.GSO_NONE) {
+                    MemorySegment.copy(gather, 0, mem, at, total);
+                    sl = total;
+                } else {
+                    sl = segmenter.next(mem, at);
+                }
+                queueTx(sb, 0, sl);
+            }
+            queued += segs;
+            if (gso != VnetHeader.GSO_NONE) {
+                txSegmented++;
+            }
+            slot = end;
+        }
+        tx.setProducer(txProd);
+        k.hwcur = slot;
+        txPackets += queued;
+    }
+
+    /** Queues a TX descriptor for {@code len} bytes at {@code off} in buffer {@code b}. */
+    private void queueTx(int b, int off, int len) {
+        long d = tx.entry(txProd);
+        txMem.set(JAVA_LONG, d, (long) b * bufSize + off);
+        txMem.set(JAVA_INT, d + 8, len);
+        txMem.set(JAVA_INT, d + 12, 0);
+        txProd++;
+    }
+
+    /** Completes the checksum a frame's header asks for (the header sits at {@code at}). */
+    private void txOffload(long at, int len) {
+        if ((VnetHeader.flags(mem, at) & VnetHeader.F_NEEDS_CSUM) != 0
+                && Checksums.complete(mem, at + vnet, len, VnetHeader.csumStart(mem, at), VnetHeader.csumOffset(mem, at))) {
+            txCsumDone++;
+        }
+    }
+
     /** Counts completions and moves {@code hwtail} over the slots they finish, in order. */
     private void reclaim(Kring k) {
         int done = comp.producer() - compCons;
         if (done > 0) {
+            if (spares.length != 0) {
+                // a spare's completion frees the spare, not a slot
+                for (int i = 0; i < done; i++) {
+                    long b = (compMem.get(JAVA_LONG, comp.entry(compCons + i)) & Xdp.XSK_UNALIGNED_BUF_ADDR_MASK) / bufSize;
+                    int sb = (int) b;
+                    if (b < numBufs && (spareOut[sb >>> 6] & 1L << sb) != 0) {
+                        spareOut[sb >>> 6] &= ~(1L << sb);
+                        spares[sparesFree++] = sb;
+                    } else {
+                        credits++;
+                    }
+                }
+            } else {
+                credits += done;
+            }
             compCons += done;
             comp.setConsumer(compCons);
-            credits += done;
         }
         int t = k.hwtail;
         int end = k.hwcur;
@@ -403,6 +596,8 @@ final class XskQueue implements NicQueue {
         into.rxPackets += rxPackets;
         into.txPackets += txPackets;
         into.badSlots += badSlots + rxBad;
+        into.csumCompleted += rxCsumDone + txCsumDone;
+        into.segmented += txSegmented;
         into.txDrops += txDropped;
         if (closed) {
             return;
@@ -439,6 +634,19 @@ final class XskQueue implements NicQueue {
             }
             kernelOwned[w] = 0;
         }
+        for (int w = 0; w < spareOut.length; w++) {
+            long bits = spareOut[w];
+            while (bits != 0) {
+                spares[sparesFree++] = (w << 6) + Long.numberOfTrailingZeros(bits);
+                bits &= bits - 1;
+            }
+            spareOut[w] = 0;
+        }
+        for (int i = 0; i < sparesFree; i++) {
+            mem.set(JAVA_INT, region.bufOffset(spares[i]), head);
+            head = spares[i];
+        }
+        sparesFree = 0;
         region.freeBufList(head);
     }
 
