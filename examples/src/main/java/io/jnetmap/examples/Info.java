@@ -1,6 +1,7 @@
 package io.jnetmap.examples;
 
 import io.jnetmap.core.Geometry;
+import io.jnetmap.core.Janitor;
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.NetmapException;
 import io.jnetmap.core.NetmapIf;
@@ -10,6 +11,7 @@ import io.jnetmap.sys.Linux;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
@@ -33,9 +35,17 @@ public final class Info implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Option(names = "--gc", description = "first remove what processes killed with -9 left: region files no live process maps, counters files of dead switch hosts")
+    boolean gc;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
+        if (gc) {
+            Janitor.Sweep s = Janitor.sweep();
+            out.println("gc: removed " + (s.removed().isEmpty() ? "nothing" : String.join(", ", s.removed()))
+                    + (s.kept().isEmpty() ? "" : "; in use: " + String.join(", ", s.kept())));
+        }
         out.println("port kinds:");
         Table kinds = new Table("  ", null, null);
         Netmap.kinds().forEach((k, cls) -> kinds.row(k, cls));
@@ -66,7 +76,8 @@ public final class Info implements Callable<Integer> {
                     ports.row(name, nifp.name(), holder(nifp), nifp.txRings(), nifp.rxRings());
                 }
             } catch (NetmapException | IllegalArgumentException e) {
-                unreadable.add("  " + name + ": unreadable: " + e.getMessage());
+                unreadable.add("  " + name + ": unreadable: " + e.getMessage()
+                        + (Files.exists(f) && !Janitor.inUse(f) ? " [stale: no process maps it; info --gc removes it]" : ""));
             }
         }
         if (regions.size() == 0 && unreadable.isEmpty()) {

@@ -91,6 +91,11 @@ public final class Region implements AutoCloseable {
     // ----------------------------------------------------------------------------------------------
     // creation
 
+    /** The lock this process's threads take around the directory lock {@code .lock} (for {@link Janitor}). */
+    static Object sharedLock() {
+        return SHARED_LOCK;
+    }
+
     /** Where shared regions live: {@code $JNETMAP_DIR}, else {@code /dev/shm/jnetmap}. */
     public static Path directory() {
         String dir = System.getenv("JNETMAP_DIR");

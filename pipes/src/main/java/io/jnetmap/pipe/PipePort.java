@@ -171,7 +171,7 @@ public final class PipePort extends AbstractPort {
     /** Starts watching the peer's process if it is not this one and not watched yet: one shared read while nothing changed. */
     private void watchPeer() {
         int pid = peer.state();
-        if (pid != 0 && pid != PID) {
+        if (pid > 0 && pid != PID) { // (a pid the peer could have overwritten: any value is watched harmlessly)
             ProcessWatch.Watch w = peerWatch;
             if (w == null || w.pid() != pid) {
                 startWatch(pid);

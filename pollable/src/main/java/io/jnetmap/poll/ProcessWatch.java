@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * control mailbox) registers here; an action must be short and must not block (mark something broken,
  * signal an eventfd so that a sleeping {@link Poller} wakes up, unpark a thread).
  *
- * <p>A pid that is already gone when watched fires at once (on the watch thread). A pid reused by a new
+ * <p>A pid that is already gone when watched fires at once, on the calling thread. A pid reused by a new
  * process between the death of the old one and {@link #onExit} cannot be told apart: callers watch
  * a peer as soon as they learn its pid.
  */
@@ -77,6 +77,9 @@ public final class ProcessWatch {
         }
 
         private void release() {
+            if (pidfd < 0) {
+                return;
+            }
             synchronized (LOCK) {
                 WATCHES.remove(id);
                 if (pidfd >= 0) {
@@ -104,8 +107,8 @@ public final class ProcessWatch {
     }
 
     /**
-     * Runs {@code action} on the watch thread once process {@code pid} has exited (at once if it is
-     * already gone). Watching this process itself is refused.
+     * Runs {@code action} on the watch thread once process {@code pid} has exited (at once, on the
+     * calling thread, if it is already gone). Watching this process itself is refused.
      */
     public static Watch onExit(int pid, Runnable action) {
         if (pid <= 0 || pid == Linux.getpid()) {
@@ -115,9 +118,9 @@ public final class ProcessWatch {
         try {
             pidfd = Linux.pidfdOpen(pid);
         } catch (SyscallException e) {
-            // ESRCH: already gone
+            // ESRCH: already gone (EMFILE and the like: treated alike, the relation is not kept blind)
             Watch w = new Watch(0, pid, -1, action);
-            Thread.ofPlatform().daemon().name("jnetmap-process-watch-" + pid).start(w::fire);
+            w.fire();
             return w;
         }
         synchronized (LOCK) {
