@@ -73,6 +73,7 @@ public final class BenchMain {
         RATIOS.add(new String[] {"core.buf.write60.vs.bytebuffer", "peer.bytebuffer.write60", "core.buf.write60"});
         SUITES.put("nic", new io.jnetmap.bench.nic.NicSuite());
         SUITES.put("vale", io.jnetmap.bench.vale.ValeBench::suite);
+        SUITES.put("soak", new io.jnetmap.bench.soak.SoakSuite());
         RATIOS.add(new String[] {"vale.l2.vs.l3.100k", "vale.copy.2p.60B", "vale.l3.100k.60B"});
     }
 
@@ -106,7 +107,8 @@ public final class BenchMain {
             }
         }
         if (wanted.isEmpty()) {
-            wanted.addAll(SUITES.keySet());
+            // the soak takes 10 minutes: run only when named (bench/run soak)
+            SUITES.keySet().stream().filter(n -> !n.equals("soak")).forEach(wanted::add);
         }
         Results out = new Results();
         int failed = 0;

@@ -43,6 +43,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -58,15 +59,15 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * and that no JVM crashed (no {@code hs_err} file). Prints one table; exits 0 only if every scenario passed.
  */
 @Command(name = "selftest", mixinStandardHelpOptions = true,
-        description = "Runs a self-test suite: faults (kill -9 of every kind of participant, hostile shared memory).",
-        subcommands = {SelfTest.Faults.class, SelfTest.Hostile.class})
+        description = "Runs a self-test suite: faults (kill -9 of every kind of participant, hostile shared memory), soak (long traffic with attach/detach).",
+        subcommands = {SelfTest.Faults.class, SelfTest.Soak.class, SelfTest.SoakRun.class, SelfTest.Hostile.class})
 public final class SelfTest implements Runnable {
     @Spec
     CommandSpec spec;
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "no suite given (expected: faults)");
+        throw new ParameterException(spec.commandLine(), "no suite given (expected: faults or soak)");
     }
 
     /** One line of the table. */
@@ -442,7 +443,7 @@ public final class SelfTest implements Runnable {
             return true;
         }
 
-        private static String sh(String... cmd) {
+        static String sh(String... cmd) {
             try {
                 Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
                 String s = new String(p.getInputStream().readAllBytes());
@@ -777,6 +778,228 @@ public final class SelfTest implements Runnable {
                 }
             }
             return crash.get();
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // the soak
+
+    /**
+     * {@code selftest soak [-t SECONDS]}: runs {@link SoakRun} in a child JVM with a fixed, pre-touched
+     * heap and samples the child's anonymous resident memory every second: after the warm-up (a quarter
+     * of the run, at least 15 s) and until the traffic stops it must stay within ±5 % of its first post-warm-up value. The child
+     * checks the traffic: 0 loss on the pipe and the switch (back-pressure), and the switch's counters
+     * conserve exactly.
+     */
+    @Command(name = "soak", mixinStandardHelpOptions = true,
+            description = "pipe, switch (and, as root, NIC) traffic with ports attached and detached every 2 s and counters read; RSS must stay flat")
+    static final class Soak implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "-t", paramLabel = "SECONDS", defaultValue = "60", description = "duration (default: ${DEFAULT-VALUE}; 600 for the full soak)")
+        int seconds;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter out = spec.commandLine().getOut();
+            if (seconds < 30 || seconds > 86_400) {
+                throw new ParameterException(spec.commandLine(), "-t " + seconds + " (expected: 30..86400)");
+            }
+            Path work = Files.createTempDirectory("jnetmap-soak");
+            boolean root = Linux.geteuid() == 0;
+            String ns = "jnsoak" + ProcessHandle.current().pid();
+            List<String> cmd = new ArrayList<>();
+            if (root) {
+                Faults.sh("ip", "netns", "add", ns);
+                Faults.sh("ip", "-n", ns, "link", "add", "soaka", "type", "veth", "peer", "name", "soakb");
+                Faults.sh("ip", "-n", ns, "link", "set", "soaka", "up");
+                Faults.sh("ip", "-n", ns, "link", "set", "soakb", "up");
+                cmd.addAll(List.of("ip", "netns", "exec", ns));
+            }
+            cmd.addAll(List.of(ProcessHandle.current().info().command().orElse("java"), "--enable-native-access=ALL-UNNAMED",
+                    "-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch", "-XX:+UseSerialGC", "-XX:ErrorFile=" + work.resolve("hs_err_pid%p.log"),
+                    "-cp", System.getProperty("java.class.path"), Main.class.getName(), "selftest", "soak-run", String.valueOf(seconds),
+                    root ? "soaka,soakb" : "-"));
+            Process child = new ProcessBuilder(cmd).directory(work.toFile()).redirectErrorStream(true)
+                    .redirectOutput(work.resolve("soak.log").toFile()).start();
+            try {
+                long warm = Math.max(15, seconds / 4);
+                long base = 0;
+                long lo = Long.MAX_VALUE;
+                long hi = 0;
+                long start = System.nanoTime();
+                long pid = child.pid();
+                StringBuilder series = new StringBuilder();
+                // under ip netns exec, the JVM is the child of the exec'd ip or the same process: find the java one
+                while (child.isAlive()) {
+                    Thread.sleep(1000);
+                    long t = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
+                    long anon = rssAnonKb(javaPid(pid));
+                    if (t % 5 == 0) {
+                        series.append(' ').append(t).append("s:").append(anon / 1024).append("M");
+                    }
+                    if (t >= warm && t < seconds && anon > 0) { // (not while the child closes its ports at the end)
+                        if (base == 0) {
+                            base = anon;
+                        }
+                        lo = Math.min(lo, anon);
+                        hi = Math.max(hi, anon);
+                    }
+                    if (t > seconds + 120) {
+                        child.destroyForcibly();
+                        out.println("soak: the child did not finish");
+                        return Cli.FAILED;
+                    }
+                }
+                String log = Files.readString(work.resolve("soak.log"));
+                log.lines().forEach(l -> out.println("  " + l));
+                out.println("  RssAnon every 5 s:" + series);
+                double up = base == 0 ? 0 : 100.0 * (hi - base) / base;
+                double down = base == 0 ? 0 : 100.0 * (base - lo) / base;
+                boolean rssOk = base > 0 && up <= 5 && down <= 5;
+                out.printf(java.util.Locale.ROOT, "RESULT soak.rss.anon.drift %.2f %% (after %d s warm-up: %d kB, range %d..%d kB)%n",
+                        Math.max(up, down), warm, base, lo, hi);
+                boolean crashed;
+                try (var st = Files.list(work)) {
+                    crashed = st.anyMatch(f -> f.getFileName().toString().startsWith("hs_err"));
+                }
+                boolean ok = child.exitValue() == 0 && log.contains("soak-run: passed") && rssOk && !crashed;
+                out.println(ok ? "selftest soak: passed" : "selftest soak: FAILED" + (rssOk ? "" : " (RSS not flat)") + (crashed ? " (JVM crash)" : ""));
+                return ok ? Cli.OK : Cli.FAILED;
+            } finally {
+                child.destroyForcibly();
+                if (root) {
+                    Faults.sh("ip", "netns", "del", ns);
+                }
+            }
+        }
+
+        /** The java process itself: {@code pid}, or its only descendant running java. */
+        private static long javaPid(long pid) {
+            return ProcessHandle.of(pid).stream().flatMap(h -> Stream.concat(Stream.of(h), h.descendants()))
+                    .filter(h -> h.info().command().map(c -> c.endsWith("/java")).orElse(false))
+                    .mapToLong(ProcessHandle::pid).findFirst().orElse(pid);
+        }
+
+        private static long rssAnonKb(long pid) {
+            try {
+                for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+                    if (l.startsWith("RssAnon:")) {
+                        return Long.parseLong(l.replaceAll("[^0-9]", ""));
+                    }
+                }
+            } catch (IOException | NumberFormatException e) {
+                return 0;
+            }
+            return 0;
+        }
+    }
+
+    /** The soak's traffic, in the child JVM: {@code selftest soak-run SECONDS NICS} (NICS: {@code A,B} veth ends, or {@code -}). */
+    @Command(name = "soak-run", hidden = true)
+    static final class SoakRun implements Callable<Integer> {
+        @Parameters(index = "0")
+        int seconds;
+
+        @Parameters(index = "1")
+        String nics;
+
+        @Override
+        public Integer call() throws Exception {
+            String tag = "soak" + ProcessHandle.current().pid();
+            String sw = "vale" + tag;
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicLong cycles = new AtomicLong();
+            AtomicLong reads = new AtomicLong();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            try (Port pa = Netmap.open(tag + "{1"); Port pb = Netmap.open(tag + "}1");
+                 Port a = Netmap.open(sw + ":a@backpressure=on"); Port b = Netmap.open(sw + ":b")) {
+                learn(b);
+                Flow pipe = new Flow(pa, pb);
+                Flow vale = new Flow(a, b);
+                Port na = null;
+                Port nb = null;
+                Flow nic = null;
+                if (!nics.equals("-")) {
+                    String[] ab = nics.split(",");
+                    na = Netmap.open("netmap:" + ab[0]);
+                    nb = Netmap.open("netmap:" + ab[1]);
+                    nic = new Flow(na, nb);
+                }
+                // attach/detach every 2 s: a switch port, a pipe pair, a pipe end attached to the switch
+                Thread churn = Thread.ofPlatform().daemon().name("soak churn").start(() -> {
+                    try {
+                        ValeSwitch s = ValeSwitches.get(sw).orElseThrow();
+                        for (long i = 0; !stop.get(); i++) {
+                            try (Port c = Netmap.open(sw + ":c" + (i % 4)); Port x = Netmap.open(tag + "x{" + (i % 2));
+                                 Port y = Netmap.open(tag + "x}" + (i % 2))) {
+                                var attached = s.attach(y);
+                                Thread.sleep(1000);
+                                s.detach(attached.name());
+                            }
+                            cycles.incrementAndGet();
+                            Thread.sleep(1000);
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    }
+                });
+                Thread reader = Thread.ofPlatform().daemon().name("soak vale-ctl").start(() -> {
+                    PrintWriter sink = new PrintWriter(java.io.Writer.nullWriter());
+                    while (!stop.get()) {
+                        ValeCtlTool.list(ValeCtl.find(sw), null, sink);
+                        reads.incrementAndGet();
+                        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(250));
+                    }
+                });
+                Thread.sleep(TimeUnit.SECONDS.toMillis(seconds));
+                stop.set(true);
+                churn.join(10_000);
+                reader.join(10_000);
+                Row rp = pipe.finish("pipe", 0, "-", 0, true);
+                Row rv = vale.finish("switch", 0, "-", 0, true);
+                ValeSwitch s = ValeSwitches.get(sw).orElseThrow();
+                var sa = s.port("a").orElseThrow();
+                var sb = s.port("b").orElseThrow();
+                long sent = vale.sent.get();
+                boolean conserve = sa.txCounter(io.jnetmap.vale.ctl.SwitchFileLayout.TX_PACKETS) == sent
+                        && sb.rxCounter(io.jnetmap.vale.ctl.SwitchFileLayout.RX_PACKETS) == vale.received.get()
+                        && sa.drops() == 0 && sb.txCounter(io.jnetmap.vale.ctl.SwitchFileLayout.TX_PACKETS) == 1
+                        && sa.rxCounter(io.jnetmap.vale.ctl.SwitchFileLayout.RX_PACKETS) == 1;
+                System.out.println("soak-run: " + seconds + " s, " + cycles.get() + " attach/detach cycles, " + reads.get() + " counter reads");
+                System.out.println("soak-run: pipe " + rp.loss() + " lost (" + rp.verdict() + ")");
+                System.out.println("soak-run: switch " + rv.loss() + " lost (" + rv.verdict() + "); counters: a sent "
+                        + sa.txCounter(io.jnetmap.vale.ctl.SwitchFileLayout.TX_PACKETS) + ", b received "
+                        + sb.rxCounter(io.jnetmap.vale.ctl.SwitchFileLayout.RX_PACKETS) + ", drops " + sa.drops()
+                        + (conserve ? ", conserved exactly" : ", NOT conserved"));
+                boolean nicOk = true;
+                if (nic != null) {
+                    Row rn = nic.finish("nic", 0, "-", 0, true);
+                    // no back-pressure on a wire: the NIC row reports its loss; a failure of its threads fails the soak
+                    nicOk = !rn.verdict().contains("failed") && nic.sent.get() > 0;
+                    System.out.println("soak-run: NIC " + rn.loss() + " lost (AF_XDP on a veth pair, no back-pressure)");
+                    na.close();
+                    nb.close();
+                }
+                boolean ok = failure.get() == null && rp.ok() && rv.ok() && conserve && nicOk && cycles.get() > 0;
+                if (failure.get() != null) {
+                    System.out.println("soak-run: churn failed: " + failure.get());
+                }
+                System.out.println(ok ? "soak-run: passed" : "soak-run: FAILED");
+                return ok ? Cli.OK : Cli.FAILED;
+            }
+        }
+
+        /** One frame from {@code b}'s flow address, so that the switch learns where it is (a's flow is then unicast). */
+        private static void learn(Port b) {
+            Frame f = new Frame(60, FLOW_DST, Frame.mac("ff:ff:ff:ff:ff:ff"), Frame.ip("10.0.0.2"), Frame.ip("10.0.0.1"));
+            Ring t = b.txRing(0);
+            int i = t.head();
+            f.writeTo(t.memory(), t.bufOffset(i));
+            t.setSlot(i, 60, 0);
+            t.advanceTo(t.nextSlot(i));
+            t.sync();
         }
     }
 

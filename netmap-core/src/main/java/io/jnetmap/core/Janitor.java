@@ -40,7 +40,7 @@ public final class Janitor {
         if (SWEPT.compareAndSet(false, true)) {
             Thread.ofPlatform().daemon().name("jnetmap-janitor").start(() -> {
                 try {
-                    sweep();
+                    sweep(false);
                 } catch (RuntimeException e) {
                     // another process may be sweeping or the directory may be another user's: nothing to clean here
                 }
@@ -48,30 +48,45 @@ public final class Janitor {
         }
     }
 
-    /** Removes stale region and counters files now; returns what it did. */
+    /** Removes stale region and counters files now, checking every region against the maps of every process ({@code /proc/PID/maps}); returns what it did. */
     public static Sweep sweep() {
+        return sweep(true);
+    }
+
+    /**
+     * {@code thorough}: checks every region against the maps of every process (a users table may have
+     * been overwritten); else, first and cheaply, trusts a users table that names a live process.
+     */
+    static Sweep sweep(boolean thorough) {
         Path dir = Region.directory();
         if (!Files.isDirectory(dir)) {
             return new Sweep(List.of(), List.of());
         }
         // a file lock is per process: this process's threads serialise on Region's lock first, as Region does
         synchronized (Region.sharedLock()) {
-            return Region.underDirectoryLock(".lock", () -> sweepLocked(dir));
+            return Region.underDirectoryLock(".lock", () -> sweepLocked(dir, thorough));
         }
     }
 
-    private static Sweep sweepLocked(Path dir) {
+    private static Sweep sweepLocked(Path dir, boolean thorough) {
         List<String> removed = new ArrayList<>();
         List<String> kept = new ArrayList<>();
-        Set<String> mapped = mappedFiles();
+        Set<String> mapped = null; // read only if some region looks stale: /proc/*/maps is long on a busy machine
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path f : ds) {
                 String name = f.getFileName().toString();
                 if (name.startsWith(".") || !Files.isRegularFile(f) || !(name.startsWith("pipe.") || isRegion(f))) {
                     continue; // not a region: someone else's file
                 }
-                if (mapped.contains(f.toAbsolutePath().toString()) || mapped.contains(realPath(f))) {
+                if (!thorough && hasLiveUser(f)) {
                     kept.add(name);
+                    continue;
+                }
+                if (mapped == null) {
+                    mapped = mappedFiles();
+                }
+                if (mapped.contains(f.toAbsolutePath().toString()) || mapped.contains(realPath(f))) {
+                    kept.add(name); // its users table says otherwise, but someone maps it (being created, or overwritten)
                 } else if (Files.deleteIfExists(f)) {
                     removed.add(name);
                 }
@@ -95,6 +110,26 @@ public final class Janitor {
             }
         }
         return new Sweep(removed, kept);
+    }
+
+    /** True if the users table in {@code f}'s header names a live process (a cheap first look). */
+    private static boolean hasLiveUser(Path f) {
+        try (var in = Files.newInputStream(f)) {
+            byte[] h = in.readNBytes((int) (RegionLayout.USERS_OFFSET + 4L * RegionLayout.USERS_MAX));
+            if (h.length < RegionLayout.USERS_OFFSET + 4L * RegionLayout.USERS_MAX) {
+                return false;
+            }
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(h).order(java.nio.ByteOrder.nativeOrder());
+            for (int i = 0; i < RegionLayout.USERS_MAX; i++) {
+                int pid = b.getInt((int) RegionLayout.USERS_OFFSET + 4 * i);
+                if (pid > 0 && Linux.processAlive(pid)) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** True if {@code f} starts with a region's magic. */

@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * {@code bin/jnetmap selftest faults} (the fault suite) passes, and what it relies on holds: the XDP
  * program of a NIC port whose owner is killed detaches by itself; the janitor removes the region a
- * killed process left and keeps those in use.
+ * killed process left and keeps those in use; (slow) the soak.
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class FaultSuiteTest {
@@ -63,6 +63,17 @@ class FaultSuiteTest {
             "NIC port owner killed", "capture killed", "hostile writes: pipe + monitor", "hostile writes: remote switch port"}) {
             assertTrue(out.lines().anyMatch(l -> l.contains(row) && l.trim().endsWith("ok")), row + ": " + out);
         }
+    }
+
+    @Test
+    @Tag("slow")
+    void theSoakKeepsMemoryFlatLosesNothingAndConservesCounters() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        int code = Main.commandLine(out, out).execute("selftest", "soak", "-t", "60");
+        String text = bytes.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, text);
+        assertTrue(text.contains("conserved exactly") && text.contains("selftest soak: passed"), text);
     }
 
     @Test

@@ -79,6 +79,31 @@ class PeerDeathTest {
     }
 
     @Test
+    void pktGenOnARemotePortPrintsOneLineAndExitsWhenTheHostIsKilled() throws Exception {
+        String sw = ValeAcrossProcessesTest.uniqueSwitch();
+        Process host = startTool("vale-ctl", "--host", sw);
+        Process tx = null;
+        try {
+            ValeAcrossProcessesTest.await("the child to host " + sw, () -> !ValeCtl.find(sw).isEmpty());
+            tx = PktGenTest.startPktGen("-i", sw + ":b@backpressure=on", "-f", "tx", "-T", "0");
+            Process sender = tx;
+            ValeAcrossProcessesTest.await("the sender's port", () -> ValeCtl.find(sw).get(0).ports().size() == 1 || !sender.isAlive());
+            Thread.sleep(300);
+            host.destroyForcibly();
+            assertTrue(tx.waitFor(10, TimeUnit.SECONDS), "pkt-gen stopped");
+            String out = new String(tx.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertEquals(1, tx.exitValue(), out);
+            assertTrue(out.contains("pkt-gen: switch " + sw + "'s host (pid " + host.pid() + ") died"), out);
+            assertFalse(out.contains("\tat "), "no stack trace: " + out);
+        } finally {
+            host.destroyForcibly();
+            if (tx != null) {
+                tx.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
     void theHostReapsThePortOfAKilledProcessWithinASecond() throws Exception {
         String sw = ValeAcrossProcessesTest.uniqueSwitch();
         try (Port a = Netmap.open(sw + ":a")) {

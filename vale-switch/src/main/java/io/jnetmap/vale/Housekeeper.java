@@ -86,7 +86,7 @@ final class Housekeeper {
         if (pid == ProcessHandle.current().pid()) {
             return;
         }
-        CLIENTS.put(pid, ProcessWatch.onExit(pid, () -> {
+        ProcessWatch.Watch w = ProcessWatch.onExit(pid, () -> {
             synchronized (ValeSwitches.CONFIG) {
                 CLIENTS.remove(pid);
             }
@@ -95,7 +95,10 @@ final class Housekeeper {
             if (t != null) {
                 LockSupport.unpark(t);
             }
-        }));
+        });
+        if (!w.fired()) { // (one already gone fired at once, on this thread)
+            CLIENTS.put(pid, w);
+        }
     }
 
     private static void run() {
