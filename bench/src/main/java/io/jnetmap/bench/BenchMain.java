@@ -77,6 +77,7 @@ public final class BenchMain {
         RATIOS.add(new String[] {"capture.filter.syn80.interp.vs.bytecode", "capture.filter.interp.syn80", "capture.filter.bytecode.syn80"});
         RATIOS.add(new String[] {"capture.filter.hosts20.interp.vs.bytecode", "capture.filter.interp.hosts20", "capture.filter.bytecode.hosts20"});
         SUITES.put("stack", new io.jnetmap.bench.stack.StackSuite());
+        SUITES.put("soak", new io.jnetmap.bench.soak.SoakSuite());
         RATIOS.add(new String[] {"vale.l2.vs.l3.100k", "vale.copy.2p.60B", "vale.l3.100k.60B"});
     }
 
@@ -110,7 +111,8 @@ public final class BenchMain {
             }
         }
         if (wanted.isEmpty()) {
-            wanted.addAll(SUITES.keySet());
+            // the soak takes 10 minutes: run only when named (bench/run soak)
+            SUITES.keySet().stream().filter(n -> !n.equals("soak")).forEach(wanted::add);
         }
         Results out = new Results();
         int failed = 0;

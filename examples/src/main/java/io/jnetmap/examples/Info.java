@@ -1,6 +1,7 @@
 package io.jnetmap.examples;
 
 import io.jnetmap.core.Geometry;
+import io.jnetmap.core.Janitor;
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.NetmapException;
 import io.jnetmap.core.NetmapIf;
@@ -35,13 +36,19 @@ public final class Info implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--gc", description = "give NICs back the MAC, addresses and routes that a dead process moved to "
-            + "their host-stack TAP (records of this network namespace)")
+    @Option(names = "--gc", description = "first remove what processes killed with -9 left: region files no live process "
+            + "maps, counters files of dead switch hosts; and give NICs back the MAC, addresses and routes a dead process "
+            + "moved to their host-stack TAP (records of this network namespace)")
     boolean gc;
 
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
+        if (gc) {
+            Janitor.Sweep s = Janitor.sweep();
+            out.println("gc: removed " + (s.removed().isEmpty() ? "nothing" : String.join(", ", s.removed()))
+                    + (s.kept().isEmpty() ? "" : "; in use: " + String.join(", ", s.kept())));
+        }
         out.println("port kinds:");
         Table kinds = new Table("  ", null, null);
         Netmap.kinds().forEach((k, cls) -> kinds.row(k, cls));
@@ -73,7 +80,8 @@ public final class Info implements Callable<Integer> {
                     ports.row(name, nifp.name(), holder(nifp), nifp.txRings(), nifp.rxRings());
                 }
             } catch (NetmapException | IllegalArgumentException e) {
-                unreadable.add("  " + name + ": unreadable: " + e.getMessage());
+                unreadable.add("  " + name + ": unreadable: " + e.getMessage()
+                        + (Files.exists(f) && !Janitor.inUse(f) ? " [stale: no process maps it; info --gc removes it]" : ""));
             }
         }
         if (regions.size() == 0 && unreadable.isEmpty()) {

@@ -185,7 +185,7 @@ public final class PktGen implements Callable<Integer> {
         };
         out.printf(Locale.ROOT, "%s %d packets %d bytes %d batches in %.3f s%n", verb, pkts, c.bytes(), c.batches(), secs);
         if (function == Function.rxseq) {
-            out.printf(Locale.ROOT, "Sequence: lost %d reordered %d%n", c.lost(), c.reordered());
+            out.printf(Locale.ROOT, "Sequence: lost %d reordered %d other %d%n", c.lost(), c.reordered(), c.other());
         }
         if (rtt != null) {
             if (rtt.getTotalCount() > 0) {

@@ -192,6 +192,11 @@ public final class ValeCtlTool implements Callable<Integer>, Cli.InOrder {
         if (found.isEmpty()) {
             throw new NetmapException("no process hosts switch " + sw);
         }
+        List<String> names = found.stream().flatMap(s -> s.ports().stream()).map(ValeCtl.PortInfo::name).toList();
+        if (!names.contains(port)) {
+            throw new NetmapException("switch " + sw + " has no port " + port
+                    + (names.isEmpty() ? " (it has no ports)" : " (ports: " + String.join(", ", names) + ")"));
+        }
         list(found, port, out);
     }
 

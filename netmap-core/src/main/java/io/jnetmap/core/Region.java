@@ -76,7 +76,12 @@ public final class Region implements AutoCloseable {
     // ----------------------------------------------------------------------------------------------
     // creation
 
-    /** Where shared regions live ({@link ShmDirectory#path()}). */
+    /** The lock this process's threads take around the directory lock {@code .lock} (for {@link Janitor}). */
+    static Object sharedLock() {
+        return SHARED_LOCK;
+    }
+
+        /** Where shared regions live ({@link ShmDirectory#path()}). */
     public static Path directory() {
         return ShmDirectory.path();
     }

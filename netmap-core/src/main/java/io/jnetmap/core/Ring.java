@@ -243,13 +243,13 @@ public final class Ring {
 
     /**
      * Offset in {@link #memory()} of the buffer under {@code slot}. Throws if the slot holds an index
-     * outside the pool (a corrupted slot), so the offset is always inside a buffer.
+     * outside the pool (a corrupted slot: {@link SlotCorruptedException}), so the offset is always inside a buffer.
      */
     public long bufOffset(int slot) {
         int idx = bufIdx(slot);
         if (Integer.compareUnsigned(idx, numBufs) >= 0) {
-            throw new IndexOutOfBoundsException("slot " + slot + " holds bufIdx=" + Integer.toUnsignedString(idx)
-                    + " (expected: 0.." + (numBufs - 1) + ")");
+            throw new SlotCorruptedException(this + ": slot " + slot + " holds bufIdx=" + Integer.toUnsignedString(idx)
+                    + " (expected: 0.." + (numBufs - 1) + "): the ring's shared memory was overwritten");
         }
         return bufPool + (long) idx * bufSize;
     }

@@ -492,7 +492,7 @@ public abstract class RingContractTest {
         int slot = t.head();
         int saved = t.bufIdx(slot);
         t.setBufIdx(slot, -5);
-        assertThrows(IndexOutOfBoundsException.class, () -> t.bufOffset(slot));
+        assertThrows(SlotCorruptedException.class, () -> t.bufOffset(slot));
         t.setBufIdx(slot, saved);
     }
 

@@ -1,6 +1,6 @@
 package io.jnetmap.pipe;
 
-import io.jnetmap.core.NetmapException;
+import io.jnetmap.core.PortBrokenException;
 
 /**
  * The other end of a pipe wrote something into shared memory that breaks the ring protocol (a buffer
@@ -9,7 +9,7 @@ import io.jnetmap.core.NetmapException;
  * ({@link PipePort#peerFaults()}), and every later sync of it throws this again; its pollable reports
  * {@link io.jnetmap.poll.Pollable#ERR}. Nothing was written outside the region.
  */
-public final class PipeBrokenException extends NetmapException {
+public final class PipeBrokenException extends PortBrokenException {
     private static final long serialVersionUID = 1L;
 
     public PipeBrokenException(String message) {

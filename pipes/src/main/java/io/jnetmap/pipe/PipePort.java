@@ -12,6 +12,7 @@ import io.jnetmap.core.SlotWord;
 import io.jnetmap.core.spi.AbstractPort;
 import io.jnetmap.core.spi.Kring;
 import io.jnetmap.poll.Pollable;
+import io.jnetmap.poll.ProcessWatch;
 import io.jnetmap.sys.Linux;
 
 import java.lang.foreign.MemorySegment;
@@ -59,6 +60,12 @@ public final class PipePort extends AbstractPort {
     private final Pollable pollable;
     private final AtomicLong faults = new AtomicLong();
     private volatile String broken;
+    /** The watch of the peer's process (a pidfd in {@link ProcessWatch}); replaced when another process attaches. */
+    private volatile ProcessWatch.Watch peerWatch;
+    /** Non-null: the peer's death breaks this end with this message ({@link #breakOnPeerDeath}). */
+    private volatile String peerDeathMessage;
+    private final AtomicLong peerDeaths = new AtomicLong();
+    private volatile String lastPeerDeath;
 
     /** A ring of this end and the peer's ring it mirrors, slot for slot. */
     private static final class Link {
@@ -98,6 +105,7 @@ public final class PipePort extends AbstractPort {
         this.pollable = new BrokenAwarePollable(inner);
         // for peers that pidfd_getfd refuses (Yama, seccomp, fewer capabilities): the same descriptor by SCM_RIGHTS
         WakeFdServer.offer(eventFd().fd());
+        watchPeer();
     }
 
     private Link link(Kring k, long peerRing) {
@@ -125,7 +133,74 @@ public final class PipePort extends AbstractPort {
     /** True while the other end is open (by this process or another live one). */
     public boolean peerOpen() {
         int pid = peer.state();
-        return pid != 0 && (pid == PID || Linux.processAlive(pid));
+        ProcessWatch.Watch w = peerWatch;
+        boolean seenDead = w != null && w.pid() == pid && w.fired(); // exited, maybe a zombie kill(0) still finds
+        return pid != 0 && (pid == PID || (!seenDead && Linux.processAlive(pid)));
+    }
+
+    /**
+     * Times the process holding the other end died while this end was open (seen within microseconds
+     * through a pidfd, whether or not this end's user was syncing: a user asleep in a {@code Poller} is
+     * woken). The pipe stays usable: a new process may open the other end and the transfer goes on.
+     */
+    public long peerDeaths() {
+        return peerDeaths.get();
+    }
+
+    /** What {@link #peerDeaths()} last saw ({@code "the other end pipe}1 (pid 123) died"}), or null. */
+    public String lastPeerDeath() {
+        return lastPeerDeath;
+    }
+
+    /**
+     * Makes the death of the process now holding the other end fatal for this end: it is cut off with
+     * {@code message} (syncs throw {@link PipeBrokenException}, the pollable reports {@code ERR}, a
+     * sleeping user is woken). For ports built on a pipe whose other end is a service (a switch's host).
+     * If the peer is already dead, the end breaks at once.
+     */
+    public void breakOnPeerDeath(String message) {
+        peerDeathMessage = message;
+        watchPeer();
+        ProcessWatch.Watch w = peerWatch;
+        if (w != null && w.fired() && broken == null) {
+            broken = message;
+        }
+    }
+
+    /** Starts watching the peer's process if it is not this one and not watched yet: one shared read while nothing changed. */
+    private void watchPeer() {
+        int pid = peer.state();
+        if (pid > 0 && pid != PID) { // (a pid the peer could have overwritten: any value is watched harmlessly)
+            ProcessWatch.Watch w = peerWatch;
+            if (w == null || w.pid() != pid) {
+                startWatch(pid);
+            }
+        }
+    }
+
+    private synchronized void startWatch(int pid) {
+        ProcessWatch.Watch w = peerWatch;
+        if (isClosed() || (w != null && w.pid() == pid)) {
+            return;
+        }
+        if (w != null) {
+            w.close();
+        }
+        peerWatch = ProcessWatch.onExit(pid, () -> peerExited(pid));
+    }
+
+    /** On the watch thread: the peer's process {@code pid} is gone. */
+    private synchronized void peerExited(int pid) {
+        if (isClosed()) {
+            return; // the eventfd may be closed (and its number reused)
+        }
+        peerDeaths.incrementAndGet();
+        lastPeerDeath = "the other end " + peer.name() + " (pid " + pid + ") died";
+        String fatal = peerDeathMessage;
+        if (fatal != null && broken == null) {
+            broken = fatal;
+        }
+        eventFd().signal(); // a user asleep in a Poller wakes up and sees ERR (or a new state)
     }
 
     /** Faults of the peer found by this end (0 or 1: the first one cuts the pipe off). */
@@ -209,6 +284,7 @@ public final class PipePort extends AbstractPort {
     @Override
     protected void txsync(Kring k) {
         checkNotBroken();
+        watchPeer();
         Link l = txLinks[k.ring.ringId()];
         int from = k.hwcur;
         int head = k.rhead;
@@ -288,6 +364,7 @@ public final class PipePort extends AbstractPort {
     @Override
     protected void rxsync(Kring k) {
         checkNotBroken();
+        watchPeer();
         Link l = rxLinks[k.ring.ringId()];
         MemorySegment m = mem;
         int tail = PipeLayout.lvPipeTail(m, l.ring);
@@ -349,6 +426,12 @@ public final class PipePort extends AbstractPort {
 
     @Override
     protected void onClose() {
+        synchronized (this) {
+            ProcessWatch.Watch w = peerWatch;
+            if (w != null) {
+                w.close();
+            }
+        }
         WakeFdServer.withdraw(eventFd().fd());
         PipeLock.locked(() -> {
             for (Link[] links : new Link[][] {txLinks, rxLinks}) {
@@ -432,6 +515,7 @@ public final class PipePort extends AbstractPort {
             if (broken != null) {
                 return ERR;
             }
+            watchPeer(); // a peer that attached while this end was busy is watched before the user sleeps
             try {
                 return inner.arm(interest);
             } catch (PipeBrokenException e) {

@@ -44,6 +44,8 @@ public final class PipeProvider implements PortProvider {
         if (!pn.isPipe()) {
             throw new IllegalArgumentException("name=" + pn + " (expected: a pipe end, X{ID or X}ID)");
         }
+        // regions left by processes killed with -9 (pipe regions of remote ports have unique names: nobody reopens them)
+        io.jnetmap.core.Janitor.sweepOnceInBackground();
         boolean master = pn.mode() == PortName.Mode.PIPE_MASTER;
         String parent = pn.parent();
         int pipes = pn.conf("pipes", DEFAULT_PIPES);

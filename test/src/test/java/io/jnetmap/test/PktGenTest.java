@@ -6,6 +6,7 @@ import io.jnetmap.core.Region;
 import io.jnetmap.core.Ring;
 import io.jnetmap.examples.Main;
 import io.jnetmap.examples.PktGen;
+import io.jnetmap.examples.traffic.Frame;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -106,23 +107,31 @@ class PktGenTest {
     }
 
     @Test
-    void rxseqCountsPacketsMissingAndReordered() throws Exception {
+    void rxseqCountsPacketsMissingAndReorderedAndForeignFramesAsOther() throws Exception {
         String parent = uniqueParent();
-        CompletableFuture<Run> rx = CompletableFuture.supplyAsync(() -> pktGen("-i", parent + "}1", "-f", "rxseq", "-n", "6", "-T", "0"));
+        CompletableFuture<Run> rx = CompletableFuture.supplyAsync(() -> pktGen("-i", parent + "}1", "-f", "rxseq", "-n", "7", "-T", "0"));
         try (Port tx = Netmap.open(parent + "{1")) {
             Ring t = tx.txRing(0);
-            for (long seq : new long[] {0, 1, 2, 5, 6, 3}) { // 3 and 4 missing at 5; then 3 comes late
+            Frame ours = Frame.standard(60);
+            // 3 and 4 missing at 5; then 3 comes late; -1: a frame of the link's own (IPv6, as neighbour discovery)
+            for (long seq : new long[] {0, 1, 2, -1, 5, 6, 3}) {
                 int i = t.head();
                 MemorySegment m = t.memory();
                 m.asSlice(t.bufOffset(i), 60).fill((byte) 0);
-                m.set(JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), t.bufOffset(i) + 42, seq);
+                if (seq >= 0) {
+                    ours.writeTo(m, t.bufOffset(i));
+                    m.set(JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), t.bufOffset(i) + 42, seq);
+                } else {
+                    m.set(java.lang.foreign.ValueLayout.JAVA_BYTE, t.bufOffset(i) + 12, (byte) 0x86);
+                    m.set(java.lang.foreign.ValueLayout.JAVA_BYTE, t.bufOffset(i) + 13, (byte) 0xdd);
+                }
                 t.setSlot(i, 60, 0);
                 t.advanceTo(t.nextSlot(i));
             }
             t.sync();
             Run r = rx.get(60, TimeUnit.SECONDS);
             assertEquals(0, r.code(), r.out());
-            assertTrue(r.out().contains("Sequence: lost 2 reordered 1"), r.out());
+            assertTrue(r.out().contains("Sequence: lost 2 reordered 1 other 1"), r.out());
         }
     }
 

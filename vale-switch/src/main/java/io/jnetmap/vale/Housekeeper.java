@@ -1,7 +1,11 @@
 package io.jnetmap.vale;
 
+import io.jnetmap.poll.ProcessWatch;
+import io.jnetmap.vale.ctl.Command;
 import io.jnetmap.vale.ctl.ControlMailbox;
 
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -10,11 +14,19 @@ import java.util.concurrent.locks.LockSupport;
  * counters file, answers control requests other processes leave in the file's mailbox
  * ({@link ControlMailbox}, run by {@link SwitchAdmin#execute}) and detaches what processes that died
  * had attached. Never on a packet path.
+ *
+ * <p>The death of a process that attached remote ports is seen at once (a pidfd per such process in
+ * {@link ProcessWatch}), which wakes this thread to reap its ports; the periodic sweep (every second)
+ * remains for relays cut off by a peer's fault.
  */
 final class Housekeeper {
     static final long PERIOD_MS = 50;
     /** The current housekeeper; a thread that is no longer it exits. Written under ValeSwitches.CONFIG. */
     private static volatile Thread thread;
+    /** Set by a watch when a client process died: reap before the next sweep. */
+    private static volatile boolean reapNow;
+    /** One pidfd watch per live process that attached remote ports. Under ValeSwitches.CONFIG. */
+    private static final Map<Integer, ProcessWatch.Watch> CLIENTS = new HashMap<>();
 
     private Housekeeper() {
     }
@@ -64,12 +76,37 @@ final class Housekeeper {
             reply = e.getMessage() != null ? e.getMessage() : e.toString();
         }
         ControlMailbox.answer(m, r, ok, reply);
+        if (ok && r.code() == Command.ATTACH_REMOTE.code() && r.client() > 0 && !CLIENTS.containsKey(r.client())) {
+            watchClient(r.client());
+        }
+    }
+
+    /** Wakes this thread to reap what process {@code pid} attached, as soon as it dies. Under ValeSwitches.CONFIG. */
+    private static void watchClient(int pid) {
+        if (pid == ProcessHandle.current().pid()) {
+            return;
+        }
+        ProcessWatch.Watch w = ProcessWatch.onExit(pid, () -> {
+            synchronized (ValeSwitches.CONFIG) {
+                CLIENTS.remove(pid);
+            }
+            reapNow = true;
+            Thread t = thread;
+            if (t != null) {
+                LockSupport.unpark(t);
+            }
+        });
+        if (!w.fired()) { // (one already gone fired at once, on this thread)
+            CLIENTS.put(pid, w);
+        }
     }
 
     private static void run() {
         long beat = 0;
         Thread self = Thread.currentThread();
         while (thread == self) {
+            boolean reap = reapNow;
+            reapNow = false;
             for (ValeSwitch sw : ValeSwitches.switches()) {
                 synchronized (ValeSwitches.CONFIG) {
                     if (thread != self) {
@@ -81,7 +118,7 @@ final class Housekeeper {
                     if (beat % 2 == 0) {
                         sw.stats().heartbeat();
                     }
-                    if (beat % 20 == 0) {
+                    if (reap || beat % 20 == 0) {
                         reapOrphans(sw);
                     }
                     serve(sw);

@@ -12,6 +12,7 @@ public final class Counters {
     private final AtomicLong batches = new AtomicLong();
     private final AtomicLong lost = new AtomicLong();
     private final AtomicLong reordered = new AtomicLong();
+    private final AtomicLong other = new AtomicLong();
     private final AtomicLong rttSum = new AtomicLong();
     private final AtomicLong rtts = new AtomicLong();
     private final AtomicLong first = new AtomicLong();
@@ -38,6 +39,13 @@ public final class Counters {
         }
     }
 
+    /** Frames in a batch that are not pkt-gen's (a link's IPv6 neighbour discovery ...): not sequence-checked. */
+    public void other(long n) {
+        if (n != 0) {
+            other.lazySet(other.get() + n);
+        }
+    }
+
     public void rtt(long ns) {
         rttSum.lazySet(rttSum.get() + ns);
         rtts.lazySet(rtts.get() + 1);
@@ -61,6 +69,11 @@ public final class Counters {
 
     public long reordered() {
         return reordered.get();
+    }
+
+    /** Frames received that were not pkt-gen's ({@link Frame#isOurs}). */
+    public long other() {
+        return other.get();
     }
 
     public long rttSum() {

@@ -90,6 +90,19 @@ public final class Frame {
         mem.set(LONG_BE, frameOff + SEQ_OFFSET, seq);
     }
 
+    /**
+     * True if the {@code len} bytes at {@code frameOff} look like a frame pkt-gen wrote: IPv4, UDP from
+     * port 1234 to 4321, long enough for the sequence number and timestamp. Anything else a link
+     * carries (IPv6 neighbour discovery when a veth comes up, ARP ...) is not sequence-checked.
+     */
+    public static boolean isOurs(MemorySegment mem, long frameOff, int len) {
+        return len >= TIMESTAMP_OFFSET + 8
+                && mem.get(JAVA_BYTE, frameOff + 12) == 0x08 && mem.get(JAVA_BYTE, frameOff + 13) == 0x00
+                && mem.get(JAVA_BYTE, frameOff + 23) == 17
+                && mem.get(JAVA_BYTE, frameOff + 34) == (byte) (1234 >>> 8) && mem.get(JAVA_BYTE, frameOff + 35) == (byte) 1234
+                && mem.get(JAVA_BYTE, frameOff + 36) == (byte) (4321 >>> 8) && mem.get(JAVA_BYTE, frameOff + 37) == (byte) 4321;
+    }
+
     public static long readSeq(MemorySegment mem, long frameOff) {
         return mem.get(LONG_BE, frameOff + SEQ_OFFSET);
     }

@@ -1,6 +1,7 @@
 package io.jnetmap.examples.traffic;
 
 import io.jnetmap.core.Port;
+import io.jnetmap.core.PortBrokenException;
 import io.jnetmap.core.Ring;
 import io.jnetmap.core.Slot;
 import io.jnetmap.poll.Pollable;
@@ -96,8 +97,10 @@ public final class Generator {
                     c.batch(n, (long) n * len, System.nanoTime());
                 }
                 sent += did;
-                if (did == 0) {
-                    poller.poll(idleWait); // syncs the TX rings: slots the receiver released come back
+                if (did == 0 && poller.poll(idleWait) > 0 && (poller.readyEvents(0) & Pollable.ERR) != 0) {
+                    // (the poll syncs the TX rings: slots the receiver released come back)
+                    port.txSync(); // throws what broke the port (its peer died, or broke the rules)
+                    throw new PortBrokenException("port " + port.name() + " reports an error");
                 }
             }
         }

@@ -1,6 +1,7 @@
 package io.jnetmap.examples.traffic;
 
 import io.jnetmap.core.Port;
+import io.jnetmap.core.PortBrokenException;
 import io.jnetmap.core.Ring;
 import io.jnetmap.poll.Pollable;
 import io.jnetmap.poll.Poller;
@@ -14,7 +15,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * pkt-gen's {@code rx} and {@code rxseq}: takes every packet of every RX ring of a port, one sync per
  * batch, waiting in a {@link Poller} when the rings are empty; rxseq checks the sequence numbers
  * {@link Generator} wrote (one sequence per ring) and counts packets missing (a jump forward) and
- * packets reordered (a number older than expected). Allocates nothing per packet.
+ * packets reordered (a number older than expected); frames that are not pkt-gen's ({@link
+ * Frame#isOurs}: a link's own traffic) are counted as {@code other}, never as reordered. Allocates
+ * nothing per packet.
  */
 public final class Sink {
     private final Port port;
@@ -47,6 +50,7 @@ public final class Sink {
                 long bytes = 0;
                 long missing = 0;
                 long older = 0;
+                long foreign = 0;
                 for (int r = 0; r < nrings; r++) {
                     Ring ring = rings[r];
                     int h = ring.head();
@@ -57,10 +61,14 @@ public final class Sink {
                     MemorySegment m = ring.memory();
                     long e = expect[r];
                     for (int k = 0; k < n; k++) {
-                        bytes += ring.len(h);
+                        int len = ring.len(h);
+                        bytes += len;
                         if (seq) {
-                            long s = Frame.readSeq(m, ring.bufOffset(h));
-                            if (s == e) {
+                            long off = ring.bufOffset(h);
+                            long s = Frame.isOurs(m, off, len) ? Frame.readSeq(m, off) : -1;
+                            if (s < 0) {
+                                foreign++;
+                            } else if (s == e) {
                                 e++;
                             } else if (s > e) {
                                 missing += s - e;
@@ -80,10 +88,12 @@ public final class Sink {
                     c.batch(did, bytes, System.nanoTime());
                     if (seq) {
                         c.seqErrors(missing, older);
+                        c.other(foreign);
                     }
                     port.rxSync(); // gives the slots back and brings more
-                } else {
-                    poller.poll(idleWait);
+                } else if (poller.poll(idleWait) > 0 && (poller.readyEvents(0) & Pollable.ERR) != 0) {
+                    port.rxSync(); // throws what broke the port (its peer died, or broke the rules)
+                    throw new PortBrokenException("port " + port.name() + " reports an error");
                 }
             }
             port.rxSync();

@@ -141,7 +141,8 @@ public final class NicProvider implements PortProvider {
                 ifindex = NetDevice.index(ifname);
                 if (ifindex == 0) {
                     throw new NetmapException.NoSuchInterface(name + ": no network interface \"" + ifname
-                            + "\" in this network namespace (ip link lists them; run in the interface's namespace"
+                            + "\" in the network namespace of process " + ProcessHandle.current().pid()
+                            + " (ip link lists them; run in the interface's namespace"
                             + " with ip netns exec)", null);
                 }
             }

@@ -9,6 +9,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -62,15 +63,35 @@ public final class ControlMailbox {
                 (int) (long) LONG.getAcquire(m, SwitchFileLayout.CTL_OWNER_OFFSET));
     }
 
-    /** Answers {@code r}: {@code ok} or failed, with {@code reply} (shortened to fit). */
+    /**
+     * Answers {@code r}: {@code ok} or failed, with {@code reply}, whole when its UTF-8 bytes fit the
+     * field (511 bytes and the NUL), else cut at a character boundary and ended with "...".
+     */
     public static void answer(MemorySegment m, Request r, boolean ok, String reply) {
-        if (reply.length() > SwitchFileLayout.CTL_REPLY_LENGTH / 4) {
-            reply = reply.substring(0, SwitchFileLayout.CTL_REPLY_LENGTH / 4 - 3) + "..."; // at most 4 bytes a char in UTF-8
-        }
+        reply = fit(reply, SwitchFileLayout.CTL_REPLY_LENGTH - 1);
         RegionLayout.writeText(m, SwitchFileLayout.CTL_REPLY_OFFSET, SwitchFileLayout.CTL_REPLY_LENGTH, reply);
         m.set(JAVA_INT, SwitchFileLayout.CTL_STATUS_OFFSET, ok ? 0 : 1);
         // ordered store -> the client that sees DONE sees status and reply
         LONG.setRelease(m, SwitchFileLayout.CTL_DONE_OFFSET, r.seq());
+    }
+
+    /** {@code s} if its UTF-8 encoding has at most {@code max} bytes, else its longest prefix that fits with "...". */
+    static String fit(String s, int max) {
+        if (s.getBytes(StandardCharsets.UTF_8).length <= max) {
+            return s;
+        }
+        int bytes = 3; // "..."
+        int end = 0;
+        while (end < s.length()) {
+            int cp = s.codePointAt(end);
+            int n = new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8).length;
+            if (bytes + n > max) {
+                break;
+            }
+            bytes += n;
+            end += Character.charCount(cp);
+        }
+        return s.substring(0, end) + "...";
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -106,7 +127,8 @@ public final class ControlMailbox {
                 }
                 String reply = RegionLayout.readText(m, SwitchFileLayout.CTL_REPLY_OFFSET, SwitchFileLayout.CTL_REPLY_LENGTH);
                 if (m.get(JAVA_INT, SwitchFileLayout.CTL_STATUS_OFFSET) != 0) {
-                    throw new NetmapException(reply);
+                    // the host's words are about itself: say whose namespace, files, limits they are
+                    throw new NetmapException(reply.replace("process " + host + " ", "process " + host + " (the switch's host) "));
                 }
                 return reply;
             } finally {

@@ -3,10 +3,13 @@ package io.jnetmap.vale.ctl;
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.NetmapIf;
 import io.jnetmap.core.Port;
+import io.jnetmap.core.PortBrokenException;
 import io.jnetmap.core.PortName;
 import io.jnetmap.core.Region;
 import io.jnetmap.core.Ring;
 import io.jnetmap.poll.Pollable;
+import io.jnetmap.poll.ProcessWatch;
+import io.jnetmap.sys.EventFd;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,6 +23,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * other end as port P, with a polling thread. Packets cost one more zero-copy hop and a thread in the
  * host; the API is the pipe end's (rings, syncs, pollable), under the VALE name. Closing it asks the
  * host to detach P; if this process dies instead, the host notices and detaches P by itself.
+ *
+ * <p>Both sides watch each other's process with a pidfd ({@link ProcessWatch}): if the host dies, this
+ * port is broken within a millisecond — its next sync throws {@link PortBrokenException} ({@code switch
+ * vale0's host (pid N) died}) and its pollable reports {@code ERR}, waking a user asleep in a {@code
+ * Poller}. Close it and open the name again: the next process to open a port of the switch (this one,
+ * if no other) becomes its new host.
  *
  * <p>If P is a persistent port of the switch ({@code vale-ctl -n}), the host binds the pipe end to it
  * instead (one more open of P, relayed by a thread of the host) and unbinds it when this port closes.
@@ -35,6 +44,11 @@ public final class RemotePort implements Port {
     /** {@code valeS:P=PIPE}: what the host was asked to attach, and is asked to undo on close. */
     private final String binding;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final Pollable pollable;
+    /** Why this port is broken (its host died), or null. */
+    private volatile String broken;
+    /** Guarded by {@code this}: the pidfd watch of the host, cancelled at close. */
+    private ProcessWatch.Watch hostWatch;
 
     private RemotePort(PortName name, Port end, Path hostFile, int hostPid, String binding) {
         this.name = name;
@@ -42,6 +56,34 @@ public final class RemotePort implements Port {
         this.hostFile = hostFile;
         this.hostPid = hostPid;
         this.binding = binding;
+        this.pollable = new BrokenAwarePollable(end.pollable());
+    }
+
+    /** On the watch thread: the host is gone. Under {@code this}, so the end's eventfd is still open. */
+    private synchronized void hostDied() {
+        if (closed.get()) {
+            return;
+        }
+        broken = "switch " + name.switchName() + "'s host (pid " + hostPid + ") died; close " + name.text()
+                + " and open it again to reach the switch's next host";
+        EventFd.adopt(end.pollable().fd()).signal(); // a user asleep in a Poller wakes up and sees ERR
+    }
+
+    /** Why this port stopped working (its switch's host died), or null while it works. */
+    public String brokenReason() {
+        return broken;
+    }
+
+    /** {@link System#nanoTime()} when the host's death was seen, 0 while it lives. */
+    public synchronized long hostDiedAtNanos() {
+        return hostWatch == null ? 0 : hostWatch.diedAtNanos();
+    }
+
+    private void checkNotBroken() {
+        String why = broken;
+        if (why != null) {
+            throw new PortBrokenException(why);
+        }
     }
 
     /** Opens {@code pn} as a port of the switch hosted by {@code host} (another process). */
@@ -59,7 +101,11 @@ public final class RemotePort implements Port {
             String bp = pn.option("backpressure") != null ? "@backpressure=" + pn.option("backpressure") : "";
             String binding = pn.switchName() + ":" + pn.base() + "=" + parent + "}0";
             ControlMailbox.call(host.file(), Command.ATTACH_REMOTE, binding + bp, TIMEOUT);
-            return new RemotePort(pn, end, host.file(), host.pid(), binding);
+            RemotePort p = new RemotePort(pn, end, host.file(), host.pid(), binding);
+            synchronized (p) {
+                p.hostWatch = ProcessWatch.onExit(host.pid(), p::hostDied);
+            }
+            return p;
         } catch (RuntimeException e) {
             end.close();
             throw e;
@@ -114,17 +160,19 @@ public final class RemotePort implements Port {
 
     @Override
     public void txSync() {
+        checkNotBroken();
         end.txSync();
     }
 
     @Override
     public void rxSync() {
+        checkNotBroken();
         end.rxSync();
     }
 
     @Override
     public Pollable pollable() {
-        return end.pollable();
+        return pollable;
     }
 
     @Override
@@ -137,7 +185,15 @@ public final class RemotePort implements Port {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        synchronized (this) {
+            if (hostWatch != null) {
+                hostWatch.close();
+            }
+        }
         try {
+            if (broken != null) {
+                return; // no host to ask
+            }
             ControlMailbox.call(hostFile, Command.DETACH_REMOTE, binding, TIMEOUT);
         } catch (RuntimeException e) {
             // the host is gone, or already dropped the port: nothing left to undo there
@@ -150,5 +206,44 @@ public final class RemotePort implements Port {
     @Override
     public String toString() {
         return "RemotePort[" + name + " hosted by " + hostPid + " via " + end.name() + "]";
+    }
+
+    /** The pipe end's pollable, reporting {@link Pollable#ERR} once the host died. */
+    private final class BrokenAwarePollable implements Pollable {
+        private final Pollable inner;
+
+        BrokenAwarePollable(Pollable inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public int fd() {
+            return inner.fd();
+        }
+
+        @Override
+        public int fdEvents(int interest) {
+            return inner.fdEvents(interest);
+        }
+
+        @Override
+        public int pollNow(int interest) {
+            return broken != null ? ERR : inner.pollNow(interest);
+        }
+
+        @Override
+        public int arm(int interest) {
+            return broken != null ? ERR : inner.arm(interest);
+        }
+
+        @Override
+        public void disarm() {
+            inner.disarm();
+        }
+
+        @Override
+        public String toString() {
+            return "pollable of " + name.text();
+        }
     }
 }
