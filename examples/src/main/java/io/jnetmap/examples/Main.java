@@ -23,6 +23,7 @@ import java.util.concurrent.Callable;
         commandListHeading = "%nTools:%n",
         subcommands = {Demo.class, Info.class, PktGen.class, Bridge.class, Main.CaptureTool.class, ValeCtlTool.class,
             Lb.class,
+            Tlem.class,
             HelpCommand.class})
 public final class Main implements Runnable {
     @Spec
