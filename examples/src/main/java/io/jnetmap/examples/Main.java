@@ -24,6 +24,8 @@ import java.util.concurrent.Callable;
         subcommands = {Demo.class, Info.class, PktGen.class, Bridge.class, Main.CaptureTool.class, ValeCtlTool.class,
             Lb.class,
             Tlem.class,
+            FirewallTool.class,
+            NatTool.class,
             HelpCommand.class})
 public final class Main implements Runnable {
     @Spec

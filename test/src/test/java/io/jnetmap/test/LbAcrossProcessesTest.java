@@ -36,14 +36,24 @@ class LbAcrossProcessesTest {
         final Process process;
         final StringBuffer out = new StringBuffer();
         final CountDownLatch seen = new CountDownLatch(1);
+        private final Thread reader;
 
         Tool(String prefix, String... args) throws Exception {
+            this(prefix, command(args));
+        }
+
+        static List<String> command(String... args) {
             List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                     "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx128m",
                     "-cp", System.getProperty("java.class.path"), Main.class.getName()));
             cmd.addAll(List.of(args));
+            return cmd;
+        }
+
+        /** Runs {@code cmd} as it is. */
+        Tool(String prefix, List<String> cmd) throws Exception {
             process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            Thread.ofPlatform().daemon().start(() -> {
+            reader = Thread.ofPlatform().daemon().start(() -> {
                 try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                     for (String line; (line = r.readLine()) != null; ) {
                         out.append(line).append('\n');
@@ -57,6 +67,16 @@ class LbAcrossProcessesTest {
             });
         }
 
+        /** SIGTERM to the tool, its output still read ({@link Process#destroy()} would close the stream). */
+        void stop() {
+            process.toHandle().destroy();
+        }
+
+        void kill() {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+        }
+
         void awaitLine() throws InterruptedException {
             assertTrue(seen.await(60, TimeUnit.SECONDS), "tool started: " + out);
         }
@@ -64,10 +84,10 @@ class LbAcrossProcessesTest {
         String finish(int seconds) throws Exception {
             try {
                 assertTrue(process.waitFor(seconds, TimeUnit.SECONDS), "tool finished: " + out);
-                Thread.sleep(100);
+                reader.join(10_000); // everything it printed
                 return out.toString();
             } finally {
-                process.destroyForcibly();
+                kill();
             }
         }
     }
@@ -148,7 +168,7 @@ class LbAcrossProcessesTest {
                     assertTrue(out.contains("Sequence: lost 0 reordered 0"), out);
                 }
             }
-            lb.process.destroy(); // SIGTERM: a last JSON line, then exit
+            lb.stop(); // SIGTERM: a last JSON line, then exit
             String out = lb.finish(30);
             Matcher m = Pattern.compile("\\{\"name\":\"" + Pattern.quote(p) + "\\}(\\d)\",\"forwarded\":(\\d+),\"dropped\":(\\d+)").matcher(out);
             long[] forwarded = new long[pipes];
