@@ -61,7 +61,7 @@ public final class LoadBalancer implements AutoCloseable {
     private long[] lastSent;
     private long[] lastLost;
 
-    private LoadBalancer(String inputName, List<Group> groups, int extraBufs, int batch, WaitStrategy wait, int cpu) {
+    private LoadBalancer(String inputName, List<Group> groups, int extraBufs, int batch, WaitStrategy wait, int cpu, boolean threaded) {
         if (groups.isEmpty()) {
             throw new IllegalArgumentException("no group of pipes (expected: at least one -p [name:]N)");
         }
@@ -134,7 +134,7 @@ public final class LoadBalancer implements AutoCloseable {
             if (cpu >= 0) {
                 mb.cpus(cpu);
             }
-            this.box = mb.start();
+            this.box = threaded ? mb.start() : mb.build();
         } catch (RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 opened.get(i).close();
@@ -159,7 +159,17 @@ public final class LoadBalancer implements AutoCloseable {
      * buffers; {@code batch}: most packets per batch; {@code cpu}: pin the thread, or -1.
      */
     public static LoadBalancer start(String input, List<Group> groups, int extraBufs, int batch, WaitStrategy wait, int cpu) {
-        return new LoadBalancer(input, groups, extraBufs, batch, wait, cpu);
+        return new LoadBalancer(input, groups, extraBufs, batch, wait, cpu, true);
+    }
+
+    /** As {@link #start}, but without a thread: the caller moves packets with {@link #runOnce()}. */
+    public static LoadBalancer open(String input, List<Group> groups, int extraBufs, int batch) {
+        return new LoadBalancer(input, groups, extraBufs, batch, WaitStrategy.busySpin(), -1, false);
+    }
+
+    /** One pass over the input (for a balancer made by {@link #open}); true if anything moved. */
+    public boolean runOnce() {
+        return box.runOnce();
     }
 
     public Port input() {

@@ -160,11 +160,23 @@ public final class Middlebox implements AutoCloseable {
             if (ins.isEmpty()) {
                 throw new IllegalArgumentException("no input (expected: at least one input(...))");
             }
-            return new Middlebox(this);
+            return new Middlebox(this, true);
+        }
+
+        /**
+         * A middlebox without threads, driven by the caller's thread through {@link Middlebox#runOnce()}
+         * (one thread, as {@link Threads#ONE}; {@code threads} and {@code cpus} are ignored).
+         */
+        public Middlebox build() {
+            if (ins.isEmpty()) {
+                throw new IllegalArgumentException("no input (expected: at least one input(...))");
+            }
+            threads = Threads.ONE;
+            return new Middlebox(this, false);
         }
     }
 
-    private Middlebox(Builder b) {
+    private Middlebox(Builder b, boolean threaded) {
         Map<Port, Integer> outIndex = new IdentityHashMap<>();
         outputs = new ArrayList<>();
         paths = new ArrayList<>();
@@ -222,11 +234,23 @@ public final class Middlebox implements AutoCloseable {
             workers.forEach(Worker::freeBuffers);
             throw e;
         }
-        for (int w = 0; w < workers.size(); w++) {
+        for (int w = 0; threaded && w < workers.size(); w++) {
             Worker worker = workers.get(w);
             int cpu = b.cpus.length == 0 ? -1 : b.cpus[w % b.cpus.length];
             threads.add(Thread.ofPlatform().name(b.name + "-" + w).daemon().start(() -> worker.loop(cpu)));
         }
+    }
+
+    /**
+     * One pass of a middlebox made by {@link Builder#build()}: drains the overflow queues, then takes
+     * one batch from each input ring and moves it. Returns true if anything moved. Allocates nothing.
+     */
+    public boolean runOnce() {
+        if (!threads.isEmpty()) {
+            throw new IllegalStateException("runOnce() on a middlebox with threads (expected: one made by build())");
+        }
+        Worker w = workers.get(0);
+        return w.round();
     }
 
     /** The inputs' processors see output indices local to their input; counters use these global ones. */

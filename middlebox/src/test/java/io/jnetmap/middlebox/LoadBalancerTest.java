@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
+import io.jnetmap.core.Ring;
 import io.jnetmap.poll.WaitStrategy;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -217,6 +218,51 @@ class LoadBalancerTest {
                 assertEquals(1, seenB[i], "packet " + i + " in group b");
             }
             assertNull(lb.failure());
+            cons.forEach(Port::close);
+        }
+    }
+
+    @Test
+    void spreadingAllocatesNothingPerPacket() {
+        String p = parent("lba");
+        try (LoadBalancer lb = LoadBalancer.open(p + "}4", List.of(new LoadBalancer.Group(p, 4)), 64, 256);
+             Port src = Netmap.open(p + "{4")) {
+            List<Port> cons = new ArrayList<>();
+            for (int k = 0; k < 4; k++) {
+                cons.add(Netmap.open(p + "}" + k));
+            }
+            Port[] consArray = cons.toArray(Port[]::new);
+            com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            long[] flow = {0};
+            long before = 0;
+            long moved = 0;
+            for (int round = 0; round < 6000; round++) {
+                if (round == 2000) { // after warm-up (JIT, first touches)
+                    before = mx.getCurrentThreadAllocatedBytes();
+                    moved = 0;
+                }
+                Ring t = src.txRing(0);
+                t.sync();
+                int j = t.head();
+                for (int n = Math.min(256, t.space()); n > 0; n--) {
+                    flowFrame(t.memory(), t.bufOffset(j), (int) (flow[0]++ % FLOWS), 0, 0);
+                    t.setLen(j, Frames.LEN);
+                    j = t.nextSlot(j);
+                }
+                t.advanceTo(j);
+                t.sync();
+                lb.runOnce();
+                for (Port c : consArray) {
+                    Ring r = c.rxRing(0);
+                    r.sync();
+                    moved += r.space();
+                    r.advanceTo(r.tail());
+                    r.sync();
+                }
+            }
+            long bytes = mx.getCurrentThreadAllocatedBytes() - before;
+            assertTrue(moved > 500_000, "moved " + moved);
+            assertTrue(bytes < 16 * 1024, bytes + " bytes allocated for " + moved + " packets");
             cons.forEach(Port::close);
         }
     }
