@@ -4,6 +4,7 @@ module io.jnetmap.examples {
     requires io.jnetmap.vale;
     requires io.jnetmap.pipes;
     requires io.jnetmap.capture;
+    requires io.jnetmap.middlebox;
     requires info.picocli;
     requires HdrHistogram;
 

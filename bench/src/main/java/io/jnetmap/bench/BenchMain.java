@@ -78,6 +78,7 @@ public final class BenchMain {
         RATIOS.add(new String[] {"capture.filter.hosts20.interp.vs.bytecode", "capture.filter.interp.hosts20", "capture.filter.bytecode.hosts20"});
         SUITES.put("stack", new io.jnetmap.bench.stack.StackSuite());
         SUITES.put("soak", new io.jnetmap.bench.soak.SoakSuite());
+        SUITES.put("middlebox", io.jnetmap.bench.middlebox.MiddleboxSuite::run);
         RATIOS.add(new String[] {"vale.l2.vs.l3.100k", "vale.copy.2p.60B", "vale.l3.100k.60B"});
     }
 

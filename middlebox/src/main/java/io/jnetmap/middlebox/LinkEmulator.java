@@ -1,0 +1,360 @@
+package io.jnetmap.middlebox;
+
+import io.jnetmap.core.Port;
+import io.jnetmap.core.Ring;
+import io.jnetmap.core.Slot;
+import io.jnetmap.sys.Affinity;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * netmap's {@code tlem} between two ports: each direction is a {@link LinkSpec} (delay, bandwidth, loss,
+ * queue, reordering). Per direction two threads: the <i>stamper</i> takes each batch from the input's
+ * RX ring, gives every packet its exit time (when the link is free, plus its serialization time, plus
+ * the delay) or drops it (loss, queue full), and copies it into a delay line; the <i>releaser</i> watches
+ * the clock (spinning while the next exit is near, parking while it is far) and sends each packet on
+ * the output's TX ring when due. The delay line is one off-heap ring of records ({@code exit, enter,
+ * len, bytes}) between exactly two threads, published with release/acquire positions: nothing
+ * allocates per packet.
+ *
+ * <p>Packets leave in the order they entered, unless the spec asks for reordering (a packet overtaken by
+ * the next of its batch). Counters and the delays actually seen at the exit ({@link Stats}) are
+ * readable from any thread.
+ */
+public final class LinkEmulator implements AutoCloseable {
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
+    private static final VarHandle POS = ValueLayout.JAVA_LONG.varHandle();
+    /** Record header: exit time, enter time, length (-1: skip to the start), wire bytes. */
+    private static final int HEADER = 24;
+    /** Bytes of delay line per direction unless told. */
+    public static final long DEFAULT_LINE_BYTES = 64L << 20;
+    /** Closer than this, the releaser spins on the clock instead of parking. */
+    private static final long SPIN_NANOS = 200_000;
+
+    private final Direction[] dirs;
+    private final List<Thread> threads = new ArrayList<>();
+    private final Arena arena = Arena.ofShared();
+    private volatile boolean stop;
+    private volatile Throwable failure;
+    private final boolean busy;
+
+    /** Counters of one direction, as of the call. */
+    /**
+     * Counters of one direction. Delays are measured from the stamper's receive time to the releaser's
+     * send time of each packet; {@code lateness} is how much later than its exit time a packet was sent
+     * (the machine's share: scheduling, a full output); the link rate is computed on the exit times the
+     * stamper gave (the emulated link's own clock), the delivered rate on the times packets were sent.
+     */
+    public record Stats(long received, long sent, long bytesSent, long wireBytesSent, long lost, long queueDrops,
+                        long lineDrops, long reordered, long delayMinNanos, long delayMaxNanos, double delayMeanNanos,
+                        double scheduledDelayMeanNanos, double latenessMeanNanos, long latenessMaxNanos, long firstExitNanos, long lastExitNanos,
+                        long firstSentNanos, long lastSentNanos) {
+        /** The emulated link's rate between the first and the last packet sent, in bit/s of wire bytes (0 if under two packets). */
+        public double linkBitsPerSec(long firstWireBytes) {
+            long span = lastExitNanos - firstExitNanos;
+            return sent < 2 || span <= 0 ? 0 : (wireBytesSent - firstWireBytes) * 8e9 / span;
+        }
+
+        /** The same rate on the times the packets were actually sent. */
+        public double deliveredBitsPerSec(long firstWireBytes) {
+            long span = lastSentNanos - firstSentNanos;
+            return sent < 2 || span <= 0 ? 0 : (wireBytesSent - firstWireBytes) * 8e9 / span;
+        }
+    }
+
+    /**
+     * Starts emulating: {@code aToB} for what A receives and B sends, {@code bToA} the other way.
+     * {@code cpus}: four CPUs for the A->B stamper and releaser, then B->A's, or empty (not pinned);
+     * {@code busy}: never park; {@code lineBytes}: delay-line memory per direction.
+     */
+    public static LinkEmulator start(Port a, Port b, LinkSpec aToB, LinkSpec bToA, long lineBytes, boolean busy, int... cpus) {
+        return new LinkEmulator(a, b, aToB, bToA, lineBytes, busy, cpus);
+    }
+
+    private LinkEmulator(Port a, Port b, LinkSpec aToB, LinkSpec bToA, long lineBytes, boolean busy, int[] cpus) {
+        if (lineBytes < 4096) {
+            throw new IllegalArgumentException("delay line=" + lineBytes + " bytes (expected: >= 4096)");
+        }
+        this.busy = busy;
+        long line = (lineBytes + 7) & ~7L;
+        dirs = new Direction[] {new Direction("a->b", a.rxRing(0), b.txRing(0), aToB, line, 1),
+            new Direction("b->a", b.rxRing(0), a.txRing(0), bToA, line, 2)};
+        for (int d = 0; d < 2; d++) {
+            Direction dir = dirs[d];
+            int c0 = cpus.length == 0 ? -1 : cpus[(2 * d) % cpus.length];
+            int c1 = cpus.length == 0 ? -1 : cpus[(2 * d + 1) % cpus.length];
+            threads.add(Thread.ofPlatform().daemon().name("tlem-stamp-" + dir.name).start(() -> guard(c0, dir::stampLoop)));
+            threads.add(Thread.ofPlatform().daemon().name("tlem-release-" + dir.name).start(() -> guard(c1, dir::releaseLoop)));
+        }
+    }
+
+    private void guard(int cpu, Runnable body) {
+        try {
+            if (cpu >= 0) {
+                Affinity.pinCurrentThread(cpu);
+            }
+            body.run();
+        } catch (Throwable t) {
+            failure = t;
+        }
+    }
+
+    /** Counters of A to B (0) or B to A (1). */
+    public Stats stats(int direction) {
+        return dirs[direction].stats();
+    }
+
+    /** What stopped a thread, or null. */
+    public Throwable failure() {
+        return failure;
+    }
+
+    /** Stops the threads; packets still in the delay lines are lost. Idempotent; the ports stay open. */
+    @Override
+    public synchronized void close() {
+        if (stop) {
+            return;
+        }
+        stop = true;
+        for (Thread t : threads) {
+            LockSupport.unpark(t);
+            try {
+                t.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        arena.close();
+    }
+
+    private void idle(long[] idleSince) {
+        if (idleSince[0] == 0) {
+            idleSince[0] = System.nanoTime();
+        } else if (!busy && System.nanoTime() - idleSince[0] > 1_000_000) {
+            LockSupport.parkNanos(20_000);
+        } else {
+            Thread.onSpinWait();
+        }
+    }
+
+    private final class Direction {
+        final String name;
+        final Ring rx;
+        final Ring tx;
+        final LinkSpec spec;
+        final MemorySegment line;
+        final long cap;
+        final SplittableRandom random;
+        /** Positions in the line (monotonic): written by the stamper, by the releaser. */
+        final MemorySegment positions;
+        // stamper's
+        long linkFreeAt;
+        long lastExit;
+        long writePos;
+        // counters: index 0 received, 1 lost, 2 queue drops, 3 line drops, 4 reordered (stamper); 5 sent, 6 bytes,
+        // 7 wire bytes, 8 delay sum, 9 delay min, 10 delay max, 11 first sent, 12 last sent, 13 lateness sum,
+        // 14 lateness max, 15 first exit, 16 last exit, 17 scheduled delay sum (releaser)
+        final long[] c = new long[18];
+        final long[] published = new long[18];
+
+        Direction(String name, Ring rx, Ring tx, LinkSpec spec, long cap, long seed) {
+            this.name = name;
+            this.rx = rx;
+            this.tx = tx;
+            this.spec = spec;
+            this.cap = cap;
+            this.line = arena.allocate(cap, 64);
+            this.positions = arena.allocate(256, 128);
+            this.random = new SplittableRandom(System.nanoTime() * 31 + seed);
+            c[9] = Long.MAX_VALUE;
+        }
+
+        long readPos() {
+            return (long) POS.getAcquire(positions, 128L);
+        }
+
+        long writtenPos() {
+            return (long) POS.getAcquire(positions, 0L);
+        }
+
+        Stats stats() {
+            long[] s = new long[18];
+            synchronized (published) {
+                System.arraycopy(published, 0, s, 0, s.length);
+            }
+            // the two threads publish their own halves
+            return new Stats(s[0], s[5], s[6], s[7], s[1], s[2], s[3], s[4], s[5] == 0 ? 0 : s[9], s[10],
+                    s[5] == 0 ? 0 : (double) s[8] / s[5], s[5] == 0 ? 0 : (double) s[17] / s[5], s[5] == 0 ? 0 : (double) s[13] / s[5], s[14], s[15], s[16], s[11], s[12]);
+        }
+
+        void publishHalf(int from, int to) {
+            synchronized (published) {
+                System.arraycopy(c, from, published, from, to - from);
+            }
+        }
+
+        void stampLoop() {
+            long[] idle = new long[1];
+            while (!stop) {
+                rx.sync();
+                int n = rx.space();
+                if (n == 0) {
+                    idle(idle);
+                    continue;
+                }
+                idle[0] = 0;
+                long now = System.nanoTime();
+                int i = rx.head();
+                for (int k = 0; k < n; k++) {
+                    int next = rx.nextSlot(i);
+                    if (k + 1 < n && spec.reorder() > 0 && random.nextDouble() < spec.reorder()) {
+                        stamp(next, now); // the next one overtakes this one
+                        stamp(i, now);
+                        c[4]++;
+                        k++;
+                        i = rx.nextSlot(next);
+                        continue;
+                    }
+                    stamp(i, now);
+                    i = next;
+                }
+                rx.advanceTo(i);
+                // ordered store -> the releaser sees whole records up to writePos
+                POS.setRelease(positions, 0L, writePos);
+                c[0] += n;
+                publishHalf(0, 5);
+            }
+        }
+
+        private void stamp(int slot, long now) {
+            int len = rx.len(slot);
+            int wire = spec.wireBytes(len);
+            long departure = now;
+            if (spec.bitsPerSec() > 0) {
+                long start = Math.max(now, linkFreeAt);
+                long backlog = (long) ((start - now) * (spec.bitsPerSec() / 8e9));
+                if (backlog + wire > spec.queueBytes()) {
+                    c[2]++;
+                    return;
+                }
+                linkFreeAt = start + (long) (wire * 8e9 / spec.bitsPerSec());
+                departure = linkFreeAt;
+            }
+            if (spec.plr() > 0 && random.nextDouble() < spec.plr()
+                    || spec.ber() > 0 && random.nextDouble() < 1 - Math.pow(1 - spec.ber(), 8.0 * wire)) {
+                c[1]++;
+                return;
+            }
+            long exit = departure + spec.delay().sample(random.nextDouble());
+            exit = Math.max(exit, lastExit); // the line is a FIFO: nobody leaves before the one ahead
+            lastExit = exit;
+            int rec = (HEADER + len + 7) & ~7;
+            long off = writePos % cap;
+            if (off + rec > cap) {
+                if (writePos + (cap - off) + rec - readPos() > cap) {
+                    c[3]++;
+                    return;
+                }
+                if (cap - off >= HEADER) {
+                    line.set(INT, off + 16, -1);
+                }
+                writePos += cap - off;
+                off = 0;
+            }
+            if (writePos + rec - readPos() > cap) {
+                c[3]++;
+                return;
+            }
+            line.set(LONG, off, exit);
+            line.set(LONG, off + 8, now);
+            line.set(INT, off + 16, len);
+            line.set(INT, off + 20, wire);
+            MemorySegment.copy(rx.memory(), rx.bufOffset(slot), line, off + HEADER, len);
+            writePos += rec;
+        }
+
+        void releaseLoop() {
+            long readPos = 0;
+            long[] idle = new long[1];
+            while (!stop) {
+                long written = writtenPos();
+                if (readPos == written) {
+                    idle(idle);
+                    continue;
+                }
+                idle[0] = 0;
+                long off = readPos % cap;
+                if (cap - off < HEADER || line.get(INT, off + 16) == -1) {
+                    readPos += cap - off;
+                    POS.setRelease(positions, 128L, readPos);
+                    continue;
+                }
+                long exit = line.get(LONG, off);
+                long now = System.nanoTime();
+                if (exit - now > 0) {
+                    if (!busy && exit - now > SPIN_NANOS) {
+                        LockSupport.parkNanos(Math.min(exit - now - SPIN_NANOS / 2, 1_000_000));
+                    } else {
+                        Thread.onSpinWait();
+                    }
+                    continue;
+                }
+                if (tx.space() == 0) {
+                    tx.sync();
+                    if (tx.space() == 0) {
+                        Thread.onSpinWait(); // the output is behind: the packet waits, as on a wire
+                        continue;
+                    }
+                }
+                int j = tx.head();
+                int room = tx.space();
+                int moved = 0;
+                while (moved < room && readPos != written) {
+                    off = readPos % cap;
+                    if (cap - off < HEADER || line.get(INT, off + 16) == -1) {
+                        readPos += cap - off;
+                        continue;
+                    }
+                    exit = line.get(LONG, off);
+                    if (exit - now > 0) {
+                        break;
+                    }
+                    int len = line.get(INT, off + 16);
+                    MemorySegment.copy(line, off + HEADER, tx.memory(), tx.bufOffset(j), Math.min(len, tx.bufSize()));
+                    tx.setSlot(j, Math.min(len, tx.bufSize()), tx.flags(j) & Slot.NS_BUF_CHANGED);
+                    long delay = now - line.get(LONG, off + 8);
+                    c[5]++;
+                    c[6] += len;
+                    c[7] += line.get(INT, off + 20);
+                    c[8] += delay;
+                    c[9] = Math.min(c[9], delay);
+                    c[10] = Math.max(c[10], delay);
+                    if (c[11] == 0) {
+                        c[11] = now;
+                        c[15] = exit;
+                    }
+                    c[12] = now;
+                    c[16] = exit;
+                    c[13] += now - exit;
+                    c[17] += exit - line.get(LONG, off + 8);
+                    c[14] = Math.max(c[14], now - exit);
+                    readPos += (HEADER + len + 7) & ~7;
+                    j = tx.nextSlot(j);
+                    moved++;
+                }
+                tx.advanceTo(j);
+                tx.sync();
+                // ordered store -> the stamper may reuse the bytes before readPos
+                POS.setRelease(positions, 128L, readPos);
+                publishHalf(5, 18);
+            }
+        }
+    }
+}

@@ -1,0 +1,269 @@
+package io.jnetmap.middlebox;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jnetmap.core.Netmap;
+import io.jnetmap.core.Port;
+import io.jnetmap.core.Ring;
+import io.jnetmap.poll.WaitStrategy;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class LoadBalancerTest {
+    private static final AtomicInteger SEQ = new AtomicInteger();
+    private static final int FLOWS = 10_000;
+
+    static String parent(String p) {
+        return p + ProcessHandle.current().pid() + "x" + SEQ.incrementAndGet();
+    }
+
+    /** Flow f, direction d (0: client to server, 1: back): addresses and ports swapped for d = 1. */
+    static void flowFrame(MemorySegment m, long off, int f, int d, long tag) {
+        int client = 0x0a000000 | (f * 2654435 & 0xffffff);
+        int server = 0x0a640001 + f % 7;
+        int cport = 1024 + (f * 7919) % 60000;
+        int sport = 80 + f % 3;
+        if (d == 0) {
+            Frames.udp(m, off, client, server, cport, sport, tag);
+        } else {
+            Frames.udp(m, off, server, client, sport, cport, tag);
+        }
+    }
+
+    static long tag(int f, int d, int rep) {
+        return (long) rep << 32 | (long) f << 1 | d;
+    }
+
+    @Test
+    void flowsSpreadEvenlyAndBothDirectionsMeetOnePipeWithNothingLost() throws Exception {
+        String p = parent("lbs");
+        int pipes = 4;
+        int reps = 5;
+        try (LoadBalancer lb = LoadBalancer.start(p + "}" + pipes, List.of(new LoadBalancer.Group(p, pipes)), 16384, 512,
+                WaitStrategy.busySpin(), -1);
+             Port gen = Netmap.open(p + "{" + pipes)) {
+            assertTrue(lb.zeroCopy(), "an input pipe of the group's parent shares its region");
+            List<Port> consumers = new ArrayList<>();
+            for (int k = 0; k < pipes; k++) {
+                consumers.add(Netmap.open(p + "}" + k));
+            }
+            int[] pipeOfFlow = new int[FLOWS];
+            Arrays.fill(pipeOfFlow, -1);
+            long total = 2L * FLOWS * reps;
+            long[] got = new long[1];
+            String[] problem = new String[1];
+            Thread consumer = Thread.ofPlatform().start(() -> {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+                while (got[0] < total && System.nanoTime() < deadline) {
+                    for (int k = 0; k < pipes; k++) {
+                        int pipe = k;
+                        got[0] += Frames.drain(consumers.get(k), t -> {
+                            int f = (int) (t & 0xffffffffL) >>> 1;
+                            if (pipeOfFlow[f] == -1) {
+                                pipeOfFlow[f] = pipe;
+                            } else if (pipeOfFlow[f] != pipe && problem[0] == null) {
+                                problem[0] = "flow " + f + " on pipes " + pipeOfFlow[f] + " and " + pipe;
+                            }
+                        });
+                    }
+                }
+            });
+            Frames.send(gen, total, (m, off, i) -> {
+                int rep = (int) (i / (2 * FLOWS));
+                int f = (int) (i % (2 * FLOWS)) >>> 1;
+                int d = (int) (i & 1);
+                flowFrame(m, off, f, d, tag(f, d, rep));
+            });
+            consumer.join(100_000);
+            assertNull(problem[0]);
+            assertNull(lb.failure());
+            assertEquals(total, got[0], "every packet reached a consumer");
+            assertEquals(total, lb.received());
+            long[] flowsPerPipe = new long[pipes];
+            for (int f = 0; f < FLOWS; f++) {
+                flowsPerPipe[pipeOfFlow[f]]++;
+            }
+            double expected = (double) FLOWS / pipes;
+            double chi2 = 0;
+            for (long c : flowsPerPipe) {
+                chi2 += (c - expected) * (c - expected) / expected;
+            }
+            // 3 degrees of freedom: P(chi2 > 16.27) = 0.001 for a uniform spread
+            assertTrue(chi2 < 16.27, "flows per pipe " + Arrays.toString(flowsPerPipe) + " chi2=" + chi2);
+            for (int k = 0; k < pipes; k++) {
+                assertEquals(0, lb.dropped(0, k));
+                assertEquals(0, lb.queued(0, k));
+            }
+            String json = lb.countersJson();
+            assertTrue(json.startsWith("{\"ts\":") && json.contains("\"name\":\"" + p + "}3\"") && json.contains("\"dropped\":0"), json);
+            consumers.forEach(Port::close);
+        }
+    }
+
+    @Test
+    void overflowThenDropsCountedExactlyWhenConsumersStall() throws Exception {
+        String p = parent("lbd");
+        int pipes = 4;
+        int extra = 100;
+        int packets = 6000;
+        int cap = 1023; // a 1024-slot pipe holds 1023 packets its consumer has not taken
+        // what should happen, packet by packet: ring, else an overflow buffer, else dropped
+        int[] bucket = new int[packets];
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment f = arena.allocate(64);
+            for (int i = 0; i < packets; i++) {
+                flowFrame(f, 0, i, 0, i);
+                bucket[i] = FlowHash.bucket(FlowHash.hash(f, 0, Frames.LEN), pipes);
+            }
+        }
+        long[] inRing = new long[pipes];
+        long[] queued = new long[pipes];
+        long[] lost = new long[pipes];
+        int free = extra;
+        List<List<Long>> expectOrder = new ArrayList<>();
+        for (int k = 0; k < pipes; k++) {
+            expectOrder.add(new ArrayList<>());
+        }
+        for (int i = 0; i < packets; i++) {
+            int k = bucket[i];
+            if (inRing[k] < cap) {
+                inRing[k]++;
+            } else if (free > 0) {
+                free--;
+                queued[k]++;
+            } else {
+                lost[k]++;
+                continue;
+            }
+            expectOrder.get(k).add((long) i);
+        }
+        assertTrue(Arrays.stream(lost).sum() > 0, "the test must overflow the buffers");
+        try (LoadBalancer lb = LoadBalancer.start(p + "}" + pipes, List.of(new LoadBalancer.Group(p, pipes)), extra, 256,
+                WaitStrategy.busySpin(), -1);
+             Port gen = Netmap.open(p + "{" + pipes)) {
+            List<Port> consumers = new ArrayList<>();
+            for (int k = 0; k < pipes; k++) {
+                consumers.add(Netmap.open(p + "}" + k));
+            }
+            Frames.send(gen, packets, (m, off, i) -> flowFrame(m, off, (int) i, 0, i));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (lb.received() < packets && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            Thread.sleep(100);
+            for (int k = 0; k < pipes; k++) {
+                assertEquals(lost[k], lb.dropped(0, k), "drops of pipe " + k);
+                assertEquals(queued[k], lb.queued(0, k), "overflow queue of pipe " + k);
+                assertEquals(inRing[k], lb.forwarded(0, k), "in the ring of pipe " + k);
+            }
+            // consumers catch up: the queued packets follow, in order, nothing else is lost
+            for (int k = 0; k < pipes; k++) {
+                List<Long> seen = new ArrayList<>();
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (seen.size() < expectOrder.get(k).size() && System.nanoTime() < until) {
+                    Frames.drain(consumers.get(k), seen::add);
+                }
+                assertEquals(expectOrder.get(k), seen, "pipe " + k + " received");
+                assertEquals(0, lb.queued(0, k));
+            }
+            assertNull(lb.failure());
+            consumers.forEach(Port::close);
+        }
+    }
+
+    @Test
+    void everyGroupSeesEveryPacketThroughACopyingInput() throws Exception {
+        String src = parent("lbsrc");
+        String a = parent("lbga");
+        String b = parent("lbgb");
+        int total = 30_000;
+        try (LoadBalancer lb = LoadBalancer.start(src + "}0", List.of(new LoadBalancer.Group(a, 2), new LoadBalancer.Group(b, 3)),
+                8192, 512, WaitStrategy.busySpin(), -1);
+             Port gen = Netmap.open(src + "{0")) {
+            assertFalse(lb.zeroCopy(), "an input of another parent is copied");
+            List<Port> cons = new ArrayList<>();
+            for (int k = 0; k < 2; k++) {
+                cons.add(Netmap.open(a + "}" + k));
+            }
+            for (int k = 0; k < 3; k++) {
+                cons.add(Netmap.open(b + "}" + k));
+            }
+            int[] seenA = new int[total];
+            int[] seenB = new int[total];
+            long[] got = new long[1];
+            Thread consumer = Thread.ofPlatform().start(() -> {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (got[0] < 2L * total && System.nanoTime() < deadline) {
+                    for (int k = 0; k < 5; k++) {
+                        int[] seen = k < 2 ? seenA : seenB;
+                        got[0] += Frames.drain(cons.get(k), t -> seen[(int) t]++);
+                    }
+                }
+            });
+            Frames.send(gen, total, (m, off, i) -> flowFrame(m, off, (int) (i % 997), (int) (i / 997 & 1), i));
+            consumer.join(70_000);
+            for (int i = 0; i < total; i++) {
+                assertEquals(1, seenA[i], "packet " + i + " in group a");
+                assertEquals(1, seenB[i], "packet " + i + " in group b");
+            }
+            assertNull(lb.failure());
+            cons.forEach(Port::close);
+        }
+    }
+
+    @Test
+    void spreadingAllocatesNothingPerPacket() {
+        String p = parent("lba");
+        try (LoadBalancer lb = LoadBalancer.open(p + "}4", List.of(new LoadBalancer.Group(p, 4)), 64, 256);
+             Port src = Netmap.open(p + "{4")) {
+            List<Port> cons = new ArrayList<>();
+            for (int k = 0; k < 4; k++) {
+                cons.add(Netmap.open(p + "}" + k));
+            }
+            Port[] consArray = cons.toArray(Port[]::new);
+            com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            long[] flow = {0};
+            long before = 0;
+            long moved = 0;
+            for (int round = 0; round < 6000; round++) {
+                if (round == 2000) { // after warm-up (JIT, first touches)
+                    before = mx.getCurrentThreadAllocatedBytes();
+                    moved = 0;
+                }
+                Ring t = src.txRing(0);
+                t.sync();
+                int j = t.head();
+                for (int n = Math.min(256, t.space()); n > 0; n--) {
+                    flowFrame(t.memory(), t.bufOffset(j), (int) (flow[0]++ % FLOWS), 0, 0);
+                    t.setLen(j, Frames.LEN);
+                    j = t.nextSlot(j);
+                }
+                t.advanceTo(j);
+                t.sync();
+                lb.runOnce();
+                for (Port c : consArray) {
+                    Ring r = c.rxRing(0);
+                    r.sync();
+                    moved += r.space();
+                    r.advanceTo(r.tail());
+                    r.sync();
+                }
+            }
+            long bytes = mx.getCurrentThreadAllocatedBytes() - before;
+            assertTrue(moved > 500_000, "moved " + moved);
+            assertTrue(bytes < 16 * 1024, bytes + " bytes allocated for " + moved + " packets");
+            cons.forEach(Port::close);
+        }
+    }
+}
