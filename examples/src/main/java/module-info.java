@@ -3,6 +3,7 @@ module io.jnetmap.examples {
     requires io.jnetmap.core;
     requires io.jnetmap.vale;
     requires io.jnetmap.pipes;
+    requires io.jnetmap.control;
     requires info.picocli;
     requires HdrHistogram;
 
