@@ -277,9 +277,6 @@ public final class ControlServer implements AutoCloseable {
         }
         String text = new JsonObject().put("error", e.getMessage()).put("status", e.status).encode() + "\n";
         resp.setStatusCode(e.status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
-        if (e.status == 413) {
-            resp.putHeader(HttpHeaders.CONNECTION, "close");
-        }
         resp.end(text);
     }
 
