@@ -266,8 +266,7 @@ public final class ControlServer implements AutoCloseable {
     }
 
     private static void json(HttpServerResponse resp, int status, Object body) {
-        String text = body instanceof JsonObject o ? o.encodePrettily() : body instanceof JsonArray a ? a.encodePrettily()
-                : String.valueOf(body);
+        String text = body instanceof JsonObject o ? o.encode() : body instanceof JsonArray a ? a.encode() : String.valueOf(body);
         resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(text + "\n");
     }
 
