@@ -1,5 +1,8 @@
 package io.jnetmap.control;
 
+import io.jnetmap.core.nic.NicPort;
+import io.jnetmap.core.nic.NicStats;
+import io.jnetmap.vale.AttachedPort;
 import io.jnetmap.vale.LookupModule;
 import io.jnetmap.vale.SwitchPort;
 import io.jnetmap.vale.ValeSwitch;
@@ -7,6 +10,7 @@ import io.jnetmap.vale.ctl.SwitchFileLayout;
 import io.jnetmap.vale.lookup.FlowCache;
 import io.jnetmap.vale.lookup.LearningBridge;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -88,7 +92,45 @@ final class Metrics {
                 w.sample("jnetmap_switch_routes", false, e.sw().name(), null, null, null, e.routes().size());
             }
         }
+        nics(w, sws);
         return w.finish();
+    }
+
+    /** NIC ports attached to the switches: their own counters, the kernel's drops included ({@link NicStats}). */
+    private static void nics(Writer w, List<ValeSwitch> sws) {
+        List<String[]> labels = new ArrayList<>();
+        List<NicStats> stats = new ArrayList<>();
+        for (ValeSwitch sw : sws) {
+            for (SwitchPort p : sw.portList()) {
+                if (p instanceof AttachedPort ap && ap.port() instanceof NicPort nic) {
+                    try {
+                        stats.add(nic.stats());
+                        labels.add(new String[] {sw.name(), p.name()});
+                    } catch (RuntimeException closedMeanwhile) {
+                        // detached while we looked: not listed this time
+                    }
+                }
+            }
+        }
+        String[][] fam = {{"jnetmap_nic_receive_packets", "Packets the NIC port delivered into its RX rings."},
+            {"jnetmap_nic_transmit_packets", "Packets the NIC port handed to the kernel."},
+            {"jnetmap_nic_receive_drops", "Packets the kernel dropped before they reached an RX ring."},
+            {"jnetmap_nic_transmit_drops", "Packets the kernel refused to send."},
+            {"jnetmap_nic_bad_slots", "Invalid slots or descriptors the NIC port skipped."}};
+        for (int f = 0; f < fam.length; f++) {
+            w.family(fam[f][0], "counter", fam[f][1]);
+            for (int i = 0; i < stats.size(); i++) {
+                NicStats st = stats.get(i);
+                long v = switch (f) {
+                    case 0 -> st.rxPackets();
+                    case 1 -> st.txPackets();
+                    case 2 -> st.rxDrops();
+                    case 3 -> st.txDrops();
+                    default -> st.badSlots();
+                };
+                w.sample(fam[f][0], true, labels.get(i)[0], labels.get(i)[1], null, null, v);
+            }
+        }
     }
 
     private interface PortValue {

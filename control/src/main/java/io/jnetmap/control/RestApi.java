@@ -198,7 +198,7 @@ final class RestApi {
     // changes
 
     private Future<Reply> addPort(Context ctx, ValeSwitch sw, JsonObject j) {
-        fields(j, "name", "attach", "host", "backpressure");
+        fields(j, "name", "attach", "host", "backpressure", "conf");
         String name = string(j, "name", true);
         if (name.isEmpty() || name.contains(":") || name.contains("=") || name.contains("/")) {
             throw ApiError.badRequest("name=" + name + " (expected: a port name without ':', '=' or '/')");
@@ -206,6 +206,10 @@ final class RestApi {
         String spec = string(j, "attach", false);
         boolean host = j.containsKey("host") && bool(j, "host", false);
         boolean bp = j.containsKey("backpressure") && bool(j, "backpressure", false);
+        String conf = string(j, "conf", false);
+        if (conf != null && (spec != null || !conf.matches("[a-z0-9=,-]+"))) {
+            throw ApiError.badRequest("conf=" + conf + " (expected: for a persistent port only, e.g. \"tx-slots=1024,rx-slots=1024,tx-rings=1,rx-rings=1\")");
+        }
         if (spec == null && host) {
             throw ApiError.badRequest("host=true needs attach (expected: {\"name\", \"attach\": \"netmap:IF\", \"host\": true})");
         }
@@ -214,7 +218,7 @@ final class RestApi {
         }
         if (spec == null) {
             return ControlQueue.call(ctx, () -> {
-                SwitchPort p = SwitchAdmin.newPersistent(sw.name() + ":" + name);
+                SwitchPort p = SwitchAdmin.newPersistent(sw.name() + ":" + name + (conf != null ? "@conf:" + conf : ""));
                 p.setBackPressure(bp);
                 return new Reply(201, portJson(p));
             });

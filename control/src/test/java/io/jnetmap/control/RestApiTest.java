@@ -85,6 +85,15 @@ class RestApiTest {
         assertEquals(1, ((JsonArray) http.get(base() + "/ports").json()).size());
 
         assertError(409, http.call("POST", base() + "/ports", "{\"name\":\"p\"}"), "already has a port");
+        Http.Response cr = http.call("POST", base() + "/ports", "{\"name\":\"g\",\"conf\":\"tx-slots=256,rx-slots=512\"}");
+        assertEquals(201, cr.status(), cr.body());
+        try (Port g = Netmap.open(name + ":g")) {
+            assertEquals(256, g.txRing(0).numSlots());
+            assertEquals(512, g.rxRing(0).numSlots());
+        }
+        assertEquals(200, http.call("DELETE", base() + "/ports/g", null).status());
+        assertError(400, http.call("POST", base() + "/ports", "{\"name\":\"g\",\"conf\":\"tx-slots=1;rm\"}"), "conf=");
+        assertError(400, http.call("POST", base() + "/ports", "{\"name\":\"g\",\"conf\":\"wheels=4\"}"), "wheels");
         assertError(400, http.call("POST", base() + "/ports", "{\"name\":\"q\",\"colour\":\"red\"}"), "unknown field \"colour\"");
         assertError(400, http.call("POST", base() + "/ports", "{\"name\":7}"), "expected: a string");
         assertError(400, http.call("POST", base() + "/ports", "{\"name\":"), "not JSON");
