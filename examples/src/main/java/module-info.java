@@ -5,6 +5,7 @@ module io.jnetmap.examples {
     requires io.jnetmap.pipes;
     requires io.jnetmap.capture;
     requires io.jnetmap.middlebox;
+    requires io.jnetmap.control;
     requires info.picocli;
     requires HdrHistogram;
 

@@ -1,6 +1,7 @@
 /** The VALE-style software switch: switches, ports, lookup modules, counters and the vale-ctl API. */
 module io.jnetmap.vale {
     requires transitive io.jnetmap.core;
+    requires org.jctools.core.jdk11;
 
     exports io.jnetmap.vale;
     exports io.jnetmap.vale.lookup;

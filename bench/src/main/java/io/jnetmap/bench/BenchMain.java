@@ -79,6 +79,7 @@ public final class BenchMain {
         SUITES.put("stack", new io.jnetmap.bench.stack.StackSuite());
         SUITES.put("soak", new io.jnetmap.bench.soak.SoakSuite());
         SUITES.put("middlebox", io.jnetmap.bench.middlebox.MiddleboxSuite::run);
+        SUITES.put("ctl", io.jnetmap.bench.ctl.CtlSuite::run);
         RATIOS.add(new String[] {"vale.l2.vs.l3.100k", "vale.copy.2p.60B", "vale.l3.100k.60B"});
     }
 

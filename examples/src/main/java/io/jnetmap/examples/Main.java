@@ -22,7 +22,7 @@ import java.util.concurrent.Callable;
         description = "netmap for the JVM: the tools. bin/jnetmap TOOL --help describes a tool's options.",
         commandListHeading = "%nTools:%n",
         subcommands = {Demo.class, Info.class, PktGen.class, Bridge.class, Main.CaptureTool.class, Main.ReplayTool.class, ValeCtlTool.class,
-            SelfTest.class, Lb.class, Tlem.class, FirewallTool.class, NatTool.class,
+            SelfTest.class, Lb.class, Tlem.class, FirewallTool.class, NatTool.class, Switchd.class,
             HelpCommand.class})
 public final class Main implements Runnable {
     @Spec

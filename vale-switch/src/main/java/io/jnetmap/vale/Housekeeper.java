@@ -3,6 +3,7 @@ package io.jnetmap.vale;
 import io.jnetmap.poll.ProcessWatch;
 import io.jnetmap.vale.ctl.Command;
 import io.jnetmap.vale.ctl.ControlMailbox;
+import org.jctools.queues.varhandle.MpscVarHandleArrayQueue;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -27,6 +28,13 @@ final class Housekeeper {
     private static volatile boolean reapNow;
     /** One pidfd watch per live process that attached remote ports. Under ValeSwitches.CONFIG. */
     private static final Map<Integer, ProcessWatch.Watch> CLIENTS = new HashMap<>();
+    /**
+     * Control requests of this process (HTTP, the mailbox's requests): many producers (event loops,
+     * this thread), one consumer (this thread, between its passes, under ValeSwitches.CONFIG).
+     * Offering never blocks; a full queue refuses.
+     */
+    static final int CONTROL_CAPACITY = 4096;
+    private static final MpscVarHandleArrayQueue<Runnable> CONTROL = new MpscVarHandleArrayQueue<>(CONTROL_CAPACITY);
 
     private Housekeeper() {
     }
@@ -37,6 +45,30 @@ final class Housekeeper {
             thread = Thread.ofPlatform().daemon().name("vale-housekeeper").unstarted(Housekeeper::run);
             thread.start();
         }
+    }
+
+    /**
+     * Queues {@code task} for the housekeeping thread, which runs it under ValeSwitches.CONFIG; wakes
+     * that thread. Never blocks: false if no thread runs (this process hosts no switch) or the queue is full.
+     */
+    static boolean offer(Runnable task) {
+        Thread t = thread;
+        if (t == null || !CONTROL.offer(task)) {
+            return false;
+        }
+        LockSupport.unpark(t);
+        return true;
+    }
+
+    /** Runs the queued control requests. Under ValeSwitches.CONFIG, on the housekeeping thread. */
+    private static void drain() {
+        CONTROL.drain(task -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                // a task reports its own failures; one that throws must not stop the housekeeping
+            }
+        });
     }
 
     /** Under ValeSwitches.CONFIG. */
@@ -67,18 +99,21 @@ final class Housekeeper {
         if (r == null) {
             return;
         }
-        boolean ok = true;
-        String reply;
-        try {
-            reply = SwitchAdmin.execute(sw, r.command(), r.arg(), r.client());
-        } catch (RuntimeException e) {
-            ok = false;
-            reply = e.getMessage() != null ? e.getMessage() : e.toString();
-        }
-        ControlMailbox.answer(m, r, ok, reply);
-        if (ok && r.code() == Command.ATTACH_REMOTE.code() && r.client() > 0 && !CLIENTS.containsKey(r.client())) {
-            watchClient(r.client());
-        }
+        // through the control queue like every other request (drained later in this same pass)
+        CONTROL.offer(() -> {
+            boolean ok = true;
+            String reply;
+            try {
+                reply = SwitchAdmin.execute(sw, r.command(), r.arg(), r.client());
+            } catch (RuntimeException e) {
+                ok = false;
+                reply = e.getMessage() != null ? e.getMessage() : e.toString();
+            }
+            ControlMailbox.answer(m, r, ok, reply);
+            if (ok && r.code() == Command.ATTACH_REMOTE.code() && r.client() > 0 && !CLIENTS.containsKey(r.client())) {
+                watchClient(r.client()); // drained under ValeSwitches.CONFIG, as CLIENTS needs
+            }
+        });
     }
 
     /** Wakes this thread to reap what process {@code pid} attached, as soon as it dies. Under ValeSwitches.CONFIG. */
@@ -123,6 +158,12 @@ final class Housekeeper {
                     }
                     serve(sw);
                 }
+            }
+            synchronized (ValeSwitches.CONFIG) {
+                if (thread != self) {
+                    return;
+                }
+                drain();
             }
             beat++;
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(PERIOD_MS));

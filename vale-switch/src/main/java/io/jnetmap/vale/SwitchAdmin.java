@@ -128,6 +128,18 @@ public final class SwitchAdmin {
     }
 
     /**
+     * Queues {@code task} for this process's housekeeping thread, which runs it under the switches'
+     * configuration lock between its passes (the control queue, a JCTools MPSC queue: HTTP requests
+     * and the requests of the switches' mailboxes go through it). Never blocks and takes no lock, so
+     * an event loop may call it; the task reports its own outcome (an exception it throws is dropped).
+     * Returns false if the request was refused: this process hosts no switch, or
+     * {@value Housekeeper#CONTROL_CAPACITY} requests are already waiting.
+     */
+    public static boolean submit(Runnable task) {
+        return Housekeeper.offer(task);
+    }
+
+    /**
      * Runs a request another process left in switch {@code sw}'s mailbox; returns the reply (what
      * vale-ctl prints). {@code client} is the requesting process. Under ValeSwitches.CONFIG.
      */

@@ -190,6 +190,38 @@ public final class LearningBridge implements LookupModule {
         return n;
     }
 
+    /** One learned address, as {@link #forEach} reports it. */
+    public interface EntryVisitor {
+        /** {@code mac} was last seen on port index {@code port}, {@code idleNanos} before {@code now}. */
+        void entry(long mac, int port, long idleNanos);
+    }
+
+    /** Reports every entry not yet aged out at time {@code now} ({@link System#nanoTime()} scale). */
+    public void forEach(long now, EntryVisitor v) {
+        long[] t = table;
+        for (int i = 0; i < t.length; i += 2) {
+            long k = (long) LONGS.getAcquire(t, i);
+            long idle = now - t[i + 1];
+            if (k != 0 && idle <= ageNanos) {
+                v.entry(k >>> 16, (int) (k >>> 8) & 0xff, Math.max(0, idle));
+            }
+        }
+    }
+
+    /** Forgets every address (their traffic floods until learned again). */
+    public void flush() {
+        for (int i = 0; i < lastSource.length; i += 8) {
+            lastSource[i] = 0; // the senders' memo of what they taught last: learn again at once
+        }
+        long[] t = table;
+        for (int i = 0; i < t.length; i += 2) {
+            long k = (long) LONGS.getAcquire(t, i);
+            if (k != 0 && LONGS.compareAndSet(t, i, k, 0L)) {
+                bump();
+            }
+        }
+    }
+
     @Override
     public void portDetached(int port) {
         lastSource[port << 3] = 0;

@@ -1,0 +1,155 @@
+package io.jnetmap.control;
+
+import io.jnetmap.core.Netmap;
+import io.jnetmap.core.Port;
+import io.jnetmap.vale.ValeSwitch;
+import io.jnetmap.vale.ValeSwitches;
+import io.jnetmap.vale.lookup.LearningBridge;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A real Prometheus server (Debian's {@code prometheus}) scrapes {@code /metrics} every second while
+ * traffic runs through the switch at a known rate; its HTTP API reports that rate. {@code promtool
+ * check metrics} accepts the page.
+ */
+class PrometheusTest {
+    private static final int RATE = 20_000;
+
+    @Test
+    void prometheusSeesTheRate(@TempDir Path dir) throws Exception {
+        Packages.ensure("prometheus", "prometheus");
+        String name = RestApiTest.unique("valep");
+        ValeSwitch sw = ValeSwitches.create(name, new LearningBridge());
+        Process prom = null;
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        Thread tx = null;
+        try (ControlServer server = ControlServer.start("127.0.0.1", 0, null, List.of(sw));
+             Port a = Netmap.open(name + ":a"); Port b = Netmap.open(name + ":b")) {
+            Http http = new Http(server.url());
+            // promtool on the page, with traffic counters present
+            RestApiTest.send(a, 0x02000000000bL, 0x02000000000aL, 4);
+            Process check = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
+            check.getOutputStream().write(http.get("/metrics").body().getBytes(StandardCharsets.UTF_8));
+            check.getOutputStream().close();
+            String said = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, check.waitFor(), "promtool check metrics: " + said);
+
+            int promPort;
+            try (ServerSocket s = new ServerSocket(0)) {
+                promPort = s.getLocalPort();
+            }
+            Path cfg = dir.resolve("prometheus.yml");
+            Files.writeString(cfg, """
+                    global:
+                      scrape_interval: 1s
+                      evaluation_interval: 1s
+                    scrape_configs:
+                      - job_name: switchd
+                        static_configs:
+                          - targets: ['127.0.0.1:%d']
+                    """.formatted(server.port()));
+            prom = new ProcessBuilder("prometheus", "--config.file=" + cfg, "--storage.tsdb.path=" + dir.resolve("data"),
+                    "--web.listen-address=127.0.0.1:" + promPort).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("prometheus.log").toFile()).start();
+            Port pa = a;
+            tx = Thread.ofPlatform().start(() -> {
+                try {
+                    long start = System.nanoTime();
+                    long sent = 0;
+                    while (!stop.get()) {
+                        long due = (System.nanoTime() - start) * RATE / 1_000_000_000L;
+                        if (sent < due) {
+                            int n = (int) Math.min(64, due - sent);
+                            RestApiTest.send(pa, 0x02000000000bL, 0x02000000000aL, n);
+                            sent += n;
+                        } else {
+                            Thread.sleep(1);
+                        }
+                    }
+                } catch (Throwable e) {
+                    failed.set(e);
+                }
+            });
+            Thread rx = Thread.ofPlatform().start(() -> {
+                while (!stop.get()) {
+                    var r = b.rxRing(0);
+                    r.sync();
+                    r.advanceTo(r.tail());
+                    r.sync();
+                    try {
+                        Thread.sleep(1);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+            Http promHttp = new Http("http://127.0.0.1:" + promPort);
+            String q = "rate(jnetmap_port_transmit_packets_total{switch=\"" + name + "\",port=\"a\"}[5s])";
+            double seen = -1;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            int good = 0;
+            while (System.nanoTime() < deadline && good < 3) {
+                Thread.sleep(1000);
+                Http.Response r;
+                try {
+                    r = promHttp.get("/api/v1/query?query=" + URLEncoder.encode(q, StandardCharsets.UTF_8));
+                } catch (RuntimeException notYet) {
+                    continue; // prometheus still starting
+                }
+                if (r.status() != 200) {
+                    continue;
+                }
+                JsonArray result = ((JsonObject) r.json()).getJsonObject("data").getJsonArray("result");
+                if (result.isEmpty()) {
+                    continue;
+                }
+                seen = Double.parseDouble(result.getJsonObject(0).getJsonArray("value").getString(1));
+                good = Math.abs(seen - RATE) <= RATE * 0.15 ? good + 1 : 0;
+            }
+            stop.set(true);
+            rx.join();
+            assertNull(failed.get());
+            assertTrue(good >= 3, "Prometheus' rate of a's packets " + seen + "/s (expected: " + RATE + " ± 15 %, three queries in a row)"
+                    + "; its log: " + tail(dir.resolve("prometheus.log")));
+        } finally {
+            stop.set(true);
+            if (tx != null) {
+                tx.join();
+            }
+            if (prom != null) {
+                prom.destroy();
+                if (!prom.waitFor(10, TimeUnit.SECONDS)) {
+                    prom.destroyForcibly();
+                }
+            }
+            sw.close();
+        }
+    }
+
+    private static String tail(Path log) throws IOException {
+        if (!Files.exists(log)) {
+            return "(none)";
+        }
+        List<String> l = Files.readAllLines(log);
+        return String.join("\n", l.subList(Math.max(0, l.size() - 10), l.size()));
+    }
+}
