@@ -74,6 +74,7 @@ public final class BenchMain {
         SUITES.put("nic", new io.jnetmap.bench.nic.NicSuite());
         SUITES.put("vale", io.jnetmap.bench.vale.ValeBench::suite);
         RATIOS.add(new String[] {"vale.l2.vs.l3.100k", "vale.copy.2p.60B", "vale.l3.100k.60B"});
+        SUITES.put("vxlan", new io.jnetmap.bench.vxlan.VxlanSuite());
     }
 
     private BenchMain() {
