@@ -11,6 +11,8 @@ import io.jnetmap.vale.AttachedPort;
 import io.jnetmap.vale.SwitchAdmin;
 import io.jnetmap.vale.ValeSwitch;
 import io.jnetmap.vale.ValeSwitches;
+import io.jnetmap.vale.ctl.Command;
+import io.jnetmap.vale.ctl.ValeCtl;
 import io.jnetmap.vxlan.VxlanPort;
 import io.jnetmap.vxlan.VxlanStats;
 
@@ -21,6 +23,9 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -270,6 +275,49 @@ class VxlanTest {
                 close(sw);
             }
         }
+    }
+
+    @Test
+    void valeCtlAttachesAndDetachesVxlanPortsOfASwitchHostedByAnotherProcess() throws Exception {
+        try (NetLab lab = new NetLab()) {
+            NetLab.Veth u = lab.vethPair();
+            addr(u.nsA(), u.a(), "10.77.4.1/24");
+            String sw = "valevxh" + SWITCHES.incrementAndGet();
+            String javaCmd = ProcessHandle.current().info().command().orElse("java");
+            Path log = Files.createTempFile("jnetmap-valectl", ".txt");
+            Process host = new ProcessBuilder("ip", "netns", "exec", u.nsA(), javaCmd, "--enable-native-access=ALL-UNNAMED",
+                    "-cp", System.getProperty("java.class.path"), "io.jnetmap.examples.Main", "vale-ctl", "--host", sw,
+                    "-a", sw + ":vx=vxlan:local=10.77.4.1,vni=5,remote=10.77.4.2")
+                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (ports(sw).stream().noneMatch(p -> p.name().equals("vx"))) {
+                    if (!host.isAlive() || System.nanoTime() > deadline) {
+                        fail("vale-ctl --host did not attach the vxlan port: " + Files.readString(log));
+                    }
+                    Thread.sleep(50);
+                }
+                String r = ValeCtl.remote(sw, Command.ATTACH, sw + ":vx6=vxlan:local=10.77.4.1,vni=6,remote=10.77.4.3",
+                        Duration.ofSeconds(20));
+                assertTrue(r.contains("vx6"), r);
+                ValeCtl.PortInfo vx6 = ports(sw).stream().filter(p -> p.name().equals("vx6")).findFirst().orElseThrow();
+                assertEquals("vxlan/udp+sendmmsg", vx6.backend());
+                r = ValeCtl.remote(sw, Command.DETACH, sw + ":vx6", Duration.ofSeconds(20));
+                assertTrue(r.startsWith("detached"), r);
+                assertTrue(ports(sw).stream().noneMatch(p -> p.name().equals("vx6")));
+            } finally {
+                host.destroy();
+                if (!host.waitFor(10, TimeUnit.SECONDS)) {
+                    host.destroyForcibly();
+                    host.waitFor(5, TimeUnit.SECONDS);
+                }
+                Files.deleteIfExists(log);
+            }
+        }
+    }
+
+    private static List<ValeCtl.PortInfo> ports(String sw) {
+        return ValeCtl.find(sw).stream().filter(ValeCtl.SwitchInfo::live).flatMap(s -> s.ports().stream()).toList();
     }
 
     private static void close(String sw) {

@@ -133,17 +133,17 @@ final class VxlanSocket {
     /** Drops {@code p} (if registered) and one reference; the last closes the sockets. */
     void release(VxlanPort p) {
         synchronized (OPEN) {
-            ports = Arrays.stream(ports).filter(x -> x != p).toArray(VxlanPort[]::new);
-            if (--refs == 0) {
-                OPEN.remove(key);
-                rxLock.lock();
-                try {
+            rxLock.lock(); // no other port's rxsync is delivering into p's ring while it leaves
+            try {
+                ports = Arrays.stream(ports).filter(x -> x != p).toArray(VxlanPort[]::new);
+                if (--refs == 0) {
+                    OPEN.remove(key);
                     Linux.close(udpFd);
                     Linux.close(rawFd);
                     arena.close();
-                } finally {
-                    rxLock.unlock();
                 }
+            } finally {
+                rxLock.unlock();
             }
         }
     }
