@@ -186,7 +186,7 @@ class VxlanTest {
     }
 
     @Test
-    void aFloodListCarriesBroadcastToEveryRemoteAndTooBigFramesAreCounted() {
+    void threeSwitchesWithAFloodListAllGetABroadcastAndTooBigFramesAreCounted() {
         try (NetLab lab = new NetLab()) {
             String under = lab.namespace();
             NetLab.inNs(under, "ip", "link", "add", "br0", "type", "bridge");
@@ -198,20 +198,36 @@ class VxlanTest {
                 addr(v.nsA(), v.a(), "10.77.2." + i + "/24");
                 hosts.add(v.nsA());
             }
-            try (Port x = NetLab.open(hosts.get(0), "vxlan:local=10.77.2.1,vni=9,remote=10.77.2.2,remote=10.77.2.3");
-                 Port y = NetLab.open(hosts.get(1), "vxlan:local=10.77.2.2,vni=9,remote=10.77.2.1");
-                 Port z = NetLab.open(hosts.get(2), "vxlan:local=10.77.2.3,vni=9,remote=10.77.2.1")) {
-                byte[] bcast = ethernet(60);
-                for (int i = 0; i < 6; i++) {
-                    bcast[i] = (byte) 0xff;
+            List<String> sws = new ArrayList<>();
+            List<VxlanPort> vx = new ArrayList<>();
+            String[] specs = {"vxlan:local=10.77.2.1,vni=9,remote=10.77.2.2,remote=10.77.2.3",
+                    "vxlan:local=10.77.2.2,vni=9,remote=10.77.2.1", "vxlan:local=10.77.2.3,vni=9,remote=10.77.2.1"};
+            try {
+                for (int i = 0; i < 3; i++) {
+                    String sw = "valevx" + SWITCHES.incrementAndGet();
+                    sws.add(sw);
+                    vx.add((VxlanPort) attach(hosts.get(i), sw + ":vx=" + specs[i]).get(0).port());
                 }
-                Frames.send(x, bcast);
-                assertEquals(60, Frames.receive(y, f -> f[0] == (byte) 0xff).length);
-                assertEquals(60, Frames.receive(z, f -> f[0] == (byte) 0xff).length);
-                assertEquals(2, ((VxlanPort) x).stats().encapsulated(), "one datagram per remote");
-                Frames.send(x, ethernet(1500 - 36 + 1));
-                assertEquals(1, ((VxlanPort) x).stats().tooBig(), "larger than the underlay MTU: dropped, not fragmented");
-                assertEquals(2, ((VxlanPort) x).stats().encapsulated());
+                try (Port x = Netmap.open(sws.get(0) + ":p"); Port y = Netmap.open(sws.get(1) + ":p");
+                     Port z = Netmap.open(sws.get(2) + ":p")) {
+                    byte[] bcast = ethernet(60);
+                    for (int i = 0; i < 6; i++) {
+                        bcast[i] = (byte) 0xff;
+                    }
+                    Frames.send(x, bcast);
+                    assertEquals(60, Frames.receive(y, f -> f[0] == (byte) 0xff).length, "switch 2 got the broadcast");
+                    assertEquals(60, Frames.receive(z, f -> f[0] == (byte) 0xff).length, "switch 3 got the broadcast");
+                    assertEquals(2, vx.get(0).stats().encapsulated(), "one datagram per remote of the flood list");
+                    Frames.send(x, ethernet(1500 - 36 + 1));
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                    while (vx.get(0).stats().tooBig() == 0 && System.nanoTime() < deadline) {
+                        Thread.onSpinWait(); // the switch forwards it to the VXLAN port
+                    }
+                    assertEquals(1, vx.get(0).stats().tooBig(), "larger than the underlay MTU: dropped, not fragmented");
+                    assertEquals(2, vx.get(0).stats().encapsulated());
+                }
+            } finally {
+                sws.forEach(VxlanTest::close);
             }
         }
     }
