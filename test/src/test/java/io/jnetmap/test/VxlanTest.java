@@ -39,7 +39,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * VXLAN ports ({@code vxlan:local=,vni=,remote=}) between network namespaces standing for hosts:
  * malformed datagrams are dropped and counted; two jnetmap switches joined by VXLAN carry numbered
- * frames with none lost; a flood list reaches every remote; and a jnetmap switch interoperates with
+ * frames with none lost (in this JVM, and with pkt-gen txseq/rxseq against two {@code vale-ctl --host}
+ * processes); three switches with a flood list all get a broadcast; vale-ctl attaches and detaches
+ * VXLAN ports of a switch another process hosts; and a jnetmap switch interoperates with
  * Linux's vxlan device in a Linux bridge (ping both ways, a TCP transfer, MACs learned on both sides).
  * Needs root. Every namespace (and so every interface and socket) is removed at the end.
  */
@@ -330,6 +332,78 @@ class VxlanTest {
                 Files.deleteIfExists(log);
             }
         }
+    }
+
+    @Test
+    void pktGenTxseqToRxseqAcrossTwoHostedSwitchesJoinedByVxlanLosesNothing() throws Exception {
+        try (NetLab lab = new NetLab()) {
+            NetLab.Veth u = lab.vethPair();
+            addr(u.nsA(), u.a(), "10.77.5.1/24");
+            addr(u.nsB(), u.b(), "10.77.5.2/24");
+            String swA = "valevxh" + SWITCHES.incrementAndGet();
+            String swB = "valevxh" + SWITCHES.incrementAndGet();
+            List<Process> procs = new ArrayList<>();
+            List<Path> logs = new ArrayList<>();
+            try {
+                Process hostA = tool(procs, logs, u.nsA(), "vale-ctl", "--host", swA, "-a",
+                        swA + ":vx=vxlan:local=10.77.5.1,vni=3,remote=10.77.5.2");
+                Process hostB = tool(procs, logs, u.nsB(), "vale-ctl", "--host", swB, "-a",
+                        swB + ":vx=vxlan:local=10.77.5.2,vni=3,remote=10.77.5.1@backpressure=on");
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (ports(swA).isEmpty() || ports(swB).isEmpty()) {
+                    if (!hostA.isAlive() || !hostB.isAlive() || System.nanoTime() > deadline) {
+                        fail("the switches did not come up: " + Files.readString(logs.get(0)) + Files.readString(logs.get(1)));
+                    }
+                    Thread.sleep(50);
+                }
+                int n = 10_000; // at 10 kpps: a rate the underlay carries on a busy machine
+                Process rx = tool(procs, logs, u.nsB(), "pkt-gen", "-i", swB + ":q", "-f", "rxseq", "-n", "" + n, "-T", "0");
+                Thread.sleep(3000); // the receiver's port is attached before the first frame leaves
+                Process tx = tool(procs, logs, u.nsA(), "pkt-gen", "-i", swA + ":p", "-f", "txseq", "-n", "" + n,
+                        "-R", "10000", "-T", "0");
+                assertTrue(tx.waitFor(60, TimeUnit.SECONDS), "txseq ended");
+                boolean done = rx.waitFor(30, TimeUnit.SECONDS);
+                String out = Files.readString(logs.get(logs.size() - 2));
+                assertTrue(done, "rxseq received all " + n + " frames: " + out + "\n" + Files.readString(logs.get(logs.size() - 1))
+                        + "\n" + counters(swA) + "\n" + counters(swB));
+                assertTrue(out.contains("Sequence: lost 0 reordered 0"), out);
+            } finally {
+                for (Process p : procs) {
+                    p.destroy();
+                }
+                for (Process p : procs) {
+                    if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                        p.destroyForcibly();
+                        p.waitFor(5, TimeUnit.SECONDS);
+                    }
+                }
+                for (Path l : logs) {
+                    Files.deleteIfExists(l);
+                }
+            }
+        }
+    }
+
+    /** Starts {@code bin/jnetmap TOOL ARGS} (a JVM on this class path) in namespace {@code ns}, output to a log. */
+    private static Process tool(List<Process> procs, List<Path> logs, String ns, String... args) throws IOException {
+        Path log = Files.createTempFile("jnetmap-vxlan", ".txt");
+        logs.add(log);
+        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns,
+                ProcessHandle.current().info().command().orElse("java"), "--enable-native-access=ALL-UNNAMED",
+                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), "io.jnetmap.examples.Main"));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        procs.add(p);
+        return p;
+    }
+
+    private static String counters(String sw) {
+        StringBuilder sb = new StringBuilder(sw);
+        for (ValeCtl.PortInfo p : ports(sw)) {
+            sb.append(" ").append(p.name()).append(" tx=").append(java.util.Arrays.toString(p.tx()))
+                    .append(" rx=").append(java.util.Arrays.toString(p.rx()));
+        }
+        return sb.toString();
     }
 
     private static List<ValeCtl.PortInfo> ports(String sw) {
