@@ -26,8 +26,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * One tunnel endpoint ({@code local=ADDR:PORT}) shared by every VNI port on it: a UDP socket bound to
  * the address that receives (recvmmsg, one call per batch of up to {@link #BATCH} datagrams), and a
  * raw IPv4 socket ({@code IPPROTO_RAW}) that sends, so each datagram carries its own UDP source port
- * (the inner flow's hash, RFC 7348 §5) and the DF bit. Received datagrams land in this socket's staging
- * memory, are checked, and their inner frames are copied to the RX ring of the port of their VNI.
+ * (the inner flow's hash, RFC 7348 §5) and the DF bit. The raw socket blocks while its send buffer is
+ * full, for at most 100 ms ({@code SO_SNDTIMEO}), so a burst waits for the underlay instead of being
+ * lost. Received datagrams land in this socket's staging memory, are checked, and their inner frames
+ * are copied to the RX ring of the port of their VNI.
  * Whichever port's rxsync runs drains the socket, under {@link #rxLock}, for all of them.
  */
 final class VxlanSocket {
@@ -74,6 +76,13 @@ final class VxlanSocket {
             }
             raw = Linux.socket(Linux.AF_INET, Linux.SOCK_RAW | Linux.SOCK_CLOEXEC, Udp.IPPROTO_RAW);
             Linux.setsockoptInt(raw, Linux.SOL_SOCKET, Linux.SO_SNDBUF, 4 << 20);
+            try (Arena a = Arena.ofConfined()) {
+                // a full send buffer holds a sender back at most 100 ms; then the rest of the batch is dropped and counted
+                MemorySegment tv = a.allocate(16, 8);
+                tv.set(JAVA_LONG, 0, 0);
+                tv.set(JAVA_LONG, 8, 100_000);
+                Linux.setsockopt(raw, Linux.SOL_SOCKET, Linux.SO_SNDTIMEO, tv, 16);
+            }
         } catch (RuntimeException e) {
             if (udp >= 0) {
                 Linux.close(udp);
