@@ -98,6 +98,22 @@ public final class Udp {
         }
     }
 
+    /**
+     * recvmmsg(2) without learning errno: the number received, or -1 when the call failed (on a
+     * non-blocking datagram socket nearly always EAGAIN). Allocation-free either way, so a thread that
+     * polls an idle socket allocates nothing; such a caller checks now and then with {@link #recvmmsg}
+     * that the failure is EAGAIN and not an error.
+     */
+    public static int recvmmsgUnchecked(int fd, MemorySegment mmsghdrs, int vlen, int flags) {
+        try {
+            return (int) RECVMMSG_FAST.invokeExact(fd, mmsghdrs, vlen, flags, MemorySegment.NULL);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
     /** Writes a {@code sockaddr_in} for {@code ip} (host order int) and {@code port} at {@code off}. */
     public static void sockaddrIn(MemorySegment seg, long off, int ip, int port) {
         seg.asSlice(off, SOCKADDR_IN_SIZE).fill((byte) 0);

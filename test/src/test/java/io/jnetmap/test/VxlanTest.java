@@ -360,12 +360,13 @@ class VxlanTest {
                 Process rx = tool(procs, logs, u.nsB(), "pkt-gen", "-i", swB + ":q", "-f", "rxseq", "-n", "" + n, "-T", "0");
                 Thread.sleep(3000); // the receiver's port is attached before the first frame leaves
                 Process tx = tool(procs, logs, u.nsA(), "pkt-gen", "-i", swA + ":p", "-f", "txseq", "-n", "" + n,
-                        "-R", "10000", "-T", "0");
+                        "-R", "10000", "-b", "32", "-T", "0");
                 assertTrue(tx.waitFor(60, TimeUnit.SECONDS), "txseq ended");
                 boolean done = rx.waitFor(30, TimeUnit.SECONDS);
                 String out = Files.readString(logs.get(logs.size() - 2));
                 assertTrue(done, "rxseq received all " + n + " frames: " + out + "\n" + Files.readString(logs.get(logs.size() - 1))
-                        + "\n" + counters(swA) + "\n" + counters(swB));
+                        + "\n" + counters(swA) + "\n" + counters(swB) + "\n" + NetLab.inNs(u.nsB(), "grep", "^Udp:", "/proc/net/snmp")
+                        + NetLab.inNs(u.nsB(), "cat", "/proc/net/softnet_stat"));
                 assertTrue(out.contains("Sequence: lost 0 reordered 0"), out);
             } finally {
                 for (Process p : procs) {
