@@ -34,7 +34,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  */
 final class VxlanSocket {
     static final int BATCH = 64;
-    private static final int BUFFER_BYTES = 4 << 20;
+    private static final int BUFFER_BYTES = 16 << 20;
     private static final int SO_SNDBUFFORCE = 32;
     private static final int SO_RCVBUFFORCE = 33;
     /** Staging bytes per datagram: a VXLAN header and an inner frame of up to 4088 bytes. */
@@ -118,8 +118,9 @@ final class VxlanSocket {
     }
 
     /**
-     * 4 MiB of socket buffer: with {@code force} (root, CAP_NET_ADMIN) beyond {@code net.core.rmem_max}
-     * / {@code wmem_max}, which would otherwise cap it at a few hundred datagrams; else as much as allowed.
+     * 16 MiB of socket buffer (some 8000 small datagrams while a receiver is held up): with {@code force}
+     * (root, CAP_NET_ADMIN) beyond {@code net.core.rmem_max} / {@code wmem_max}, which would otherwise cap
+     * it at a few hundred datagrams; else as much as those allow.
      */
     private static void bufferSize(int fd, int force, int plain) {
         try {
