@@ -81,6 +81,7 @@ public final class BenchMain {
         SUITES.put("middlebox", io.jnetmap.bench.middlebox.MiddleboxSuite::run);
         SUITES.put("ctl", io.jnetmap.bench.ctl.CtlSuite::run);
         RATIOS.add(new String[] {"vale.l2.vs.l3.100k", "vale.copy.2p.60B", "vale.l3.100k.60B"});
+        SUITES.put("vxlan", new io.jnetmap.bench.vxlan.VxlanSuite());
     }
 
     private BenchMain() {

@@ -13,6 +13,8 @@ import java.util.Map;
  *   body    := 'netmap:' IFNAME          NIC (and host stack) of interface IFNAME
  *            | 'vale' [SW] ':' PORT      port PORT of switch "valeSW" ("vale" is the default switch)
  *            | PARENT                    a bare name, only as the parent of a pipe ("pipe{1")
+ *            | KIND ':' SPEC             a port kind with a syntax of its own (KIND one of {@link #SPEC_KINDS});
+ *                                        SPEC runs to the first '@' and is the kind's to parse
  *   mode    := '-' N                     NIC ring pair N only
  *            | '^' [N]                   host-stack rings (all, or pair N)         netmap: only
  *            | '*'                       NIC and host-stack rings                  netmap: only
@@ -35,7 +37,10 @@ public record PortName(String text, Body body, String switchName, String base, M
                        String pipeId, int flags, Map<String, Integer> conf, Map<String, String> options) {
 
     /** What the part before the mode names. */
-    public enum Body { NETMAP, VALE, BARE }
+    public enum Body { NETMAP, VALE, BARE, SPEC }
+
+    /** Kinds named {@code KIND:SPEC}, whose SPEC (in {@link #base()}) their own module parses. */
+    public static final List<String> SPEC_KINDS = List.of("vxlan", "vhost");
 
     /** Which rings (or which pipe end) the open binds, netmap's {@code nr_mode}. */
     public enum Mode { ALL_NIC, ONE_NIC, SW, ONE_SW, NIC_SW, PIPE_MASTER, PIPE_SLAVE }
@@ -89,6 +94,9 @@ public record PortName(String text, Body body, String switchName, String base, M
         if (mode == Mode.PIPE_MASTER || mode == Mode.PIPE_SLAVE) {
             return "pipe";
         }
+        if (body == Body.SPEC) {
+            return switchName; // the KIND of KIND:SPEC
+        }
         return body == Body.VALE ? "vale" : "netmap";
     }
 
@@ -98,6 +106,7 @@ public record PortName(String text, Body body, String switchName, String base, M
             case NETMAP -> "netmap:" + base;
             case VALE -> switchName + ":" + base;
             case BARE -> base;
+            case SPEC -> switchName + ":" + base;
         };
     }
 
@@ -223,11 +232,22 @@ public record PortName(String text, Body body, String switchName, String base, M
                     p++;
                     base = word("a switch port name ([A-Za-z0-9_]+) after '" + sw + ":'", false);
                 }
+            } else if (s.indexOf(':') > 0 && SPEC_KINDS.contains(s.substring(0, s.indexOf(':')))) {
+                body = Body.SPEC;
+                sw = s.substring(0, s.indexOf(':'));
+                p = sw.length() + 1;
+                int end = s.indexOf('@', p);
+                base = s.substring(p, end < 0 ? s.length() : end);
+                if (base.isEmpty()) {
+                    throw error("a " + sw + " port specification after '" + sw + ":'");
+                }
+                p += base.length();
             } else {
                 body = Body.BARE;
                 base = word("'netmap:IF', 'valeS:P' or a pipe parent name ([A-Za-z0-9_]+)", false);
                 if (at(':')) {
-                    throw error("'{ID' or '}ID' (unknown port kind \"" + base + ":\"; known: netmap:, valeS:)");
+                    throw error("'{ID' or '}ID' (unknown port kind \"" + base + ":\"; known: netmap:, valeS:, "
+                            + String.join(":, ", SPEC_KINDS) + ":)");
                 }
             }
 
