@@ -35,7 +35,10 @@ class PackageLayeringTest {
         ToolProvider jdeps = ToolProvider.findFirst("jdeps").orElseThrow(() -> new AssertionError("jdeps is in every JDK"));
         StringWriter out = new StringWriter();
         int code = jdeps.run(new PrintWriter(out), new PrintWriter(out), "-verbose:package", "-filter:none",
-                "--module-path", classes(Netmap.class) + java.io.File.pathSeparator + classes(Pollable.class),
+                "--module-path", String.join(java.io.File.pathSeparator, classes(Netmap.class).toString(),
+                        classes(Pollable.class).toString(),
+                        classes(org.jctools.queues.varhandle.MpscVarHandleArrayQueue.class).toString(), // the control queue
+                        classes(org.jctools.queues.MessagePassingQueue.class).toString()),
                 classes(ValeSwitch.class).toString());
         assertEquals(0, code, out.toString());
         Set<String> arrows = new TreeSet<>();
