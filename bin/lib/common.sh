@@ -106,4 +106,4 @@ jnetmap_build_tools() {
 }
 
 # JVM flags for the tools: native access for FFM, a heap that is not resized while packets flow.
-JNETMAP_JVM_FLAGS=(--enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xms256m -Xmx2g -XX:+AlwaysPreTouch)
+JNETMAP_JVM_FLAGS=(--enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xms8m -Xmx1g -XX:TrimNativeHeapInterval=2000)

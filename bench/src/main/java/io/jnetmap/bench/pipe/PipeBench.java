@@ -64,7 +64,7 @@ public class PipeBench {
         /** Producer and consumer each on a CPU of their own (see BenchMain.pinGroupThread). */
         @Setup(Level.Trial)
         public void pin(ThreadParams tp) {
-            io.jnetmap.bench.BenchMain.pinGroupThread(tp.getSubgroupIndex());
+            io.jnetmap.bench.BenchMain.pinGroupThread(tp.getGroupThreadIndex());
         }
     }
 

@@ -540,7 +540,7 @@ public class ValeBench {
         /** The sender and the receiving thread each on a CPU of their own, so the receiver keeps its CPU. */
         @Setup(Level.Trial)
         public void pin(ThreadParams tp) {
-            BenchMain.pinGroupThread(tp.getSubgroupIndex());
+            BenchMain.pinGroupThread(tp.getGroupThreadIndex());
         }
     }
 
