@@ -89,6 +89,7 @@ public final class BenchMain {
         RATIOS.add(new String[] {"core.buf.write60.vs.bytebuffer", "peer.bytebuffer.write60", "core.buf.write60"});
         SUITES.put("nic", new io.jnetmap.bench.nic.NicSuite());
         SUITES.put("vale", io.jnetmap.bench.vale.ValeBench::suite);
+        SUITES.put("tools", ToolsSuite::run);
         SUITES.put("limit", (quick, out) -> {
             io.jnetmap.bench.limit.CLimits.vale(quick, out);
             io.jnetmap.bench.limit.CLimits.pipe(quick, out);
