@@ -1,6 +1,8 @@
 package io.jnetmap.bench;
 
 import org.openjdk.jmh.profile.GCProfiler;
+import org.openjdk.jmh.results.BenchmarkResult;
+import org.openjdk.jmh.results.IterationResult;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
@@ -11,6 +13,7 @@ import org.openjdk.jmh.runner.options.VerboseMode;
 
 import java.lang.reflect.Method;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,6 +45,19 @@ public final class BenchMain {
             System.out.flush();
         }
 
+        private final List<String> warnings = new ArrayList<>();
+
+        /** Prints a warning now and again at the end of the run (so that it is not lost among the figures). */
+        public synchronized void warn(String line) {
+            warnings.add(line);
+            System.out.println(line);
+            System.out.flush();
+        }
+
+        synchronized List<String> warnings() {
+            return List.copyOf(warnings);
+        }
+
         public synchronized Double get(String name) {
             return values.get(name);
         }
@@ -55,7 +71,7 @@ public final class BenchMain {
             }
         }
 
-        static String format(double v) {
+        public static String format(double v) {
             if (v == 0 || Math.abs(v) >= 100) {
                 return String.format(Locale.ROOT, "%.0f", v);
             }
@@ -80,6 +96,11 @@ public final class BenchMain {
         SUITES.put("soak", new io.jnetmap.bench.soak.SoakSuite());
         SUITES.put("middlebox", io.jnetmap.bench.middlebox.MiddleboxSuite::run);
         SUITES.put("ctl", io.jnetmap.bench.ctl.CtlSuite::run);
+        SUITES.put("tools", ToolsSuite::run);
+        SUITES.put("limit", (quick, out) -> {
+            io.jnetmap.bench.limit.CLimits.vale(quick, out);
+            io.jnetmap.bench.limit.CLimits.pipe(quick, out);
+        });
         RATIOS.add(new String[] {"vale.l2.vs.l3.100k", "vale.copy.2p.60B", "vale.l3.100k.60B"});
         SUITES.put("vxlan", new io.jnetmap.bench.vxlan.VxlanSuite());
     }
@@ -103,8 +124,10 @@ public final class BenchMain {
         for (String a : args) {
             if (a.equals("--quick")) {
                 quick = true;
+            } else if (a.equals("--no-pin")) {
+                pin = false;
             } else if (a.equals("--help") || a.equals("-h")) {
-                System.out.println("usage: bench/run [--quick] [SUITE...]   suites: " + String.join(", ", SUITES.keySet()));
+                System.out.println("usage: bench/run [--quick] [--no-pin] [SUITE...]   suites: " + String.join(", ", SUITES.keySet()));
                 return;
             } else if (SUITES.containsKey(a)) {
                 wanted.add(a);
@@ -131,6 +154,9 @@ public final class BenchMain {
         }
         for (String[] r : RATIOS) {
             out.ratio(r[0], r[1], r[2]);
+        }
+        for (String w : out.warnings()) {
+            System.out.println(w);
         }
         System.exit(failed == 0 ? 0 : 1);
     }
@@ -167,25 +193,99 @@ public final class BenchMain {
         for (RunResult rr : results) {
             String bench = rr.getParams().getBenchmark();
             for (Result r : annotations(bench)) {
-                double v;
-                if (r.metric().isEmpty()) {
-                    v = rr.getPrimaryResult().getScore();
-                } else {
-                    var sec = rr.getSecondaryResults().get(r.metric());
-                    if (sec == null) {
-                        System.out.println("# " + bench + ": no metric " + r.metric());
-                        continue;
-                    }
-                    v = sec.getScore();
+                double[] it = iterations(rr, r.metric());
+                if (it.length == 0) {
+                    System.out.println("# " + bench + ": no metric " + r.metric());
+                    continue;
                 }
-                out.put(withParams(r.name(), rr), v * r.scale(), r.unit());
+                String name = withParams(r.name(), rr);
+                double median = median(it) * r.scale();
+                out.put(name, median, r.unit());
+                spread(out, name, it, r.scale(), r.unit());
             }
         }
     }
 
+    /** Every measured iteration's score of {@code metric} ("" = primary), over every fork. */
+    static double[] iterations(RunResult rr, String metric) {
+        List<Double> v = new ArrayList<>();
+        for (BenchmarkResult br : rr.getBenchmarkResults()) {
+            for (IterationResult ir : br.getIterationResults()) {
+                if (metric.isEmpty()) {
+                    v.add(ir.getPrimaryResult().getScore());
+                } else {
+                    var sec = ir.getSecondaryResults().get(metric);
+                    if (sec != null) {
+                        v.add(sec.getScore());
+                    }
+                }
+            }
+        }
+        return v.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    /** The median (of an even count: the mean of the middle two). */
+    public static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+
+    /**
+     * Prints how far the iterations of a figure lie apart ({@code # name: median of N iterations, min ..
+     * max}), as {@code <name>.spread} (max / min) for rates, and a WARNING when they differ by more than
+     * 2x: such a figure says more about the machine (another process, a receiver that lost its CPU)
+     * than about jnetmap.
+     */
+    public static void spread(Results out, String name, double[] it, double scale, String unit) {
+        if (it.length < 2 || unit.equals("B/op")) {
+            return;
+        }
+        double min = Arrays.stream(it).min().orElse(0) * scale;
+        double max = Arrays.stream(it).max().orElse(0) * scale;
+        System.out.println("# " + name + ": median of " + it.length + " iterations, min " + Results.format(min)
+                + " max " + Results.format(max) + " " + unit);
+        if (min > 0) {
+            out.put(name + ".spread", max / min, "x");
+        }
+        // drops are noise by nature (a receiver descheduled once drops a ring): their spread is shown, not warned of
+        if (max > 0 && (min <= 0 || max / min > 2) && !name.contains(".drops")) {
+            String w = "WARNING " + name + ": iterations differ by more than 2x (" + Results.format(min) + " .. "
+                    + Results.format(max) + " " + unit + "): the machine is not quiet (see docs/PERFORMANCE.md)";
+            out.warn(w);
+        }
+    }
+
+    /** Pin the threads of two-thread benchmarks ({@code bench/run --no-pin}: let the scheduler place them). */
+    private static boolean pin = !"false".equals(System.getProperty("jnetmap.bench.pin"));
+
+    /**
+     * Pins the calling benchmark thread (thread {@code index} of a two-thread group: 0 the sender, 1 the
+     * receiver) to a CPU of its own among those this process may use, so that the scheduler never
+     * stacks both spinning threads on one CPU while the other CPU runs the harness or another process
+     * (what made a two-thread figure move 10x between runs). Nothing if fewer than 2 CPUs are allowed.
+     */
+    public static void pinGroupThread(int index) {
+        if (!pin) {
+            return;
+        }
+        java.util.BitSet allowed = io.jnetmap.sys.Affinity.currentThread();
+        int n = allowed.cardinality();
+        if (n < 2) {
+            return;
+        }
+        int cpu = allowed.nextSetBit(0);
+        for (int k = 0; k < index % n; k++) {
+            cpu = allowed.nextSetBit(cpu + 1);
+        }
+        io.jnetmap.sys.Affinity.pinCurrentThread(cpu);
+    }
+
     /** Flags of every forked benchmark JVM. */
     public static String[] jvmArgs() {
-        List<String> a = new ArrayList<>(List.of("--enable-native-access=ALL-UNNAMED", "-XX:+UseParallelGC", "-Xms1g", "-Xmx1g"));
+        List<String> a = new ArrayList<>(List.of("--enable-native-access=ALL-UNNAMED", "-XX:+UseParallelGC", "-Xms1g", "-Xmx1g",
+                "-Djnetmap.bench.pin=" + pin));
         if (Runtime.version().feature() >= 24) {
             a.add("--sun-misc-unsafe-memory-access=allow"); // JMH's own harness uses Unsafe; jnetmap never does
         }

@@ -37,6 +37,8 @@ public final class AttachedPort extends SwitchPort {
     private final AttachOptions options;
     private final EventFd wake = EventFd.create();
     private final int[] lastHead;
+    /** TX tails before the pollable's arm (polling thread only). */
+    private final int[] tailBefore;
     /** The polling thread is about to sleep, or sleeps, in epoll. */
     @SuppressWarnings("unused") // accessed through SLEEPING
     private volatile boolean sleeping;
@@ -53,6 +55,7 @@ public final class AttachedPort extends SwitchPort {
         this.backPressure = options.backPressure();
         this.dst = new DstRing[port.txRings()];
         this.lastHead = new int[port.txRings()];
+        this.tailBefore = new int[port.txRings()];
         for (int i = 0; i < dst.length; i++) {
             Ring r = port.txRing(i);
             dst[i] = new TxDst(this, r, sw::wakeBackPressured);
@@ -176,7 +179,15 @@ public final class AttachedPort extends SwitchPort {
                     int ready;
                     lockTx(); // arm's implicit syncs include TX rings
                     try {
+                        for (int i = 0; i < dst.length; i++) {
+                            tailBefore[i] = port.txRing(i).tail();
+                        }
                         ready = pollable.arm(interest);
+                        // arm's txsync may have made room a back-pressured sender waits for: it must be woken
+                        // here, as by syncLocked (the next rounds see no news on that ring and never would)
+                        for (int i = 0; i < dst.length; i++) {
+                            ((TxDst) dst[i]).roomAfterSync(tailBefore[i]);
+                        }
                     } finally {
                         unlockTx();
                     }
@@ -258,9 +269,10 @@ public final class AttachedPort extends SwitchPort {
         return false;
     }
 
+    /** A TX ring is full, or a back-pressured sender waits for room in one: wait for OUT too. */
     private boolean anyTxFull() {
         for (int i = 0; i < dst.length; i++) {
-            if (port.txRing(i).space() == 0) {
+            if (port.txRing(i).space() == 0 || ((TxDst) dst[i]).senderWaitingNow()) {
                 return true;
             }
         }
@@ -307,6 +319,28 @@ public final class AttachedPort extends SwitchPort {
             trySync();
         }
 
+        /**
+         * Reclaims what the port already sent (the room may be there: then the sync wakes the sender),
+         * and wakes the polling thread: if it sleeps waiting only for IN, nobody would txsync this ring
+         * when the port's peer makes room, and the sender would wait for the poll timeout. Awake, the
+         * thread sees the ring full and a sender waiting, and waits for OUT.
+         */
+        @Override
+        void senderBlocked() {
+            trySync();
+            attached.wakePoller();
+        }
+
+        /** A back-pressured sender waits for room in this ring (a hint for the polling thread's interest). */
+        boolean senderWaitingNow() {
+            lock();
+            try {
+                return senderWaiting;
+            } finally {
+                unlock();
+            }
+        }
+
         private boolean trySync() {
             if (!sync.tryLock()) {
                 return false;
@@ -333,6 +367,14 @@ public final class AttachedPort extends SwitchPort {
         boolean syncLocked() {
             int before = txr.tail();
             txr.sync();
+            return roomAfterSync(before);
+        }
+
+        /**
+         * Under the sync lock, after any txsync of the ring (ours, or one the port's pollable ran): if
+         * the tail moved from {@code before}, wakes back-pressured senders waiting for room. True if it moved.
+         */
+        boolean roomAfterSync(int before) {
             if (txr.tail() == before) {
                 return false;
             }

@@ -104,6 +104,14 @@ abstract class DstRing extends DstRingPad2 {
     void refresh() {
     }
 
+    /**
+     * Outside the lock, after a back-pressured sender found this ring full and set {@link #senderWaiting}:
+     * make sure whoever can make room learns that a sender waits (the receiver's release alone may wake
+     * nobody). A VALE port's RX ring needs nothing: its user's next rxsync that releases slots sees the flag.
+     */
+    void senderBlocked() {
+    }
+
     /** Under the lock: leases {@code n} slots from {@link #lease}. */
     final void take(int n) {
         if (n > 0) {

@@ -520,6 +520,9 @@ final class Forwarder {
         if (failure != null) {
             throw failure;
         }
+        if (blocker != null) {
+            blocker.senderBlocked(); // after the leases above went out: the room may already be there
+        }
         return cut;
     }
 

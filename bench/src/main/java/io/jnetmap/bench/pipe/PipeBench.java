@@ -19,6 +19,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.infra.ThreadParams;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Queue;
@@ -58,6 +59,12 @@ public class PipeBench {
             received = 0;
             fullRings = 0;
             emptyPolls = 0;
+        }
+
+        /** Producer and consumer each on a CPU of their own (see BenchMain.pinGroupThread). */
+        @Setup(Level.Trial)
+        public void pin(ThreadParams tp) {
+            io.jnetmap.bench.BenchMain.pinGroupThread(tp.getGroupThreadIndex());
         }
     }
 

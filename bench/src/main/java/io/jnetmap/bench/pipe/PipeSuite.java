@@ -37,6 +37,9 @@ public final class PipeSuite {
         BenchMain.ratio("pipe.inproc.60B.vs.abq", "pipe.inproc.60B", "peer.abq.60B");
         BenchMain.ratio("pipe.xproc.60B.vs.jctools", "pipe.xproc.60B", "peer.jctools.60B");
         BenchMain.ratio("pipe.pingpong.busy.vs.spin", "peer.spin.pingpong.p50", "pipe.pingpong.busy.p50");
+        BenchMain.ratio("pipe.inproc.60B.vs.c", "pipe.inproc.60B", "limit.pipe.inproc.60B");
+        BenchMain.ratio("pipe.xproc.60B.vs.c", "pipe.xproc.60B", "limit.pipe.xproc.60B");
+        io.jnetmap.bench.limit.CLimits.pipe(quick, out); // the C references first, in the same run
         // --quick: batch 256 only (the headline figures), so the suite stays under a minute
         BenchMain.jmh("io\\.jnetmap\\.bench\\.pipe\\.PipeBench\\..*", quick, true, out, (q, opt) -> {
             if (q) {

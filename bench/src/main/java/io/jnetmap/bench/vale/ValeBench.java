@@ -9,6 +9,7 @@ import io.jnetmap.vale.LookupModule;
 import io.jnetmap.vale.SwitchPort;
 import io.jnetmap.vale.ValeSwitch;
 import io.jnetmap.vale.ValeSwitches;
+import io.jnetmap.vale.ctl.SwitchFileLayout;
 import io.jnetmap.vale.lookup.FlowCache;
 import io.jnetmap.vale.lookup.L3Router;
 import org.openjdk.jmh.annotations.AuxCounters;
@@ -23,6 +24,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.infra.ThreadParams;
 import org.openjdk.jmh.runner.options.TimeValue;
 
 import java.lang.foreign.MemorySegment;
@@ -69,13 +71,36 @@ public class ValeBench {
      * {@code --quick} (under a minute) only the per-sending-core figures and the allocation check.
      */
     public static void suite(boolean quick, BenchMain.Results out) throws Exception {
+        BenchMain.ratio("vale.copy.2p.60B.vs.c", "vale.copy.2p.60B", "limit.vale.copy.2p.60B");
+        BenchMain.ratio("vale.swap.2p.60B.vs.c", "vale.swap.2p.60B", "limit.vale.swap.2p.60B");
+        BenchMain.ratio("vale.copy.2p.1514B.vs.c", "vale.copy.2p.1514B", "limit.vale.copy.2p.1514B");
+        io.jnetmap.bench.limit.CLimits.vale(quick, out); // the C references first, in the same run
         String include = quick ? "io\\.jnetmap\\.bench\\.vale\\.ValeBench\\.(copy2p60OneThread|[a-z0-9]+)$" : "io\\.jnetmap\\.bench\\.vale\\..*";
         BenchMain.jmh(include, quick, true, out, (q, opt) -> {
             if (q) {
                 opt.warmupIterations(1).warmupTime(TimeValue.milliseconds(500))
-                        .measurementIterations(2).measurementTime(TimeValue.milliseconds(500));
+                        .measurementIterations(3).measurementTime(TimeValue.milliseconds(500));
             }
         });
+        explainDrops(out);
+    }
+
+    /** Says why a two-thread figure dropped packets: the receiving thread fell behind, or something else. */
+    static void explainDrops(BenchMain.Results out) {
+        for (String g : new String[] {"copy.2p.60B", "copy.2p.1514B", "swap.2p.60B", "copy.4p.60B", "copy.8p.60B",
+                "bcast.4p.60B", "l3.1k.60B", "l3.100k.60B", "l3fc.100k.60B"}) {
+            Double drops = out.get("vale." + g + ".drops");
+            Double full = out.get("vale." + g + ".drops.full");
+            if (drops == null || drops <= 0) {
+                continue;
+            }
+            double f = full == null ? 0 : full;
+            System.out.println("# vale." + g + ".drops: " + BenchMain.Results.format(drops) + " Mpps dropped; "
+                    + BenchMain.Results.format(f) + " Mpps because the receiving thread fell behind (the destination"
+                    + " ring was full when a batch came: the receiver was descheduled or slower than the sender)"
+                    + (drops - f > 1e-9 ? ", " + BenchMain.Results.format(drops - f)
+                    + " Mpps for other causes (lookup found no port, bad slots: a bug in the bench)" : ""));
+        }
     }
     static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
@@ -158,6 +183,7 @@ public class ValeBench {
             drain();
             sp = sw.port("a").orElseThrow();
             lastDrops = sp.drops();
+            lastFullDrops = sp.txCounter(SwitchFileLayout.DROP_FULL);
         }
 
         /** Every buffer of every ring holds a frame (index swaps move buffers between rings). */
@@ -212,6 +238,17 @@ public class ValeBench {
             }
             t.advanceTo(i);
             t.sync();
+        }
+
+        /** Sender's drops for a full destination ring at its last look (sending thread only). */
+        long lastFullDrops;
+
+        /** Sender's drops for a full destination since the last call: the receiver fell behind (sending thread only). */
+        final long newFullDrops() {
+            long d = sp.txCounter(SwitchFileLayout.DROP_FULL);
+            long n = d - lastFullDrops;
+            lastFullDrops = d;
+            return n;
         }
 
         /** Sender's drops since the last call (sending thread only). */
@@ -486,6 +523,8 @@ public class ValeBench {
         public long delivered;
         /** Packets the switch dropped (sender's drop counters, every cause). */
         public long dropped;
+        /** Of {@link #dropped}: because the destination ring was full (the receiving thread fell behind). */
+        public long droppedFull;
         /** Receiving rounds that found nothing. */
         public long emptyPolls;
 
@@ -494,7 +533,14 @@ public class ValeBench {
             sent = 0;
             delivered = 0;
             dropped = 0;
+            droppedFull = 0;
             emptyPolls = 0;
+        }
+
+        /** The sender and the receiving thread each on a CPU of their own, so the receiver keeps its CPU. */
+        @Setup(Level.Trial)
+        public void pin(ThreadParams tp) {
+            BenchMain.pinGroupThread(tp.getGroupThreadIndex());
         }
     }
 
@@ -502,6 +548,7 @@ public class ValeBench {
         s.send();
         c.sent += BATCH;
         c.dropped += s.newDrops();
+        c.droppedFull += s.newFullDrops();
         return BATCH;
     }
 
@@ -590,6 +637,7 @@ public class ValeBench {
     @Group("copy2p60")
     @Result(name = "vale.copy.2p.60B", unit = "Mpps", metric = "delivered")
     @Result(name = "vale.copy.2p.60B.drops", unit = "Mpps", metric = "dropped")
+    @Result(name = "vale.copy.2p.60B.drops.full", unit = "Mpps", metric = "droppedFull")
     public int copy2p60(Copy2G s, Counts c) {
         return send(s, c);
     }
@@ -604,6 +652,7 @@ public class ValeBench {
     @Group("copy2p1514")
     @Result(name = "vale.copy.2p.1514B", unit = "Gbps", scale = 1514 * 8 / 1000.0, metric = "delivered")
     @Result(name = "vale.copy.2p.1514B.drops", unit = "Mpps", metric = "dropped")
+    @Result(name = "vale.copy.2p.1514B.drops.full", unit = "Mpps", metric = "droppedFull")
     public int copy2p1514(Copy2BigG s, Counts c) {
         return send(s, c);
     }
@@ -618,6 +667,7 @@ public class ValeBench {
     @Group("swap2p60")
     @Result(name = "vale.swap.2p.60B", unit = "Mpps", metric = "delivered")
     @Result(name = "vale.swap.2p.60B.drops", unit = "Mpps", metric = "dropped")
+    @Result(name = "vale.swap.2p.60B.drops.full", unit = "Mpps", metric = "droppedFull")
     public int swap2p60(Swap2G s, Counts c) {
         return send(s, c);
     }
@@ -632,6 +682,7 @@ public class ValeBench {
     @Group("copy4p60")
     @Result(name = "vale.copy.4p.60B", unit = "Mpps", metric = "delivered")
     @Result(name = "vale.copy.4p.60B.drops", unit = "Mpps", metric = "dropped")
+    @Result(name = "vale.copy.4p.60B.drops.full", unit = "Mpps", metric = "droppedFull")
     public int copy4p60(Copy4G s, Counts c) {
         return send(s, c);
     }
@@ -646,6 +697,7 @@ public class ValeBench {
     @Group("copy8p60")
     @Result(name = "vale.copy.8p.60B", unit = "Mpps", metric = "delivered")
     @Result(name = "vale.copy.8p.60B.drops", unit = "Mpps", metric = "dropped")
+    @Result(name = "vale.copy.8p.60B.drops.full", unit = "Mpps", metric = "droppedFull")
     public int copy8p60(Copy8G s, Counts c) {
         return send(s, c);
     }
@@ -661,6 +713,7 @@ public class ValeBench {
     @Group("bcast4p60")
     @Result(name = "vale.bcast.4p.60B", unit = "Mpps", scale = 1 / 3.0, metric = "delivered")
     @Result(name = "vale.bcast.4p.60B.drops", unit = "Mpps", metric = "dropped")
+    @Result(name = "vale.bcast.4p.60B.drops.full", unit = "Mpps", metric = "droppedFull")
     public int bcast4p60(Bcast4G s, Counts c) {
         return send(s, c);
     }
@@ -675,6 +728,7 @@ public class ValeBench {
     @Group("l3routes1k")
     @Result(name = "vale.l3.1k.60B", unit = "Mpps", metric = "delivered")
     @Result(name = "vale.l3.1k.60B.drops", unit = "Mpps", metric = "dropped")
+    @Result(name = "vale.l3.1k.60B.drops.full", unit = "Mpps", metric = "droppedFull")
     public int l3routes1k(Routed1kG s, Counts c) {
         return send(s, c);
     }
@@ -689,6 +743,7 @@ public class ValeBench {
     @Group("l3routes100k")
     @Result(name = "vale.l3.100k.60B", unit = "Mpps", metric = "delivered")
     @Result(name = "vale.l3.100k.60B.drops", unit = "Mpps", metric = "dropped")
+    @Result(name = "vale.l3.100k.60B.drops.full", unit = "Mpps", metric = "droppedFull")
     public int l3routes100k(Routed100kG s, Counts c) {
         return send(s, c);
     }
@@ -703,6 +758,7 @@ public class ValeBench {
     @Group("l3cached100k")
     @Result(name = "vale.l3fc.100k.60B", unit = "Mpps", metric = "delivered")
     @Result(name = "vale.l3fc.100k.60B.drops", unit = "Mpps", metric = "dropped")
+    @Result(name = "vale.l3fc.100k.60B.drops.full", unit = "Mpps", metric = "droppedFull")
     public int l3cached100k(Cached100kG s, Counts c) {
         return send(s, c);
     }

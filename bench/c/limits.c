@@ -1,0 +1,275 @@
+// Same-machine C references for bench/run ("limit.*" figures): what the switch and the pipes do per
+// packet, written the way netmap does it in C, with nothing of the JVM. bench/run compiles this file
+// with gcc at run time (bench/target/c/limits) and prints each line it writes as a RESULT line.
+//
+//   limits vale copy|swap LEN SECONDS   VALE-style forwarding between 2 ports in the sender's txsync:
+//        learn + look up a batch of up to 512 frames (hash of the MAC), lease the destination's slots
+//        under a short spin lock, copy the frames (copy: two buffer pools) or swap buffer indices
+//        (swap: one pool) outside the lock, publish the tail under the lock. A second thread
+//        busy-polls the destination and releases all it finds (reads no data), as ValeBench does.
+//        Prints delivered packets (and the drops of a receiver that fell behind).
+//   limits pipe inproc|xproc BATCH SECONDS   a netmap pipe as netmap_pipe.c moves packets: each TX
+//        slot swapped with the peer's RX slot (16-byte descriptors), the RX tail published; the
+//        receiver reads each length and releases. inproc: two threads; xproc: two processes sharing
+//        the rings through a MAP_SHARED mapping (what pipe.xproc does with two JVMs).
+//
+// Output: "<name> <value> <unit>" lines, e.g. "limit.vale.copy.2p.60B 42.7 Mpps".
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NSLOTS 1024
+#define BUF 2048
+#define VBATCH 512
+#define HASH 1024
+#define LINE 128
+
+struct desc { uint32_t buf; uint16_t len; uint16_t flags; uint64_t ptr; };
+
+struct vring {
+    struct desc slot[NSLOTS];
+    _Alignas(LINE) _Atomic uint32_t tail;   // published by senders
+    _Alignas(LINE) _Atomic uint32_t head;   // released by the receiver
+    _Alignas(LINE) _Atomic int lock;
+    uint32_t lease;                         // next slot to lease (under the lock)
+    uint8_t *pool;
+};
+
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
+
+// The two CPUs the threads run on: the first two this process may use (one if there is one).
+static int cpus[2] = {-1, -1};
+static void pick_cpus(void) {
+    cpu_set_t s; CPU_ZERO(&s);
+    if (sched_getaffinity(0, sizeof s, &s) != 0) return;
+    int k = 0;
+    for (int c = 0; c < CPU_SETSIZE && k < 2; c++) if (CPU_ISSET(c, &s)) cpus[k++] = c;
+}
+static void pin(int which) {
+    if (cpus[which] < 0) return;
+    cpu_set_t s; CPU_ZERO(&s); CPU_SET(cpus[which], &s);
+    sched_setaffinity(0, sizeof s, &s);
+}
+static inline uint32_t nxt(uint32_t i) { return i + 1 == NSLOTS ? 0 : i + 1; }
+
+// ------------------------------------------------------------------------------------------------
+// vale
+
+static struct vring src, dst;
+static struct { uint64_t mac; int port; } table[HASH];
+static _Alignas(LINE) _Atomic int stopping;
+static int swapping, flen;
+static uint64_t v_sent, v_dropped, v_delivered;
+
+static inline uint64_t mac48(const uint8_t *p) { uint64_t m = 0; memcpy(&m, p, 6); return m; }
+static inline uint32_t bucket(uint64_t m) { return (uint32_t)((m * 0x9E3779B97F4A7C15ULL) >> 40) & (HASH - 1); }
+static inline uint8_t *bufp(struct vring *r, uint32_t b) { return r->pool + (size_t)b * BUF; }
+static inline void spin_lock(_Atomic int *l) {
+    while (atomic_exchange_explicit(l, 1, memory_order_acquire)) while (atomic_load_explicit(l, memory_order_relaxed)) __builtin_ia32_pause();
+}
+static inline void spin_unlock(_Atomic int *l) { atomic_store_explicit(l, 0, memory_order_release); }
+
+static int learn_lookup(const uint8_t *f, int in) {
+    uint64_t s = mac48(f + 6), d = mac48(f);
+    uint32_t h = bucket(s);
+    if (table[h].mac != s || table[h].port != in) { table[h].mac = s; table[h].port = in; }
+    if (d & 1) return -1;
+    h = bucket(d);
+    return table[h].mac == d ? table[h].port : -1;
+}
+
+static void *vale_sender(void *unused) {
+    (void)unused;
+    pin(0);
+    int to[VBATCH];
+    uint32_t cur = 0;
+    uint64_t n = 0, drops = 0;
+    while (!atomic_load_explicit(&stopping, memory_order_relaxed)) {
+        uint32_t i = cur;
+        for (int k = 0; k < VBATCH; k++, i = nxt(i)) src.slot[i].len = (uint16_t)flen;  // the user's part
+        i = cur;                                                                          // txsync: lookup
+        int want = 0;
+        for (int k = 0; k < VBATCH; k++, i = nxt(i)) { to[k] = learn_lookup(bufp(&src, src.slot[i].buf), 0); want += to[k] == 1; }
+        spin_lock(&dst.lock);                                                             // lease
+        uint32_t start = dst.lease;
+        uint32_t head = atomic_load_explicit(&dst.head, memory_order_acquire);
+        uint32_t room = (head + NSLOTS - start - 1) % NSLOTS;
+        uint32_t got = (uint32_t)want < room ? (uint32_t)want : room;
+        dst.lease = (start + got) % NSLOTS;
+        spin_unlock(&dst.lock);
+        uint32_t j = start, filled = 0;                                                   // fill
+        i = cur;
+        for (int k = 0; k < VBATCH; k++, i = nxt(i)) {
+            if (to[k] != 1) continue;
+            if (filled == got) { drops++; continue; }
+            struct desc *s = &src.slot[i], *d = &dst.slot[j];
+            if (swapping) { uint32_t b = d->buf; d->buf = s->buf; s->buf = b; s->flags = d->flags = 1; }
+            else memcpy(bufp(&dst, d->buf), bufp(&src, s->buf), s->len);
+            d->len = s->len;
+            j = nxt(j); filled++;
+        }
+        spin_lock(&dst.lock);                                                             // publish
+        atomic_store_explicit(&dst.tail, j, memory_order_release);
+        spin_unlock(&dst.lock);
+        n += VBATCH;
+        cur = i;
+    }
+    v_sent = n; v_dropped = drops;
+    return NULL;
+}
+
+static void *vale_receiver(void *unused) {
+    (void)unused;
+    pin(1);
+    uint32_t h = 0; uint64_t n = 0;
+    while (!atomic_load_explicit(&stopping, memory_order_relaxed)) {
+        uint32_t t = atomic_load_explicit(&dst.tail, memory_order_acquire);
+        if (t == h) { __builtin_ia32_pause(); continue; }
+        n += (t + NSLOTS - h) % NSLOTS;
+        h = t;
+        atomic_store_explicit(&dst.head, h, memory_order_release);
+    }
+    v_delivered = n;
+    return NULL;
+}
+
+static int vale(const char *mode, int len, double secs) {
+    swapping = strcmp(mode, "swap") == 0;
+    if (!swapping && strcmp(mode, "copy") != 0) { fprintf(stderr, "limits: vale copy|swap, not %s\n", mode); return 2; }
+    if (len < 60 || len > BUF) { fprintf(stderr, "limits: frame length %d (expected 60..%d)\n", len, BUF); return 2; }
+    flen = len;
+    size_t bytes = (size_t)(4 * NSLOTS) * BUF;
+    uint8_t *a = aligned_alloc(4096, bytes), *b = swapping ? a : aligned_alloc(4096, bytes);
+    if (!a || !b) { perror("limits: aligned_alloc"); return 1; }
+    memset(a, 0, bytes); if (b != a) memset(b, 0, bytes);
+    src.pool = a; dst.pool = b;
+    for (uint32_t i = 0; i < NSLOTS; i++) { src.slot[i].buf = 1 + i; dst.slot[i].buf = 1 + NSLOTS + i; }
+    const uint8_t to_mac[6] = {2, 0, 0, 0, 1, 1}, from_mac[6] = {2, 0, 0, 0, 0, 1};
+    for (uint32_t k = 0; k < 4 * NSLOTS; k++) {
+        uint8_t *f = a + (size_t)k * BUF;
+        memcpy(f, to_mac, 6); memcpy(f + 6, from_mac, 6); f[12] = 0x88; f[13] = 0xb5;
+    }
+    uint64_t m = mac48(to_mac);                           // the receiver announced itself
+    table[bucket(m)].mac = m; table[bucket(m)].port = 1;
+    pick_cpus();
+    pthread_t s, r;
+    pthread_create(&r, NULL, vale_receiver, NULL);
+    pthread_create(&s, NULL, vale_sender, NULL);
+    double t0 = now();
+    usleep((useconds_t)(secs * 1e6));
+    atomic_store(&stopping, 1);
+    pthread_join(s, NULL); pthread_join(r, NULL);
+    double t = now() - t0;
+    char name[64];
+    snprintf(name, sizeof name, "limit.vale.%s.2p.%dB", mode, len);
+    if (len >= 1000) printf("%s %.2f Gbps\n", name, v_delivered * (double)len * 8 / t / 1e9);
+    else printf("%s %.2f Mpps\n", name, v_delivered / t / 1e6);
+    printf("%s.drops %.3f Mpps\n", name, v_dropped / t / 1e6);
+    return 0;
+}
+
+// ------------------------------------------------------------------------------------------------
+// pipe
+
+struct pipe_shared {
+    struct desc tx[NSLOTS], rx[NSLOTS];
+    _Alignas(LINE) _Atomic uint32_t rx_tail;   // the sender's txsync publishes
+    _Alignas(LINE) _Atomic uint32_t rx_head;   // the receiver releases
+    _Alignas(LINE) _Atomic int stop;
+    _Alignas(LINE) uint64_t received, lensum, sent;
+};
+static struct pipe_shared *ps;
+static int pbatch;
+
+static void *pipe_sender(void *unused) {
+    (void)unused;
+    pin(0);
+    uint32_t h = 0, peer = 0; uint64_t n = 0;
+    while (!atomic_load_explicit(&ps->stop, memory_order_relaxed)) {
+        uint32_t room = (peer + NSLOTS - h - 1) % NSLOTS;
+        if (room < (uint32_t)pbatch) {
+            peer = atomic_load_explicit(&ps->rx_head, memory_order_acquire);
+            room = (peer + NSLOTS - h - 1) % NSLOTS;
+            if (room == 0) { __builtin_ia32_pause(); continue; }
+        }
+        uint32_t b = room < (uint32_t)pbatch ? room : (uint32_t)pbatch, i = h;
+        for (uint32_t k = 0; k < b; k++, i = nxt(i)) ps->tx[i].len = 60;        // the user fills
+        i = h;
+        for (uint32_t k = 0; k < b; k++, i = nxt(i)) {                          // txsync: swap descriptors
+            struct desc t = ps->tx[i];
+            uint32_t back = ps->rx[i].buf;
+            t.flags = 1; ps->rx[i] = t;
+            ps->tx[i].buf = back; ps->tx[i].flags = 1;
+        }
+        atomic_store_explicit(&ps->rx_tail, i, memory_order_release);
+        h = i; n += b;
+    }
+    ps->sent = n;
+    return NULL;
+}
+
+static void *pipe_receiver(void *unused) {
+    (void)unused;
+    pin(1);
+    uint32_t h = 0; uint64_t n = 0, sum = 0;
+    while (!atomic_load_explicit(&ps->stop, memory_order_relaxed)) {
+        uint32_t t = atomic_load_explicit(&ps->rx_tail, memory_order_acquire);
+        if (t == h) { __builtin_ia32_pause(); continue; }
+        for (; h != t; h = nxt(h), n++) sum += ps->rx[h].len;
+        atomic_store_explicit(&ps->rx_head, h, memory_order_release);
+    }
+    ps->received = n; ps->lensum = sum;
+    return NULL;
+}
+
+static int pipe_run(const char *mode, int batch, double secs) {
+    int xproc = strcmp(mode, "xproc") == 0;
+    if (!xproc && strcmp(mode, "inproc") != 0) { fprintf(stderr, "limits: pipe inproc|xproc, not %s\n", mode); return 2; }
+    if (batch < 1 || batch >= NSLOTS) { fprintf(stderr, "limits: batch %d (expected 1..%d)\n", batch, NSLOTS - 1); return 2; }
+    pbatch = batch;
+    ps = mmap(NULL, sizeof *ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (ps == MAP_FAILED) { perror("limits: mmap"); return 1; }
+    for (uint32_t i = 0; i < NSLOTS; i++) { ps->tx[i].buf = 1 + i; ps->rx[i].buf = 1 + NSLOTS + i; }
+    pick_cpus();
+    double t0 = now(), t;
+    if (xproc) {
+        pid_t child = fork();
+        if (child < 0) { perror("limits: fork"); return 1; }
+        if (child == 0) { pipe_receiver(NULL); _exit(0); }
+        pthread_t s;
+        pthread_create(&s, NULL, pipe_sender, NULL);
+        usleep((useconds_t)(secs * 1e6));
+        atomic_store(&ps->stop, 1);
+        pthread_join(s, NULL);
+        int st; waitpid(child, &st, 0);
+        t = now() - t0;
+    } else {
+        pthread_t s, r;
+        pthread_create(&r, NULL, pipe_receiver, NULL);
+        pthread_create(&s, NULL, pipe_sender, NULL);
+        usleep((useconds_t)(secs * 1e6));
+        atomic_store(&ps->stop, 1);
+        pthread_join(s, NULL); pthread_join(r, NULL);
+        t = now() - t0;
+    }
+    if (ps->lensum != 60 * ps->received) { fprintf(stderr, "limits: pipe lengths wrong\n"); return 1; }
+    printf("limit.pipe.%s.60B.b%d %.2f Mpps\n", mode, batch, ps->received / t / 1e6);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 5 && strcmp(argv[1], "vale") == 0) return vale(argv[2], atoi(argv[3]), atof(argv[4]));
+    if (argc == 5 && strcmp(argv[1], "pipe") == 0) return pipe_run(argv[2], atoi(argv[3]), atof(argv[4]));
+    fprintf(stderr, "usage: limits vale copy|swap LEN SECONDS | limits pipe inproc|xproc BATCH SECONDS\n");
+    return 2;
+}
