@@ -139,7 +139,7 @@ public final class Capture implements Callable<Integer> {
         AtomicBoolean stop = new AtomicBoolean();
         try (StopOnSignal signal = new StopOnSignal("capture-stop", () -> stop.set(true), 3)) {
             if (readFile != null) {
-                try (PacketReader r = PacketReader.open(readFile); Sink sink = sink(fmt, List.of(readFile.getFileName().toString()))) {
+                try (PacketReader r = PacketReader.open(readFile); Sink sink = sink(fmt, List.of(readFile.getFileName().toString()), List.of())) {
                     err.printf(Locale.ROOT, "reading from file %s, link-type EN10MB (Ethernet), snapshot length %d%n", readFile, r.snaplen());
                     if (r.linktype() != 1) {
                         throw new IllegalArgumentException(readFile + ": link type " + r.linktype() + " (expected: 1, Ethernet)");
@@ -187,7 +187,7 @@ public final class Capture implements Callable<Integer> {
         void close() throws IOException;
     }
 
-    private Sink sink(PacketWriter.Format fmt, List<String> names) throws IOException {
+    private Sink sink(PacketWriter.Format fmt, List<String> names, List<String> descriptions) throws IOException {
         if (writeFile == null) {
             PacketPrinter printer = new PacketPrinter(true);
             StringBuilder line = new StringBuilder(256);
@@ -209,7 +209,7 @@ public final class Capture implements Callable<Integer> {
         WritableByteChannel ch = writeFile.equals("-") ? Channels.newChannel(new FileOutputStream(java.io.FileDescriptor.out))
                 : java.nio.channels.FileChannel.open(Path.of(writeFile), java.nio.file.StandardOpenOption.CREATE,
                 java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING);
-        PacketWriter w = new PacketWriter(ch, fmt, snaplen, names);
+        PacketWriter w = new PacketWriter(ch, fmt, snaplen, names, descriptions);
         w.flush(); // the header is out once the ports are open
         return new Sink() {
             @Override
@@ -248,11 +248,21 @@ public final class Capture implements Callable<Integer> {
                 open.add(Netmap.open(passive(name)));
             }
             PacketFilter[] jvmFilter = new PacketFilter[open.size()];
+            boolean[][] kernelTs = new boolean[open.size()][];
+            List<String> descriptions = new ArrayList<>();
             for (int i = 0; i < open.size(); i++) {
                 Port p = open.get(i);
                 if (p.rxRings() == 0) {
                     throw new IllegalArgumentException("port " + p.name() + " has no RX rings bound (expected: at least one to capture from)");
                 }
+                kernelTs[i] = new boolean[p.rxRings()];
+                int withTs = 0;
+                for (int r = 0; r < p.rxRings(); r++) {
+                    kernelTs[i][r] = p instanceof NicPort nic && nic.rxTimestamps(r);
+                    if (kernelTs[i][r]) withTs++;
+                }
+                String tsSource = withTs == p.rxRings() ? "kernel" : withTs == 0 ? "sync" : "mixed";
+                descriptions.add(io.jnetmap.capture.Pcap.timestampDescription(tsSource));
                 String where = "no filter";
                 if (filter != null) {
                     jvmFilter[i] = filter;
@@ -267,11 +277,11 @@ public final class Capture implements Callable<Integer> {
                         }
                     }
                 }
-                err.printf(Locale.ROOT, "capture: listening on %s (backend %s, %d rx rings, %s), link-type EN10MB (Ethernet), snapshot length %d%n",
-                        p.name(), p.backend(), p.rxRings(), where, snaplen);
+                err.printf(Locale.ROOT, "capture: listening on %s (backend %s, %d rx rings, %s, %s timestamps), link-type EN10MB (Ethernet), snapshot length %d%n",
+                        p.name(), p.backend(), p.rxRings(), where, tsSource, snaplen);
             }
-            try (Sink sink = sink(fmt, ports)) {
-                loop(open, jvmFilter, sink, c, stop);
+            try (Sink sink = sink(fmt, ports, descriptions)) {
+                loop(open, jvmFilter, kernelTs, sink, c, stop);
                 long kernelDrops = 0, received = c.seen, ours = 0;
                 for (int i = 0; i < open.size(); i++) {
                     if (open.get(i) instanceof NicPort nic) {
@@ -294,7 +304,7 @@ public final class Capture implements Callable<Integer> {
         }
     }
 
-    private void loop(List<Port> open, PacketFilter[] jvmFilter, Sink sink, Counts c, AtomicBoolean stop) throws IOException {
+    private void loop(List<Port> open, PacketFilter[] jvmFilter, boolean[][] kernelTs, Sink sink, Counts c, AtomicBoolean stop) throws IOException {
         WaitStrategy wait = busyWait ? WaitStrategy.busySpin() : WaitStrategy.spinThenBlock(Duration.ofNanos(50_000));
         long idleWait = TimeUnit.MILLISECONDS.toNanos(100);
         long wallAtStart = System.currentTimeMillis() * 1_000_000L, monoAtStart = System.nanoTime();
@@ -303,13 +313,14 @@ public final class Capture implements Callable<Integer> {
                 poller.add(p.pollable(), Pollable.IN);
             }
             while (!stop.get() && (count == 0 || c.written < count)) {
-                long ts = wallAtStart + (System.nanoTime() - monoAtStart); // the batch's time: netmap's ring timestamp
+                long ts = wallAtStart + (System.nanoTime() - monoAtStart); // the batch's time where the backend gives none per packet
                 int did = 0;
                 for (int i = 0; i < open.size(); i++) {
                     Port port = open.get(i);
                     PacketFilter f = jvmFilter[i];
                     for (int r = 0; r < port.rxRings(); r++) {
                         Ring ring = port.rxRing(r);
+                        boolean kts = kernelTs[i][r]; // the slot's ptr holds the kernel receive time
                         int n = ring.space();
                         int h = ring.head();
                         int bufSize = ring.bufSize();
@@ -320,7 +331,7 @@ public final class Capture implements Callable<Integer> {
                             c.seen++;
                             if (f == null || f.matches(ring.memory(), off, have, len)) {
                                 c.matched++;
-                                sink.packet(i, ring.memory(), off, have, len, ts);
+                                sink.packet(i, ring.memory(), off, have, len, kts ? ring.ptr(h) : ts);
                                 c.written++;
                             }
                             h = ring.nextSlot(h);

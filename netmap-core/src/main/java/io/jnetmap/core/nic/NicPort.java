@@ -109,6 +109,15 @@ public final class NicPort extends AbstractPort {
         return Pollable.IN;
     }
 
+    /**
+     * Whether RX ring {@code r} leaves each received frame's kernel timestamp in its slots' {@code ptr}
+     * ({@link io.jnetmap.core.Ring#ptr(int)}: nanoseconds since the epoch, the TPACKET frame's
+     * {@code tp_sec}/{@code tp_nsec}). True on AF_PACKET queues; AF_XDP and TAP queues give none.
+     */
+    public boolean rxTimestamps(int r) {
+        return queueOf[rxKring(r).index] instanceof PacketQueue;
+    }
+
     /** The network interface of the NIC rings, or null for a host-stack-only port. */
     public String interfaceName() {
         return ifname;
