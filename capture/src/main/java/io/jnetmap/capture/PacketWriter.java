@@ -33,6 +33,7 @@ public final class PacketWriter implements AutoCloseable {
     private final long[][] stats; // per interface: received, dropped by kernel, accepted by filter, dropped by us, delivered
     private long packets;
     private long bytes;
+    private long flushed;
     private boolean closed;
 
     public static PacketWriter create(Path file, Format format, int snaplen, List<String> interfaceNames) throws IOException {
@@ -137,7 +138,13 @@ public final class PacketWriter implements AutoCloseable {
         return bytes;
     }
 
+    /** The file's size so far, what is staged included (tcpdump's {@code pcap_dump_ftell}, for {@code -C}). */
+    public long size() {
+        return flushed + buf.position();
+    }
+
     public void flush() throws IOException {
+        flushed += buf.position();
         buf.flip();
         while (buf.hasRemaining()) {
             ch.write(buf);

@@ -6,6 +6,7 @@ import io.jnetmap.capture.PacketFilter;
 import io.jnetmap.capture.PacketPrinter;
 import io.jnetmap.capture.PacketReader;
 import io.jnetmap.capture.PacketWriter;
+import io.jnetmap.capture.RotatingWriter;
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.Ring;
@@ -70,7 +71,16 @@ public final class Capture implements Callable<Integer> {
     @Option(names = "-n", description = "do not resolve addresses (always the case; accepted for tcpdump's sake)")
     boolean numeric;
 
-    @Option(names = "-W", description = "busy-wait instead of sleeping when nothing arrives")
+    @Option(names = "-C", paramLabel = "FILE_SIZE", description = "as tcpdump: before writing a packet, if the file is larger than FILE_SIZE millions of bytes (k, m, g suffixes: KiB, MiB, GiB, as newer tcpdump), go on in NAME1, NAME2, …")
+    String fileSize;
+
+    @Option(names = "-G", paramLabel = "SECONDS", defaultValue = "0", description = "as tcpdump: a new file every SECONDS, the -w name a strftime pattern")
+    long rotateSeconds;
+
+    @Option(names = "-W", paramLabel = "FILECOUNT", defaultValue = "0", description = "as tcpdump: with -C, a ring of FILECOUNT files (NAME0…); with -G, stop after FILECOUNT files")
+    int fileCount;
+
+    @Option(names = "--busy-wait", description = "busy-wait instead of sleeping when nothing arrives")
     boolean busyWait;
 
     @Parameters(paramLabel = "EXPRESSION", arity = "0..*", description = "pcap-filter(7) expression, as tcpdump takes it")
@@ -130,6 +140,12 @@ public final class Capture implements Callable<Integer> {
         if (readFile == null && ports.isEmpty()) {
             throw new IllegalArgumentException("nothing to capture from (expected: -i PORT or -r FILE)");
         }
+        if ((fileSize != null || rotateSeconds > 0) && (writeFile == null || writeFile.equals("-"))) {
+            throw new IllegalArgumentException((fileSize != null ? "-C" : "-G") + " without -w FILE (expected: a file name to rotate)");
+        }
+        if (rotateSeconds < 0) throw new IllegalArgumentException("-G " + rotateSeconds + " (expected: seconds > 0)");
+        if (fileCount < 0) throw new IllegalArgumentException("-W " + fileCount + " (expected: a file count > 0)");
+        if (fileSize != null) RotatingWriter.parseFileSize(fileSize);
         if (readFile != null && !ports.isEmpty()) {
             throw new IllegalArgumentException("-r and -i together (expected: one source)");
         }
@@ -148,7 +164,7 @@ public final class Capture implements Callable<Integer> {
                         c.seen++;
                         if (filter != null && !filter.matches(r.segment(), r.offset(), r.caplen(), r.wirelen())) continue;
                         c.matched++;
-                        sink.packet(0, r.segment(), r.offset(), r.caplen(), r.wirelen(), r.timestampNanos());
+                        if (!sink.packet(0, r.segment(), r.offset(), r.caplen(), r.wirelen(), r.timestampNanos())) break;
                         c.written++;
                     }
                 }
@@ -174,7 +190,8 @@ public final class Capture implements Callable<Integer> {
 
     /** Where matching packets go: a file writer or lines on {@code out}. */
     private interface Sink extends AutoCloseable {
-        void packet(int iface, java.lang.foreign.MemorySegment seg, long off, int caplen, int wirelen, long ts) throws IOException;
+        /** False when the sink takes no more (-G with -W made its last file): capture ends. */
+        boolean packet(int iface, java.lang.foreign.MemorySegment seg, long off, int caplen, int wirelen, long ts) throws IOException;
 
         default void batchDone() throws IOException {
         }
@@ -194,15 +211,43 @@ public final class Capture implements Callable<Integer> {
             int cut = snaplen;
             return new Sink() {
                 @Override
-                public void packet(int iface, java.lang.foreign.MemorySegment seg, long off, int caplen, int wirelen, long ts) {
+                public boolean packet(int iface, java.lang.foreign.MemorySegment seg, long off, int caplen, int wirelen, long ts) {
                     line.setLength(0);
                     printer.print(line, seg, off, Math.min(caplen, cut), wirelen, ts);
                     out.println(line);
+                    return true;
                 }
 
                 @Override
                 public void close() {
                     out.flush();
+                }
+            };
+        }
+        if (fileSize != null || rotateSeconds > 0) {
+            RotatingWriter rw = new RotatingWriter(writeFile, fmt, snaplen, names, descriptions,
+                    fileSize == null ? 0 : RotatingWriter.parseFileSize(fileSize), rotateSeconds, fileCount);
+            return new Sink() {
+                @Override
+                public boolean packet(int iface, java.lang.foreign.MemorySegment seg, long off, int caplen, int wirelen, long ts) throws IOException {
+                    if (rw.write(iface, seg, off, caplen, wirelen, ts)) return true;
+                    err.printf(Locale.ROOT, "Maximum file limit reached: %d%n", fileCount);
+                    return false;
+                }
+
+                @Override
+                public void batchDone() throws IOException {
+                    rw.flush();
+                }
+
+                @Override
+                public PacketWriter writer() {
+                    return rw.current();
+                }
+
+                @Override
+                public void close() throws IOException {
+                    rw.close();
                 }
             };
         }
@@ -213,8 +258,9 @@ public final class Capture implements Callable<Integer> {
         w.flush(); // the header is out once the ports are open
         return new Sink() {
             @Override
-            public void packet(int iface, java.lang.foreign.MemorySegment seg, long off, int caplen, int wirelen, long ts) throws IOException {
+            public boolean packet(int iface, java.lang.foreign.MemorySegment seg, long off, int caplen, int wirelen, long ts) throws IOException {
                 w.write(iface, seg, off, caplen, wirelen, ts);
+                return true;
             }
 
             @Override
@@ -318,7 +364,7 @@ public final class Capture implements Callable<Integer> {
                 for (int i = 0; i < open.size(); i++) {
                     Port port = open.get(i);
                     PacketFilter f = jvmFilter[i];
-                    for (int r = 0; r < port.rxRings(); r++) {
+                    for (int r = 0; r < port.rxRings() && !stop.get(); r++) {
                         Ring ring = port.rxRing(r);
                         boolean kts = kernelTs[i][r]; // the slot's ptr holds the kernel receive time
                         int n = ring.space();
@@ -331,7 +377,10 @@ public final class Capture implements Callable<Integer> {
                             c.seen++;
                             if (f == null || f.matches(ring.memory(), off, have, len)) {
                                 c.matched++;
-                                sink.packet(i, ring.memory(), off, have, len, kts ? ring.ptr(h) : ts);
+                                if (!sink.packet(i, ring.memory(), off, have, len, kts ? ring.ptr(h) : ts)) {
+                                    stop.set(true); // -G with -W: the last file is done
+                                    break;
+                                }
                                 c.written++;
                             }
                             h = ring.nextSlot(h);
