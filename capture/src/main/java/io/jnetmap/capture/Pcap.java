@@ -84,6 +84,7 @@ public final class Pcap implements AutoCloseable {
     private final PacketView view = new PacketView();
     private final Arena arena = Arena.ofShared();
     private PacketFilter filter;
+    private String filterFallback;
     private Poller poller;
     private volatile boolean breakRequested;
     private long received;
@@ -138,7 +139,11 @@ public final class Pcap implements AutoCloseable {
         return FilterCompiler.compile(expression, snaplen, true);
     }
 
-    /** pcap_setfilter: compiles {@code expression}; in the kernel on AF_PACKET NIC ports, in the JVM elsewhere. Returns where. */
+    /**
+     * pcap_setfilter: compiles {@code expression}; in the kernel on AF_PACKET NIC ports ("kernel") and on
+     * AF_XDP ones ("xdp", translated to eBPF in the XDP program), in the JVM elsewhere or when the verifier
+     * refuses it ("jvm"; {@link #filterFallback()} says why). Returns where.
+     */
     public String setFilter(String expression) {
         Bpf prog = compile(expression, snaplen);
         if (port instanceof NicPort nic && port.backend().toLowerCase(Locale.ROOT).contains("packet")) {
@@ -150,8 +155,22 @@ public final class Pcap implements AutoCloseable {
                 // a queue that is not AF_PACKET (host rings): filter in the JVM
             }
         }
+        if (port instanceof NicPort nic && port.backend().toLowerCase(Locale.ROOT).contains("xdp")) {
+            try {
+                nic.setXdpFilter(prog.toSockFilter(arena), prog.length());
+                filter = null;
+                return "xdp";
+            } catch (UnsupportedOperationException e) {
+                filterFallback = e.getMessage(); // the verifier refused it: filter in the JVM, and say why
+            }
+        }
         filter = PacketFilter.bytecode(prog);
         return "jvm";
+    }
+
+    /** Why the last filter runs in the JVM although the port is AF_XDP (the verifier's refusal), or null. */
+    public String filterFallback() {
+        return filterFallback;
     }
 
     /** pcap_breakloop: the running loop/dispatch returns after the current packet. Any thread. */

@@ -321,6 +321,14 @@ public final class Capture implements Callable<Integer> {
                         } catch (UnsupportedOperationException e) { // host rings (TAP) as well: filter here
                             where = "filter in the JVM (bytecode): " + e.getMessage();
                         }
+                    } else if (p instanceof NicPort nic && p.backend().toLowerCase(Locale.ROOT).contains("xdp")) {
+                        try {
+                            nic.setXdpFilter(program.toSockFilter(arena), program.length());
+                            jvmFilter[i] = null;
+                            where = "filter in the kernel (XDP: matching frames to the socket, the others to the stack)";
+                        } catch (UnsupportedOperationException e) { // the verifier refused it, or host rings
+                            where = "filter in the JVM (bytecode), not in XDP: " + e.getMessage();
+                        }
                     }
                 }
                 err.printf(Locale.ROOT, "capture: listening on %s (backend %s, %d rx rings, %s, %s timestamps), link-type EN10MB (Ethernet), snapshot length %d%n",
