@@ -89,7 +89,10 @@ public final class BenchMain {
         RATIOS.add(new String[] {"core.buf.write60.vs.bytebuffer", "peer.bytebuffer.write60", "core.buf.write60"});
         SUITES.put("nic", new io.jnetmap.bench.nic.NicSuite());
         SUITES.put("vale", io.jnetmap.bench.vale.ValeBench::suite);
-        SUITES.put("capture", (quick, out) -> jmh("io\\.jnetmap\\.bench\\.capture\\..*", quick, true, out));
+        SUITES.put("capture", (quick, out) -> {
+            jmh("io\\.jnetmap\\.bench\\.capture\\..*", quick, true, out);
+            new io.jnetmap.bench.capture.CaptureSuite().run(quick, out); // live capture and file reading, against tcpdump
+        });
         RATIOS.add(new String[] {"capture.filter.syn80.interp.vs.bytecode", "capture.filter.interp.syn80", "capture.filter.bytecode.syn80"});
         RATIOS.add(new String[] {"capture.filter.hosts20.interp.vs.bytecode", "capture.filter.interp.hosts20", "capture.filter.bytecode.hosts20"});
         SUITES.put("stack", new io.jnetmap.bench.stack.StackSuite());

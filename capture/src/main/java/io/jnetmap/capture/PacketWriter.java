@@ -33,6 +33,7 @@ public final class PacketWriter implements AutoCloseable {
     private final long[][] stats; // per interface: received, dropped by kernel, accepted by filter, dropped by us, delivered
     private long packets;
     private long bytes;
+    private long flushed;
     private boolean closed;
 
     public static PacketWriter create(Path file, Format format, int snaplen, List<String> interfaceNames) throws IOException {
@@ -41,6 +42,16 @@ public final class PacketWriter implements AutoCloseable {
     }
 
     public PacketWriter(WritableByteChannel ch, Format format, int snaplen, List<String> interfaceNames) throws IOException {
+        this(ch, format, snaplen, interfaceNames, List.of());
+    }
+
+    /**
+     * As {@link #PacketWriter(WritableByteChannel, Format, int, List)}, with an {@code if_description} for
+     * interface {@code i} from {@code descriptions.get(i)} where present and not null (pcapng only: pcap has
+     * no room for it). Capture says there where the timestamps come from.
+     */
+    public PacketWriter(WritableByteChannel ch, Format format, int snaplen, List<String> interfaceNames, List<String> descriptions)
+            throws IOException {
         if (snaplen < 1 || snaplen > 262144) throw new IllegalArgumentException("snaplen=" + snaplen + " (expected: 1..262144)");
         if (format != Format.PCAPNG && interfaceNames.size() > 1) {
             throw new IllegalArgumentException("interfaces=" + interfaceNames.size() + " (expected: 1 for pcap; use pcapng for several)");
@@ -56,11 +67,19 @@ public final class PacketWriter implements AutoCloseable {
             for (int i = 0; i < interfaces; i++) {
                 String name = i < interfaceNames.size() ? interfaceNames.get(i) : "if" + i;
                 byte[] n = name.getBytes(StandardCharsets.UTF_8);
+                String desc = i < descriptions.size() ? descriptions.get(i) : null;
+                byte[] d = desc == null ? new byte[0] : desc.getBytes(StandardCharsets.UTF_8);
+                if (n.length > 1024 || d.length > 1024) throw new IllegalArgumentException("interface name or description longer than 1024 bytes");
                 int nameOpt = 4 + ((n.length + 3) & ~3);
-                int total = 16 + nameOpt + 8 + 4 + 4;
+                int descOpt = d.length == 0 ? 0 : 4 + ((d.length + 3) & ~3);
+                int total = 16 + nameOpt + descOpt + 8 + 4 + 4;
                 buf.putInt(1).putInt(total).putShort((short) LINKTYPE_ETHERNET).putShort((short) 0).putInt(snaplen);
                 buf.putShort((short) 2).putShort((short) n.length).put(n);
                 pad(n.length);
+                if (d.length > 0) {
+                    buf.putShort((short) 3).putShort((short) d.length).put(d); // if_description
+                    pad(d.length);
+                }
                 buf.putShort((short) 9).putShort((short) 1).put((byte) 9).put((byte) 0).putShort((short) 0); // if_tsresol: 10^-9
                 buf.putInt(0); // opt_endofopt
                 buf.putInt(total);
@@ -119,7 +138,13 @@ public final class PacketWriter implements AutoCloseable {
         return bytes;
     }
 
+    /** The file's size so far, what is staged included (tcpdump's {@code pcap_dump_ftell}, for {@code -C}). */
+    public long size() {
+        return flushed + buf.position();
+    }
+
     public void flush() throws IOException {
+        flushed += buf.position();
         buf.flip();
         while (buf.hasRemaining()) {
             ch.write(buf);

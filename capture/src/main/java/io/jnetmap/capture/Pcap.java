@@ -84,16 +84,37 @@ public final class Pcap implements AutoCloseable {
     private final PacketView view = new PacketView();
     private final Arena arena = Arena.ofShared();
     private PacketFilter filter;
+    private String filterFallback;
     private Poller poller;
     private volatile boolean breakRequested;
     private long received;
     private final long wallAtStart = System.currentTimeMillis() * 1_000_000L;
     private final long monoAtStart = System.nanoTime();
 
+    /** Per RX ring: the slots carry the kernel's receive time (AF_PACKET), else the sync time is used. */
+    private final boolean[] kernelTs;
+
     private Pcap(Port port, PacketReader reader, int snaplen) {
         this.port = port;
         this.reader = reader;
         this.snaplen = snaplen;
+        this.kernelTs = new boolean[port == null ? 0 : port.rxRings()];
+        for (int r = 0; r < kernelTs.length; r++) {
+            kernelTs[r] = port instanceof NicPort nic && nic.rxTimestamps(r);
+        }
+    }
+
+    /**
+     * Where a live handle's timestamps come from: "kernel" when every RX ring gives each frame's kernel
+     * receive time (AF_PACKET NIC ports: TPACKET {@code tp_sec}/{@code tp_nsec}), "sync" when they are
+     * the time of the sync that brought the batch, "mixed" when some rings give one and others not, and
+     * "file" for an offline handle (the file's own timestamps).
+     */
+    public String timestampSource() {
+        if (port == null) return "file";
+        int k = 0;
+        for (boolean b : kernelTs) if (b) k++;
+        return k == kernelTs.length ? "kernel" : k == 0 ? "sync" : "mixed";
     }
 
     /** pcap_open_live: a port by its netmap name (a NIC passively, on AF_PACKET). */
@@ -118,7 +139,11 @@ public final class Pcap implements AutoCloseable {
         return FilterCompiler.compile(expression, snaplen, true);
     }
 
-    /** pcap_setfilter: compiles {@code expression}; in the kernel on AF_PACKET NIC ports, in the JVM elsewhere. Returns where. */
+    /**
+     * pcap_setfilter: compiles {@code expression}; in the kernel on AF_PACKET NIC ports ("kernel") and on
+     * AF_XDP ones ("xdp", translated to eBPF in the XDP program), in the JVM elsewhere or when the verifier
+     * refuses it ("jvm"; {@link #filterFallback()} says why). Returns where.
+     */
     public String setFilter(String expression) {
         Bpf prog = compile(expression, snaplen);
         if (port instanceof NicPort nic && port.backend().toLowerCase(Locale.ROOT).contains("packet")) {
@@ -130,8 +155,22 @@ public final class Pcap implements AutoCloseable {
                 // a queue that is not AF_PACKET (host rings): filter in the JVM
             }
         }
+        if (port instanceof NicPort nic && port.backend().toLowerCase(Locale.ROOT).contains("xdp")) {
+            try {
+                nic.setXdpFilter(prog.toSockFilter(arena), prog.length());
+                filter = null;
+                return "xdp";
+            } catch (UnsupportedOperationException e) {
+                filterFallback = e.getMessage(); // the verifier refused it: filter in the JVM, and say why
+            }
+        }
         filter = PacketFilter.bytecode(prog);
         return "jvm";
+    }
+
+    /** Why the last filter runs in the JVM although the port is AF_XDP (the verifier's refusal), or null. */
+    public String filterFallback() {
+        return filterFallback;
     }
 
     /** pcap_breakloop: the running loop/dispatch returns after the current packet. Any thread. */
@@ -162,6 +201,7 @@ public final class Pcap implements AutoCloseable {
         long ts = wallAtStart + (System.nanoTime() - monoAtStart);
         for (int r = 0; r < port.rxRings() && n < limit && !breakRequested; r++) {
             Ring ring = port.rxRing(r);
+            boolean kts = kernelTs[r];
             int avail = ring.space();
             int head = ring.head();
             int bufSize = ring.bufSize();
@@ -175,7 +215,7 @@ public final class Pcap implements AutoCloseable {
                     view.offset = off;
                     view.caplen = Math.min(have, snaplen);
                     view.wirelen = len;
-                    view.tsNanos = ts;
+                    view.tsNanos = kts ? ring.ptr(head) : ts;
                     view.iface = 0;
                     h.packet(view);
                     n++;
@@ -252,7 +292,19 @@ public final class Pcap implements AutoCloseable {
 
     /** pcap_dump_open: a writer; hand it the view's fields in the handler ({@link PacketWriter#write}). */
     public PacketWriter dumpOpen(Path file, PacketWriter.Format format) throws IOException {
-        return PacketWriter.create(file, format, snaplen, List.of(port != null ? port.name() : "file"));
+        return new PacketWriter(java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING),
+                format, snaplen, List.of(port != null ? port.name() : "file"), java.util.Collections.singletonList(timestampDescription(timestampSource())));
+    }
+
+    /** The pcapng {@code if_description} capture writes for a timestamp source (see {@link #timestampSource()}). */
+    public static String timestampDescription(String source) {
+        return switch (source) {
+            case "kernel" -> "timestamps: kernel receive time per packet (AF_PACKET tp_sec/tp_nsec)";
+            case "sync" -> "timestamps: jnetmap sync time per batch (the backend gives none per packet)";
+            case "mixed" -> "timestamps: kernel receive time on AF_PACKET rings, jnetmap sync time on the others";
+            default -> null;
+        };
     }
 
     /** The port of a live handle (null for a file). */

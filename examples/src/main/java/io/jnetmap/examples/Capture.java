@@ -6,6 +6,7 @@ import io.jnetmap.capture.PacketFilter;
 import io.jnetmap.capture.PacketPrinter;
 import io.jnetmap.capture.PacketReader;
 import io.jnetmap.capture.PacketWriter;
+import io.jnetmap.capture.RotatingWriter;
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.Ring;
@@ -70,7 +71,16 @@ public final class Capture implements Callable<Integer> {
     @Option(names = "-n", description = "do not resolve addresses (always the case; accepted for tcpdump's sake)")
     boolean numeric;
 
-    @Option(names = "-W", description = "busy-wait instead of sleeping when nothing arrives")
+    @Option(names = "-C", paramLabel = "FILE_SIZE", description = "as tcpdump: before writing a packet, if the file is larger than FILE_SIZE millions of bytes (k, m, g suffixes: KiB, MiB, GiB, as newer tcpdump), go on in NAME1, NAME2, …")
+    String fileSize;
+
+    @Option(names = "-G", paramLabel = "SECONDS", defaultValue = "0", description = "as tcpdump: a new file every SECONDS, the -w name a strftime pattern")
+    long rotateSeconds;
+
+    @Option(names = "-W", paramLabel = "FILECOUNT", defaultValue = "0", description = "as tcpdump: with -C, a ring of FILECOUNT files (NAME0…); with -G, stop after FILECOUNT files")
+    int fileCount;
+
+    @Option(names = "--busy-wait", description = "busy-wait instead of sleeping when nothing arrives")
     boolean busyWait;
 
     @Parameters(paramLabel = "EXPRESSION", arity = "0..*", description = "pcap-filter(7) expression, as tcpdump takes it")
@@ -130,6 +140,12 @@ public final class Capture implements Callable<Integer> {
         if (readFile == null && ports.isEmpty()) {
             throw new IllegalArgumentException("nothing to capture from (expected: -i PORT or -r FILE)");
         }
+        if ((fileSize != null || rotateSeconds > 0) && (writeFile == null || writeFile.equals("-"))) {
+            throw new IllegalArgumentException((fileSize != null ? "-C" : "-G") + " without -w FILE (expected: a file name to rotate)");
+        }
+        if (rotateSeconds < 0) throw new IllegalArgumentException("-G " + rotateSeconds + " (expected: seconds > 0)");
+        if (fileCount < 0) throw new IllegalArgumentException("-W " + fileCount + " (expected: a file count > 0)");
+        if (fileSize != null) RotatingWriter.parseFileSize(fileSize);
         if (readFile != null && !ports.isEmpty()) {
             throw new IllegalArgumentException("-r and -i together (expected: one source)");
         }
@@ -139,7 +155,7 @@ public final class Capture implements Callable<Integer> {
         AtomicBoolean stop = new AtomicBoolean();
         try (StopOnSignal signal = new StopOnSignal("capture-stop", () -> stop.set(true), 3)) {
             if (readFile != null) {
-                try (PacketReader r = PacketReader.open(readFile); Sink sink = sink(fmt, List.of(readFile.getFileName().toString()))) {
+                try (PacketReader r = PacketReader.open(readFile); Sink sink = sink(fmt, List.of(readFile.getFileName().toString()), List.of())) {
                     err.printf(Locale.ROOT, "reading from file %s, link-type EN10MB (Ethernet), snapshot length %d%n", readFile, r.snaplen());
                     if (r.linktype() != 1) {
                         throw new IllegalArgumentException(readFile + ": link type " + r.linktype() + " (expected: 1, Ethernet)");
@@ -148,7 +164,7 @@ public final class Capture implements Callable<Integer> {
                         c.seen++;
                         if (filter != null && !filter.matches(r.segment(), r.offset(), r.caplen(), r.wirelen())) continue;
                         c.matched++;
-                        sink.packet(0, r.segment(), r.offset(), r.caplen(), r.wirelen(), r.timestampNanos());
+                        if (!sink.packet(0, r.segment(), r.offset(), r.caplen(), r.wirelen(), r.timestampNanos())) break;
                         c.written++;
                     }
                 }
@@ -174,7 +190,8 @@ public final class Capture implements Callable<Integer> {
 
     /** Where matching packets go: a file writer or lines on {@code out}. */
     private interface Sink extends AutoCloseable {
-        void packet(int iface, java.lang.foreign.MemorySegment seg, long off, int caplen, int wirelen, long ts) throws IOException;
+        /** False when the sink takes no more (-G with -W made its last file): capture ends. */
+        boolean packet(int iface, java.lang.foreign.MemorySegment seg, long off, int caplen, int wirelen, long ts) throws IOException;
 
         default void batchDone() throws IOException {
         }
@@ -187,17 +204,18 @@ public final class Capture implements Callable<Integer> {
         void close() throws IOException;
     }
 
-    private Sink sink(PacketWriter.Format fmt, List<String> names) throws IOException {
+    private Sink sink(PacketWriter.Format fmt, List<String> names, List<String> descriptions) throws IOException {
         if (writeFile == null) {
             PacketPrinter printer = new PacketPrinter(true);
             StringBuilder line = new StringBuilder(256);
             int cut = snaplen;
             return new Sink() {
                 @Override
-                public void packet(int iface, java.lang.foreign.MemorySegment seg, long off, int caplen, int wirelen, long ts) {
+                public boolean packet(int iface, java.lang.foreign.MemorySegment seg, long off, int caplen, int wirelen, long ts) {
                     line.setLength(0);
                     printer.print(line, seg, off, Math.min(caplen, cut), wirelen, ts);
                     out.println(line);
+                    return true;
                 }
 
                 @Override
@@ -206,15 +224,43 @@ public final class Capture implements Callable<Integer> {
                 }
             };
         }
+        if (fileSize != null || rotateSeconds > 0) {
+            RotatingWriter rw = new RotatingWriter(writeFile, fmt, snaplen, names, descriptions,
+                    fileSize == null ? 0 : RotatingWriter.parseFileSize(fileSize), rotateSeconds, fileCount);
+            return new Sink() {
+                @Override
+                public boolean packet(int iface, java.lang.foreign.MemorySegment seg, long off, int caplen, int wirelen, long ts) throws IOException {
+                    if (rw.write(iface, seg, off, caplen, wirelen, ts)) return true;
+                    err.printf(Locale.ROOT, "Maximum file limit reached: %d%n", fileCount);
+                    return false;
+                }
+
+                @Override
+                public void batchDone() throws IOException {
+                    rw.flush();
+                }
+
+                @Override
+                public PacketWriter writer() {
+                    return rw.current();
+                }
+
+                @Override
+                public void close() throws IOException {
+                    rw.close();
+                }
+            };
+        }
         WritableByteChannel ch = writeFile.equals("-") ? Channels.newChannel(new FileOutputStream(java.io.FileDescriptor.out))
                 : java.nio.channels.FileChannel.open(Path.of(writeFile), java.nio.file.StandardOpenOption.CREATE,
                 java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING);
-        PacketWriter w = new PacketWriter(ch, fmt, snaplen, names);
+        PacketWriter w = new PacketWriter(ch, fmt, snaplen, names, descriptions);
         w.flush(); // the header is out once the ports are open
         return new Sink() {
             @Override
-            public void packet(int iface, java.lang.foreign.MemorySegment seg, long off, int caplen, int wirelen, long ts) throws IOException {
+            public boolean packet(int iface, java.lang.foreign.MemorySegment seg, long off, int caplen, int wirelen, long ts) throws IOException {
                 w.write(iface, seg, off, caplen, wirelen, ts);
+                return true;
             }
 
             @Override
@@ -248,11 +294,21 @@ public final class Capture implements Callable<Integer> {
                 open.add(Netmap.open(passive(name)));
             }
             PacketFilter[] jvmFilter = new PacketFilter[open.size()];
+            boolean[][] kernelTs = new boolean[open.size()][];
+            List<String> descriptions = new ArrayList<>();
             for (int i = 0; i < open.size(); i++) {
                 Port p = open.get(i);
                 if (p.rxRings() == 0) {
                     throw new IllegalArgumentException("port " + p.name() + " has no RX rings bound (expected: at least one to capture from)");
                 }
+                kernelTs[i] = new boolean[p.rxRings()];
+                int withTs = 0;
+                for (int r = 0; r < p.rxRings(); r++) {
+                    kernelTs[i][r] = p instanceof NicPort nic && nic.rxTimestamps(r);
+                    if (kernelTs[i][r]) withTs++;
+                }
+                String tsSource = withTs == p.rxRings() ? "kernel" : withTs == 0 ? "sync" : "mixed";
+                descriptions.add(io.jnetmap.capture.Pcap.timestampDescription(tsSource));
                 String where = "no filter";
                 if (filter != null) {
                     jvmFilter[i] = filter;
@@ -265,13 +321,21 @@ public final class Capture implements Callable<Integer> {
                         } catch (UnsupportedOperationException e) { // host rings (TAP) as well: filter here
                             where = "filter in the JVM (bytecode): " + e.getMessage();
                         }
+                    } else if (p instanceof NicPort nic && p.backend().toLowerCase(Locale.ROOT).contains("xdp")) {
+                        try {
+                            nic.setXdpFilter(program.toSockFilter(arena), program.length());
+                            jvmFilter[i] = null;
+                            where = "filter in the kernel (XDP: matching frames to the socket, the others to the stack)";
+                        } catch (UnsupportedOperationException e) { // the verifier refused it, or host rings
+                            where = "filter in the JVM (bytecode), not in XDP: " + e.getMessage();
+                        }
                     }
                 }
-                err.printf(Locale.ROOT, "capture: listening on %s (backend %s, %d rx rings, %s), link-type EN10MB (Ethernet), snapshot length %d%n",
-                        p.name(), p.backend(), p.rxRings(), where, snaplen);
+                err.printf(Locale.ROOT, "capture: listening on %s (backend %s, %d rx rings, %s, %s timestamps), link-type EN10MB (Ethernet), snapshot length %d%n",
+                        p.name(), p.backend(), p.rxRings(), where, tsSource, snaplen);
             }
-            try (Sink sink = sink(fmt, ports)) {
-                loop(open, jvmFilter, sink, c, stop);
+            try (Sink sink = sink(fmt, ports, descriptions)) {
+                loop(open, jvmFilter, kernelTs, sink, c, stop);
                 long kernelDrops = 0, received = c.seen, ours = 0;
                 for (int i = 0; i < open.size(); i++) {
                     if (open.get(i) instanceof NicPort nic) {
@@ -294,7 +358,7 @@ public final class Capture implements Callable<Integer> {
         }
     }
 
-    private void loop(List<Port> open, PacketFilter[] jvmFilter, Sink sink, Counts c, AtomicBoolean stop) throws IOException {
+    private void loop(List<Port> open, PacketFilter[] jvmFilter, boolean[][] kernelTs, Sink sink, Counts c, AtomicBoolean stop) throws IOException {
         WaitStrategy wait = busyWait ? WaitStrategy.busySpin() : WaitStrategy.spinThenBlock(Duration.ofNanos(50_000));
         long idleWait = TimeUnit.MILLISECONDS.toNanos(100);
         long wallAtStart = System.currentTimeMillis() * 1_000_000L, monoAtStart = System.nanoTime();
@@ -303,13 +367,14 @@ public final class Capture implements Callable<Integer> {
                 poller.add(p.pollable(), Pollable.IN);
             }
             while (!stop.get() && (count == 0 || c.written < count)) {
-                long ts = wallAtStart + (System.nanoTime() - monoAtStart); // the batch's time: netmap's ring timestamp
+                long ts = wallAtStart + (System.nanoTime() - monoAtStart); // the batch's time where the backend gives none per packet
                 int did = 0;
                 for (int i = 0; i < open.size(); i++) {
                     Port port = open.get(i);
                     PacketFilter f = jvmFilter[i];
-                    for (int r = 0; r < port.rxRings(); r++) {
+                    for (int r = 0; r < port.rxRings() && !stop.get(); r++) {
                         Ring ring = port.rxRing(r);
+                        boolean kts = kernelTs[i][r]; // the slot's ptr holds the kernel receive time
                         int n = ring.space();
                         int h = ring.head();
                         int bufSize = ring.bufSize();
@@ -320,7 +385,10 @@ public final class Capture implements Callable<Integer> {
                             c.seen++;
                             if (f == null || f.matches(ring.memory(), off, have, len)) {
                                 c.matched++;
-                                sink.packet(i, ring.memory(), off, have, len, ts);
+                                if (!sink.packet(i, ring.memory(), off, have, len, kts ? ring.ptr(h) : ts)) {
+                                    stop.set(true); // -G with -W: the last file is done
+                                    break;
+                                }
                                 c.written++;
                             }
                             h = ring.nextSlot(h);

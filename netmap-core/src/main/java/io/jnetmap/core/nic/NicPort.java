@@ -109,6 +109,15 @@ public final class NicPort extends AbstractPort {
         return Pollable.IN;
     }
 
+    /**
+     * Whether RX ring {@code r} leaves each received frame's kernel timestamp in its slots' {@code ptr}
+     * ({@link io.jnetmap.core.Ring#ptr(int)}: nanoseconds since the epoch, the TPACKET frame's
+     * {@code tp_sec}/{@code tp_nsec}). True on AF_PACKET queues; AF_XDP and TAP queues give none.
+     */
+    public boolean rxTimestamps(int r) {
+        return queueOf[rxKring(r).index] instanceof PacketQueue;
+    }
+
     /** The network interface of the NIC rings, or null for a host-stack-only port. */
     public String interfaceName() {
         return ifname;
@@ -155,6 +164,39 @@ public final class NicPort extends AbstractPort {
      * @throws UnsupportedOperationException if a queue is not AF_PACKET (filter in the JVM instead)
      */
     public void setSocketFilter(java.lang.foreign.MemorySegment filter, int count) {
+        setFilterOnQueues(filter, count);
+    }
+
+    /**
+     * Runs a classic BPF filter in the kernel on this AF_XDP port: translated to eBPF in front of the XDP
+     * redirect, so only matching frames reach the sockets and the others go on to the host stack. The
+     * program belongs to the interface: every port of this process on it sees the filter. Frames already
+     * in the RX rings (received before the filter) are dropped, as libpcap drains before attaching.
+     *
+     * @throws UnsupportedOperationException if a queue is not AF_XDP, or the translation or the verifier
+     *         refuses the program (the message says why: filter in the JVM instead)
+     */
+    public void setXdpFilter(java.lang.foreign.MemorySegment filter, int count) {
+        java.util.LinkedHashSet<XdpProgram> programs = new java.util.LinkedHashSet<>();
+        for (NicQueue q : queues) {
+            XdpProgram p = q instanceof XskQueue x ? XdpProgram.ofSocket(x.fd()) : null;
+            if (p == null) {
+                throw new UnsupportedOperationException(name() + ": an XDP filter needs AF_XDP receive queues, this queue is " + q);
+            }
+            programs.add(p);
+        }
+        for (XdpProgram p : programs) {
+            p.setFilter(filter, count);
+        }
+        for (int r = 0; r < rxRings(); r++) { // what came before the filter
+            io.jnetmap.core.Ring ring = rxRing(r);
+            ring.sync();
+            ring.advanceTo(ring.tail());
+            ring.sync();
+        }
+    }
+
+    private void setFilterOnQueues(java.lang.foreign.MemorySegment filter, int count) {
         for (NicQueue q : queues) {
             if (!(q instanceof PacketQueue)) {
                 throw new UnsupportedOperationException(name() + ": a kernel filter needs the AF_PACKET backend (@backend=packet), this queue is " + q);

@@ -45,7 +45,12 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * a link that is down) are counted as TX drops.
  *
  * <p><b>Offloads.</b> The socket always runs with {@code PACKET_VNET_HDR} (which works with the mapped
- * TPACKET_V2 and V3 rings: the kernel writes the 10-byte virtio-net header just before each frame's MAC
+ * <p><b>Timestamps.</b> Each RX slot's {@code ptr} (opaque on RX elsewhere) receives the frame's kernel
+ * receive time, {@code tp_sec * 10^9 + tp_nsec} nanoseconds since the epoch (V3 {@code tpacket3_hdr}
+ * sec@4 nsec@8, V2 {@code tpacket2_hdr} sec@16 nsec@20), on every slot of a chain or of a segmented
+ * super-frame; {@link NicPort#rxTimestamps(int)} says which rings carry them.
+ *
+ * <p>TPACKET_V2 and V3 rings: the kernel writes the 10-byte virtio-net header just before each frame's MAC
  * header), so a frame from a local stack comes with its state: checksum still partial, or a GSO
  * super-frame of up to 64 KiB. A port opened with {@code @vnet=10|12} gets that header in front of each
  * frame and super-frames as {@link Slot#NS_MOREFRAG} chains, and hands headers back on TX, where the
@@ -247,7 +252,10 @@ final class PacketQueue implements NicQueue {
             if (took == WAIT) {
                 break; // the frame needs more slots than are free: it stays in its block until the next sync
             }
+            long ts = Integer.toUnsignedLong(blocks.get(JAVA_INT, pktOff + 4)) * 1_000_000_000L
+                    + Integer.toUnsignedLong(blocks.get(JAVA_INT, pktOff + 8));
             for (int i = 0; i < took; i++) {
+                k.ring.setPtr(slot, ts);
                 slot = k.next(slot);
             }
             got += took;
@@ -295,7 +303,10 @@ final class PacketQueue implements NicQueue {
             if (took == WAIT) {
                 break;
             }
+            long ts = Integer.toUnsignedLong(blocks.get(JAVA_INT, f + 16)) * 1_000_000_000L
+                    + Integer.toUnsignedLong(blocks.get(JAVA_INT, f + 20));
             for (int i = 0; i < took; i++) {
+                k.ring.setPtr(slot, ts);
                 slot = k.next(slot);
             }
             got += took;

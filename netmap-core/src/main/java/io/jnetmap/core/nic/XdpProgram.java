@@ -28,7 +28,9 @@ final class XdpProgram {
     /** "skb" (generic) or "drv" (native). */
     final String mode;
     private final int mapFd;
-    private final int progFd;
+    private int progFd;
+    /** The AF_XDP socket redirected from each queue (-1: none), to find the program of a port's queue. */
+    private final int[] xsk;
     private final int linkFd;
     private final boolean[] bound;
     private int refs;
@@ -43,6 +45,46 @@ final class XdpProgram {
         this.progFd = progFd;
         this.linkFd = linkFd;
         this.bound = new boolean[queues];
+        this.xsk = new int[queues];
+        java.util.Arrays.fill(xsk, -1);
+    }
+
+    /** The attachment whose map redirects to socket {@code xskFd}, or null. */
+    static synchronized XdpProgram ofSocket(int xskFd) {
+        for (XdpProgram p : ATTACHED.values()) {
+            synchronized (p) {
+                for (int fd : p.xsk) {
+                    if (fd == xskFd) return p;
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Replaces the program by one that runs the classic BPF {@code filter} ({@code count} sock_filter
+     * instructions) first: matching frames are redirected as before, the others passed to the stack
+     * ({@link XdpFilter}). The link's program is swapped in one step (BPF_LINK_UPDATE); every port of
+     * this process on the interface sees the filter. A filter the translation or the verifier refuses
+     * is thrown as UnsupportedOperationException with the reason, and the old program stays.
+     */
+    synchronized void setFilter(java.lang.foreign.MemorySegment filter, int count) {
+        byte[] code = XdpFilter.translate(filter, count, mapFd);
+        int prog;
+        try {
+            prog = Bpf.progLoad(Bpf.BPF_PROG_TYPE_XDP, code, "GPL", "jnetmap_filter", Bpf.BPF_XDP);
+        } catch (SyscallException e) {
+            throw new UnsupportedOperationException("the verifier refused the filter (" + code.length / 8 + " eBPF instructions): "
+                    + e.getMessage(), e);
+        }
+        try {
+            io.jnetmap.sys.BpfLink.update(linkFd, prog);
+        } catch (SyscallException e) {
+            Linux.close(prog);
+            throw new UnsupportedOperationException("replacing the XDP program of " + ifname + ": " + e.getMessage(), e);
+        }
+        Linux.close(progFd);
+        progFd = prog;
     }
 
     /**
@@ -110,14 +152,16 @@ final class XdpProgram {
     }
 
     /** Directs queue {@code q}'s packets to socket {@code xskFd}. */
-    void redirect(int q, int xskFd) {
+    synchronized void redirect(int q, int xskFd) {
         Bpf.mapUpdate(mapFd, q, xskFd);
+        xsk[q] = xskFd;
     }
 
     /** Gives queue {@code q} back: its packets go to the stack again. */
     synchronized void unclaim(int q) {
         if (q < queues && bound[q]) {
             bound[q] = false;
+            xsk[q] = -1;
             try {
                 Bpf.mapDelete(mapFd, q);
             } catch (SyscallException e) {
