@@ -13,6 +13,7 @@ import java.util.Map;
  *   body    := 'netmap:' IFNAME          NIC (and host stack) of interface IFNAME
  *            | 'vale' [SW] ':' PORT      port PORT of switch "valeSW" ("vale" is the default switch)
  *            | PARENT                    a bare name, only as the parent of a pipe ("pipe{1")
+ *            | 'vhost:' PATH             a virtio-net guest through vhost-user socket PATH (no mode, no flags)
  *   mode    := '-' N                     NIC ring pair N only
  *            | '^' [N]                   host-stack rings (all, or pair N)         netmap: only
  *            | '*'                       NIC and host-stack rings                  netmap: only
@@ -34,7 +35,10 @@ public record PortName(String text, Body body, String switchName, String base, M
                        String pipeId, int flags, Map<String, Integer> conf, Map<String, String> options) {
 
     /** What the part before the mode names. */
-    public enum Body { NETMAP, VALE, BARE }
+    public enum Body { NETMAP, VALE, BARE, PATH }
+
+    /** Port kinds whose body is {@code KIND:PATH} (a file system path up to the first '@'). */
+    private static final List<String> PATH_KINDS = List.of("vhost");
 
     /** Which rings (or which pipe end) the open binds, netmap's {@code nr_mode}. */
     public enum Mode { ALL_NIC, ONE_NIC, SW, ONE_SW, NIC_SW, PIPE_MASTER, PIPE_SLAVE }
@@ -88,6 +92,9 @@ public record PortName(String text, Body body, String switchName, String base, M
         if (mode == Mode.PIPE_MASTER || mode == Mode.PIPE_SLAVE) {
             return "pipe";
         }
+        if (body == Body.PATH) {
+            return base.substring(0, base.indexOf(':'));
+        }
         return body == Body.VALE ? "vale" : "netmap";
     }
 
@@ -96,7 +103,7 @@ public record PortName(String text, Body body, String switchName, String base, M
         return switch (body) {
             case NETMAP -> "netmap:" + base;
             case VALE -> switchName + ":" + base;
-            case BARE -> base;
+            case BARE, PATH -> base;
         };
     }
 
@@ -199,6 +206,17 @@ public record PortName(String text, Body body, String switchName, String base, M
                 body = Body.NETMAP;
                 p = 7;
                 base = word("an interface name ([A-Za-z0-9_.]+) after 'netmap:'", true);
+            } else if (pathKind(s) != null) {
+                body = Body.PATH;
+                p = pathKind(s).length() + 1;
+                int start = p;
+                while (p < s.length() && s.charAt(p) != '@' && !Character.isWhitespace(s.charAt(p))) {
+                    p++;
+                }
+                if (p == start) {
+                    throw error("a path after '" + pathKind(s) + ":'");
+                }
+                base = s.substring(0, p);
             } else if (s.startsWith("vale")) {
                 int colon = s.indexOf(':');
                 p = 4;
@@ -381,6 +399,15 @@ public record PortName(String text, Body body, String switchName, String base, M
             if (p < s.length() && !at('@')) {
                 throw error("',' or '@' or the end after a conf value");
             }
+        }
+
+        private static String pathKind(String s) {
+            for (String k : PATH_KINDS) {
+                if (s.startsWith(k + ":")) {
+                    return k;
+                }
+            }
+            return null;
         }
 
         private static String expectedAfterBody(Body body, Mode mode) {
