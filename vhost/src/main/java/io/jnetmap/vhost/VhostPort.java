@@ -466,9 +466,17 @@ public final class VhostPort extends AbstractPort {
         }
     }
 
+    /** {@code JNETMAP_VHOST_TRACE=1}: every request on stderr (not for production use). */
+    private static final boolean TRACE = "1".equals(System.getenv("JNETMAP_VHOST_TRACE"));
+
     private void handle(VhostUserChannel ch) {
         int req = ch.request();
         int size = ch.size();
+        if (TRACE) {
+            System.err.println("vhost:" + path + ": " + VhostUser.name(req) + " flags=0x" + Integer.toHexString(ch.flags())
+                    + " size=" + size + " fds=" + ch.fdCount + (size >= 8 ? " u64=0x" + Long.toHexString(
+                    ch.msg.get(JAVA_LONG_UNALIGNED, VhostUserChannel.HEADER)) : ""));
+        }
         boolean ack = (ch.flags() & VhostUser.NEED_REPLY) != 0 && (protocolFeatures & VhostUser.PF_REPLY_ACK) != 0;
         MemorySegment p = ch.msg.asSlice(VhostUserChannel.HEADER, VhostUserChannel.MAX_PAYLOAD);
         long status = 0;
