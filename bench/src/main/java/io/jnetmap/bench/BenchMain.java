@@ -73,6 +73,7 @@ public final class BenchMain {
         RATIOS.add(new String[] {"core.buf.write60.vs.bytebuffer", "peer.bytebuffer.write60", "core.buf.write60"});
         SUITES.put("nic", new io.jnetmap.bench.nic.NicSuite());
         SUITES.put("vale", io.jnetmap.bench.vale.ValeBench::suite);
+        SUITES.put("vhost", new io.jnetmap.bench.vhost.VhostSuite());
         RATIOS.add(new String[] {"vale.l2.vs.l3.100k", "vale.copy.2p.60B", "vale.l3.100k.60B"});
     }
 

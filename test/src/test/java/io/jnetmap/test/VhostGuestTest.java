@@ -12,6 +12,7 @@ import io.jnetmap.vale.ValeSwitches;
 import io.jnetmap.vhost.VhostPort;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -114,6 +115,7 @@ class VhostGuestTest {
 
     /** (3) Two guests on one switch: ping over IPv4 and IPv6, and a TCP stream with busybox nc. */
     @Test
+    @Tag("slow") // one or two guests booted, under TCG where KVM guests do not boot: with the others > 2 min
     void twoGuestsPingOverIpv4AndIpv6AndMoveATcpStream() throws Exception {
         String sw = "valevm" + SWITCHES.incrementAndGet();
         try {
@@ -131,15 +133,17 @@ class VhostGuestTest {
                 assertTrue(v4.contains("3 packets received"), v4);
                 String v6 = b.ok("ping6 -c 3 -W 3 fd00:78::1", 20);
                 assertTrue(v6.contains("3 packets received"), v6);
-                // 4 MiB of random bytes from a to b over TCP, compared by checksum
-                a.ok("dd if=/dev/urandom of=/tmp/data bs=64k count=64 2>/dev/null", 20);
+                // 2 MiB of random bytes from a to b over TCP, compared by checksum
+                a.ok("dd if=/dev/urandom of=/tmp/data bs=64k count=32 2>/dev/null", 20);
                 String sum = a.ok("md5sum /tmp/data", 10).trim().split("\\s+")[0];
-                b.type("nc -l -p 5001 > /tmp/got &");
+                b.ok("setsid sh -c 'sleep 600 | nc -l -p 5001 > /tmp/got' < /dev/null > /dev/null 2>&1 &", 10); // off the console
                 b.ok("sleep 0.5", 5);
                 a.ok("nc -w 3 10.78.0.2 5001 < /tmp/data", 60);
-                b.ok("for i in 1 2 3 4 5 6 7 8 9 10; do [ \"$(stat -c %s /tmp/got)\" = 4194304 ] && break; sleep 0.5; done", 20);
+                b.ok("i=0; while [ \"$(stat -c %s /tmp/got)\" != 2097152 ] && [ $i -lt 60 ]; do sleep 0.5; i=$((i+1)); done", 40);
+                String size = b.ok("stat -c %s /tmp/got", 10).trim();
                 String got = b.ok("md5sum /tmp/got", 10).trim().split("\\s+")[0];
-                assertEquals(sum, got, "the stream arrived whole");
+                assertEquals(sum, got, "the stream arrived whole (" + size + " of 2097152 bytes); ports " + vhost(p1).stats()
+                        + " / " + vhost(p2).stats() + ", failures " + p1.failure() + " / " + p2.failure());
                 assertEquals(0, vhost(p1).stats().violations() + vhost(p2).stats().violations());
             }
         } finally {
@@ -148,57 +152,67 @@ class VhostGuestTest {
     }
 
     /**
-     * (4) The guest's kernel pktgen sends a numbered stream through the switch to a port the test reads
-     * slowly: with back-pressure on, every frame arrives, in order. Then QEMU is killed with -9: its
-     * port loses the guest within 1 s, the switch goes on, and a restarted QEMU connects again.
+     * (4a) The guest's kernel pktgen sends a numbered stream to a vhost port the test reads slowly, used
+     * alone like any port: the port stops taking frames while its RX ring is full, the guest's queue
+     * fills and pktgen waits (back-pressure): every frame arrives, in order.
      */
     @Test
-    void aSequenceCheckedStreamUnderBackPressureAndAKilledGuestReconnects() throws Exception {
+    @Tag("slow") // one or two guests booted, under TCG where KVM guests do not boot: with the others > 2 min
+    void aSequenceCheckedStreamUnderBackPressure() throws Exception {
+        int count = 20000;
+        try (VhostPort port = (VhostPort) Netmap.open("vhost:" + sock("vmp") + "@conf:slots=256");
+             Guest g = new Guest("vmp", sock("vmp"), "52:54:00:79:00:01", 160)) {
+            awaitTrue(port::running, 10_000, "rings running");
+            g.ok("P=/proc/net/pktgen; echo 'add_device eth0' > $P/kpktgend_0 && echo 'count " + count + "' > $P/eth0"
+                    + " && echo 'pkt_size 64' > $P/eth0 && echo 'dst 10.79.0.9' > $P/eth0"
+                    + " && echo 'dst_mac 02:6a:00:00:79:09' > $P/eth0", 10);
+            g.type("echo start > /proc/net/pktgen/pgctrl; echo PKTGEN-DONE");
+            Ring r = port.rxRing(0);
+            long next = 1; // pktgen numbers from 1
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            int rounds = 0;
+            while (next <= count) {
+                port.rxSync();
+                for (int i = r.head(); i != r.tail(); i = r.nextSlot(i)) {
+                    MemorySegment b = r.buffer(i);
+                    if (r.len(i) >= 50 && b.get(JAVA_INT_UNALIGNED, 42) == Integer.reverseBytes(0xbe9be955)) {
+                        long seq = Integer.toUnsignedLong(Integer.reverseBytes(b.get(JAVA_INT_UNALIGNED, 46)));
+                        assertEquals(next, seq, "pktgen sequence in order, none lost");
+                        next++;
+                    }
+                }
+                r.advanceTo(r.tail());
+                if (++rounds % 4 == 0) {
+                    Thread.sleep(2); // slower than the guest: the ring fills and the guest has to wait
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("received " + next + " of " + count + "; port " + port.stats());
+                }
+            }
+            assertEquals(0, port.stats().rxOversize() + port.stats().violations());
+        }
+    }
+
+    /**
+     * (4b) QEMU killed with -9: its port loses the guest within 1 s, the switch goes on between its other
+     * ports, and a restarted QEMU connects to the same port again.
+     */
+    @Test
+    @Tag("slow") // one or two guests booted, under TCG where KVM guests do not boot: with the others > 2 min
+    void aKilledGuestIsDroppedAndARestartedOneReconnects() throws Exception {
         String sw = "valevm" + SWITCHES.incrementAndGet();
         try (Port sink = Netmap.open(sw + ":sink"); Port other = Netmap.open(sw + ":other")) {
-            AttachedPort vm = attachVm(sw, "vmp", "@backpressure=on");
-            int count = 20000;
-            try (Guest g = new Guest("vmp", sock("vmp"), "52:54:00:79:00:01", 160)) {
+            AttachedPort vm = attachVm(sw, "vmk", "");
+            try (Guest g = new Guest("vmk", sock("vmk"), "52:54:00:7a:00:01", 160)) {
                 awaitTrue(() -> vhost(vm).running(), 10_000, "rings running");
-                g.ok("ip addr add 10.79.0.1/24 dev eth0", 10);
-                g.ok("P=/proc/net/pktgen; echo 'add_device eth0' > $P/kpktgend_0 && echo 'count " + count + "' > $P/eth0"
-                        + " && echo 'pkt_size 64' > $P/eth0 && echo 'dst 10.79.0.9' > $P/eth0"
-                        + " && echo 'dst_mac 02:6a:00:00:79:09' > $P/eth0", 10);
-                g.type("echo start > /proc/net/pktgen/pgctrl");
-                // read slowly: the switch holds the guest's frames (back-pressure), nothing may be lost
-                Ring r = sink.rxRing(0);
-                long next = 0;
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-                int batches = 0;
-                while (next < count) {
-                    r.sync();
-                    for (int i = r.head(); i != r.tail(); i = r.nextSlot(i)) {
-                        MemorySegment b = r.buffer(i);
-                        if (r.len(i) >= 50 && b.get(JAVA_INT_UNALIGNED, 42) == Integer.reverseBytes(0xbe9be955)) {
-                            long seq = Integer.toUnsignedLong(Integer.reverseBytes(b.get(JAVA_INT_UNALIGNED, 46)));
-                            assertEquals(next, seq, "pktgen sequence in order, none lost");
-                            next++;
-                        }
-                    }
-                    r.advanceTo(r.tail());
-                    if (++batches % 8 == 0) {
-                        Thread.sleep(1);
-                    }
-                    assertTrue(System.nanoTime() < deadline, "received " + next + " of " + count);
-                }
-                g.ok("cat /proc/net/pktgen/eth0 | grep -i 'Result'", 10);
-
-                // kill -9: the port sees the socket close and drops the guest within 1 s
-                long t0 = System.nanoTime();
                 g.kill9();
                 awaitTrue(() -> !vhost(vm).connected(), 1000, "port lost the killed guest");
-                assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(2));
                 assertFalse(vhost(vm).running());
             }
             // the switch goes on between the other ports
             byte[] frame = new byte[60];
             frame[0] = 2;
-            frame[5] = 9; // unknown unicast: flooded to every other port
+            frame[5] = 9; // unknown unicast: flooded to every other port, the guest's port included
             frame[6] = 2;
             frame[11] = 1;
             Ring t = other.txRing(0);
@@ -217,12 +231,13 @@ class VhostGuestTest {
                 r.advanceTo(r.tail());
             }
             assertTrue(seen, "other ports go on after the guest died");
+            assertTrue(vm.failure() == null, "the guest's port is still attached and well: " + vm.failure());
             // a restarted QEMU connects to the same port again
-            try (Guest g = new Guest("vmp2", sock("vmp"), "52:54:00:79:00:01", 160)) {
+            try (Guest g = new Guest("vmk2", sock("vmk"), "52:54:00:7a:00:01", 160)) {
                 awaitTrue(() -> vhost(vm).running(), 10_000, "restarted guest's rings running");
                 assertEquals(2, vhost(vm).stats().connects());
-                g.ok("ip addr add 10.79.0.1/24 dev eth0", 10);
-                g.sh("ping -c 1 -W 1 10.79.0.9", 10); // nobody answers; the ARP requests reach the sink
+                g.ok("ip addr add 10.80.0.1/24 dev eth0", 10);
+                g.sh("ping -c 2 -W 1 10.80.0.9", 10); // nobody answers; the ARP requests reach the sink
                 boolean arp = false;
                 end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
                 while (!arp && System.nanoTime() < end) {

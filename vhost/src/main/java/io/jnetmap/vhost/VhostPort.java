@@ -219,23 +219,13 @@ public final class VhostPort extends AbstractPort {
                 pendingFrom = k.hwcur;
             } else {
                 try {
-                    while (pendingFrom != k.hwcur) {
-                        int b = ring.bufIdx(pendingFrom);
-                        int len = ring.len(pendingFrom);
-                        if (!region.isValidBuf(b) || len > bufSize) {
-                            txBad++;
-                        } else {
-                            int r = q.deliver(regionMem, region.bufOffset(b), len, hdr, hdrLen, mergeable);
-                            if (r == 0) {
-                                break;
-                            }
-                            if (r < 0) {
-                                txDropsSmallBuffer++;
-                            } else {
-                                txPackets++;
-                            }
-                        }
-                        pendingFrom = k.next(pendingFrom);
+                    deliverPending(k, q, ring);
+                    if (pendingFrom != k.hwcur) {
+                        // the guest has no room: ask it to kick when it posts buffers (whoever syncs next, a
+                        // sender or the ring's sleeping user, is woken through the kick in the port's epoll),
+                        // then look once more in case it posted them just before
+                        q.enableNotify();
+                        deliverPending(k, q, ring);
                     }
                     q.publishUsed();
                     q.notifyGuest();
@@ -248,6 +238,28 @@ public final class VhostPort extends AbstractPort {
             k.hwtail = k.prev(pendingFrom);
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** Under lock: delivers TX slots [pendingFrom, hwcur) into the guest until it has no room. */
+    private void deliverPending(Kring k, Virtqueue q, Ring ring) {
+        while (pendingFrom != k.hwcur) {
+            int b = ring.bufIdx(pendingFrom);
+            int len = ring.len(pendingFrom);
+            if (!region.isValidBuf(b) || len > bufSize) {
+                txBad++;
+            } else {
+                int r = q.deliver(regionMem, region.bufOffset(b), len, hdr, hdrLen, mergeable);
+                if (r == 0) {
+                    return;
+                }
+                if (r < 0) {
+                    txDropsSmallBuffer++;
+                } else {
+                    txPackets++;
+                }
+            }
+            pendingFrom = k.next(pendingFrom);
         }
     }
 
