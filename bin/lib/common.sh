@@ -49,7 +49,8 @@ jnetmap_find_jdk() {
 # for a missing one: bin/test and bench/run install what is missing (as root, with apt-get).
 JNETMAP_PACKAGES=(ip:iproute2 ping:iputils-ping ethtool:ethtool tcpdump:tcpdump tshark:tshark
     iperf3:iperf3 socat:socat nc:netcat-openbsd trafgen:netsniff-ng gcc:gcc setpriv:util-linux
-    setcap:libcap2-bin nstat:iproute2 prometheus:prometheus promtool:prometheus chromium:chromium)
+    setcap:libcap2-bin nstat:iproute2 prometheus:prometheus promtool:prometheus chromium:chromium
+    qemu-system-x86_64:qemu-system-x86 busybox:busybox-static cpio:cpio)
 
 # Installs the packages of JNETMAP_PACKAGES whose command is missing.
 jnetmap_ensure_packages() {

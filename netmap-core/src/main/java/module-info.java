@@ -7,7 +7,7 @@ module io.jnetmap.core {
     exports io.jnetmap.core.nic;
     // as netmap keeps netmap_kern.h apart from netmap_user.h: the port-implementer side (AbstractPort, Kring,
     // RingTap, PortProvider, SpinLock, PidLock) only for the modules that implement ports
-    exports io.jnetmap.core.spi to io.jnetmap.pipes, io.jnetmap.vale, io.jnetmap.vxlan;
+    exports io.jnetmap.core.spi to io.jnetmap.pipes, io.jnetmap.vale, io.jnetmap.vxlan, io.jnetmap.vhost;
     exports io.jnetmap.core.offload;
 
     uses io.jnetmap.core.spi.PortProvider;

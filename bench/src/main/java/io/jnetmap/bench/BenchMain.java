@@ -104,6 +104,7 @@ public final class BenchMain {
             io.jnetmap.bench.limit.CLimits.vale(quick, out);
             io.jnetmap.bench.limit.CLimits.pipe(quick, out);
         });
+        SUITES.put("vhost", new io.jnetmap.bench.vhost.VhostSuite());
         RATIOS.add(new String[] {"vale.l2.vs.l3.100k", "vale.copy.2p.60B", "vale.l3.100k.60B"});
         SUITES.put("vxlan", new io.jnetmap.bench.vxlan.VxlanSuite());
     }

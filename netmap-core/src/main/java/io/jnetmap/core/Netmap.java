@@ -22,7 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class Netmap {
     private static final Map<String, String> MODULE_OF_KIND = Map.of(
             "netmap", "io.jnetmap:netmap-core", "monitor", "io.jnetmap:netmap-core",
-            "vale", "io.jnetmap:vale-switch", "pipe", "io.jnetmap:pipes");
+            "vale", "io.jnetmap:vale-switch", "pipe", "io.jnetmap:pipes", "vhost", "io.jnetmap:vhost");
     private static volatile Map<String, PortProvider> providers;
     /**
      * Ports open in this process, by name without options: for {@code @share=} and monitors. Netmap owns
