@@ -62,9 +62,15 @@ public final class LinkEmulator implements AutoCloseable {
             return sent < 2 || span <= 0 ? 0 : (wireBytesSent - firstWireBytes) * 8e9 / span;
         }
 
-        /** The same rate on the times the packets were actually sent. */
+        /**
+         * The rate a receiver got: the same bytes from the first packet's exit time (when the link began
+         * to deliver) to the time the last one was actually sent. Never above the link rate, since no
+         * packet is sent before its exit time; below it by the machine's lag on the last packet. (Measured
+         * from the first send instead, a releaser that starts late sends the backlog already due at once,
+         * and the shortened span shows a rate the link never had.)
+         */
         public double deliveredBitsPerSec(long firstWireBytes) {
-            long span = lastSentNanos - firstSentNanos;
+            long span = lastSentNanos - firstExitNanos;
             return sent < 2 || span <= 0 ? 0 : (wireBytesSent - firstWireBytes) * 8e9 / span;
         }
     }

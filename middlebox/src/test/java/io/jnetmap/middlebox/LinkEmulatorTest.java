@@ -114,10 +114,29 @@ class LinkEmulatorTest {
         assertInOrder(got);
         double rate = s.linkBitsPerSec(60 + LinkSpec.ETHER_OVERHEAD);
         assertEquals(bps, rate, 0.02 * bps, "link rate of 84-byte wire frames: " + s);
-        // what the receiver saw: never faster than the link; slower only by what the machine lagged at the end
+        // what the receiver saw: never faster than the link (no packet leaves before its exit time);
+        // slower only by what the machine lagged on the last packet
         double delivered = s.deliveredBitsPerSec(60 + LinkSpec.ETHER_OVERHEAD);
-        assertTrue(delivered < bps * 1.02, "delivered " + delivered + ": " + s);
+        assertTrue(delivered <= rate * (1 + 1e-9), "delivered " + delivered + " above the link's " + rate + ": " + s);
         assertTrue(s.lastSentNanos() >= s.lastExitNanos() && s.firstSentNanos() >= s.firstExitNanos(), s.toString());
+        assertTrue(s.latenessMeanNanos() >= 0 && s.delayMinNanos() >= 0, "never sent before its exit time: " + s);
+    }
+
+    /**
+     * The rate a receiver sees, within 2 % of the link's: the releaser must keep up with the exit times
+     * to the last packet, which a 2-CPU machine shared with busy processes cannot promise, so it runs
+     * with the slow suites ({@code bin/test slow}) on a quiet machine.
+     */
+    @Test
+    @Tag("slow")
+    void deliveredBandwidthWithinTwoPercentOnAQuietMachine() throws Exception {
+        long bps = 100_000_000;
+        LinkEmulator[] em = new LinkEmulator[1];
+        int count = 8000;
+        List<Long> got = run(LinkSpec.ideal().withBandwidth(bps, true).withQueue(8L << 20), count, 1024, 0, true, em);
+        LinkEmulator.Stats s = em[0].stats(0);
+        assertEquals(count, got.size(), s.toString());
+        assertEquals(bps, s.deliveredBitsPerSec(60 + LinkSpec.ETHER_OVERHEAD), 0.02 * bps, "delivered rate: " + s);
     }
 
     @Test

@@ -16,6 +16,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -182,14 +184,28 @@ class LoadBalancerTest {
         }
     }
 
+    /**
+     * A balancer that copies to one group and forwards to another loses nothing while its consumers keep
+     * up. The sender keeps at most {@code WINDOW} packets in flight (sent, not yet read by both groups),
+     * so the pipes and the overflow buffers can hold them even if every flow hashed to one pipe: the
+     * balancer never has to drop, and every packet must reach each group exactly once however the
+     * threads are scheduled. The deadline is on progress (nothing new for 30 s), not on the whole run,
+     * since three threads on a busy 2-CPU machine may take long but never stall.
+     */
     @Test
     void everyGroupSeesEveryPacketThroughACopyingInput() throws Exception {
         String src = parent("lbsrc");
         String a = parent("lbga");
         String b = parent("lbgb");
         int total = 30_000;
+        int overflow = 8192;
+        int ring = 1023; // a 1024-slot pipe holds 1023 packets its consumer has not taken
+        int window = 4096; // worst case, all in one pipe per group: 2 * (window - ring) overflow buffers
+        int chunk = 512;
+        assertTrue(2 * (window - ring) <= overflow);
+        long stallNanos = TimeUnit.SECONDS.toNanos(30);
         try (LoadBalancer lb = LoadBalancer.start(src + "}0", List.of(new LoadBalancer.Group(a, 2), new LoadBalancer.Group(b, 3)),
-                8192, 512, WaitStrategy.busySpin(), -1);
+                overflow, 512, WaitStrategy.busySpin(), -1);
              Port gen = Netmap.open(src + "{0")) {
             assertFalse(lb.zeroCopy(), "an input of another parent is copied");
             List<Port> cons = new ArrayList<>();
@@ -201,22 +217,57 @@ class LoadBalancerTest {
             }
             int[] seenA = new int[total];
             int[] seenB = new int[total];
-            long[] got = new long[1];
+            AtomicLong gotA = new AtomicLong();
+            AtomicLong gotB = new AtomicLong();
             Thread consumer = Thread.ofPlatform().start(() -> {
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-                while (got[0] < 2L * total && System.nanoTime() < deadline) {
+                long lastProgress = System.nanoTime();
+                while (gotA.get() + gotB.get() < 2L * total && System.nanoTime() - lastProgress < stallNanos) {
+                    int n = 0;
                     for (int k = 0; k < 5; k++) {
                         int[] seen = k < 2 ? seenA : seenB;
-                        got[0] += Frames.drain(cons.get(k), t -> seen[(int) t]++);
+                        int m = Frames.drain(cons.get(k), t -> seen[(int) t]++);
+                        (k < 2 ? gotA : gotB).addAndGet(m);
+                        n += m;
+                    }
+                    if (n > 0) {
+                        lastProgress = System.nanoTime();
+                    } else {
+                        Thread.onSpinWait();
                     }
                 }
             });
-            Frames.send(gen, total, (m, off, i) -> flowFrame(m, off, (int) (i % 997), (int) (i / 997 & 1), i));
-            consumer.join(70_000);
+            int sent = 0;
+            long lastProgress = System.nanoTime();
+            long lastRead = 0;
+            while (sent < total) {
+                long read = Math.min(gotA.get(), gotB.get());
+                if (read != lastRead) {
+                    lastRead = read;
+                    lastProgress = System.nanoTime();
+                }
+                if (sent + chunk - read > window) {
+                    assertTrue(System.nanoTime() - lastProgress < stallNanos, "no packet read for 30 s: sent " + sent
+                            + ", group a read " + gotA.get() + ", group b read " + gotB.get() + ", balancer received " + lb.received());
+                    LockSupport.parkNanos(20_000);
+                    continue;
+                }
+                int n = Math.min(chunk, total - sent);
+                int from = sent;
+                Frames.send(gen, n, (m, off, i) -> flowFrame(m, off, (int) ((from + i) % 997), (int) ((from + i) / 997 & 1), from + i));
+                sent += n;
+            }
+            consumer.join();
+            for (int k = 0; k < 5; k++) {
+                int g = k < 2 ? 0 : 1;
+                int pk = k < 2 ? k : k - 2;
+                assertEquals(0, lb.dropped(g, pk), "dropped for pipe " + pk + " of group " + g);
+                assertEquals(0, lb.queued(g, pk), "left in the overflow queue of pipe " + pk + " of group " + g);
+            }
             for (int i = 0; i < total; i++) {
                 assertEquals(1, seenA[i], "packet " + i + " in group a");
                 assertEquals(1, seenB[i], "packet " + i + " in group b");
             }
+            assertEquals(total, lb.received());
             assertNull(lb.failure());
             cons.forEach(Port::close);
         }
