@@ -212,7 +212,7 @@ final class Blocks {
         if (!analysable(n)) return null;
         if ((n.jcode & 0xf0) == JSET) {
             Fact f = facts.get(jsetKey(n));
-            if (f != null) return f.lo == 1;
+            if (f != null && f.lo == f.hi) return f.lo == 1; // a meet of both outcomes (0..1) decides nothing
         }
         Fact f = facts.get(n.key);
         return f == null ? null : f.decide(n.jcode, n.k & 0xffffffffL);
