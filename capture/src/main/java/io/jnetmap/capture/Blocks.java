@@ -212,7 +212,7 @@ final class Blocks {
         if (!analysable(n)) return null;
         if ((n.jcode & 0xf0) == JSET) {
             Fact f = facts.get(jsetKey(n));
-            if (f != null) return f.lo == 1;
+            if (f != null && f.lo == f.hi) return f.lo == 1; // a meet of both outcomes (0..1) decides nothing
         }
         Fact f = facts.get(n.key);
         return f == null ? null : f.decide(n.jcode, n.k & 0xffffffffL);
@@ -230,6 +230,7 @@ final class Blocks {
 
     /** Jumps over decided tests, skips recomputed statements, shares identical blocks; returns the new root. */
     Node optimize(Node root) {
+        droppedRoot = null;
         for (int pass = 0; pass < 3; pass++) {
             Node before = root;
             int sizeBefore = reachable(root).size();
@@ -238,7 +239,26 @@ final class Blocks {
             if (root == before && reachable(root).size() == sizeBefore && pass > 0) break;
         }
         // last, as no fact can be read from them any more: test-only blocks whatever value they test
-        return share(root, true);
+        root = share(root, true);
+        return keepRootStatements(root);
+    }
+
+    /** The first block, when a pass left it out because its test no longer decided anything. */
+    private Node droppedRoot;
+
+    /**
+     * libpcap's opt_root: a first block whose test decides nothing any more is left out, but its statements
+     * are kept in front of the new first block's (unless that is a return). They still reject a packet too
+     * short for their loads: {@code not (ip and ip6 or greater 100)} drops a 3-byte runt as tcpdump does.
+     */
+    private Node keepRootStatements(Node root) {
+        Node first = droppedRoot;
+        if (first == null || root.isRet() || first.stmts.length == 0) return root;
+        Insn[] s = new Insn[first.stmts.length + root.stmts.length];
+        System.arraycopy(first.stmts, 0, s, 0, first.stmts.length);
+        System.arraycopy(root.stmts, 0, s, first.stmts.length, root.stmts.length);
+        // a test-only root reads A from the dropped block's statements: its key says they computed the same
+        return new Node(s, root.key, root.jcode, root.k, root.t, root.f);
     }
 
     private Node thread(Node root) {
@@ -284,6 +304,7 @@ final class Blocks {
 
     /** Hash-conses the reachable graph bottom-up; test-only blocks are shared whatever value their test reads. */
     private Node share(Node root, boolean acrossKeys) {
+        Node oldRoot = root;
         List<Node> order = topological(root);
         Map<List<Object>, Node> table = new HashMap<>();
         Map<Node, Node> canon = new IdentityHashMap<>();
@@ -294,6 +315,7 @@ final class Blocks {
             if (n.isRet()) continue;
             Node t = canon.get(n.t), f = canon.get(n.f);
             if (t == f) {
+                if (n == oldRoot && droppedRoot == null) droppedRoot = n;
                 canon.put(n, t);
                 continue;
             }

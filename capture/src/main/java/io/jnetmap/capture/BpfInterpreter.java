@@ -8,7 +8,9 @@ import static io.jnetmap.capture.Bpf.*;
 /**
  * The reference: classic BPF run as libpcap's bpf_filter() runs it. A load outside the captured bytes ends
  * the program with 0 (drop), so does a division by X = 0; shifts by 32 or more give 0. {@code ld #pktlen}
- * is the length on the wire. Nothing is allocated per packet (the scratch memory is this object's).
+ * is the length on the wire. Nothing is allocated per packet (the scratch memory is this object's). M[] starts
+ * at 0 on every packet, as in the bytecode (the kernel refuses a program that reads M[] before storing it,
+ * libpcap leaves it undefined): never what an earlier packet left.
  */
 public final class BpfInterpreter implements PacketFilter {
     private static final ValueLayout.OfInt BE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
@@ -19,6 +21,7 @@ public final class BpfInterpreter implements PacketFilter {
     private final int[] jf;
     private final int[] k;
     private final int[] mem = new int[MEMWORDS];
+    private final boolean usesMem;
     private final Bpf program;
 
     public BpfInterpreter(Bpf program) {
@@ -28,12 +31,16 @@ public final class BpfInterpreter implements PacketFilter {
         jt = new int[n];
         jf = new int[n];
         k = new int[n];
+        boolean m = false;
         for (int i = 0; i < n; i++) {
+            int c = program.code(i);
+            m |= cls(c) == ST || cls(c) == STX || (cls(c) == LD || cls(c) == LDX) && (c & 0xe0) == MEM;
             code[i] = (short) program.code(i);
             jt[i] = program.jt(i);
             jf[i] = program.jf(i);
             k[i] = program.k(i);
         }
+        usesMem = m;
     }
 
     @Override
@@ -46,6 +53,7 @@ public final class BpfInterpreter implements PacketFilter {
         int a = 0, x = 0;
         int pc = 0;
         int[] m = mem;
+        if (usesMem) java.util.Arrays.fill(m, 0);
         while (true) {
             int c = code[pc] & 0xffff;
             int kk = k[pc];

@@ -155,8 +155,10 @@ public final class FilterCompiler {
                 case IP -> hostSetOp(hs, ETHERTYPE_IP, 12, 16, at);
                 case ARP -> hostSetOp(hs, ETHERTYPE_ARP, 14, 24, at);
                 case RARP -> hostSetOp(hs, ETHERTYPE_RARP, 14, 24, at);
-                default -> Cond.or(Cond.or(hostSetOp(hs, ETHERTYPE_IP, 12, 16, at), hostSetOp(hs, ETHERTYPE_ARP, 14, 24, at)),
-                        hostSetOp(hs, ETHERTYPE_RARP, 14, 24, at));
+                // libpcap's gen_host: no ARP/RARP alternatives inside MPLS (its linktype there knows only IPv4/IPv6)
+                default -> mplsDepth > 0 ? hostSetOp(hs, ETHERTYPE_IP, 12, 16, at)
+                        : Cond.or(Cond.or(hostSetOp(hs, ETHERTYPE_IP, 12, 16, at), hostSetOp(hs, ETHERTYPE_ARP, 14, 24, at)),
+                                hostSetOp(hs, ETHERTYPE_RARP, 14, 24, at));
             };
         } finally {
             offNl = saveNl;
@@ -930,8 +932,10 @@ public final class FilterCompiler {
 
     private Cond host(int addr, int mask, Q q, Tok at) {
         return switch (q.proto) {
-            case DEFAULT -> Cond.or(Cond.or(host(addr, mask, q.withProto(Pq.IP), at), host(addr, mask, q.withProto(Pq.ARP), at)),
-                    host(addr, mask, q.withProto(Pq.RARP), at));
+            // libpcap's gen_host: no ARP/RARP alternatives inside MPLS (its linktype there knows only IPv4/IPv6)
+            case DEFAULT -> mplsDepth > 0 ? host(addr, mask, q.withProto(Pq.IP), at)
+                    : Cond.or(Cond.or(host(addr, mask, q.withProto(Pq.IP), at), host(addr, mask, q.withProto(Pq.ARP), at)),
+                            host(addr, mask, q.withProto(Pq.RARP), at));
             case IP -> hostop(addr, mask, q.dir, ETHERTYPE_IP, 12, 16, at);
             case ARP -> hostop(addr, mask, q.dir, ETHERTYPE_ARP, 14, 24, at);
             case RARP -> hostop(addr, mask, q.dir, ETHERTYPE_RARP, 14, 24, at);
@@ -1092,7 +1096,8 @@ public final class FilterCompiler {
         } else {
             b = portop(dir, proto, lo, hi, range, v6);
         }
-        return Cond.and(v6 ? cmp(offLinktype, H, ETHERTYPE_IPV6) : cmp(offLinktype, H, ETHERTYPE_IP), b);
+        // libpcap's gen_linktype, so inside MPLS the test is the bottom-of-stack bit and the IP version, not the ethertype
+        return Cond.and(linktype(v6 ? ETHERTYPE_IPV6 : ETHERTYPE_IP, null), b);
     }
 
     private Cond portop(Dq dir, int proto, int lo, int hi, boolean range, boolean v6) {

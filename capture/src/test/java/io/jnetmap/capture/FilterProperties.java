@@ -119,6 +119,19 @@ class FilterProperties {
         }
     }
 
+    /** M[] starts at 0 on every packet in both: the interpreter once returned what the previous packet stored. */
+    @net.jqwik.api.Example
+    void scratchMemoryStartsAtZeroOnEveryPacket() {
+        Bpf p = new Bpf(Insn.stmt(LD | MEM, 9), Insn.stmt(MISC | TAX, 0), Insn.stmt(LD | B | ABS, 0), Insn.stmt(ST, 9),
+                Insn.stmt(MISC | TXA, 0), Insn.stmt(RET | A, 0));
+        for (PacketFilter f : List.of(PacketFilter.interpreter(p), PacketFilter.bytecode(p))) {
+            for (int v : new int[] {203, 7}) {
+                byte[] pkt = {(byte) v};
+                assertEquals(0, f.run(MemorySegment.ofArray(pkt), 0, 1, 1), f.getClass().getSimpleName());
+            }
+        }
+    }
+
     static Bpf randomProgram(Random r) {
         int n = 2 + r.nextInt(30);
         List<Insn> out = new ArrayList<>();
