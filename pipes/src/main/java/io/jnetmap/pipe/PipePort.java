@@ -11,6 +11,7 @@ import io.jnetmap.core.SlotLayout;
 import io.jnetmap.core.SlotWord;
 import io.jnetmap.core.spi.AbstractPort;
 import io.jnetmap.core.spi.Kring;
+import io.jnetmap.poll.ForwardingPollable;
 import io.jnetmap.poll.Pollable;
 import io.jnetmap.poll.ProcessWatch;
 import io.jnetmap.sys.Linux;
@@ -481,21 +482,9 @@ public final class PipePort extends AbstractPort {
     }
 
     /** The port's pollable, reporting {@link Pollable#ERR} once the pipe is cut off instead of throwing. */
-    private final class BrokenAwarePollable implements Pollable {
-        private final Pollable inner;
-
+    private final class BrokenAwarePollable extends ForwardingPollable {
         BrokenAwarePollable(Pollable inner) {
-            this.inner = inner;
-        }
-
-        @Override
-        public int fd() {
-            return inner.fd();
-        }
-
-        @Override
-        public int fdEvents(int interest) {
-            return inner.fdEvents(interest);
+            super(inner);
         }
 
         @Override
@@ -523,10 +512,6 @@ public final class PipePort extends AbstractPort {
             }
         }
 
-        @Override
-        public void disarm() {
-            inner.disarm();
-        }
 
         @Override
         public String toString() {

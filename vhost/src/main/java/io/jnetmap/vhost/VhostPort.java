@@ -7,6 +7,7 @@ import io.jnetmap.core.Ring;
 import io.jnetmap.core.Slot;
 import io.jnetmap.core.spi.AbstractPort;
 import io.jnetmap.core.spi.Kring;
+import io.jnetmap.poll.ForwardingPollable;
 import io.jnetmap.poll.Pollable;
 import io.jnetmap.sys.Epoll;
 import io.jnetmap.sys.EventFd;
@@ -294,26 +295,9 @@ public final class VhostPort extends AbstractPort {
      * transmit queue (IN) and, while frames wait for receive buffers, on the receive queue; once awake,
      * withdraw the wish and consume the kicks.
      */
-    private final class VhostPollable implements Pollable {
-        private final Pollable inner;
-
+    private final class VhostPollable extends ForwardingPollable {
         VhostPollable(Pollable inner) {
-            this.inner = inner;
-        }
-
-        @Override
-        public int fd() {
-            return inner.fd();
-        }
-
-        @Override
-        public int fdEvents(int interest) {
-            return inner.fdEvents(interest);
-        }
-
-        @Override
-        public int pollNow(int interest) {
-            return inner.pollNow(interest);
+            super(inner);
         }
 
         @Override

@@ -7,6 +7,7 @@ import io.jnetmap.core.PortBrokenException;
 import io.jnetmap.core.PortName;
 import io.jnetmap.core.Region;
 import io.jnetmap.core.Ring;
+import io.jnetmap.poll.ForwardingPollable;
 import io.jnetmap.poll.Pollable;
 import io.jnetmap.poll.ProcessWatch;
 import io.jnetmap.sys.EventFd;
@@ -209,21 +210,9 @@ public final class RemotePort implements Port {
     }
 
     /** The pipe end's pollable, reporting {@link Pollable#ERR} once the host died. */
-    private final class BrokenAwarePollable implements Pollable {
-        private final Pollable inner;
-
+    private final class BrokenAwarePollable extends ForwardingPollable {
         BrokenAwarePollable(Pollable inner) {
-            this.inner = inner;
-        }
-
-        @Override
-        public int fd() {
-            return inner.fd();
-        }
-
-        @Override
-        public int fdEvents(int interest) {
-            return inner.fdEvents(interest);
+            super(inner);
         }
 
         @Override
@@ -236,10 +225,6 @@ public final class RemotePort implements Port {
             return broken != null ? ERR : inner.arm(interest);
         }
 
-        @Override
-        public void disarm() {
-            inner.disarm();
-        }
 
         @Override
         public String toString() {
