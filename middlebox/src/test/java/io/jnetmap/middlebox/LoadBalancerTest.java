@@ -63,34 +63,64 @@ class LoadBalancerTest {
             int[] pipeOfFlow = new int[FLOWS];
             Arrays.fill(pipeOfFlow, -1);
             long total = 2L * FLOWS * reps;
-            long[] got = new long[1];
+            AtomicLong got = new AtomicLong();
             String[] problem = new String[1];
+            long stallNanos = TimeUnit.SECONDS.toNanos(30);
             Thread consumer = Thread.ofPlatform().start(() -> {
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-                while (got[0] < total && System.nanoTime() < deadline) {
+                long lastProgress = System.nanoTime();
+                while (got.get() < total && System.nanoTime() - lastProgress < stallNanos) {
+                    long before = got.get();
                     for (int k = 0; k < pipes; k++) {
                         int pipe = k;
-                        got[0] += Frames.drain(consumers.get(k), t -> {
+                        got.addAndGet(Frames.drain(consumers.get(k), t -> {
                             int f = (int) (t & 0xffffffffL) >>> 1;
                             if (pipeOfFlow[f] == -1) {
                                 pipeOfFlow[f] = pipe;
                             } else if (pipeOfFlow[f] != pipe && problem[0] == null) {
                                 problem[0] = "flow " + f + " on pipes " + pipeOfFlow[f] + " and " + pipe;
                             }
-                        });
+                        }));
+                    }
+                    if (got.get() != before) {
+                        lastProgress = System.nanoTime();
+                    } else {
+                        Thread.onSpinWait();
                     }
                 }
             });
-            Frames.send(gen, total, (m, off, i) -> {
-                int rep = (int) (i / (2 * FLOWS));
-                int f = (int) (i % (2 * FLOWS)) >>> 1;
-                int d = (int) (i & 1);
-                flowFrame(m, off, f, d, tag(f, d, rep));
-            });
-            consumer.join(100_000);
+            // at most `window` packets unread: even all in one pipe, 1023 in its ring and the rest in the 16384
+            // overflow buffers, so the balancer never has to drop however the threads are scheduled
+            long window = 8192;
+            int chunk = 512;
+            long sent = 0;
+            long lastProgress = System.nanoTime();
+            long lastRead = 0;
+            while (sent < total) {
+                long read = got.get();
+                if (read != lastRead) {
+                    lastRead = read;
+                    lastProgress = System.nanoTime();
+                }
+                if (sent + chunk - read > window) {
+                    assertTrue(System.nanoTime() - lastProgress < stallNanos, "no packet read for 30 s: sent " + sent + ", read " + read);
+                    LockSupport.parkNanos(20_000);
+                    continue;
+                }
+                long n = Math.min(chunk, total - sent);
+                long from = sent;
+                Frames.send(gen, n, (m, off, i) -> {
+                    long j = from + i;
+                    int rep = (int) (j / (2 * FLOWS));
+                    int f = (int) (j % (2 * FLOWS)) >>> 1;
+                    int d = (int) (j & 1);
+                    flowFrame(m, off, f, d, tag(f, d, rep));
+                });
+                sent += n;
+            }
+            consumer.join();
             assertNull(problem[0]);
             assertNull(lb.failure());
-            assertEquals(total, got[0], "every packet reached a consumer");
+            assertEquals(total, got.get(), "every packet reached a consumer");
             assertEquals(total, lb.received());
             long[] flowsPerPipe = new long[pipes];
             for (int f = 0; f < FLOWS; f++) {
