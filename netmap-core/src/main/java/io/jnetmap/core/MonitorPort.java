@@ -285,20 +285,26 @@ public final class MonitorPort extends AbstractPort {
          * what waits: TX slots queued meanwhile, RX packets the backend has now.
          */
         void rxsync(Kring k) {
-            boolean wakeTx;
-            boolean wakeRx;
             synchronized (this) {
                 int c = consumed;
                 int rel = k.rhead;
+                boolean gone = targetGone(); // then the packets stay in our slots and are freed with them
                 while (c != rel) {
-                    from[c].giveBack(c);
+                    if (!gone) {
+                        from[c].giveBack(c);
+                    }
                     from[c] = null;
                     c = RingIndex.next(c, numSlots);
                 }
                 consumed = rel;
                 k.hwcur = rel;
-                wakeTx = tx != null && tx.passOn();
-                wakeRx = rx != null && rx.passOn();
+                // under the lock: the watched port's close waits for it (portClosing), so its eventfd is open
+                if (tx != null && tx.passOn()) {
+                    tx.k.notifyIfWaiting(); // TX room for a writer waiting on OUT
+                }
+                if (rx != null && rx.passOn()) {
+                    rx.k.notifyIfWaiting(); // packets for a reader waiting on IN
+                }
                 if (tx != null) {
                     tx.refill();
                 }
@@ -306,12 +312,6 @@ public final class MonitorPort extends AbstractPort {
                     rx.refill();
                 }
                 k.hwtail = produced;
-            }
-            if (wakeTx) {
-                tx.k.notifyIfWaiting(); // TX room for a writer waiting on OUT
-            }
-            if (wakeRx) {
-                rx.k.notifyIfWaiting(); // packets for a reader waiting on IN
             }
         }
 
@@ -321,7 +321,7 @@ public final class MonitorPort extends AbstractPort {
          */
         void close() {
             synchronized (this) {
-                if (!targetClosed()) {
+                if (!targetGone()) {
                     for (int c = consumed; c != produced; c = RingIndex.next(c, numSlots)) {
                         from[c].giveBack(c);
                         from[c] = null;
@@ -335,16 +335,12 @@ public final class MonitorPort extends AbstractPort {
                     }
                 }
             }
-            for (Gate g : new Gate[] {tx, rx}) {
-                if (g != null) {
-                    g.k.notifyIfWaiting();
-                }
-            }
         }
-    }
 
-    private boolean targetClosed() {
-        return target.isClosed();
+        /** True once a gate learnt that the watched port is closing: its rings are not ours to move any more. */
+        boolean targetGone() {
+            return (tx != null && tx.gone) || (rx != null && rx.gone);
+        }
     }
 
     /**
@@ -368,6 +364,8 @@ public final class MonitorPort extends AbstractPort {
         int end;
         /** Slots came back since the last {@link #passOn()}. */
         boolean returned;
+        /** The watched port is closing ({@link #portClosing}): nothing of it is touched any more. */
+        boolean gone;
 
         Gate(ZeroCopyRing z, Kring k) {
             this.z = z;
@@ -375,6 +373,13 @@ public final class MonitorPort extends AbstractPort {
             this.r = k.ring;
             this.tx = k.tx;
             this.txmon = tx ? Slot.NS_TXMON : 0;
+        }
+
+        @Override
+        public void portClosing(Kring k) {
+            synchronized (z) {
+                gone = true;
+            }
         }
 
         @Override
@@ -405,9 +410,9 @@ public final class MonitorPort extends AbstractPort {
                     handed = handOver();
                     k.gateEpilogue(out);
                 }
-            }
-            if (handed) {
-                z.mk.notifyIfWaiting();
+                if (handed) {
+                    z.mk.notifyIfWaiting(); // under the lock: the monitor's close waits for it, so its eventfd is open
+                }
             }
         }
 
@@ -486,7 +491,7 @@ public final class MonitorPort extends AbstractPort {
                 return false;
             }
             returned = false;
-            if (targetClosed()) {
+            if (z.targetGone()) {
                 return false;
             }
             try {
@@ -504,7 +509,7 @@ public final class MonitorPort extends AbstractPort {
 
         /** Takes what waits now that the monitor's ring has room (RX: first asks the backend for new packets). */
         void refill() {
-            if (detached || !started || targetClosed()) {
+            if (detached || !started || z.targetGone()) {
                 return;
             }
             try {
@@ -519,7 +524,7 @@ public final class MonitorPort extends AbstractPort {
 
         /** Leaves the ring: everything behind the gate goes on, and later syncs are plain again. */
         void detach() {
-            if (!detached && started && !targetClosed()) {
+            if (!detached && started && !z.targetGone()) {
                 try {
                     if (tx) {
                         k.gateBackendSync(end); // in == out: the queued slots were never swapped

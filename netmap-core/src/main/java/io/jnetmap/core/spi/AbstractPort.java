@@ -255,6 +255,13 @@ public abstract class AbstractPort implements Port {
             return;
         }
         try {
+            // a zero-copy monitor's thread may be moving these rings: it lets go before anything is freed
+            for (Kring k : txKrings) {
+                k.portClosing();
+            }
+            for (Kring k : rxKrings) {
+                k.portClosing();
+            }
             onClose();
         } finally {
             try {

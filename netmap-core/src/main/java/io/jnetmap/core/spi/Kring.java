@@ -163,6 +163,14 @@ public final class Kring {
         }
     }
 
+    /** At the start of the port's close: tells the gate, if any, to let go of this ring. */
+    void portClosing() {
+        RingGate g = gate;
+        if (g != null) {
+            g.portClosing(this);
+        }
+    }
+
     /**
      * The prologue of a gated sync: checks the user's {@code head}/{@code cur} against {@code lastHead}
      * (the head of the user's previous sync, which a gate keeps itself while the backend lags behind)

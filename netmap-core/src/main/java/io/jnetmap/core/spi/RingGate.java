@@ -11,4 +11,10 @@ package io.jnetmap.core.spi;
 public interface RingGate {
     /** The sync of {@code k} (whose port is open), on the ring's own thread. */
     void sync(Kring k);
+
+    /**
+     * {@code k}'s port is closing (called at the start of its close, before anything is freed): the gate
+     * must not touch {@code k}, its backend or its wake-up descriptor once this returns.
+     */
+    void portClosing(Kring k);
 }
