@@ -34,6 +34,11 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * The prologue ({@code head}, {@code cur} in range) runs before, and the epilogue ({@code tail =
  * hwtail}) after, in this class: backends see only validated values.
  *
+ * <p>A ring with a zero-copy monitor has a gate ({@link RingGate}): its syncs go through the gate, which
+ * runs the same prologue, backend call and epilogue ({@code gate*} methods) with the monitor in between,
+ * so the backend's {@code rhead} (TX) or the user's {@code tail} (RX) lags what the user sees or did.
+ * Rings without a gate pay one test of a null field per sync.
+ *
  * <p>Owners of the mutable fields, as in {@code netmap_kern.h}: (k) written only by the backend, inside
  * {@code txsync}/{@code rxsync} (or, where a backend says so, under its own lock); (s) written only by
  * this class's sync, before the backend is called. All of them are plain fields: a ring is synced by one
