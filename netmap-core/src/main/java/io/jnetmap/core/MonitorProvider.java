@@ -4,7 +4,7 @@ import io.jnetmap.core.spi.PortProvider;
 
 import java.util.Set;
 
-/** Serves monitor names ({@code PORT/r}, {@code /t}, {@code /rt}) for ports open in this process. */
+/** Serves monitor names ({@code PORT/r}, {@code /t}, {@code /rt}; zero-copy {@code /z}, {@code /zr}, {@code /zt}) for ports open in this process. */
 public final class MonitorProvider implements PortProvider {
     @Override
     public Set<String> kinds() {

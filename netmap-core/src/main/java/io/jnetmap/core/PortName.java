@@ -49,7 +49,7 @@ public record PortName(String text, Body body, String switchName, String base, M
     public static final int MONITOR_RX = 0x1;
     /** Flag {@code t}: copy monitor of the TX side. */
     public static final int MONITOR_TX = 0x2;
-    /** Flag {@code z}: zero-copy monitor. */
+    /** Flag {@code z}: zero-copy monitor, of both sides, or with {@code r}/{@code t} of that side only ({@code /zr}, {@code /zt}). */
     public static final int ZCOPY_MONITOR = 0x4;
     /** Flag {@code x}: exclusive open. */
     public static final int EXCLUSIVE = 0x8;
@@ -301,10 +301,6 @@ public record PortName(String text, Body body, String switchName, String base, M
                 }
                 if (p == start) {
                     throw error("flags after '/' (r, t, z, x, R, T)");
-                }
-                if ((flags & ZCOPY_MONITOR) != 0 && (flags & (MONITOR_RX | MONITOR_TX)) != 0) {
-                    p = start;
-                    throw error("either a zero-copy monitor 'z' or copy monitors 'r'/'t', not both");
                 }
                 if ((flags & RX_RINGS_ONLY) != 0 && (flags & TX_RINGS_ONLY) != 0) {
                     p = start;

@@ -129,7 +129,7 @@ class PortNameTest {
         assertTrue(bad("foo:bar").expected().contains("unknown port kind"));
         assertEquals(7, bad("vale0:a^").position(), "host rings only on netmap ports");
         assertEquals(13, bad("netmap:eth0/rq").position());
-        assertEquals(12, bad("netmap:eth0/zr").position());
+        assertEquals(14, bad("netmap:eth0/zrr").position(), "z combines with r or t (/zr, /zt), each flag once");
         assertEquals(12, bad("netmap:eth0@frob=1").position());
         assertEquals(17, bad("netmap:eth0@conf:slats=1").position());
         assertEquals(23, bad("netmap:eth0@conf:slots=").position());

@@ -469,6 +469,12 @@ public final class PipePort extends AbstractPort {
         }
     }
 
+    /** Slot descriptors move at txsync and are checked at rxsync: a zero-copy monitor ({@code pipe{1/z}) can sit in between. */
+    @Override
+    public boolean supportsZeroCopyMonitor() {
+        return true;
+    }
+
     /** Both ends' descriptors are freed together by whichever end closes last ({@link #onClose}). */
     @Override
     protected boolean freesDescriptorOnClose() {

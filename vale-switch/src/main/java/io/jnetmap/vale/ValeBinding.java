@@ -45,6 +45,12 @@ final class ValeBinding extends AbstractPort {
         vp.rxsync(k);
     }
 
+    /** TX slots are read when forwarded, RX slots written only past hwcur: a zero-copy monitor ({@code vale0:a/z}) can sit in between. */
+    @Override
+    public boolean supportsZeroCopyMonitor() {
+        return true;
+    }
+
     @Override
     protected boolean freesDescriptorOnClose() {
         return false; // the descriptor is the port's, shared by every open; freed when the port goes

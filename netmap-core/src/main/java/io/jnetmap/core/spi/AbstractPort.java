@@ -134,6 +134,18 @@ public abstract class AbstractPort implements Port {
         return true;
     }
 
+    /**
+     * Whether a zero-copy monitor ({@code /z}) may intercept this port's rings ({@link RingGate}): false
+     * unless the kind says otherwise. A kind says true when its backend reads every slot's
+     * {@code bufIdx} at the sync that takes the slot (the monitor swaps buffers in and out of slots the
+     * backend has not taken yet), lets its txsync and rxsync run on any thread one at a time (the
+     * monitor's thread pushes what it releases), and keeps its buffers in its region, where the
+     * monitor's rings are placed.
+     */
+    public boolean supportsZeroCopyMonitor() {
+        return false;
+    }
+
     final void checkOpen() {
         if (closed) {
             throw new NetmapException.Closed("port " + name() + " is closed");
@@ -243,6 +255,13 @@ public abstract class AbstractPort implements Port {
             return;
         }
         try {
+            // a zero-copy monitor's thread may be moving these rings: it lets go before anything is freed
+            for (Kring k : txKrings) {
+                k.portClosing();
+            }
+            for (Kring k : rxKrings) {
+                k.portClosing();
+            }
             onClose();
         } finally {
             try {

@@ -34,6 +34,11 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * The prologue ({@code head}, {@code cur} in range) runs before, and the epilogue ({@code tail =
  * hwtail}) after, in this class: backends see only validated values.
  *
+ * <p>A ring with a zero-copy monitor has a gate ({@link RingGate}): its syncs go through the gate, which
+ * runs the same prologue, backend call and epilogue ({@code gate*} methods) with the monitor in between,
+ * so the backend's {@code rhead} (TX) or the user's {@code tail} (RX) lags what the user sees or did.
+ * Rings without a gate pay one test of a null field per sync.
+ *
  * <p>Owners of the mutable fields, as in {@code netmap_kern.h}: (k) written only by the backend, inside
  * {@code txsync}/{@code rxsync} (or, where a backend says so, under its own lock); (s) written only by
  * this class's sync, before the backend is called. All of them are plain fields: a ring is synced by one
@@ -65,6 +70,8 @@ public final class Kring {
     private static final RingTap[] NO_TAPS = new RingTap[0];
     /** Taps (copy monitors) of this ring; replaced (copy on write) when one attaches or leaves. */
     private volatile RingTap[] taps = NO_TAPS;
+    /** Non-null while a zero-copy monitor intercepts this ring ({@link #setGate}). */
+    private volatile RingGate gate;
     private final MemorySegment mem;
     private final long base;
 
@@ -89,9 +96,22 @@ public final class Kring {
         this.rtail = hwtail;
     }
 
-    /** txsync or rxsync, with netmap's prologue and epilogue. */
+    /** txsync or rxsync, with netmap's prologue and epilogue (through the gate, if one is attached). */
     public void sync() {
         port.checkOpen();
+        RingGate g = gate;
+        if (g != null) { // the one branch ports without a zero-copy monitor pay: a plain load of a field that stays null
+            g.sync(this);
+            return;
+        }
+        plainSync();
+    }
+
+    /**
+     * The sync without a gate: prologue, taps, backend, epilogue. Called by {@link #sync()}, and by a
+     * gate that was detached while a sync was on its way to it.
+     */
+    public void plainSync() {
         int head = ring.head();
         int cur = ring.cur();
         if (!between(rhead, head, rtail) || !between(head, cur, rtail)) {
@@ -123,6 +143,95 @@ public final class Kring {
         if ((ring.ringFlags() & RingLayout.NR_TIMESTAMP) != 0) {
             soTimestamp(System.nanoTime());
         }
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // gates (zero-copy monitors): the pieces of sync a RingGate runs itself, under its own lock
+
+    /**
+     * Attaches {@code g}: from the next sync on, every sync of this ring is {@code g.sync(this)}. At
+     * most one gate per ring (netmap chains zero-copy monitors; jnetmap refuses a second one).
+     *
+     * @throws IllegalStateException if a gate is attached already
+     */
+    public synchronized void setGate(RingGate g) {
+        if (gate != null) {
+            throw new IllegalStateException(this + " has a zero-copy monitor already (at most one per ring)");
+        }
+        gate = g;
+    }
+
+    /** Detaches {@code g} if it is this ring's gate; a sync already on its way may still call it once. */
+    public synchronized void clearGate(RingGate g) {
+        if (gate == g) {
+            gate = null;
+        }
+    }
+
+    /** At the start of the port's close: tells the gate, if any, to let go of this ring. */
+    void portClosing() {
+        RingGate g = gate;
+        if (g != null) {
+            g.portClosing(this);
+        }
+    }
+
+    /**
+     * The prologue of a gated sync: checks the user's {@code head}/{@code cur} against {@code lastHead}
+     * (the head of the user's previous sync, which a gate keeps itself while the backend lags behind)
+     * and the tail last published. A bad value puts the user's pointers back to {@code lastHead} (no slot
+     * the gate or the backend holds is given to the user) and throws {@link RingStateException}.
+     */
+    public void gatePrologue(int lastHead, int head, int cur) {
+        if (between(lastHead, head, rtail) && between(head, cur, rtail)) {
+            return;
+        }
+        resets++;
+        String what = (tx ? "txSync" : "rxSync") + "(" + port.name() + ", " + (tx ? "tx" : "rx") + " ring " + ring.ringId() + ")";
+        String detail = !between(lastHead, head, rtail)
+                ? "head=" + head + " (expected: " + lastHead + ".." + rtail + " circular, of " + numSlots + " slots)"
+                : "cur=" + cur + " (expected: head " + head + ".." + rtail + " circular, of " + numSlots + " slots)";
+        ring.advanceTo(lastHead);
+        soTail(rtail);
+        throw new RingStateException(what + ": " + detail + "; ring reset to head=cur=" + lastHead + ", tail=" + rtail);
+    }
+
+    /** Shows copy monitors (taps) slots {@code [from, to)}, as {@link #plainSync()} does. */
+    public void gateTap(int from, int to, int extraFlags) {
+        RingTap[] mon = taps;
+        if (mon.length != 0 && from != to) {
+            for (RingTap s : mon) {
+                s.copy(ring, from, to, extraFlags);
+            }
+        }
+    }
+
+    /**
+     * Runs the backend's txsync or rxsync as if the user's head were {@code backendHead}: the backend
+     * sees, and takes, only the slots the gate let through.
+     */
+    public void gateBackendSync(int backendHead) {
+        rhead = backendHead;
+        rcur = backendHead;
+        if (tx) {
+            port.txsync(this);
+        } else {
+            port.rxsync(this);
+        }
+    }
+
+    /** The epilogue of a gated sync: publishes {@code tail} (hwtail for TX; what the gate let through for RX). */
+    public void gateEpilogue(int tail) {
+        rtail = tail;
+        soTail(tail);
+        if ((ring.ringFlags() & RingLayout.NR_TIMESTAMP) != 0) {
+            soTimestamp(System.nanoTime());
+        }
+    }
+
+    /** Tail as last published to the user (netmap's rtail). */
+    public int publishedTail() {
+        return rtail;
     }
 
     /** (k) Publishes the ring's TAIL to its user. */

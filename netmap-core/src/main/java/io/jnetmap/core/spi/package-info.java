@@ -9,6 +9,8 @@
  *       epilogue, pollable, close);</li>
  *   <li>{@link io.jnetmap.core.spi.Kring}: the backend's state of one ring, with owner marks on its fields;</li>
  *   <li>{@link io.jnetmap.core.spi.RingTap}: a copy monitor's hook into another port's syncs;</li>
+ *   <li>{@link io.jnetmap.core.spi.RingGate}: a zero-copy monitor's gate, which another port's syncs pass
+ *       through (a port kind allows it with {@code AbstractPort.supportsZeroCopyMonitor()});</li>
  *   <li>{@link io.jnetmap.core.spi.SpinLock} (in-JVM, a few instructions) and
  *       {@link io.jnetmap.core.spi.PidLock} (between processes, in shared memory): the two locks every
  *       module uses.</li>
