@@ -318,8 +318,7 @@ public final class ControlServer implements AutoCloseable {
     /** What the page shows: every switch, its ports and counters, its learning table (first 64 entries). */
     JsonObject snapshot() {
         JsonArray sws = new JsonArray();
-        for (Hosted.Entry e : hosted.all()) {
-            ValeSwitch sw = e.sw();
+        for (ValeSwitch sw : hosted.all()) {
             JsonArray ports = new JsonArray();
             for (SwitchPort p : sw.portList()) {
                 JsonObject drops = new JsonObject();
