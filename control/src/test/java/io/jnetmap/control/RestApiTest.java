@@ -267,6 +267,8 @@ class RestApiTest {
         JsonObject doc = (JsonObject) r.json();
         assertEquals("3.0.3", doc.getString("openapi"));
         assertTrue(doc.getJsonObject("paths").containsKey("/api/v1/switches/{switch}/routes"));
+        assertTrue(doc.getJsonObject("paths").getJsonObject("/api/v1/switches").containsKey("post"), "switch creation is documented");
+        assertTrue(doc.getJsonObject("paths").getJsonObject("/api/v1/switches/{switch}").containsKey("delete"), "switch removal is documented");
         r = http.get("/");
         assertEquals(200, r.status());
         assertTrue(r.body().contains("<script src=\"/app.js\">"));
