@@ -1,6 +1,7 @@
 package io.jnetmap.control;
 
 import io.jnetmap.vale.SwitchAdmin;
+import io.jnetmap.vale.ValeSwitches;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -19,6 +20,34 @@ final class ControlQueue {
 
     /** Runs {@code action} on the housekeeping thread; the future completes on {@code ctx}. */
     static <T> Future<T> call(Context ctx, Supplier<T> action) {
+        Future<T> f = submit(ctx, action);
+        return f != null ? f : Future.failedFuture(refused());
+    }
+
+    /**
+     * As {@link #call}, for an action that may have to run while this process hosts no switch (creating
+     * one): then no housekeeping thread runs, and the action runs on a Vert.x worker thread instead
+     * (the event loop still never waits).
+     */
+    static <T> Future<T> callOrWork(Context ctx, Supplier<T> action) {
+        Future<T> f = submit(ctx, action);
+        if (f != null) {
+            return f;
+        }
+        return ctx.executeBlocking(() -> {
+            if (!ValeSwitches.switches().isEmpty()) {
+                throw refused(); // a housekeeping thread runs: the queue was full
+            }
+            return action.get();
+        }, true);
+    }
+
+    private static ApiError refused() {
+        return new ApiError(503, "the control queue refused the request (no switch hosted, or too many requests waiting; retry)");
+    }
+
+    /** The action queued (its future), or null if the queue refused it. */
+    private static <T> Future<T> submit(Context ctx, Supplier<T> action) {
         Promise<T> promise = Promise.promise();
         boolean queued = SwitchAdmin.submit(() -> {
             T result = null;
@@ -38,10 +67,6 @@ final class ControlQueue {
                 }
             });
         });
-        if (!queued) {
-            return Future.failedFuture(new ApiError(503, "the control queue refused the request (no switch hosted, or "
-                    + "too many requests waiting; retry)"));
-        }
-        return promise.future();
+        return queued ? promise.future() : null;
     }
 }

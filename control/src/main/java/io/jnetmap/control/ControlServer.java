@@ -315,11 +315,18 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
+    private static int ringUsed(SwitchPort p) {
+        try {
+            return p.ringOccupancy();
+        } catch (IllegalStateException leftMeanwhile) {
+            return 0;
+        }
+    }
+
     /** What the page shows: every switch, its ports and counters, its learning table (first 64 entries). */
     JsonObject snapshot() {
         JsonArray sws = new JsonArray();
-        for (Hosted.Entry e : hosted.all()) {
-            ValeSwitch sw = e.sw();
+        for (ValeSwitch sw : hosted.all()) {
             JsonArray ports = new JsonArray();
             for (SwitchPort p : sw.portList()) {
                 JsonObject drops = new JsonObject();
@@ -334,7 +341,7 @@ public final class ControlServer implements AutoCloseable {
                         .put("txPackets", p.txCounter(SwitchFileLayout.TX_PACKETS))
                         .put("rxBytes", p.rxCounter(SwitchFileLayout.RX_BYTES))
                         .put("txBytes", p.txCounter(SwitchFileLayout.TX_BYTES))
-                        .put("drops", drops));
+                        .put("drops", drops).put("ringUsed", ringUsed(p)).put("ringSize", p.ringCapacity()));
             }
             JsonObject j = new JsonObject().put("name", sw.name()).put("lookup", RestApi.lookupJson(sw)).put("ports", ports);
             var b = Hosted.bridge(sw);

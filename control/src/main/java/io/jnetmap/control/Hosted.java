@@ -12,32 +12,37 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
 
 /**
- * The switches this daemon serves, by name, and what the control plane keeps beside each (its routes).
- * Read from the event loop without the switches' configuration lock: a switch's ports and lookup
- * module are volatile snapshots ({@link ValeSwitch#portList()}, {@link ValeSwitch#lookup()}).
+ * The switches this daemon serves, by name. Read from the event loop without the switches'
+ * configuration lock: a switch's ports and lookup module are volatile snapshots
+ * ({@link ValeSwitch#portList()}, {@link ValeSwitch#lookup()}). Everything else about a switch (its
+ * routes, its learning table) is read from the switch itself, never copied here.
  */
 final class Hosted {
-    /** A served switch and the routes set through the API. */
-    record Entry(ValeSwitch sw, Routes routes) {
-    }
-
-    private final Map<String, Entry> switches = new ConcurrentSkipListMap<>();
+    private final Map<String, ValeSwitch> switches = new ConcurrentSkipListMap<>();
 
     void add(ValeSwitch sw) {
-        switches.put(sw.name(), new Entry(sw, new Routes()));
+        switches.put(sw.name(), sw);
     }
 
-    List<Entry> all() {
+    void remove(ValeSwitch sw) {
+        switches.remove(sw.name(), sw);
+    }
+
+    boolean contains(String name) {
+        return switches.containsKey(name);
+    }
+
+    List<ValeSwitch> all() {
         return List.copyOf(switches.values());
     }
 
     /** Switch {@code name}, or 404 saying which there are. */
-    Entry get(String name) {
-        Entry e = switches.get(name);
-        if (e == null) {
+    ValeSwitch get(String name) {
+        ValeSwitch sw = switches.get(name);
+        if (sw == null) {
             throw ApiError.notFound("no switch \"" + name + "\" (switches: " + String.join(", ", switches.keySet()) + ")");
         }
-        return e;
+        return sw;
     }
 
     /** Port {@code name} of {@code sw}, or 404 saying which there are. */

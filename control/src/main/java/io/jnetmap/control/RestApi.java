@@ -7,6 +7,7 @@ import io.jnetmap.vale.Packet;
 import io.jnetmap.vale.SwitchAdmin;
 import io.jnetmap.vale.SwitchPort;
 import io.jnetmap.vale.ValeSwitch;
+import io.jnetmap.vale.ValeSwitches;
 import io.jnetmap.vale.ctl.SwitchFileLayout;
 import io.jnetmap.vale.lookup.FlowCache;
 import io.jnetmap.vale.lookup.L3Router;
@@ -51,18 +52,27 @@ final class RestApi {
     Future<Reply> handle(Context ctx, HttpMethod method, List<String> seg, Buffer body) {
         int n = seg.size();
         if (n == 1 && seg.get(0).equals("switches")) {
-            allow(method, HttpMethod.GET);
-            return done(listSwitches());
+            if (method == HttpMethod.GET) {
+                return done(listSwitches());
+            }
+            allow(method, HttpMethod.GET, HttpMethod.POST);
+            return createSwitch(ctx, json(body));
         }
         if (n < 2 || !seg.get(0).equals("switches")) {
             throw ApiError.notFound("no resource /api/v1/" + String.join("/", seg)
                     + " (expected: /api/v1/switches[/S[/ports|/lookup|/routes|/mac-table]] or /api/v1/openapi.json)");
         }
-        Hosted.Entry e = hosted.get(seg.get(1));
-        ValeSwitch sw = e.sw();
+        ValeSwitch sw = hosted.get(seg.get(1));
         if (n == 2) {
-            allow(method, HttpMethod.GET);
-            return done(switchJson(e, true));
+            if (method == HttpMethod.GET) {
+                return done(switchJson(sw, true));
+            }
+            allow(method, HttpMethod.GET, HttpMethod.DELETE);
+            return ControlQueue.call(ctx, () -> {
+                sw.close(); // refused (409) while a VALE port of it is open
+                hosted.remove(sw);
+                return Reply.ok(new JsonObject().put("removed", sw.name()));
+            });
         }
         String what = seg.get(2);
         switch (what) {
@@ -104,14 +114,14 @@ final class RestApi {
                         return done(lookupJson(sw));
                     }
                     allow(method, HttpMethod.GET, HttpMethod.PUT);
-                    return setLookup(ctx, e, json(body));
+                    return setLookup(ctx, sw, json(body));
                 }
             }
             case "routes" -> {
                 if (n == 3) {
                     if (method == HttpMethod.GET) {
-                        router(sw);
-                        return done(routesJson(e.routes()));
+                        L3Router router = router(sw);
+                        return ControlQueue.call(ctx, () -> Reply.ok(routesJson(Routes.list(router))));
                     }
                     allow(method, HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT);
                     JsonObject j = json(body);
@@ -120,7 +130,7 @@ final class RestApi {
                         L3Router router = router(sw);
                         return ControlQueue.call(ctx, () -> {
                             checkRouter(sw, router);
-                            e.routes().add(router, r);
+                            Routes.add(router, r);
                             return new Reply(201, routeJson(r));
                         });
                     }
@@ -140,8 +150,8 @@ final class RestApi {
                     L3Router router = router(sw);
                     return ControlQueue.call(ctx, () -> {
                         checkRouter(sw, router);
-                        e.routes().replace(router, routes);
-                        return Reply.ok(routesJson(e.routes()));
+                        Routes.replace(router, routes);
+                        return Reply.ok(routesJson(Routes.list(router)));
                     });
                 }
                 if (n == 5) {
@@ -150,7 +160,7 @@ final class RestApi {
                     L3Router router = router(sw);
                     return ControlQueue.call(ctx, () -> {
                         checkRouter(sw, router);
-                        if (!e.routes().remove(router, c[0], c[1])) {
+                        if (!Routes.remove(router, c[0], c[1])) {
                             throw ApiError.notFound("no route " + Routes.ipv4(c[0]) + "/" + c[1] + " on switch " + sw.name());
                         }
                         return Reply.ok(new JsonObject().put("removed", Routes.ipv4(c[0]) + "/" + c[1]));
@@ -238,18 +248,46 @@ final class RestApi {
         });
     }
 
-    private Future<Reply> setLookup(Context ctx, Hosted.Entry e, JsonObject j) {
+    /** POST /switches: a new switch, explicit (it stays without ports until removed), served by this daemon. */
+    private Future<Reply> createSwitch(Context ctx, JsonObject j) {
+        fields(j, "name", "lookup", "flowCache");
+        String name = string(j, "name", true);
+        String module = j.containsKey("lookup") ? string(j, "lookup", true) : "learning-bridge";
+        boolean fc = j.containsKey("flowCache") && bool(j, "flowCache", false);
+        if (!name.matches("vale[A-Za-z0-9_]{0,27}")) {
+            throw ApiError.badRequest("name=" + name + " (expected: \"vale\" followed by up to 27 of [A-Za-z0-9_], e.g. vale1)");
+        }
+        LookupModule probe = module(module);
+        if (hosted.contains(name)) {
+            throw ApiError.conflict("switch " + name + " already exists");
+        }
+        return ControlQueue.callOrWork(ctx, () -> {
+            LookupModule m = probe;
+            ValeSwitch sw = ValeSwitches.create(name, fc ? new FlowCache(m) : m);
+            hosted.add(sw);
+            return new Reply(201, switchJson(sw, true));
+        });
+    }
+
+    /** A new instance of lookup module {@code name}, or 400. */
+    private static LookupModule module(String name) {
+        return switch (name) {
+            case "learning-bridge" -> new LearningBridge();
+            case "l3-router" -> new L3Router();
+            default -> throw ApiError.badRequest("lookup=" + name + " (expected: learning-bridge or l3-router)");
+        };
+    }
+
+    private Future<Reply> setLookup(Context ctx, ValeSwitch sw, JsonObject j) {
         fields(j, "module", "flowCache");
         String module = string(j, "module", true);
         boolean fc = j.containsKey("flowCache") && bool(j, "flowCache", false);
         if (!module.equals("learning-bridge") && !module.equals("l3-router")) {
             throw ApiError.badRequest("module=" + module + " (expected: learning-bridge or l3-router)");
         }
-        ValeSwitch sw = e.sw();
         return ControlQueue.call(ctx, () -> {
             LookupModule m = module.equals("l3-router") ? new L3Router() : new LearningBridge();
             sw.setLookup(fc ? new FlowCache(m) : m);
-            e.routes().clear();
             return Reply.ok(lookupJson(sw));
         });
     }
@@ -265,14 +303,13 @@ final class RestApi {
 
     JsonArray listSwitches() {
         JsonArray a = new JsonArray();
-        for (Hosted.Entry e : hosted.all()) {
-            a.add(switchJson(e, false));
+        for (ValeSwitch sw : hosted.all()) {
+            a.add(switchJson(sw, false));
         }
         return a;
     }
 
-    static JsonObject switchJson(Hosted.Entry e, boolean withPorts) {
-        ValeSwitch sw = e.sw();
+    static JsonObject switchJson(ValeSwitch sw, boolean withPorts) {
         List<SwitchPort> ports = sw.portList();
         JsonObject j = new JsonObject().put("name", sw.name()).put("lookup", lookupJson(sw))
                 .put("portCount", ports.size()).put("maxPorts", ValeSwitch.MAX_PORTS);
@@ -308,14 +345,14 @@ final class RestApi {
         LookupModule m = sw.lookup();
         JsonObject j = new JsonObject().put("module", Hosted.inner(m).name()).put("flowCache", m instanceof FlowCache);
         if (m instanceof FlowCache fc) {
-            j.put("flowCacheMisses", fc.misses());
+            j.put("flowCacheHits", fc.hits()).put("flowCacheMisses", fc.misses());
         }
         return j;
     }
 
-    static JsonObject routesJson(Routes routes) {
+    static JsonObject routesJson(List<Routes.Route> routes) {
         JsonArray a = new JsonArray();
-        for (Routes.Route r : routes.list()) {
+        for (Routes.Route r : routes) {
             a.add(routeJson(r));
         }
         return new JsonObject().put("routes", a);

@@ -38,7 +38,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The live page in headless Chromium (Debian's {@code chromium}), driven through the DevTools protocol:
  * it loads without a console error, lists the ports, charts a port's rate within 10 % of the traffic's,
- * and an attach made with its form shows in vale-ctl's listing. Saves a screenshot
+ * an attach made with its form shows in vale-ctl's listing, a switch created on it is hosted and drawn
+ * and its remove button removes it. Saves a screenshot
  * ({@code control/target/switchd-page.png}).
  */
 class LivePageTest {
@@ -102,6 +103,7 @@ class LivePageTest {
         AtomicReference<Throwable> failed = new AtomicReference<>();
         Thread tx = null;
         Thread rx = null;
+        String made = null;
         try (ControlServer server = ControlServer.start("127.0.0.1", 0, null, List.of(sw));
              Port a = Netmap.open(name + ":a"); Port b = Netmap.open(name + ":b")) {
             chrome = new ProcessBuilder("chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -198,11 +200,33 @@ class LivePageTest {
                 shown = ValeCtl.find(name).getFirst().ports().stream().anyMatch(p -> p.name().equals("pp"));
             }
             assertTrue(shown, "vale-ctl lists the port attached from the page");
-            Thread.sleep(2500); // the page draws the new port and a few more seconds of the chart
+
+            // a switch made on the page is hosted, listed by vale-ctl and drawn
+            made = RestApiTest.unique("valewn");
+            cdp.eval("(() => { document.getElementById('new-switch-name').value = '" + made + "';"
+                    + " document.getElementById('new-switch-lookup').value = 'l3-router';"
+                    + " document.getElementById('new-switch').requestSubmit(); return true; })()");
+            boolean drawn = false;
+            for (int i = 0; i < 50 && !drawn; i++) {
+                Thread.sleep(100);
+                drawn = Boolean.TRUE.equals(cdp.eval("!!document.querySelector(\"section[data-switch='" + made + "']\")"));
+            }
+            assertTrue(drawn, "the page draws the switch it made");
+            assertEquals("l3-router", ValeCtl.find(made).getFirst().lookup());
+            Thread.sleep(1500); // the page draws the new port and a few more seconds of the chart
             JsonObject shot = cdp.send("Page.captureScreenshot", new JsonObject().put("format", "png"));
             Path png = Path.of("target", "switchd-page.png");
             Files.write(png, Base64.getDecoder().decode(shot.getString("data")));
             assertTrue(Files.size(png) > 1000);
+
+            cdp.eval("(() => { document.querySelector(\"section[data-switch='" + made + "'] .remove-switch\").click(); return true; })()");
+            boolean gone = false;
+            for (int i = 0; i < 50 && !gone; i++) {
+                Thread.sleep(100);
+                gone = ValeSwitches.get(made).isEmpty()
+                        && Boolean.FALSE.equals(cdp.eval("!!document.querySelector(\"section[data-switch='" + made + "']\")"));
+            }
+            assertTrue(gone, "the switch removed on the page is gone, from the process and from the page");
 
             List<String> errors = cdp.events.stream().filter(e -> {
                 String m = e.getString("method");
@@ -232,6 +256,9 @@ class LivePageTest {
                 }
             }
             sw.close();
+            if (made != null) {
+                ValeSwitches.get(made).ifPresent(ValeSwitch::close);
+            }
         }
     }
 }

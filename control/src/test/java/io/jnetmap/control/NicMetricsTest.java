@@ -25,6 +25,7 @@ class NicMetricsTest {
         try (NetLab lab = new NetLab(); ControlServer server = ControlServer.start("127.0.0.1", 0, null, List.of(sw))) {
             NetLab.Veth v = lab.vethPair();
             Port nic = NetLab.open(v.nsA(), "netmap:" + v.a());
+            Port other = NetLab.open(v.nsB(), "netmap:" + v.b());
             sw.attach(nic, AttachOptions.defaults().withName("eth").withCloseOnDetach(true));
             try (Port a = Netmap.open(name + ":a")) {
                 RestApiTest.send(a, 0xffffffffffffL, 0x02000000000aL, 10); // broadcast: out through the NIC
@@ -40,12 +41,21 @@ class NicMetricsTest {
                 Thread.sleep(100);
                 st = ((NicPort) nic).stats();
                 String m = new Http(server.url()).get("/metrics").body();
-                String l = "{switch=\"" + name + "\",port=\"eth\"} ";
+                String l = "{nic=\"" + nic.name() + "\"} ";
+                assertTrue(m.contains("jnetmap_nic_info{nic=\"" + nic.name() + "\",backend=\"" + nic.backend() + "\",switch=\"" + name
+                        + "\",port=\"eth\"} 1\n"), m);
+                // the other end, open in this process but on no switch, is listed as well
+                NicStats so = ((NicPort) other).stats();
+                String ol = "{nic=\"" + other.name() + "\"} ";
+                assertTrue(m.contains("jnetmap_nic_info{nic=\"" + other.name() + "\",backend=\"" + other.backend() + "\"} 1\n"), m);
+                assertTrue(m.contains("jnetmap_nic_receive_packets_total" + ol + so.rxPackets() + "\n"), m);
+                assertTrue(m.contains("jnetmap_nic_receive_drops_total" + ol + so.rxDrops() + "\n"), m);
                 assertTrue(m.contains("jnetmap_nic_transmit_packets_total" + l + st.txPackets() + "\n"), m);
                 assertTrue(m.contains("jnetmap_nic_receive_drops_total" + l + st.rxDrops() + "\n"), m);
                 assertTrue(m.contains("jnetmap_nic_receive_packets_total" + l + st.rxPackets() + "\n"), m);
             } finally {
                 sw.detach("eth");
+                other.close();
             }
         } finally {
             sw.close();

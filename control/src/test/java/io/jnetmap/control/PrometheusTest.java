@@ -4,6 +4,7 @@ import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
 import io.jnetmap.vale.ValeSwitch;
 import io.jnetmap.vale.ValeSwitches;
+import io.jnetmap.vale.lookup.FlowCache;
 import io.jnetmap.vale.lookup.LearningBridge;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -37,21 +38,24 @@ class PrometheusTest {
     void prometheusSeesTheRate(@TempDir Path dir) throws Exception {
         Packages.ensure("prometheus", "prometheus");
         String name = RestApiTest.unique("valep");
-        ValeSwitch sw = ValeSwitches.create(name, new LearningBridge());
+        ValeSwitch sw = ValeSwitches.create(name, new FlowCache(new LearningBridge())); // every family has samples
         Process prom = null;
         AtomicBoolean stop = new AtomicBoolean();
         AtomicReference<Throwable> failed = new AtomicReference<>();
         Thread tx = null;
         try (ControlServer server = ControlServer.start("127.0.0.1", 0, null, List.of(sw));
-             Port a = Netmap.open(name + ":a"); Port b = Netmap.open(name + ":b")) {
+             Port a = Netmap.open(name + ":a"); Port b = Netmap.open(name + ":b");
+             Port pm = Netmap.open(name + "pipe{1"); Port ps = Netmap.open(name + "pipe}1")) {
             Http http = new Http(server.url());
             // promtool on the page, with traffic counters present
             RestApiTest.send(a, 0x02000000000bL, 0x02000000000aL, 4);
+            RestApiTest.send(pm, 0x02000000000bL, 0x02000000000aL, 2);
             Process check = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
             check.getOutputStream().write(http.get("/metrics").body().getBytes(StandardCharsets.UTF_8));
             check.getOutputStream().close();
             String said = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertEquals(0, check.waitFor(), "promtool check metrics: " + said);
+            assertEquals("", said.strip(), "promtool's lint is silent");
 
             int promPort;
             try (ServerSocket s = new ServerSocket(0)) {

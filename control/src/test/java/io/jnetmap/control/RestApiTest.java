@@ -9,6 +9,7 @@ import io.jnetmap.vale.ValeSwitches;
 import io.jnetmap.vale.ctl.Command;
 import io.jnetmap.vale.ctl.SwitchFileLayout;
 import io.jnetmap.vale.ctl.ValeCtl;
+import io.jnetmap.vale.lookup.FlowCache;
 import io.jnetmap.vale.lookup.LearningBridge;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -127,6 +128,61 @@ class RestApiTest {
     }
 
     @Test
+    void createAndRemoveSwitches() {
+        String n1 = unique("valecs");
+        Http.Response r = http.call("POST", "/api/v1/switches", "{\"name\":\"" + n1 + "\"}");
+        assertEquals(201, r.status(), r.body());
+        assertEquals(n1, ((JsonObject) r.json()).getString("name"));
+        assertEquals("learning-bridge", ((JsonObject) r.json()).getJsonObject("lookup").getString("module"));
+        ValeSwitch made = ValeSwitches.get(n1).orElseThrow();
+        try {
+            assertTrue(made.isExplicit(), "it stays without ports");
+            assertTrue(((JsonArray) http.get("/api/v1/switches").json()).stream()
+                    .anyMatch(j -> ((JsonObject) j).getString("name").equals(n1)));
+            assertError(409, http.call("POST", "/api/v1/switches", "{\"name\":\"" + n1 + "\"}"), "already exists");
+            assertError(409, http.call("POST", "/api/v1/switches", "{\"name\":\"" + name + "\"}"), "already exists");
+            // a port of it is served at once, and an open VALE port keeps the switch
+            assertEquals(201, http.call("POST", "/api/v1/switches/" + n1 + "/ports", "{\"name\":\"p\"}").status());
+            try (Port p = Netmap.open(n1 + ":p")) {
+                assertError(409, http.call("DELETE", "/api/v1/switches/" + n1, null), "open port");
+                assertTrue(ValeSwitches.get(n1).isPresent());
+            }
+            Http.Response d = http.call("DELETE", "/api/v1/switches/" + n1, null);
+            assertEquals(200, d.status(), d.body());
+            assertEquals(n1, ((JsonObject) d.json()).getString("removed"));
+            assertFalse(ValeSwitches.get(n1).isPresent(), "the switch is gone");
+            assertFalse(made.statsFile().map(Files::exists).orElse(false), "its counters file is gone");
+            assertError(404, http.call("DELETE", "/api/v1/switches/" + n1, null), "no switch");
+            assertError(404, http.get("/api/v1/switches/" + n1), "no switch");
+        } finally {
+            made.close();
+        }
+
+        String n2 = unique("valecs");
+        r = http.call("POST", "/api/v1/switches", "{\"name\":\"" + n2 + "\",\"lookup\":\"l3-router\",\"flowCache\":true}");
+        assertEquals(201, r.status(), r.body());
+        try {
+            JsonObject lk = ((JsonObject) http.get("/api/v1/switches/" + n2 + "/lookup").json());
+            assertEquals("l3-router", lk.getString("module"));
+            assertEquals(true, lk.getBoolean("flowCache"));
+        } finally {
+            assertEquals(200, http.call("DELETE", "/api/v1/switches/" + n2, null).status());
+        }
+
+        assertError(400, http.call("POST", "/api/v1/switches", "{\"name\":\"sw0\"}"), "expected: \"vale\"");
+        assertError(400, http.call("POST", "/api/v1/switches", "{\"name\":\"vale-x\"}"), "name=vale-x");
+        assertError(400, http.call("POST", "/api/v1/switches", "{\"name\":\"vale" + "x".repeat(28) + "\"}"), "up to 27");
+        assertError(400, http.call("POST", "/api/v1/switches", "{\"name\":\"vale9\",\"lookup\":\"ospf\"}"), "expected: learning-bridge or l3-router");
+        assertError(400, http.call("POST", "/api/v1/switches", "{\"name\":\"vale9\",\"ports\":3}"), "unknown field \"ports\"");
+        assertError(400, http.call("POST", "/api/v1/switches", "{\"lookup\":\"l3-router\"}"), "missing field \"name\"");
+        assertError(400, http.call("POST", "/api/v1/switches", "{\"name\":\"vale9\",\"flowCache\":1}"), "true or false");
+        assertError(400, http.call("POST", "/api/v1/switches", "nope"), "not JSON");
+        assertError(405, http.call("PUT", "/api/v1/switches", "{}"), "not allowed");
+        assertError(405, http.call("POST", base(), "{}"), "not allowed");
+        assertFalse(ValeSwitches.get("vale9").isPresent(), "no refused request made a switch");
+    }
+
+    @Test
     void openVirtualPortIsNotRemoved() {
         try (Port a = Netmap.open(name + ":a")) {
             assertError(409, http.call("DELETE", base() + "/ports/a", null), "");
@@ -184,6 +240,23 @@ class RestApiTest {
             assertError(404, http.call("DELETE", base() + "/routes/10.3.0.0/16", null), "no route");
             assertError(400, http.call("DELETE", base() + "/routes/10.3.0/16", null), "a.b.c.d");
             assertEquals(0, router.route(io.jnetmap.vale.lookup.L3Router.parseIpv4("10.3.9.9")));
+
+            // routes set outside the API (a program through the router, as vale-ctl --host does) are listed too
+            router.addRoute("192.168.7.0/24", router.nextHop("c", 0x02000000000cL));
+            routes = ((JsonObject) http.get(base() + "/routes").json()).getJsonArray("routes");
+            assertEquals(2, routes.size(), routes.encode());
+            assertEquals(new JsonObject().put("prefix", "10.4.0.0/24").put("port", "b").put("mac", "02:00:00:00:00:0b"), routes.getJsonObject(0));
+            assertEquals(new JsonObject().put("prefix", "192.168.7.0/24").put("port", "c").put("mac", "02:00:00:00:00:0c"), routes.getJsonObject(1));
+            assertTrue(http.get("/metrics").body().contains("jnetmap_switch_routes{switch=\"" + name + "\"} 2\n"));
+            // and a replace over the API replaces them as well
+            r = http.call("PUT", base() + "/routes", "{\"routes\":[{\"prefix\":\"10.4.0.0/24\",\"port\":\"c\",\"mac\":\"02:00:00:00:00:0c\"}]}");
+            assertEquals(200, r.status(), r.body());
+            assertEquals(1, router.routes());
+            assertEquals(0, router.route(io.jnetmap.vale.lookup.L3Router.parseIpv4("192.168.7.1")));
+            assertEquals("c", router.routeList().get(0).port());
+            assertError(404, http.call("DELETE", base() + "/routes/192.168.7.0/24", null), "no route");
+            assertEquals(200, http.call("DELETE", base() + "/routes/10.4.0.0/24", null).status());
+            assertEquals(0, ((JsonObject) http.get(base() + "/routes").json()).getJsonArray("routes").size());
         }
     }
 
@@ -194,6 +267,8 @@ class RestApiTest {
         JsonObject doc = (JsonObject) r.json();
         assertEquals("3.0.3", doc.getString("openapi"));
         assertTrue(doc.getJsonObject("paths").containsKey("/api/v1/switches/{switch}/routes"));
+        assertTrue(doc.getJsonObject("paths").getJsonObject("/api/v1/switches").containsKey("post"), "switch creation is documented");
+        assertTrue(doc.getJsonObject("paths").getJsonObject("/api/v1/switches/{switch}").containsKey("delete"), "switch removal is documented");
         r = http.get("/");
         assertEquals(200, r.status());
         assertTrue(r.body().contains("<script src=\"/app.js\">"));
@@ -220,10 +295,63 @@ class RestApiTest {
                 assertTrue(r.body().contains("jnetmap_port_receive_bytes_total" + l + " " + p.rx(SwitchFileLayout.RX_BYTES) + "\n"));
             }
             assertEquals(7, info.ports().stream().filter(p -> p.name().equals("a")).findFirst().orElseThrow().tx(SwitchFileLayout.TX_PACKETS));
+            // nobody read the receive rings: each holds what vale-ctl says the port received (b: 5 + 2, a: 3)
+            for (ValeCtl.PortInfo p : info.ports()) {
+                String l = "{switch=\"" + name + "\",port=\"" + p.name() + "\"}";
+                assertTrue(r.body().contains("jnetmap_port_receive_ring_used_slots" + l + " " + p.rx(SwitchFileLayout.RX_PACKETS) + "\n"), r.body());
+                assertTrue(r.body().contains("jnetmap_port_receive_ring_size_slots" + l + " " + (a.rxRing(0).numSlots() - 1) + "\n"), r.body());
+            }
+            assertTrue(r.body().contains("jnetmap_port_receive_ring_used_slots{switch=\"" + name + "\",port=\"b\"} 7\n"), r.body());
+            Ring br = b.rxRing(0);
+            br.sync();
+            assertEquals(7, io.jnetmap.core.RingIndex.distance(br.head(), br.tail(), br.numSlots()));
+            br.advanceTo(br.tail()); // b takes its packets: its ring is empty
+            assertTrue(http.get("/metrics").body().contains("jnetmap_port_receive_ring_used_slots{switch=\"" + name + "\",port=\"b\"} 0\n"));
             Http.Response om = http.call("GET", "/metrics", null, "application/openmetrics-text; version=1.0.0");
             assertTrue(om.contentType().startsWith("application/openmetrics-text"), om.contentType());
             assertTrue(om.body().endsWith("# EOF\n"));
             assertTrue(om.body().contains("# TYPE jnetmap_port_receive_packets counter\n"));
+        }
+    }
+
+    @Test
+    void flowCacheHitsAndPipesInMetrics() {
+        assertEquals(200, http.call("PUT", base() + "/lookup", "{\"module\":\"learning-bridge\",\"flowCache\":true}").status());
+        FlowCache fc = (FlowCache) sw.lookup();
+        try (Port a = Netmap.open(name + ":a"); Port b = Netmap.open(name + ":b");
+             Port m = Netmap.open(name + "pipe{3"); Port s = Netmap.open(name + "pipe}3")) {
+            send(b, 0xffffffffffffL, 0x02000000000bL, 1); // a learns where b is
+            send(a, 0x02000000000bL, 0x02000000000aL, 20); // one flow: a few misses, the rest hits
+            send(a, 0x02000000000bL, 0x02000000000aL, 20);
+            assertEquals(41, fc.hits() + fc.misses(), "every lookup is a hit or a miss");
+            assertTrue(fc.hits() >= 30, "hits=" + fc.hits());
+            String metrics = http.get("/metrics").body();
+            String l = "{switch=\"" + name + "\"} ";
+            assertTrue(metrics.contains("jnetmap_switch_flow_cache_hits_total" + l + fc.hits() + "\n"), metrics);
+            assertTrue(metrics.contains("jnetmap_switch_flow_cache_misses_total" + l + fc.misses() + "\n"), metrics);
+            JsonObject lk = (JsonObject) http.get(base() + "/lookup").json();
+            assertEquals(fc.hits(), lk.getLong("flowCacheHits"));
+            assertEquals(fc.misses(), lk.getLong("flowCacheMisses"));
+
+            // a pipe of this process: 4 packets sent, seen by the other end, not released yet
+            send(m, 0x02000000000bL, 0x02000000000aL, 4);
+            s.rxRing(0).sync();
+            metrics = http.get("/metrics").body();
+            String ml = "{pipe=\"" + m.name() + "\"} ";
+            String sl = "{pipe=\"" + s.name() + "\"} ";
+            assertTrue(metrics.contains("jnetmap_pipe_transmit_ring_used_slots" + ml + "4\n"), metrics);
+            assertTrue(metrics.contains("jnetmap_pipe_receive_ring_used_slots" + sl + "4\n"), metrics);
+            assertTrue(metrics.contains("jnetmap_pipe_receive_ring_used_slots" + ml + "0\n"), metrics);
+            assertTrue(metrics.contains("jnetmap_pipe_transmit_ring_size_slots" + ml + (m.txRing(0).numSlots() - 1) + "\n"), metrics);
+            assertTrue(metrics.contains("jnetmap_pipe_peer_open" + ml + "1\n"), metrics);
+            assertTrue(metrics.contains("jnetmap_pipe_peer_faults_total" + sl + "0\n"), metrics);
+            Ring sr = s.rxRing(0);
+            sr.advanceTo(sr.tail());
+            sr.sync(); // released: the sender gets its slots back at its next sync
+            m.txRing(0).sync();
+            metrics = http.get("/metrics").body();
+            assertTrue(metrics.contains("jnetmap_pipe_transmit_ring_used_slots" + ml + "0\n"), metrics);
+            assertTrue(metrics.contains("jnetmap_pipe_receive_ring_used_slots" + sl + "0\n"), metrics);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.jnetmap.examples;
 
 import io.jnetmap.control.ControlServer;
+import io.jnetmap.vale.Packet;
 import io.jnetmap.vale.ValeSwitch;
 import io.jnetmap.vale.ValeSwitches;
 import io.jnetmap.vale.lookup.L3Router;
@@ -29,6 +30,7 @@ import java.util.concurrent.CountDownLatch;
                 + "the live page at /. vale-ctl works on the switches too."},
         footer = {"", "Examples:", "  bin/jnetmap switchd                        (vale0 on http://127.0.0.1:8780/)",
             "  bin/jnetmap switchd -L l3 vale1 vale2       (two routers)",
+            "  bin/jnetmap switchd -L l3 --route 10.1.0.0/16,b,02:00:00:00:00:0b vale1",
             "  bin/jnetmap switchd --http 0.0.0.0:8780 --http-token-file token.txt vale0"})
 public final class Switchd implements Callable<Integer> {
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help")
@@ -47,6 +49,10 @@ public final class Switchd implements Callable<Integer> {
 
     @Option(names = "-L", paramLabel = "LOOKUP", defaultValue = "l2", description = "lookup module of the switches: l2 or l3 (default: ${DEFAULT-VALUE})")
     String lookup;
+
+    @Option(names = "--route", paramLabel = "CIDR,PORT,MAC",
+            description = "with -L l3: a route of every switch (repeatable), e.g. 10.1.0.0/16,b,02:00:00:00:00:0b; listed by GET .../routes")
+    List<String> routes = new ArrayList<>();
 
     @Parameters(paramLabel = "valeS", description = "switches to host (default: vale0)")
     List<String> names = new ArrayList<>();
@@ -71,12 +77,35 @@ public final class Switchd implements Callable<Integer> {
         if (!lookup.equals("l2") && !lookup.equals("l3")) {
             throw new ParameterException(spec.commandLine(), "-L " + lookup + " (expected: l2 or l3)");
         }
+        if (!routes.isEmpty() && !lookup.equals("l3")) {
+            throw new ParameterException(spec.commandLine(), "--route needs -L l3");
+        }
+        List<int[]> cidrs = new ArrayList<>();
+        List<String[]> hops = new ArrayList<>();
+        for (String r : routes) {
+            String[] f = r.split(",");
+            try {
+                if (f.length != 3) {
+                    throw new IllegalArgumentException("three fields");
+                }
+                cidrs.add(L3Router.parseCidr(f[0]));
+                Packet.parseMac(f[2]);
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), "--route " + r + " (expected: CIDR,PORT,MAC as in "
+                        + "10.1.0.0/16,b,02:00:00:00:00:0b; " + e.getMessage() + ")");
+            }
+            hops.add(f);
+        }
         List<String> wanted = names.isEmpty() ? List.of("vale0") : names;
         List<ValeSwitch> switches = new ArrayList<>();
         CountDownLatch done = new CountDownLatch(1);
         try {
             for (String n : wanted) {
-                switches.add(ValeSwitches.create(n, lookup.equals("l3") ? new L3Router() : new LearningBridge()));
+                L3Router router = lookup.equals("l3") ? new L3Router() : null;
+                for (int i = 0; i < cidrs.size(); i++) {
+                    router.addRoute(cidrs.get(i)[0], cidrs.get(i)[1], router.nextHop(hops.get(i)[1], Packet.parseMac(hops.get(i)[2])));
+                }
+                switches.add(ValeSwitches.create(n, router != null ? router : new LearningBridge()));
             }
             try (ControlServer server = ControlServer.start(host, port, tokenFile, switches);
                  StopOnSignal stop = new StopOnSignal("switchd-stop", done::countDown, 10)) {

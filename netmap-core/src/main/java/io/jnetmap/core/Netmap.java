@@ -61,6 +61,20 @@ public final class Netmap {
         return out;
     }
 
+    /**
+     * The ports of this process opened with {@link #open} that are still open (the first open of each
+     * name), by name: for listings and metrics.
+     */
+    public static List<Port> openPorts() {
+        List<Port> out = new ArrayList<>();
+        new TreeMap<>(OPEN).forEach((k, p) -> {
+            if (!p.isClosed()) {
+                out.add(p);
+            }
+        });
+        return out;
+    }
+
     /** An open port of this process by name (options ignored), or null. */
     public static Port findOpen(String name) {
         String key = PortName.parse(name).withoutOptions();

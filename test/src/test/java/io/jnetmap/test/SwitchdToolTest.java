@@ -66,6 +66,41 @@ class SwitchdToolTest {
     }
 
     @Test
+    void routesFromTheCommandLineAreListed() throws Exception {
+        String sw = "valesdr" + ProcessHandle.current().pid();
+        Process p = new ProcessBuilder(java("switchd", "--http", "127.0.0.1:0", "-L", "l3", "--route", "10.1.0.0/16,b,02:00:00:00:00:0b",
+                "--route", "10.2.3.0/24,c,02:00:00:00:00:0c", sw)).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            String line = out.readLine();
+            Matcher m = Pattern.compile("on (http://127\\.0\\.0\\.1:\\d+/)").matcher(String.valueOf(line));
+            assertTrue(m.find(), line);
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(m.group(1) + "api/v1/switches/" + sw
+                    + "/routes")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode(), r.body());
+            assertEquals("{\"routes\":[{\"prefix\":\"10.1.0.0/16\",\"port\":\"b\",\"mac\":\"02:00:00:00:00:0b\"},"
+                    + "{\"prefix\":\"10.2.3.0/24\",\"port\":\"c\",\"mac\":\"02:00:00:00:00:0c\"}]}", r.body().strip());
+        } finally {
+            p.destroy();
+            if (!p.waitFor(20, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+        }
+        Process bad = new ProcessBuilder(java("switchd", "--http", "127.0.0.1:0", "--route", "10.1.0.0/16,b,02:00:00:00:00:0b", sw))
+                .redirectErrorStream(true).start();
+        String said = new String(bad.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(bad.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(2, bad.exitValue(), said);
+        assertTrue(said.contains("--route needs -L l3"), said);
+        bad = new ProcessBuilder(java("switchd", "--http", "127.0.0.1:0", "-L", "l3", "--route", "10.1.0.0/33,b,02:00:00:00:00:0b", sw))
+                .redirectErrorStream(true).start();
+        said = new String(bad.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(bad.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(2, bad.exitValue(), said);
+        assertTrue(said.contains("expected: CIDR,PORT,MAC"), said);
+    }
+
+    @Test
     void refusesBadAddresses() throws Exception {
         Process p = new ProcessBuilder(java("switchd", "--http", "nonsense")).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -301,6 +301,12 @@ public final class AttachedPort extends SwitchPort {
             return RingIndex.distance(lease, txr.tail(), numSlots);
         }
 
+        /** After the tail: the slots the last txsync has not finished (tail itself is the ring's empty slot). */
+        @Override
+        int takenUpTo() {
+            return RingIndex.next(ring.lpTail(), numSlots);
+        }
+
         @Override
         void publish(int upTo) {
             txr.advanceTo(upTo);

@@ -100,6 +100,20 @@ abstract class DstRing extends DstRingPad2 {
         return (long) start << 32 | n;
     }
 
+    /**
+     * Slots holding packets the switch delivered that the ring's user (a VALE port's receiver) or
+     * transmitter (an attached port's txsync) has not taken yet. A snapshot read without the lock from
+     * the ring's shared words, for metrics; never called on the data path.
+     */
+    final int occupancy() {
+        int from = takenUpTo();
+        VarHandle.loadLoadFence(); // that boundary read before published: it never passes published
+        return RingIndex.distance(from, lvPublished(), numSlots);
+    }
+
+    /** Without the lock: the first slot the port still holds (read from the ring's shared words). */
+    abstract int takenUpTo();
+
     /** Outside the lock: bring {@link #free()} up to date if the ring's user can (netmap's txsync retry). */
     void refresh() {
     }

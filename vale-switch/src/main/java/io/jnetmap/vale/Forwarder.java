@@ -242,9 +242,11 @@ final class Forwarder {
         p.srcPort = self;
         p.now = now;
         boolean alone = view.list.length < 2;
+        int bad = 0;
         for (int i = 0; i < n; i++) {
             pNext[i] = END;
             if (pDst[i] == DROP_BAD) {
+                bad++;
                 continue;
             }
             p.offset = pOff[i];
@@ -283,6 +285,7 @@ final class Forwarder {
             }
             pDst[i] = d;
         }
+        lookup.batchLookups(n - bad);
     }
 
     // ----------------------------------------------------------------------------------------------

@@ -43,6 +43,13 @@ public interface LookupModule {
      */
     int lookup(Packet p);
 
+    /**
+     * The switch called {@link #lookup} {@code n} times for the batch it just looked up (by this same
+     * thread): for a module that counts lookups per batch rather than per packet (the flow cache's hits).
+     */
+    default void batchLookups(int n) {
+    }
+
     /** Whether {@link #rewrite} must be called for every delivered packet. */
     default boolean rewrites() {
         return false;

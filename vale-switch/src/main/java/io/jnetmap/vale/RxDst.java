@@ -41,6 +41,12 @@ final class RxDst extends DstRing {
         return RingIndex.distance(lease, RingIndex.prev(hwcur, numSlots), numSlots);
     }
 
+    /** The user's head: slots before it are released. */
+    @Override
+    int takenUpTo() {
+        return ring.lpHead();
+    }
+
     @Override
     void publish(int upTo) {
         // the receiver takes `published` at its next rxsync

@@ -116,6 +116,30 @@ public abstract class SwitchPort {
         return i < 0 ? 0 : sw.stats().rx(i, c);
     }
 
+    /**
+     * Slots of the port's receive rings (where the switch delivers to it) holding packets the port has
+     * not taken yet: a snapshot read without any lock, for metrics; 0 once the port left.
+     */
+    public int ringOccupancy() {
+        if (index < 0) {
+            return 0;
+        }
+        int n = 0;
+        for (DstRing d : dst) {
+            n += d.occupancy();
+        }
+        return n;
+    }
+
+    /** Packets the port's receive rings can hold ({@code numSlots - 1} each). */
+    public int ringCapacity() {
+        int n = 0;
+        for (DstRing d : dst) {
+            n += d.numSlots - 1;
+        }
+        return n;
+    }
+
     /** Sum of the sender's drop counters (every cause). */
     public long drops() {
         long d = 0;

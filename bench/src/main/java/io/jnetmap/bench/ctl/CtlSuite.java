@@ -23,14 +23,15 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Suite {@code ctl}: what the control plane costs and how fast it answers.
  * <ul>
  *   <li>{@code ctl.overhead}: one thread copying 60-byte frames between two VALE ports (as
- *   {@code vale.copy.2p.60B}) with switchd serving, a 1 Hz scrape of /metrics and the page's event
- *   stream open, over the same without (alternating rounds, in one run); the two rates are
- *   {@code ctl.copy.2p.60B.observed} and {@code ctl.copy.2p.60B.plain};</li>
+ *   {@code vale.copy.2p.60B}) with a 1 Hz scrape of /metrics and the page's event stream open, over
+ *   the same without (switchd serving, nobody asking), in alternating rounds (ABBA) of one run; the
+ *   two rates are {@code ctl.copy.2p.60B.observed} and {@code ctl.copy.2p.60B.plain};</li>
  *   <li>{@code ctl.rest.ports254.p99}: latency of {@code GET /api/v1/switches/S/ports} on a switch of 254 ports;</li>
  *   <li>{@code ctl.apply.p99}: from a control request entering the queue to its change being visible to
  *   forwarders (a port's back-pressure flag), while the copy loop runs.</li>
@@ -45,63 +46,110 @@ public final class CtlSuite {
     public static void run(boolean quick, BenchMain.Results out) throws Exception {
         String name = "valebctl" + ProcessHandle.current().pid() + "_" + (n++);
         ValeSwitch sw = ValeSwitches.create(name, new LearningBridge());
-        try (Port a = Netmap.open(name + ":a"); Port b = Netmap.open(name + ":b")) {
-            long roundNanos = TimeUnit.MILLISECONDS.toNanos(quick ? 1000 : 5000);
-            int rounds = quick ? 1 : 3;
-            copy(a, b, roundNanos); // warm-up: the copy path compiled before either side is measured
+        try (Port a = Netmap.open(name + ":a"); Port b = Netmap.open(name + ":b");
+             ControlServer server = ControlServer.start("127.0.0.1", 0, null, List.of(sw))) {
+            long roundNanos = TimeUnit.MILLISECONDS.toNanos(quick ? 1000 : 2500);
+            int rounds = quick ? 2 : 6;
+            // warm-up, observed: the copy path, the scrape and the event stream compiled before either side is measured
+            try (Observers o = new Observers(server)) {
+                copy(a, b, roundNanos);
+            }
             double plain = 0;
             double observed = 0;
             for (int r = 0; r < rounds; r++) {
-                plain += copy(a, b, roundNanos);
-                try (ControlServer server = ControlServer.start("127.0.0.1", 0, null, List.of(sw))) {
-                    AtomicBoolean stop = new AtomicBoolean();
-                    Thread watchers = observe(server, stop);
-                    observed += copy(a, b, roundNanos);
-                    stop.set(true);
-                    watchers.join();
+                // ABBA: plain then observed, then observed then plain, so that a drift of the machine cancels
+                boolean observedFirst = r % 2 == 1;
+                for (int side = 0; side < 2; side++) {
+                    if ((side == 0) == observedFirst) {
+                        try (Observers o = new Observers(server)) {
+                            observed += copy(a, b, roundNanos);
+                        }
+                    } else {
+                        plain += copy(a, b, roundNanos); // switchd serves, nobody asks: its event loop sleeps in epoll
+                    }
                 }
             }
             out.put("ctl.copy.2p.60B.plain", plain / rounds / 1e6, "Mpps");
             out.put("ctl.copy.2p.60B.observed", observed / rounds / 1e6, "Mpps");
             out.put("ctl.overhead", observed / plain, "x");
-            out.put("ctl.apply.p99", applyP99(sw, a, b, quick ? 200 : 2000) / 1e3, "us");
+            long[] apply = applyLatencies(sw, a, b, quick ? 200 : 2000);
+            out.put("ctl.apply.p50", percentile(apply, 0.50) / 1e3, "us");
+            out.put("ctl.apply.p99", percentile(apply, 0.99) / 1e3, "us");
         } finally {
             sw.close();
         }
-        out.put("ctl.rest.ports254.p99", restP99(quick ? 200 : 2000) / 1e6, "ms");
+        long[] rest = restLatencies(quick ? 200 : 2000);
+        out.put("ctl.rest.ports254.p50", percentile(rest, 0.50) / 1e6, "ms");
+        out.put("ctl.rest.ports254.p99", percentile(rest, 0.99) / 1e6, "ms");
     }
 
-    /** A 1 Hz scraper of /metrics and a reader of /api/v1/events (the page) until {@code stop}. */
-    private static Thread observe(ControlServer server, AtomicBoolean stop) throws Exception {
-        HttpClient c = HttpClient.newHttpClient();
-        CountDownLatch open = new CountDownLatch(1);
-        Thread sse = Thread.ofPlatform().daemon().start(() -> {
-            try {
-                HttpResponse<InputStream> r = c.send(HttpRequest.newBuilder(URI.create(server.url() + "api/v1/events")).build(),
-                        HttpResponse.BodyHandlers.ofInputStream());
-                open.countDown();
-                try (InputStream in = r.body()) {
-                    byte[] buf = new byte[8192];
-                    while (!stop.get() && in.read(buf) >= 0) {
-                        // the page reads each snapshot
+    /**
+     * What watches the switch while it forwards: a Prometheus-like scrape of /metrics every second and
+     * the live page's event stream (one snapshot a second), until closed.
+     */
+    private static final class Observers implements AutoCloseable {
+        private final AtomicBoolean stop = new AtomicBoolean();
+        private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        private final Thread events;
+        private final Thread scrape;
+        private final AtomicReference<Exception> failed = new AtomicReference<>();
+
+        Observers(ControlServer server) throws Exception {
+            CountDownLatch open = new CountDownLatch(1);
+            events = Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    HttpResponse<InputStream> r = client.send(HttpRequest.newBuilder(URI.create(server.url() + "api/v1/events")).build(),
+                            HttpResponse.BodyHandlers.ofInputStream());
+                    open.countDown();
+                    try (InputStream in = r.body()) {
+                        byte[] buf = new byte[8192];
+                        while (!stop.get() && in.read(buf) >= 0) {
+                            // the page reads each snapshot
+                        }
+                    }
+                } catch (Exception e) {
+                    if (!stop.get()) {
+                        failed.set(e);
+                    }
+                } finally {
+                    open.countDown();
+                }
+            });
+            if (!open.await(10, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the event stream did not open within 10 s");
+            }
+            scrape = Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    HttpRequest req = HttpRequest.newBuilder(URI.create(server.url() + "metrics")).build();
+                    while (!stop.get()) {
+                        HttpResponse<Void> r = client.send(req, HttpResponse.BodyHandlers.discarding());
+                        if (r.statusCode() != 200) {
+                            throw new IllegalStateException("GET /metrics: " + r.statusCode());
+                        }
+                        Thread.sleep(1000);
+                    }
+                } catch (InterruptedException e) {
+                    // closed
+                } catch (Exception e) {
+                    if (!stop.get()) {
+                        failed.set(e);
                     }
                 }
-            } catch (Exception e) {
-                open.countDown();
+            });
+        }
+
+        @Override
+        public void close() throws Exception {
+            stop.set(true);
+            scrape.interrupt();
+            client.shutdownNow(); // ends the event stream at once: nothing of it reaches the next round
+            scrape.join();
+            events.join();
+            client.awaitTermination(java.time.Duration.ofSeconds(10));
+            if (failed.get() != null) {
+                throw new IllegalStateException("an observer failed: " + failed.get(), failed.get());
             }
-        });
-        open.await(5, TimeUnit.SECONDS);
-        return Thread.ofPlatform().start(() -> {
-            try {
-                while (!stop.get()) {
-                    c.send(HttpRequest.newBuilder(URI.create(server.url() + "metrics")).build(), HttpResponse.BodyHandlers.discarding());
-                    Thread.sleep(1000);
-                }
-            } catch (Exception ignored) {
-                // the round ended
-            }
-            sse.interrupt();
-        });
+        }
     }
 
     /** Packets per second one thread copies from a to b in {@code nanos}. */
@@ -151,8 +199,8 @@ public final class CtlSuite {
         }
     }
 
-    /** p99 nanoseconds from {@link SwitchAdmin#submit} to the change done, with the copy loop running. */
-    private static double applyP99(ValeSwitch sw, Port a, Port b, int count) throws Exception {
+    /** Nanoseconds from {@link SwitchAdmin#submit} to the change done, with the copy loop running. */
+    private static long[] applyLatencies(ValeSwitch sw, Port a, Port b, int count) throws Exception {
         AtomicBoolean stop = new AtomicBoolean();
         Thread load = Thread.ofPlatform().start(() -> {
             while (!stop.get()) {
@@ -183,11 +231,11 @@ public final class CtlSuite {
             load.join();
             p.setBackPressure(false);
         }
-        return p99(lat);
+        return lat;
     }
 
-    /** p99 nanoseconds of listing a switch of 254 ports over REST. */
-    private static double restP99(int count) throws Exception {
+    /** Nanoseconds of listing a switch of 254 ports over REST. */
+    private static long[] restLatencies(int count) throws Exception {
         String name = "valebctl" + ProcessHandle.current().pid() + "_" + (n++);
         ValeSwitch sw = ValeSwitches.create(name, new LearningBridge());
         try (ControlServer server = ControlServer.start("127.0.0.1", 0, null, List.of(sw))) {
@@ -208,15 +256,15 @@ public final class CtlSuite {
                     throw new IllegalStateException("GET ports: " + r.statusCode());
                 }
             }
-            return p99(lat);
+            return lat;
         } finally {
             sw.close();
         }
     }
 
-    private static double p99(long[] lat) {
+    private static double percentile(long[] lat, double q) {
         long[] s = lat.clone();
         Arrays.sort(s);
-        return s[Math.min(s.length - 1, (int) Math.ceil(s.length * 0.99) - 1)];
+        return s[Math.max(0, Math.min(s.length - 1, (int) Math.ceil(s.length * q) - 1))];
     }
 }

@@ -83,6 +83,7 @@ function update(snap) {
         el('td', {class: 'num rate-drop', 'data-rate': rate.drop.toFixed(1)}, fmt(rate.drop)),
         el('td', {}, chart(h)),
         el('td', {class: 'drops'}, causes || '–'),
+        el('td', {class: 'num ring', title: 'receive ring: packets waiting / room'}, `${p.ringUsed} / ${p.ringSize}`),
         el('td', {}, el('label', {}, el('input', {type: 'checkbox', class: 'bp', ...(p.backPressure ? {checked: ''} : {}),
             onchange: e => call('PUT', `/api/v1/switches/${sw.name}/ports/${encodeURIComponent(p.name)}/backpressure`, {enabled: e.target.checked})}), ' bp')),
         el('td', {}, el('button', {class: 'detach', onclick: () => call('DELETE', `/api/v1/switches/${sw.name}/ports/${encodeURIComponent(p.name)}`)},
@@ -93,9 +94,10 @@ function update(snap) {
     const newName = el('input', {class: 'new-name', placeholder: 'name'});
     const mac = sw.macTable;
     main.append(el('section', {class: 'switch', 'data-switch': sw.name},
-      el('h2', {}, sw.name + ' ', el('small', {}, `lookup ${sw.lookup.module}${sw.lookup.flowCache ? ' + flow cache' : ''}, ${sw.ports.length} ports`)),
+      el('h2', {}, sw.name + ' ', el('small', {}, `lookup ${sw.lookup.module}${sw.lookup.flowCache ? ' + flow cache' : ''}, ${sw.ports.length} ports`),
+        el('button', {class: 'remove-switch', onclick: () => call('DELETE', `/api/v1/switches/${sw.name}`)}, 'remove switch')),
       el('div', {class: 'legend'}, el('span', {class: 'rx'}, '— received pkt/s'), el('span', {class: 'tx'}, '— sent pkt/s'), el('span', {class: 'drop'}, '— dropped pkt/s')),
-      el('table', {}, el('thead', {}, el('tr', {}, ...['port', 'kind / backend', 'rx pkt/s', 'tx pkt/s', 'drop pkt/s', 'last 60 s', 'drops by cause', '', ''].map(t => el('th', {}, t)))),
+      el('table', {}, el('thead', {}, el('tr', {}, ...['port', 'kind / backend', 'rx pkt/s', 'tx pkt/s', 'drop pkt/s', 'last 60 s', 'drops by cause', 'rx ring', '', ''].map(t => el('th', {}, t)))),
         el('tbody', {}, ...rows)),
       el('form', {class: 'attach', onsubmit: e => { e.preventDefault(); call('POST', `/api/v1/switches/${sw.name}/ports`, {name: attachName.value, attach: attachSpec.value}); }},
         'attach', attachName, attachSpec, el('button', {type: 'submit'}, 'attach')),
@@ -112,6 +114,12 @@ function update(snap) {
   }
   lastSnapshot = snap;
 }
+
+document.getElementById('new-switch').addEventListener('submit', e => {
+  e.preventDefault();
+  call('POST', '/api/v1/switches', {name: document.getElementById('new-switch-name').value,
+                                    lookup: document.getElementById('new-switch-lookup').value});
+});
 
 function connect() {
   const es = new EventSource('/api/v1/events');

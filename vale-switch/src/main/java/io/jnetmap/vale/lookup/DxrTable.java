@@ -155,6 +155,11 @@ final class DxrTable {
             return routes.size();
         }
 
+        /** Every route: {@link #key} (prefix and length) to next hop. */
+        Map<Long, Integer> routes() {
+            return java.util.Collections.unmodifiableMap(routes);
+        }
+
         private void markDirty(int prefix, int len) {
             int first = prefix >>> 16;
             int chunks = len >= 16 ? 1 : 1 << (16 - len);

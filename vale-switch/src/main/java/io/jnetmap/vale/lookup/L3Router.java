@@ -5,8 +5,10 @@ import io.jnetmap.vale.Packet;
 import io.jnetmap.vale.ValeSwitch;
 
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -56,6 +58,8 @@ public final class L3Router implements LookupModule {
     private final Map<String, Long> portMacOverride = new HashMap<>();
     private String[] hopPort = new String[1];
     private final Map<String, Integer> hopIds = new HashMap<>();
+    /** Routes in the table; written under this after every change. */
+    private volatile int routeCount;
     /** Bumped (under this) after every change that may change a decision. */
     private volatile long version;
 
@@ -219,6 +223,7 @@ public final class L3Router implements LookupModule {
         });
         // volatile store -> forwarders reading the table from now on use the new one
         table = builder.build();
+        routeCount = builder.size();
         version++;
     }
 
@@ -227,9 +232,28 @@ public final class L3Router implements LookupModule {
         return table.lookup(addr);
     }
 
-    /** Routes in the table. */
-    public synchronized int routes() {
-        return builder.size();
+    /** Routes in the table (one volatile read: no lock). */
+    public int routes() {
+        return routeCount;
+    }
+
+    /** A route of the table: {@code prefix/len} via next hop {@code hop}, at {@code mac} on switch port {@code port}. */
+    public record Route(int prefix, int len, int hop, String port, long mac) {
+    }
+
+    /**
+     * The routes in the table now, ordered by prefix then length, whoever set them (the REST API,
+     * vale-ctl, a program through this class).
+     */
+    public synchronized List<Route> routeList() {
+        long[] keys = builder.routes().keySet().stream().mapToLong(Long::longValue).sorted().toArray();
+        Hops h = hops;
+        List<Route> out = new ArrayList<>(keys.length);
+        for (long k : keys) {
+            int hop = builder.routes().get(k);
+            out.add(new Route((int) (k >>> 6), (int) (k & 63), hop, hopPort[hop], h.mac[hop]));
+        }
+        return out;
     }
 
     @Override
