@@ -5,6 +5,7 @@ import io.jnetmap.core.nic.NetLab;
 import io.jnetmap.vale.SwitchAdmin;
 import io.jnetmap.vale.ValeSwitch;
 import io.jnetmap.vale.ValeSwitches;
+import io.jnetmap.vhost.testing.QemuGuest;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,8 +33,9 @@ public final class VhostSuite implements BenchMain.Suite {
     @Override
     public void run(boolean quick, BenchMain.Results out) throws Exception {
         double window = quick ? 3 : 10;
-        VmGuest.ensureImage();
-        System.out.println("# vhost: guests under " + VmGuest.accel());
+        QemuGuest.ensureImage();
+        System.out.println("# vhost: guests under " + QemuGuest.accel()
+                + (QemuGuest.accelReason() == null ? "" : " (" + QemuGuest.accelReason() + ")"));
         Path dir = Files.createTempDirectory("jnetmap-bench-vhost");
         String sw = "valebench";
         try {
@@ -41,20 +43,20 @@ public final class VhostSuite implements BenchMain.Suite {
             String sb = dir.resolve("b.sock").toString();
             SwitchAdmin.attach(sw + ":vma=vhost:" + sa, false);
             SwitchAdmin.attach(sw + ":vmb=vhost:" + sb, false);
-            try (VmGuest a = new VmGuest("vma", null, List.of("-chardev", "socket,id=c0,path=" + sa), "vhost-user,id=n0,chardev=c0", MAC_A, MEM_MB);
-                 VmGuest b = new VmGuest("vmb", null, List.of("-chardev", "socket,id=c0,path=" + sb), "vhost-user,id=n0,chardev=c0", MAC_B, MEM_MB)) {
+            try (QemuGuest a = QemuGuest.onVhost("vma", sa, MAC_A, MEM_MB);
+                 QemuGuest b = QemuGuest.onVhost("vmb", sb, MAC_B, MEM_MB)) {
                 out.put("vhost.vm2vm.60B", measure(a, b, window), "Mpps");
             }
         } finally {
             ValeSwitches.get(sw).ifPresent(ValeSwitch::close);
-            VmGuest.run(List.of("rm", "-rf", dir.toString()));
+            QemuGuest.run(List.of("rm", "-rf", dir.toString()));
         }
         try (NetLab lab = new NetLab()) {
             String ns = lab.namespace();
             NetLab.inNs(ns, "ip", "link", "add", "br0", "type", "bridge");
             NetLab.inNs(ns, "ip", "link", "set", "br0", "up");
-            try (VmGuest a = new VmGuest("tapa", ns, List.of(), "tap,id=n0,ifname=tapa,script=no,downscript=no", MAC_A, MEM_MB);
-                 VmGuest b = new VmGuest("tapb", ns, List.of(), "tap,id=n0,ifname=tapb,script=no,downscript=no", MAC_B, MEM_MB)) {
+            try (QemuGuest a = new QemuGuest("tapa", ns, List.of(), "tap,id=n0,ifname=tapa,script=no,downscript=no", MAC_A, MEM_MB);
+                 QemuGuest b = new QemuGuest("tapb", ns, List.of(), "tap,id=n0,ifname=tapb,script=no,downscript=no", MAC_B, MEM_MB)) {
                 for (String t : List.of("tapa", "tapb")) {
                     NetLab.inNs(ns, "ip", "link", "set", t, "master", "br0");
                     NetLab.inNs(ns, "ip", "link", "set", t, "up");
@@ -66,7 +68,7 @@ public final class VhostSuite implements BenchMain.Suite {
     }
 
     /** pktgen in {@code a} sends 60-byte frames to {@code b}; returns b's receive rate over {@code window} s. */
-    private static double measure(VmGuest a, VmGuest b, double window) throws Exception {
+    private static double measure(QemuGuest a, QemuGuest b, double window) throws Exception {
         a.ok("P=/proc/net/pktgen; echo 'add_device eth0' > $P/kpktgend_0 && echo 'count 0' > $P/eth0"
                 + " && echo 'pkt_size 60' > $P/eth0 && echo 'delay 0' > $P/eth0 && echo 'dst 10.0.0.2' > $P/eth0"
                 + " && echo 'dst_mac " + MAC_B + "' > $P/eth0", 20);
@@ -81,7 +83,7 @@ public final class VhostSuite implements BenchMain.Suite {
         return (r1 - r0) / ((t1 - t0) / 1e9) / 1e6;
     }
 
-    private static long rxPackets(VmGuest g) throws Exception {
+    private static long rxPackets(QemuGuest g) throws Exception {
         return Long.parseLong(g.ok("cat /sys/class/net/eth0/statistics/rx_packets", 20).trim().split("\\s+")[0]);
     }
 }
