@@ -264,7 +264,8 @@ class VhostGuestTest {
     }
 
     private static long rxPackets(QemuGuest g) throws Exception {
-        return Long.parseLong(g.ok("cat /sys/class/net/eth0/statistics/rx_packets", 20).trim().split("\\s+")[0]);
+        String[] out = g.ok("cat /sys/class/net/eth0/statistics/rx_packets", 20).trim().split("\\s+");
+        return Long.parseLong(out[out.length - 1]); // after what a background job printed (PKTGEN-DONE)
     }
 
     /**
