@@ -259,6 +259,42 @@ class VhostGuestTest {
         }
     }
 
+    /**
+     * (1) A tool opens a {@code vhost:} port like any port: pkt-gen {@code rxseq} in its own process
+     * listens on {@code vhost:PATH}, a guest connects to it and its kernel pktgen sends numbered frames,
+     * every one of which pkt-gen receives in order.
+     */
+    @Test
+    @Tag("slow") // one or two guests booted, under TCG where KVM guests do not boot: with the others > 2 min
+    void pktGenInItsOwnProcessReceivesAGuestsStreamOnAVhostPort() throws Exception {
+        int count = 5000;
+        String path = sock("vmt");
+        Process rx = PktGenTest.startPktGen("-i", "vhost:" + path, "-f", "rxseq", "-T", "0");
+        try {
+            awaitTrue(() -> Files.exists(Path.of(path)) || !rx.isAlive(), 60_000, "pkt-gen listening on " + path);
+            assertTrue(rx.isAlive(), "pkt-gen runs on vhost:" + path);
+            try (QemuGuest g = QemuGuest.onVhost("vmt", path, "52:54:00:7c:00:01", 160)) {
+                g.ok("P=/proc/net/pktgen; echo 'add_device eth0' > $P/kpktgend_0 && echo 'count " + count + "' > $P/eth0"
+                        + " && echo 'pkt_size 64' > $P/eth0 && echo 'dst 10.79.0.9' > $P/eth0"
+                        + " && echo 'dst_mac 02:6a:00:00:7c:09' > $P/eth0", 10);
+                g.ok("echo start > /proc/net/pktgen/pgctrl", 120); // returns when pktgen has sent them all
+                Thread.sleep(1000);
+            }
+            signal("TERM", rx); // pkt-gen prints its summary and exits
+            assertTrue(rx.waitFor(30, TimeUnit.SECONDS), "pkt-gen exited on SIGTERM");
+            String out = new String(rx.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("Received (\\d+) packets[\\s\\S]*Sequence: lost (\\d+) reordered (\\d+) other (\\d+)")
+                    .matcher(out);
+            assertTrue(m.find(), out);
+            assertEquals("0", m.group(2), out);
+            assertEquals("0", m.group(3), out);
+            assertEquals(count, Long.parseLong(m.group(1)) - Long.parseLong(m.group(4)), "pktgen's frames among all received: " + out);
+        } finally {
+            rx.destroyForcibly();
+            rx.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
     private static void signal(String sig, Process p) throws Exception {
         assertEquals(0, new ProcessBuilder("kill", "-" + sig, Long.toString(p.pid())).inheritIO().start().waitFor());
     }

@@ -7,9 +7,12 @@ import io.jnetmap.vale.ValeSwitch;
 import io.jnetmap.vale.ValeSwitches;
 import io.jnetmap.vhost.testing.QemuGuest;
 
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 /**
  * Suite {@code vhost}: two QEMU guests (Debian kernel, busybox initramfs), the kernel's {@code pktgen}
@@ -47,6 +50,12 @@ public final class VhostSuite implements BenchMain.Suite {
                  QemuGuest b = QemuGuest.onVhost("vmb", sb, MAC_B, MEM_MB)) {
                 out.put("vhost.vm2vm.60B", measure(a, b, window), "Mpps");
             }
+            // guest -> switch -> a pkt-gen process (rx) on the host; bytes the switch's threads allocate per frame
+            String sc = dir.resolve("c.sock").toString();
+            SwitchAdmin.attach(sw + ":vmc=vhost:" + sc, false);
+            try (QemuGuest c = QemuGuest.onVhost("vmc", sc, MAC_A, MEM_MB)) {
+                guestToPktGen(c, sw, window, out);
+            }
         } finally {
             ValeSwitches.get(sw).ifPresent(ValeSwitch::close);
             QemuGuest.run(List.of("rm", "-rf", dir.toString()));
@@ -65,6 +74,78 @@ public final class VhostSuite implements BenchMain.Suite {
             }
         }
         out.ratio("vhost.vs.tapbridge.vm2vm.60B", "vhost.vm2vm.60B", "peer.tapbridge.vm2vm.60B");
+    }
+
+    private static final Pattern SPEED = Pattern.compile("(?m)^Speed: (\\d+) pps");
+
+    /**
+     * pktgen in {@code g} sends 60-byte frames through switch {@code sw} to pkt-gen {@code rx} in another
+     * process (a port of the switch): reports pkt-gen's mean rate over {@code window} s, and the bytes
+     * the switch's threads in this process ({@code vale-*}) allocated per frame meanwhile.
+     */
+    private static void guestToPktGen(QemuGuest g, String sw, double window, BenchMain.Results out) throws Exception {
+        ValeSwitch s = ValeSwitches.get(sw).orElseThrow();
+        Process rx = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "--enable-native-access=ALL-UNNAMED",
+                "-XX:+UseParallelGC", "-cp", System.getProperty("java.class.path"), "io.jnetmap.examples.Main",
+                "pkt-gen", "-i", sw + ":sink", "-f", "rx", "-T", "500").redirectErrorStream(true).start();
+        try {
+            StringBuffer said = new StringBuffer();
+            Thread reader = Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    var r = new java.io.BufferedReader(new java.io.InputStreamReader(rx.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+                    String l;
+                    while ((l = r.readLine()) != null) {
+                        said.append(l).append('\n');
+                    }
+                } catch (java.io.IOException ignored) {
+                    // ended
+                }
+            });
+            long end = System.nanoTime() + 60_000_000_000L;
+            while (s.port("sink").isEmpty()) {
+                if (System.nanoTime() > end || !rx.isAlive()) {
+                    throw new IllegalStateException("pkt-gen's port did not appear on " + sw + ": " + said);
+                }
+                Thread.sleep(20);
+            }
+            g.ok("P=/proc/net/pktgen; echo 'add_device eth0' > $P/kpktgend_0 && echo 'count 0' > $P/eth0"
+                    + " && echo 'pkt_size 60' > $P/eth0 && echo 'delay 0' > $P/eth0 && echo 'dst 10.0.0.2' > $P/eth0"
+                    + " && echo 'dst_mac " + MAC_B + "' > $P/eth0", 20);
+            g.type("echo start > /proc/net/pktgen/pgctrl &");
+            Thread.sleep(1500); // warm-up
+            var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            List<Thread> sw0 = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("vale-")).toList();
+            long a0 = 0;
+            for (Thread t : sw0) {
+                a0 += Math.max(0, mx.getThreadAllocatedBytes(t.threadId()));
+            }
+            long f0 = s.port("vmc").orElseThrow().txCounter(io.jnetmap.vale.ctl.SwitchFileLayout.TX_PACKETS);
+            int from = said.length();
+            Thread.sleep((long) (window * 1000));
+            long f1 = s.port("vmc").orElseThrow().txCounter(io.jnetmap.vale.ctl.SwitchFileLayout.TX_PACKETS);
+            long a1 = 0;
+            for (Thread t : sw0) {
+                a1 += Math.max(0, mx.getThreadAllocatedBytes(t.threadId()));
+            }
+            String lines = said.substring(from);
+            g.ok("echo stop > /proc/net/pktgen/pgctrl", 20);
+            double sum = 0;
+            int n = 0;
+            var m = SPEED.matcher(lines);
+            while (m.find()) {
+                sum += Long.parseLong(m.group(1));
+                n++;
+            }
+            if (n == 0) {
+                throw new IllegalStateException("pkt-gen reported no rate: " + said);
+            }
+            out.put("vhost.vm2pktgen.60B", sum / n / 1e6, "Mpps");
+            out.put("vhost.vm2pktgen.60B.alloc", f1 > f0 ? (double) (a1 - a0) / (f1 - f0) : 0, "B/op");
+            reader.interrupt();
+        } finally {
+            rx.destroyForcibly();
+            rx.waitFor(10, TimeUnit.SECONDS);
+        }
     }
 
     /** pktgen in {@code a} sends 60-byte frames to {@code b}; returns b's receive rate over {@code window} s. */
