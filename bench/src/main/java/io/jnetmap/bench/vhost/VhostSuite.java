@@ -22,7 +22,10 @@ import java.util.regex.Pattern;
  *   <li>{@code vhost.vm2vm.60B}: both guests on vhost-user ports of a jnetmap switch (copying between
  *       guest memory and switch buffers);</li>
  *   <li>{@code peer.tapbridge.vm2vm.60B}: the same guests on TAP devices (QEMU's userspace virtio-net)
- *       in a Linux bridge, in a network namespace.</li>
+ *       in a Linux bridge, in a network namespace;</li>
+ *   <li>{@code vhost.vm2pktgen.60B}: a third guest on a switch port, pkt-gen {@code rx} in another process
+ *       on another port of that switch; {@code vhost.vm2pktgen.60B.alloc}: bytes the switch's datapath
+ *       threads allocated per frame.</li>
  * </ul>
  *
  * Guests run under KVM when a KVM guest boots here, else under TCG (then the figures say little; the
@@ -41,6 +44,7 @@ public final class VhostSuite implements BenchMain.Suite {
                 + (QemuGuest.accelReason() == null ? "" : " (" + QemuGuest.accelReason() + ")"));
         Path dir = Files.createTempDirectory("jnetmap-bench-vhost");
         String sw = "valebench";
+        String sw2 = "valebench2";
         try {
             String sa = dir.resolve("a.sock").toString();
             String sb = dir.resolve("b.sock").toString();
@@ -51,13 +55,15 @@ public final class VhostSuite implements BenchMain.Suite {
                 out.put("vhost.vm2vm.60B", measure(a, b, window), "Mpps");
             }
             // guest -> switch -> a pkt-gen process (rx) on the host; bytes the switch's threads allocate per frame
+            // (a switch of its own: the first one's bridge table has learned the MACs at the first guests' ports)
             String sc = dir.resolve("c.sock").toString();
-            SwitchAdmin.attach(sw + ":vmc=vhost:" + sc, false);
+            SwitchAdmin.attach(sw2 + ":vmc=vhost:" + sc, false);
             try (QemuGuest c = QemuGuest.onVhost("vmc", sc, MAC_A, MEM_MB)) {
-                guestToPktGen(c, sw, window, out);
+                guestToPktGen(c, sw2, window, out);
             }
         } finally {
             ValeSwitches.get(sw).ifPresent(ValeSwitch::close);
+            ValeSwitches.get(sw2).ifPresent(ValeSwitch::close);
             QemuGuest.run(List.of("rm", "-rf", dir.toString()));
         }
         try (NetLab lab = new NetLab()) {
@@ -76,12 +82,12 @@ public final class VhostSuite implements BenchMain.Suite {
         out.ratio("vhost.vs.tapbridge.vm2vm.60B", "vhost.vm2vm.60B", "peer.tapbridge.vm2vm.60B");
     }
 
-    private static final Pattern SPEED = Pattern.compile("(?m)^Speed: (\\d+) pps");
+    private static final Pattern SPEED = Pattern.compile("(?m)^\\s*([\\d.]+) s .*?(\\d+) pkts"); // pkt-gen's line per interval: time, packets in it
 
     /**
      * pktgen in {@code g} sends 60-byte frames through switch {@code sw} to pkt-gen {@code rx} in another
      * process (a port of the switch): reports pkt-gen's mean rate over {@code window} s, and the bytes
-     * the switch's threads in this process ({@code vale-*}) allocated per frame meanwhile.
+     * the switch's datapath threads in this process allocated per frame meanwhile.
      */
     private static void guestToPktGen(QemuGuest g, String sw, double window, BenchMain.Results out) throws Exception {
         ValeSwitch s = ValeSwitches.get(sw).orElseThrow();
@@ -114,7 +120,12 @@ public final class VhostSuite implements BenchMain.Suite {
             g.type("echo start > /proc/net/pktgen/pgctrl &");
             Thread.sleep(1500); // warm-up
             var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            List<Thread> sw0 = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("vale-")).toList();
+            // the switch's datapath threads: the guest port's poller and the pkt-gen port's remote binding
+            List<Thread> sw0 = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().startsWith("vale-poll-" + sw + ":") || t.getName().startsWith("vale-remote-" + sw + ":")).toList();
+            if (sw0.size() != 2) {
+                throw new IllegalStateException("expected the switch's two datapath threads, found " + sw0);
+            }
             long a0 = 0;
             for (Thread t : sw0) {
                 a0 += Math.max(0, mx.getThreadAllocatedBytes(t.threadId()));
@@ -129,17 +140,23 @@ public final class VhostSuite implements BenchMain.Suite {
             }
             String lines = said.substring(from);
             g.ok("echo stop > /proc/net/pktgen/pgctrl", 20);
-            double sum = 0;
-            int n = 0;
+            double t0 = -1;
+            double t1 = -1;
+            long pkts = 0;
             var m = SPEED.matcher(lines);
             while (m.find()) {
-                sum += Long.parseLong(m.group(1));
-                n++;
+                double t = Double.parseDouble(m.group(1));
+                if (t0 < 0) {
+                    t0 = t; // the window starts at the first report in it
+                } else {
+                    pkts += Long.parseLong(m.group(2));
+                    t1 = t;
+                }
             }
-            if (n == 0) {
+            if (t1 <= t0) {
                 throw new IllegalStateException("pkt-gen reported no rate: " + said);
             }
-            out.put("vhost.vm2pktgen.60B", sum / n / 1e6, "Mpps");
+            out.put("vhost.vm2pktgen.60B", pkts / (t1 - t0) / 1e6, "Mpps");
             out.put("vhost.vm2pktgen.60B.alloc", f1 > f0 ? (double) (a1 - a0) / (f1 - f0) : 0, "B/op");
             reader.interrupt();
         } finally {
