@@ -6,6 +6,7 @@ module io.jnetmap.examples {
     requires io.jnetmap.capture;
     requires io.jnetmap.middlebox;
     requires io.jnetmap.control;
+    requires io.jnetmap.vhost; // vhost:PATH ports in every tool, on the module path (jlink images) too
     requires info.picocli;
     requires HdrHistogram;
 

@@ -39,7 +39,7 @@ class ModulePathTest {
             assertEquals(0, p.exitValue(), tool + ": " + out);
             assertFalse(out.contains("WARNING"), tool + " printed a warning: " + out);
             if (tool.get(0).equals("info")) {
-                for (String kind : List.of("monitor", "netmap", "pipe", "vale")) {
+                for (String kind : List.of("monitor", "netmap", "pipe", "vale", "vhost")) {
                     assertTrue(out.contains("  " + kind + " "), "kind " + kind + " found through provides: " + out);
                 }
             } else {

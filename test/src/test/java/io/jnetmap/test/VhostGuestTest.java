@@ -10,6 +10,7 @@ import io.jnetmap.vale.SwitchAdmin;
 import io.jnetmap.vale.ValeSwitch;
 import io.jnetmap.vale.ValeSwitches;
 import io.jnetmap.vhost.VhostPort;
+import io.jnetmap.vhost.testing.QemuGuest;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -45,13 +46,13 @@ class VhostGuestTest {
     @BeforeAll
     static void image() throws Exception {
         assertTrue(Files.exists(Path.of("/dev/kvm")), "these tests need /dev/kvm");
-        Guest.ensureImage();
+        QemuGuest.ensureImage();
         dir = Files.createTempDirectory("jnetmap-vhost");
     }
 
     @AfterAll
     static void cleanup() throws Exception {
-        Guest.run(List.of("rm", "-rf", dir.toString()));
+        QemuGuest.run(List.of("rm", "-rf", dir.toString()));
     }
 
     static String sock(String name) {
@@ -99,7 +100,7 @@ class VhostGuestTest {
             attachNic(sw, v.b(), v.nsB());
             NetLab.inNs(v.nsA(), "ip", "addr", "add", "10.77.0.1/24", "dev", v.a());
             AttachedPort vm = attachVm(sw, "vm1", "");
-            try (Guest g = new Guest("vm1", sock("vm1"), "52:54:00:77:00:02", 160)) {
+            try (QemuGuest g = QemuGuest.onVhost("vm1", sock("vm1"), "52:54:00:77:00:02", 160)) {
                 awaitTrue(() -> vhost(vm).running(), 10_000, "the guest's driver started both rings");
                 g.ok("ip addr add 10.77.0.2/24 dev eth0", 10);
                 String out = g.ok("ping -c 3 -W 3 10.77.0.1", 20);
@@ -121,11 +122,11 @@ class VhostGuestTest {
         try {
             AttachedPort p1 = attachVm(sw, "vma", "");
             AttachedPort p2 = attachVm(sw, "vmb", "");
-            try (Guest a = new Guest("vma", sock("vma"), "52:54:00:78:00:01", 160);
-                 Guest b = new Guest("vmb", sock("vmb"), "52:54:00:78:00:02", 160)) {
+            try (QemuGuest a = QemuGuest.onVhost("vma", sock("vma"), "52:54:00:78:00:01", 160);
+                 QemuGuest b = QemuGuest.onVhost("vmb", sock("vmb"), "52:54:00:78:00:02", 160)) {
                 awaitTrue(() -> vhost(p1).running() && vhost(p2).running(), 10_000, "both guests' rings running");
-                for (Guest[] g : new Guest[][] {{a, null}, {b, null}}) {
-                    g[0].ok("echo 0 > /proc/sys/net/ipv6/conf/eth0/accept_dad", 5);
+                for (QemuGuest g : List.of(a, b)) {
+                    g.ok("echo 0 > /proc/sys/net/ipv6/conf/eth0/accept_dad", 5);
                 }
                 a.ok("ip addr add 10.78.0.1/24 dev eth0 && ip -6 addr add fd00:78::1/64 dev eth0", 10);
                 b.ok("ip addr add 10.78.0.2/24 dev eth0 && ip -6 addr add fd00:78::2/64 dev eth0", 10);
@@ -161,7 +162,7 @@ class VhostGuestTest {
     void aSequenceCheckedStreamUnderBackPressure() throws Exception {
         int count = 20000;
         try (VhostPort port = (VhostPort) Netmap.open("vhost:" + sock("vmp") + "@conf:slots=256");
-             Guest g = new Guest("vmp", sock("vmp"), "52:54:00:79:00:01", 160)) {
+             QemuGuest g = QemuGuest.onVhost("vmp", sock("vmp"), "52:54:00:79:00:01", 160)) {
             awaitTrue(port::running, 10_000, "rings running");
             g.ok("P=/proc/net/pktgen; echo 'add_device eth0' > $P/kpktgend_0 && echo 'count " + count + "' > $P/eth0"
                     + " && echo 'pkt_size 64' > $P/eth0 && echo 'dst 10.79.0.9' > $P/eth0"
@@ -194,6 +195,116 @@ class VhostGuestTest {
     }
 
     /**
+     * (4c) A guest and a pkt-gen process exchange sequence-checked streams through a switch under
+     * back-pressure. Guest to process: the guest's port is attached with {@code @backpressure=on}, the
+     * kernel pktgen sends numbered frames, and pkt-gen {@code rxseq} (another JVM, a port of this
+     * switch) is stopped (SIGSTOP) while they come: the switch holds the guest's frames, the guest's
+     * queue fills and pktgen waits, and when pkt-gen goes on every frame arrives in order. Process to
+     * guest: pkt-gen {@code txseq} with {@code @backpressure=on} sends faster than the guest takes them;
+     * the guest counts every frame.
+     */
+    @Test
+    @Tag("slow") // one or two guests booted, under TCG where KVM guests do not boot: with the others > 2 min
+    void aGuestAndAPktGenProcessExchangeASequenceCheckedStreamThroughTheSwitchUnderBackPressure() throws Exception {
+        String sw = "valevm" + SWITCHES.incrementAndGet();
+        int count = 20000;
+        Process sink = null;
+        Process src = null;
+        try {
+            AttachedPort vm = attachVm(sw, "vmq", "@backpressure=on");
+            assertTrue(vm.backPressure());
+            try (QemuGuest g = QemuGuest.onVhost("vmq", sock("vmq"), "52:54:00:7b:00:01", 160)) {
+                awaitTrue(() -> vhost(vm).running(), 10_000, "rings running");
+                g.ok("echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6 && echo 1 > /proc/sys/net/ipv6/conf/eth0/disable_ipv6", 10);
+                ValeSwitch s = ValeSwitches.get(sw).orElseThrow();
+                // guest -> switch -> pkt-gen rxseq, the receiver stopped for a while
+                sink = PktGenTest.startPktGen("-i", sw + ":sink", "-f", "rxseq", "-n", Integer.toString(count), "-T", "0");
+                awaitTrue(() -> s.port("sink").isPresent(), 60_000, "pkt-gen's port on the switch");
+                g.ok("P=/proc/net/pktgen; echo 'add_device eth0' > $P/kpktgend_0 && echo 'count " + count + "' > $P/eth0"
+                        + " && echo 'pkt_size 64' > $P/eth0 && echo 'dst 10.79.0.9' > $P/eth0"
+                        + " && echo 'dst_mac 02:6a:00:00:7b:09' > $P/eth0", 10);
+                signal("STOP", sink);
+                g.type("echo start > /proc/net/pktgen/pgctrl; echo PKTGEN-DONE");
+                Thread.sleep(3000); // the sink's ring and the guest's queue fill; the switch holds the rest
+                long stalls = vm.txCounter(io.jnetmap.vale.ctl.SwitchFileLayout.BP_STALLS);
+                signal("CONT", sink);
+                String rxOut = PktGenTest.finish(sink, 180);
+                assertTrue(rxOut.contains("Received " + count + " packets"), rxOut);
+                assertTrue(rxOut.contains("Sequence: lost 0 reordered 0 other 0"), rxOut);
+                assertTrue(stalls > 0, "the switch held the guest's frames while pkt-gen was stopped: " + vhost(vm).stats());
+                assertEquals(0, vhost(vm).stats().violations());
+                // pkt-gen txseq -> switch -> guest, the sender back-pressured by the slower guest
+                long before = rxPackets(g);
+                src = PktGenTest.startPktGen("-i", sw + ":src@backpressure=on", "-f", "txseq", "-n", Integer.toString(count),
+                        "-T", "0", "-D", "52:54:00:7b:00:01");
+                String txOut = PktGenTest.finish(src, 180);
+                assertTrue(txOut.contains("Sent " + count + " packets"), txOut);
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                long got = rxPackets(g) - before;
+                while (got < count && System.nanoTime() < end) {
+                    Thread.sleep(200);
+                    got = rxPackets(g) - before;
+                }
+                assertEquals(count, got, "frames the guest received of pkt-gen's " + count + "; port " + vhost(vm).stats());
+                assertEquals(0, vhost(vm).stats().violations());
+            }
+        } finally {
+            for (Process p : new Process[] {sink, src}) {
+                if (p != null) {
+                    p.destroyForcibly();
+                    p.waitFor(10, TimeUnit.SECONDS);
+                }
+            }
+            closeSwitch(sw);
+        }
+    }
+
+    /**
+     * (1) A tool opens a {@code vhost:} port like any port: pkt-gen {@code rxseq} in its own process
+     * listens on {@code vhost:PATH}, a guest connects to it and its kernel pktgen sends numbered frames,
+     * every one of which pkt-gen receives in order.
+     */
+    @Test
+    @Tag("slow") // one or two guests booted, under TCG where KVM guests do not boot: with the others > 2 min
+    void pktGenInItsOwnProcessReceivesAGuestsStreamOnAVhostPort() throws Exception {
+        int count = 5000;
+        String path = sock("vmt");
+        Process rx = PktGenTest.startPktGen("-i", "vhost:" + path, "-f", "rxseq", "-T", "0");
+        try {
+            awaitTrue(() -> Files.exists(Path.of(path)) || !rx.isAlive(), 60_000, "pkt-gen listening on " + path);
+            assertTrue(rx.isAlive(), "pkt-gen runs on vhost:" + path);
+            try (QemuGuest g = QemuGuest.onVhost("vmt", path, "52:54:00:7c:00:01", 160)) {
+                g.ok("P=/proc/net/pktgen; echo 'add_device eth0' > $P/kpktgend_0 && echo 'count " + count + "' > $P/eth0"
+                        + " && echo 'pkt_size 64' > $P/eth0 && echo 'dst 10.79.0.9' > $P/eth0"
+                        + " && echo 'dst_mac 02:6a:00:00:7c:09' > $P/eth0", 10);
+                g.ok("echo start > /proc/net/pktgen/pgctrl", 120); // returns when pktgen has sent them all
+                Thread.sleep(1000);
+            }
+            signal("TERM", rx); // pkt-gen prints its summary and exits
+            assertTrue(rx.waitFor(30, TimeUnit.SECONDS), "pkt-gen exited on SIGTERM");
+            String out = new String(rx.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("Received (\\d+) packets[\\s\\S]*Sequence: lost (\\d+) reordered (\\d+) other (\\d+)")
+                    .matcher(out);
+            assertTrue(m.find(), out);
+            assertEquals("0", m.group(2), out);
+            assertEquals("0", m.group(3), out);
+            assertEquals(count, Long.parseLong(m.group(1)) - Long.parseLong(m.group(4)), "pktgen's frames among all received: " + out);
+        } finally {
+            rx.destroyForcibly();
+            rx.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static void signal(String sig, Process p) throws Exception {
+        assertEquals(0, new ProcessBuilder("kill", "-" + sig, Long.toString(p.pid())).inheritIO().start().waitFor());
+    }
+
+    private static long rxPackets(QemuGuest g) throws Exception {
+        String[] out = g.ok("cat /sys/class/net/eth0/statistics/rx_packets", 20).trim().split("\\s+");
+        return Long.parseLong(out[out.length - 1]); // after what a background job printed (PKTGEN-DONE)
+    }
+
+    /**
      * (4b) QEMU killed with -9: its port loses the guest within 1 s, the switch goes on between its other
      * ports, and a restarted QEMU connects to the same port again.
      */
@@ -203,7 +314,7 @@ class VhostGuestTest {
         String sw = "valevm" + SWITCHES.incrementAndGet();
         try (Port sink = Netmap.open(sw + ":sink"); Port other = Netmap.open(sw + ":other")) {
             AttachedPort vm = attachVm(sw, "vmk", "");
-            try (Guest g = new Guest("vmk", sock("vmk"), "52:54:00:7a:00:01", 160)) {
+            try (QemuGuest g = QemuGuest.onVhost("vmk", sock("vmk"), "52:54:00:7a:00:01", 160)) {
                 awaitTrue(() -> vhost(vm).running(), 10_000, "rings running");
                 g.kill9();
                 awaitTrue(() -> !vhost(vm).connected(), 1000, "port lost the killed guest");
@@ -233,7 +344,7 @@ class VhostGuestTest {
             assertTrue(seen, "other ports go on after the guest died");
             assertTrue(vm.failure() == null, "the guest's port is still attached and well: " + vm.failure());
             // a restarted QEMU connects to the same port again
-            try (Guest g = new Guest("vmk2", sock("vmk"), "52:54:00:7a:00:01", 160)) {
+            try (QemuGuest g = QemuGuest.onVhost("vmk2", sock("vmk"), "52:54:00:7a:00:01", 160)) {
                 awaitTrue(() -> vhost(vm).running(), 10_000, "restarted guest's rings running");
                 assertEquals(2, vhost(vm).stats().connects());
                 g.ok("ip addr add 10.80.0.1/24 dev eth0", 10);

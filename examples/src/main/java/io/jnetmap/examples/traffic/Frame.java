@@ -92,19 +92,36 @@ public final class Frame {
 
     /**
      * True if the {@code len} bytes at {@code frameOff} look like a frame pkt-gen wrote: IPv4, UDP from
-     * port 1234 to 4321, long enough for the sequence number and timestamp. Anything else a link
+     * port 1234 to 4321, long enough for the sequence number and timestamp; or one the Linux kernel's
+     * {@code pktgen} wrote (IPv4, UDP, its magic {@code 0xbe9be955} where pkt-gen's number starts), so
+     * that {@code rxseq} checks a kernel pktgen stream too (from a VM, say). Anything else a link
      * carries (IPv6 neighbour discovery when a veth comes up, ARP ...) is not sequence-checked.
      */
     public static boolean isOurs(MemorySegment mem, long frameOff, int len) {
-        return len >= TIMESTAMP_OFFSET + 8
-                && mem.get(JAVA_BYTE, frameOff + 12) == 0x08 && mem.get(JAVA_BYTE, frameOff + 13) == 0x00
-                && mem.get(JAVA_BYTE, frameOff + 23) == 17
-                && mem.get(JAVA_BYTE, frameOff + 34) == (byte) (1234 >>> 8) && mem.get(JAVA_BYTE, frameOff + 35) == (byte) 1234
-                && mem.get(JAVA_BYTE, frameOff + 36) == (byte) (4321 >>> 8) && mem.get(JAVA_BYTE, frameOff + 37) == (byte) 4321;
+        if (len < TIMESTAMP_OFFSET + 8
+                || mem.get(JAVA_BYTE, frameOff + 12) != 0x08 || mem.get(JAVA_BYTE, frameOff + 13) != 0x00
+                || mem.get(JAVA_BYTE, frameOff + 23) != 17) {
+            return false;
+        }
+        return (mem.get(JAVA_BYTE, frameOff + 34) == (byte) (1234 >>> 8) && mem.get(JAVA_BYTE, frameOff + 35) == (byte) 1234
+                && mem.get(JAVA_BYTE, frameOff + 36) == (byte) (4321 >>> 8) && mem.get(JAVA_BYTE, frameOff + 37) == (byte) 4321)
+                || isKernelPktgen(mem, frameOff);
     }
 
+    /** The magic the Linux kernel's pktgen writes at the start of its UDP payload, before its 32-bit sequence number. */
+    public static final int KERNEL_PKTGEN_MAGIC = 0xbe9be955;
+
+    private static boolean isKernelPktgen(MemorySegment mem, long frameOff) {
+        return (int) (mem.get(LONG_BE, frameOff + SEQ_OFFSET) >>> 32) == KERNEL_PKTGEN_MAGIC;
+    }
+
+    /**
+     * The sequence number of a frame {@link #isOurs} accepted: pkt-gen's 64-bit number, or the kernel
+     * pktgen's 32-bit one less 1 (it numbers from 1, pkt-gen from 0).
+     */
     public static long readSeq(MemorySegment mem, long frameOff) {
-        return mem.get(LONG_BE, frameOff + SEQ_OFFSET);
+        long v = mem.get(LONG_BE, frameOff + SEQ_OFFSET);
+        return (int) (v >>> 32) == KERNEL_PKTGEN_MAGIC ? (v & 0xffffffffL) - 1 : v;
     }
 
     public static void writeTimestamp(MemorySegment mem, long frameOff, long ns) {

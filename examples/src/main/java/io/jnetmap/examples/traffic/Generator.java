@@ -103,8 +103,46 @@ public final class Generator {
                     throw new PortBrokenException("port " + port.name() + " reports an error");
                 }
             }
+            drain(rings, poller, stop);
         }
     }
+
+    /**
+     * As netmap's pkt-gen before it exits: waits until the TX rings have sent what was put in them (a
+     * back-pressured port holds frames there while the receiver is slow, and closing the port would
+     * drop them), for as long as the rings make progress (at most {@link #DRAIN_QUIET_NS} without any).
+     */
+    private void drain(Ring[] rings, Poller poller, AtomicBoolean stop) {
+        long quietSince = System.nanoTime();
+        long tails = -1;
+        while (!stop.get()) {
+            long t = 0;
+            boolean pending = false;
+            for (Ring r : rings) {
+                pending |= r.txPending();
+                t += r.tail();
+            }
+            if (!pending) {
+                return;
+            }
+            long now = System.nanoTime();
+            if (t != tails) {
+                tails = t;
+                quietSince = now;
+            } else if (now - quietSince > DRAIN_QUIET_NS) {
+                return;
+            }
+            if (poller.poll(TimeUnit.MILLISECONDS.toNanos(10)) > 0 && (poller.readyEvents(0) & Pollable.ERR) != 0) {
+                port.txSync(); // throws what broke the port
+                throw new PortBrokenException("port " + port.name() + " reports an error");
+            }
+            port.txSync();
+            LockSupport.parkNanos(100_000); // the ring has room, so poll does not wait: do not spin
+        }
+    }
+
+    /** How long {@link #drain} waits for TX rings that make no progress. */
+    private static final long DRAIN_QUIET_NS = TimeUnit.SECONDS.toNanos(5);
 
     /** Waits until the next packet is due at {@code ratePps}. */
     private static void pace(long start, long sent, long ratePps) {

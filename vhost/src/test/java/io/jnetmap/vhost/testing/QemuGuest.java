@@ -1,4 +1,4 @@
-package io.jnetmap.bench.vhost;
+package io.jnetmap.vhost.testing;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -9,25 +9,35 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A QEMU/KVM guest for the vhost benchmarks (the same as the system tests' guest, with any netdev): the Debian kernel booted directly with a busybox initramfs built
- * here (busybox-static and the kernel's virtio modules; no disk image), one virtio-net device on a
- * vhost-user socket, and a shell on the serial console that {@link #sh} drives. Packages come from
- * Debian ({@code qemu-system-x86}, {@code busybox-static}, {@code linux-image-amd64}, {@code cpio}) and
- * are installed when missing.
+ * A QEMU guest for the system tests and the {@code vhost} benchmarks (one launcher for both: it lives in
+ * the vhost module's test-jar, never in the library): the Debian kernel booted directly with a busybox
+ * initramfs built here (busybox-static and the kernel's virtio modules; no disk image), one virtio-net
+ * device on any netdev (a vhost-user socket, a TAP), and a shell on the serial console that {@link #sh}
+ * drives. Packages come from Debian ({@code qemu-system-x86}, {@code busybox-static},
+ * {@code linux-image-amd64}, {@code cpio}) and are installed when missing.
+ *
+ * <p>Guests run under KVM when a KVM guest boots here, else under TCG, and {@link #accelReason()} says
+ * why. On hosts whose {@code /dev/kvm} is PVM (the {@code kvm_pvm} module: pagetable-based
+ * virtualization for machines without VT-x/AMD-V, as in Firecracker VMs with nested PVM) only kernels
+ * built as PVM guests ({@code CONFIG_PVM_GUEST}) run; the Debian kernel is not one and never gets past
+ * its firmware, so there the guests run under TCG.
  */
-public final class VmGuest implements AutoCloseable {
+public final class QemuGuest implements AutoCloseable {
     private static final AtomicInteger COMMANDS = new AtomicInteger();
     private static final String[] MODULES = {"virtio_ring", "virtio", "virtio_pci_modern_dev", "virtio_pci_legacy_dev",
             "virtio_pci", "failover", "net_failover", "virtio_net", "pktgen"};
     private static Path initramfs;
     private static Path kernel;
-    /** "kvm" when a KVM guest boots here, else "tcg" (where /dev/kvm exists but nested guests hang). */
+    /** "kvm" when a KVM guest boots here, else "tcg". */
     private static String accel;
+    private static String accelReason;
 
     private final String name;
     private final Process qemu;
@@ -36,19 +46,26 @@ public final class VmGuest implements AutoCloseable {
     private final StringBuffer log = new StringBuffer();
 
     /**
-     * Boots a guest whose NIC (MAC {@code mac}) connects to the vhost-user socket {@code socket}, with
-     * {@code memMb} MiB of shared memory; returns once its shell answers (eth0 up, no address).
+     * Boots a guest whose NIC (MAC {@code mac}) connects to the vhost-user socket {@code socket} (QEMU is
+     * the client), with {@code memMb} MiB of shared memory; returns once its shell answers (eth0 up, no
+     * address).
      */
+    public static QemuGuest onVhost(String name, String socket, String mac, int memMb) throws Exception {
+        return new QemuGuest(name, null, List.of("-chardev", "socket,id=c0,path=" + socket), "vhost-user,id=n0,chardev=c0", mac, memMb);
+    }
+
     /**
-     * Boots a guest with the netdev options {@code netdev} (e.g. {@code vhost-user,id=n0,chardev=c0} plus
-     * {@code extra} arguments such as the chardev), run inside namespace {@code ns} if not null.
+     * Boots a guest whose NIC (MAC {@code mac}) uses the netdev options {@code netdev} (id {@code n0},
+     * e.g. {@code tap,id=n0,ifname=tap0,script=no,downscript=no}) plus {@code extra} QEMU arguments (such
+     * as the chardev of a vhost-user netdev), QEMU run inside network namespace {@code ns} if not null;
+     * returns once its shell answers (eth0 up, no address).
      */
-    public VmGuest(String name, String ns, List<String> extra, String netdev, String mac, int memMb) throws Exception {
+    public QemuGuest(String name, String ns, List<String> extra, String netdev, String mac, int memMb) throws Exception {
         this.name = name;
         ensureImage();
         List<String> cmd = new ArrayList<>();
         if (ns != null) {
-            cmd.addAll(List.of("ip", "netns", "exec", ns));
+            cmd.addAll(List.of("ip", "netns", "exec", ns)); // execs QEMU: the pid stays QEMU's
         }
         cmd.addAll(List.of("qemu-system-x86_64",
                 "-machine", "pc,accel=" + accel + ",memory-backend=mem", "-cpu", accel.equals("kvm") ? "kvm64" : "qemu64",
@@ -59,42 +76,50 @@ public final class VmGuest implements AutoCloseable {
                 "-append", "console=ttyS0 quiet loglevel=1 panic=-1 tsc=reliable"));
         cmd.addAll(extra);
         cmd.addAll(List.of("-netdev", netdev,
+                // under TCG QEMU 7.2 crashes starting vhost with MSI-X (msix_set_vector_notifiers): INTx there
                 "-device", "virtio-net-pci,netdev=n0,mac=" + mac + (accel.equals("kvm") ? "" : ",vectors=0")));
         qemu = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        in = qemu.getOutputStream();
-        Thread.ofPlatform().daemon().name("guest-console-" + name).start(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(qemu.getInputStream(), StandardCharsets.UTF_8))) {
-                String l;
-                while ((l = r.readLine()) != null) {
-                    log.append(l).append('\n');
-                    lines.add(l);
+        try {
+            in = qemu.getOutputStream();
+            Thread.ofPlatform().daemon().name("guest-console-" + name).start(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(qemu.getInputStream(), StandardCharsets.UTF_8))) {
+                    String l;
+                    while ((l = r.readLine()) != null) {
+                        log.append(l).append('\n');
+                        lines.add(l);
+                    }
+                } catch (IOException ignored) {
+                    // the process ended
                 }
-            } catch (IOException ignored) {
-                // the process ended
-            }
-            lines.add("\u0000EOF");
-        });
-        awaitLine("JNETMAP-GUEST-READY", 120);
-        Thread.sleep(200);
-        sh(":", 30); // the shell reads the console from here on (what was typed before it started may be lost)
+                lines.add("\u0000EOF");
+            });
+            awaitLine("JNETMAP-GUEST-READY", 180);
+            Thread.sleep(200);
+            sh(":", 30); // the shell reads the console from here on (what was typed before it started may be lost)
+        } catch (Throwable t) {
+            close(); // a guest that did not come up is not left running
+            throw t;
+        }
     }
 
+    /** QEMU's process id. */
     public long pid() {
         return qemu.pid();
     }
 
-    boolean alive() {
+    /** Whether QEMU still runs. */
+    public boolean alive() {
         return qemu.isAlive();
     }
 
     /** Kills QEMU with SIGKILL (no clean disconnect) and waits for it to be gone. */
-    void kill9() throws Exception {
+    public void kill9() throws Exception {
         new ProcessBuilder("kill", "-9", Long.toString(qemu.pid())).inheritIO().start().waitFor();
         qemu.waitFor(10, TimeUnit.SECONDS);
     }
 
     /** Everything the console printed so far (for failure messages). */
-    String console() {
+    public String console() {
         return log.toString();
     }
 
@@ -158,6 +183,7 @@ public final class VmGuest implements AutoCloseable {
         in.flush();
     }
 
+    /** Kills QEMU (by its pid) if it still runs and waits for it. */
     @Override
     public void close() throws Exception {
         if (qemu.isAlive()) {
@@ -168,7 +194,10 @@ public final class VmGuest implements AutoCloseable {
 
     // ------------------------------------------------------------------------------- the image
 
-    /** The Debian kernel this machine has under /boot with modules under /lib/modules, installing linux-image-amd64 if none. */
+    /**
+     * Builds the initramfs once (per JVM) for the Debian kernel this machine has under /boot with
+     * modules under /lib/modules, installing the packages if missing, and chooses the accelerator.
+     */
     public static synchronized void ensureImage() throws Exception {
         if (initramfs != null) {
             return;
@@ -221,7 +250,11 @@ public final class VmGuest implements AutoCloseable {
             Path cpio = Files.createTempFile("jnetmap-initramfs", ".cpio");
             run(List.of("sh", "-c", "cd " + root + " && find . | cpio -o -H newc --quiet > " + cpio));
             cpio.toFile().deleteOnExit();
-            accel = kvmBoots(k) ? "kvm" : "tcg";
+            accelReason = kvmUnusable(k);
+            accel = accelReason == null ? "kvm" : "tcg";
+            if (accelReason != null) {
+                System.err.println("jnetmap: QEMU guests run under TCG: " + accelReason);
+            }
             initramfs = cpio;
             kernel = k;
         } finally {
@@ -234,19 +267,31 @@ public final class VmGuest implements AutoCloseable {
         return accel;
     }
 
+    /** Why the guests run under TCG (null under KVM). */
+    public static String accelReason() {
+        return accelReason;
+    }
+
     /**
-     * Whether a KVM guest gets as far as the kernel's first console line within 10 s (it does not on
-     * some nested hypervisors that offer /dev/kvm): the guests then run under TCG, slower but the same.
+     * Null when a KVM guest gets as far as the kernel's first console line within 20 s, else why not:
+     * no {@code /dev/kvm}; a {@code /dev/kvm} served by PVM only (which runs PVM guest kernels only); or
+     * a guest that does not boot.
      */
-    private static boolean kvmBoots(Path k) throws Exception {
+    private static String kvmUnusable(Path k) throws Exception {
         if (!Files.exists(Path.of("/dev/kvm"))) {
-            return false;
+            return "no /dev/kvm";
+        }
+        if (Files.isDirectory(Path.of("/sys/module/kvm_pvm")) && !Files.isDirectory(Path.of("/sys/module/kvm_intel"))
+                && !Files.isDirectory(Path.of("/sys/module/kvm_amd"))) {
+            return "/dev/kvm is PVM (module kvm_pvm, no kvm_intel/kvm_amd: no hardware virtualization in this VM), which runs"
+                    + " only kernels built as PVM guests (CONFIG_PVM_GUEST); " + k.getFileName() + " is not one";
         }
         Process p = new ProcessBuilder("qemu-system-x86_64", "-machine", "pc,accel=kvm", "-cpu", "kvm64", "-m", "128M",
                 "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
                 "-kernel", k.toString(), "-append", "console=ttyS0 panic=-1").redirectErrorStream(true).start();
+        StringBuffer said = new StringBuffer();
         try {
-            var done = new java.util.concurrent.CompletableFuture<Boolean>();
+            var done = new CompletableFuture<Boolean>();
             Thread.ofPlatform().daemon().start(() -> {
                 try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                     String l;
@@ -255,6 +300,7 @@ public final class VmGuest implements AutoCloseable {
                             done.complete(true);
                             return;
                         }
+                        said.append(l).append(' ');
                     }
                 } catch (IOException ignored) {
                     // ended
@@ -262,10 +308,9 @@ public final class VmGuest implements AutoCloseable {
                 done.complete(false);
             });
             try {
-                return done.get(10, TimeUnit.SECONDS);
-            } catch (java.util.concurrent.TimeoutException e) {
-                System.err.println("jnetmap tests: /dev/kvm is there but a KVM guest does not boot: guests run under TCG");
-                return false;
+                return done.get(20, TimeUnit.SECONDS) ? null : "a KVM guest ended before its kernel printed: " + said.toString().strip();
+            } catch (TimeoutException e) {
+                return "/dev/kvm is there but a KVM guest printed no kernel line within 20 s (" + said.toString().strip() + ")";
             }
         } finally {
             p.destroyForcibly();
@@ -316,6 +361,7 @@ public final class VmGuest implements AutoCloseable {
         return false;
     }
 
+    /** Runs {@code cmd}, failing with its output unless it exits 0 within 10 min; returns its output. */
     public static String run(List<String> cmd) throws Exception {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
