@@ -15,16 +15,21 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code bench/run middlebox}: lb on one core from a pipe source ({@link LbBench}, JMH); tlem at 60 B on
  * one core ({@link TlemBench}, JMH: stamper and releaser passes in turn), and with its threads
  * ({@code tlem.60B}: one direction, no delay, no limit; a sender and a receiver thread on the pipes
- * around it), with the bytes the emulator's threads allocated per packet.
- * Not yet: lb on a veth feeding 4 consumer processes against PACKET_FANOUT_HASH.
+ * around it), with the bytes the emulator's threads allocated per packet; lb on a veth feeding 4 consumer
+ * processes against the kernel's PACKET_FANOUT_HASH over 4 AF_PACKET sockets ({@link LbVeth}).
  */
 public final class MiddleboxSuite {
+    static {
+        BenchMain.ratio("lb.veth.4consumers.vs.fanout", "lb.veth.4consumers", "peer.fanout.4consumers");
+    }
+
     private MiddleboxSuite() {
     }
 
     public static void run(boolean quick, BenchMain.Results out) throws Exception {
         BenchMain.jmh("io\\.jnetmap\\.bench\\.middlebox\\.(LbBench|TlemBench)\\..*", quick, true, out);
         tlem(quick ? 2 : 6, out);
+        LbVeth.run(quick, out);
     }
 
     /** tlem A->B between two pipes for {@code seconds}: packets received per second, and allocation per packet. */
