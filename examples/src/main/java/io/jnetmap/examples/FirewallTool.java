@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -23,21 +24,15 @@ public final class FirewallTool implements Callable<Integer>, Cli.Verbose {
             description = "allow|deny in|out|any tcp|udp|icmp|ip SRC DST, SRC/DST any or A.B.C.D[/N][:PORT[-PORT]]; repeat, in order")
     List<String> rules = new ArrayList<>();
 
-    @Option(names = "-W", description = "busy-wait instead of sleeping when idle")
-    boolean busyWait;
-
-    @Option(names = "-a", paramLabel = "CPU", defaultValue = "-1", description = "pin the thread to CPU")
-    int cpu;
-
-    @Option(names = "-v", description = "the stack trace of a failure")
-    boolean verbose;
+    @Mixin
+    BoxOptions box = new BoxOptions();
 
     @Spec
     CommandSpec spec;
 
     @Override
     public boolean verbose() {
-        return verbose;
+        return box.verbose;
     }
 
     @Override
@@ -47,6 +42,7 @@ public final class FirewallTool implements Callable<Integer>, Cli.Verbose {
             if (ports.size() != 2) {
                 throw new IllegalArgumentException("-i given " + ports.size() + " times (expected: twice, inside then outside)");
             }
+            box.check();
             for (String r : rules) {
                 parsed.add(Firewall.Rule.parse(r));
             }
@@ -54,7 +50,7 @@ public final class FirewallTool implements Callable<Integer>, Cli.Verbose {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         Firewall fw = new Firewall(parsed);
-        TwoPortBox.run("firewall", ports.get(0), ports.get(1), fw.outbound(), fw.inbound(), busyWait, cpu, spec.commandLine().getOut(),
+        TwoPortBox.run("firewall", ports.get(0), ports.get(1), fw.outbound(), fw.inbound(), box.waitStrategy(), box.cpu, spec.commandLine().getOut(),
                 () -> "passed " + fw.passed() + " denied " + fw.denied() + " connections " + fw.connections());
         return Cli.OK;
     }
