@@ -88,7 +88,8 @@ public final class NatTool implements Callable<Integer>, Cli.Verbose {
         }
         Nat44 nat = new Nat44(cfg);
         TwoPortBox.run("nat", ports.get(0), ports.get(1), nat.outbound(), nat.inbound(), box.waitStrategy(), box.cpu, spec.commandLine().getOut(),
-                () -> "translated " + nat.translated() + " dropped " + nat.dropped() + " mappings " + nat.mappings());
+                () -> "translated " + nat.translated() + " dropped " + nat.dropped() + " mappings " + nat.mappings()
+                        + " arp-replies " + nat.arpReplies());
         return Cli.OK;
     }
 }

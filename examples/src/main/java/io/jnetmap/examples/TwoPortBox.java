@@ -35,7 +35,8 @@ final class TwoPortBox {
 
     /**
      * Opens inside and outside (the second in the first's region when both are NICs), runs a one-thread
-     * middlebox until Ctrl-C, then prints {@code summary}.
+     * middlebox until Ctrl-C, then prints {@code summary}. The inbound processor's output 1 is the outside
+     * port itself (answers to the outside, as the NAT's ARP replies).
      */
     static void run(String tool, String inside, String outside, BatchProcessor outbound, BatchProcessor inbound, WaitStrategy wait,
                     int cpu, PrintWriter out, Supplier<String> summary) throws InterruptedException {
@@ -43,7 +44,7 @@ final class TwoPortBox {
         try (StopOnSignal signal = new StopOnSignal(tool + "-stop", stop::countDown, 3);
              Port in = Netmap.open(inside);
              Port ext = Bridge.openSecond(in, outside, false)) {
-            Middlebox.Builder b = Middlebox.builder().name(tool).input(in, List.of(ext), outbound).input(ext, List.of(in), inbound)
+            Middlebox.Builder b = Middlebox.builder().name(tool).input(in, List.of(ext), outbound).input(ext, List.of(in, ext), inbound)
                     .wait(wait);
             if (cpu >= 0) {
                 b.cpus(cpu);

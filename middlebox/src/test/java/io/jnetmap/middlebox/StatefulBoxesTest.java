@@ -120,6 +120,38 @@ class StatefulBoxesTest {
     }
 
     @Test
+    void natAnswersArpForItsOutsideAddressOnly() {
+        long outsideMac = 0x020000000022L;
+        Nat44 nat = new Nat44(Nat44.Config.of(OUTSIDE, 0x020000000011L, outsideMac, 0x020000000033L));
+        MemorySegment req = MemorySegment.ofArray(new byte[60]);
+        long asker = 0x0a0000000077L;
+        int askerIp = SERVER;
+        Ipv4.put32(req, 0, -1); // to everyone
+        Ipv4.put16(req, 4, 0xffff);
+        Ipv4.put32(req, 6, (int) (asker >>> 16));
+        Ipv4.put16(req, 10, (int) asker);
+        Ipv4.put16(req, 12, 0x0806);
+        Ipv4.put32(req, 14, 0x0001_0800);
+        Ipv4.put16(req, 18, 0x0604);
+        Ipv4.put16(req, 20, 1);
+        Ipv4.put32(req, 22, (int) (asker >>> 16));
+        Ipv4.put16(req, 26, (int) asker);
+        Ipv4.put32(req, 28, askerIp);
+        Ipv4.put32(req, 38, OUTSIDE + 1);
+        assertFalse(nat.arpReply(req, 0, 60), "someone else's address");
+        Ipv4.put32(req, 38, OUTSIDE);
+        assertTrue(nat.arpReply(req, 0, 60));
+        assertEquals(asker, (Ipv4.u32(req, 0) & 0xffffffffL) << 16 | Ipv4.u16(req, 4), "to the asker");
+        assertEquals(outsideMac, (Ipv4.u32(req, 6) & 0xffffffffL) << 16 | Ipv4.u16(req, 10), "from us");
+        assertEquals(2, Ipv4.u16(req, 20), "a reply");
+        assertEquals(outsideMac, (Ipv4.u32(req, 22) & 0xffffffffL) << 16 | Ipv4.u16(req, 26), "sender hardware: us");
+        assertEquals(OUTSIDE, Ipv4.u32(req, 28), "sender protocol: the outside address");
+        assertEquals(asker, (Ipv4.u32(req, 32) & 0xffffffffL) << 16 | Ipv4.u16(req, 36));
+        assertEquals(askerIp, Ipv4.u32(req, 38));
+        assertFalse(nat.arpReply(req, 0, 60), "a reply is not answered");
+    }
+
+    @Test
     void natTranslatesBothWaysWithValidChecksumsAllocatesPortsAndExpires() {
         long[] now = {0};
         Nat44 nat = new Nat44(Nat44.Config.of(OUTSIDE, 0x020000000011L, 0x020000000022L, 0x020000000033L)

@@ -213,7 +213,7 @@ class MiddleboxNamespaceTest {
         NetLab.inNs(nsC, "ip", "neigh", "add", "10.9.0.254", "lladdr", inside.macB(), "dev", inside.a(), "nud", "permanent");
         NetLab.inNs(nsC, "ip", "route", "add", "default", "via", "10.9.0.254");
         NetLab.inNs(nsS, "ip", "addr", "add", "192.168.77.2/24", "dev", outside.a());
-        NetLab.inNs(nsS, "ip", "neigh", "add", "192.168.77.1", "lladdr", outside.macB(), "dev", outside.a(), "nud", "permanent");
+        // no neighbour entry for the NAT's outside address: the server finds it by ARP, which the NAT answers
         LbAcrossProcessesTest.Tool nat = box("nat: ", "nat", "-i", "netmap:" + inside.b(), "-i", "netmap:" + outside.b(),
                 "-A", "192.168.77.1", "-g", outside.macA());
         echoServer(nsS, "192.168.77.2", 8080);
@@ -230,5 +230,7 @@ class MiddleboxNamespaceTest {
         String out = nat.finish(30);
         assertTrue(counter(out, "translated") > 100, out);
         assertTrue(counter(out, "mappings") >= 3, out);
+        assertTrue(counter(out, "arp-replies") >= 1, out);
+        assertTrue(NetLab.inNs(nsS, "ip", "neigh", "show", "192.168.77.1").contains(outside.macB()), "the server learnt the NAT's MAC by ARP");
     }
 }
