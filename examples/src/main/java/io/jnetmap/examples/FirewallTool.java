@@ -13,15 +13,18 @@ import picocli.CommandLine.Spec;
 
 /** {@code bin/jnetmap firewall -i INSIDE -i OUTSIDE -r RULE ...}: the stateful {@link Firewall} between two ports. */
 @Command(name = "firewall", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "A stateful IPv4 firewall between two ports (an example middlebox): rules by 5-tuple, first match wins, "
-                + "default deny; TCP, UDP and ICMP echo connections a rule allows are tracked and their replies pass. Runs until Ctrl-C.",
-        footer = {"", "Example:", "  bin/jnetmap firewall -i netmap:in0 -i netmap:out0 -r 'allow out tcp any any:80' -r 'allow out icmp any any'"})
+        description = "A stateful IPv4/IPv6 firewall between two ports (an example middlebox): rules by 5-tuple, first match wins, "
+                + "default deny; TCP, UDP and ICMP(v6) echo connections a rule allows are tracked and their replies pass; ARP and "
+                + "IPv6 neighbour discovery pass. Runs until Ctrl-C.",
+        footer = {"", "Example:", "  bin/jnetmap firewall -i netmap:in0 -i netmap:out0 -r 'allow out tcp any any:80' -r 'allow out icmp any any'",
+            "  bin/jnetmap firewall -i netmap:in0 -i netmap:out0 -r 'allow out tcp any [2001:db8::/32]:443'"})
 public final class FirewallTool implements Callable<Integer>, Cli.Verbose {
     @Option(names = "-i", required = true, paramLabel = "PORT", description = "the inside port, then the outside port")
     List<String> ports = new ArrayList<>();
 
     @Option(names = "-r", paramLabel = "RULE",
-            description = "allow|deny in|out|any tcp|udp|icmp|ip SRC DST, SRC/DST any or A.B.C.D[/N][:PORT[-PORT]]; repeat, in order")
+            description = "allow|deny in|out|any tcp|udp|icmp|ip SRC DST, SRC/DST any, A.B.C.D[/N] or [IPV6[/N]], then [:PORT[-PORT]]; "
+                    + "repeat, in order")
     List<String> rules = new ArrayList<>();
 
     @Mixin

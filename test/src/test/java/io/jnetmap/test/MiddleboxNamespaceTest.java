@@ -182,8 +182,14 @@ class MiddleboxNamespaceTest {
         String nsS = outside.nsA();
         NetLab.inNs(nsC, "ip", "addr", "add", "10.9.0.1/24", "dev", inside.a());
         NetLab.inNs(nsS, "ip", "addr", "add", "10.9.0.2/24", "dev", outside.a());
+        // IPv6 as well: the hosts find each other by neighbour discovery through the firewall
+        NetLab.inNs(nsC, "sysctl", "-qw", "net.ipv6.conf." + inside.a() + ".disable_ipv6=0"); // NetLab's veths start without IPv6
+        NetLab.inNs(nsS, "sysctl", "-qw", "net.ipv6.conf." + outside.a() + ".disable_ipv6=0");
+        NetLab.inNs(nsC, "ip", "-6", "addr", "add", "fd00:9::1/64", "dev", inside.a(), "nodad");
+        NetLab.inNs(nsS, "ip", "-6", "addr", "add", "fd00:9::2/64", "dev", outside.a(), "nodad");
         LbAcrossProcessesTest.Tool fw = box("firewall: ", "firewall", "-i", "netmap:" + inside.b(), "-i", "netmap:" + outside.b(),
-                "-r", "allow out tcp any 10.9.0.2:8080", "-r", "allow out udp 10.9.0.0/24 10.9.0.2:5353", "-r", "allow out icmp any any");
+                "-r", "allow out tcp any 10.9.0.2:8080", "-r", "allow out udp 10.9.0.0/24 10.9.0.2:5353", "-r", "allow out icmp any any",
+                "-r", "allow out tcp [fd00:9::/64] [fd00:9::2]:8080");
         echoServer(nsS, "10.9.0.2", 8080);
         echoServer(nsS, "10.9.0.2", 8081);
         echoServer(nsC, "10.9.0.1", 9090);
@@ -198,11 +204,19 @@ class MiddleboxNamespaceTest {
         assertTrue(ping(nsC, "10.9.0.2"), "ping out and its reply");
         assertTrue(!ping(nsS, "10.9.0.1"), "no ping in");
         tcpEcho(nsC, "10.9.0.2", 8080, 10_000);                                   // and again, a new connection
+        echoServer(nsS, "fd00:9::2", 8080);
+        echoServer(nsS, "fd00:9::2", 8081);
+        echoServer(nsC, "fd00:9::1", 9090);
+        tcpEcho(nsC, "fd00:9::2", 8080, 10_000);                                  // IPv6: allowed, replies pass
+        assertThrows(SocketTimeoutException.class, () -> tcpEcho(nsC, "fd00:9::2", 8081, 1500)); // no rule
+        assertThrows(SocketTimeoutException.class, () -> tcpEcho(nsS, "fd00:9::1", 9090, 1500)); // nothing in
+        assertTrue(ping(nsC, "fd00:9::2"), "ICMPv6 echo out and its reply");
+        assertTrue(!ping(nsS, "fd00:9::1"), "no ICMPv6 echo in");
 
         fw.stop();
         String out = fw.finish(30);
         assertTrue(counter(out, "passed") > 100, out);
-        assertTrue(counter(out, "denied") >= 4, out);
+        assertTrue(counter(out, "denied") >= 8, out);
     }
 
     @Test
