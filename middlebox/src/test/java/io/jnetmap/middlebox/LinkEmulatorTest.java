@@ -29,9 +29,11 @@ class LinkEmulatorTest {
      */
     static List<Long> run(LinkSpec spec, int count, int burst, long gapNanos, boolean prefill, LinkEmulator[] out) throws Exception {
         String p = LoadBalancerTest.parent("tl");
-        // rings that hold what arrives while the test's reader is descheduled (8 ms at 1 Mpps)
-        String conf = "@conf:pipes=2,slots=" + (prefill ? Math.max(8192, Integer.highestOneBit(count) * 2) : 8192);
-        try (Port in = Netmap.open(p + "{0" + conf); Port a = Netmap.open(p + "}0"); Port b = Netmap.open(p + "}1");
+        // rings that hold what arrives while the test's reader is descheduled (8 ms at 1 Mpps); both pipes
+        // (a pipe opened later in a parent's region gets the default 1024 slots unless told)
+        String slots = "slots=" + (prefill ? Math.max(8192, Integer.highestOneBit(count) * 2) : 8192);
+        try (Port in = Netmap.open(p + "{0@conf:pipes=2," + slots); Port a = Netmap.open(p + "}0");
+             Port b = Netmap.open(p + "}1@conf:" + slots);
              Port sink = Netmap.open(p + "{1")) {
             List<Long> got = new ArrayList<>(count);
             if (prefill) {

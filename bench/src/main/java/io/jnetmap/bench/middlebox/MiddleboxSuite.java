@@ -35,7 +35,7 @@ public final class MiddleboxSuite {
     /** tlem A->B between two pipes for {@code seconds}: packets received per second, and allocation per packet. */
     static void tlem(int seconds, BenchMain.Results out) throws Exception {
         String p = "tlb" + ProcessHandle.current().pid() + "x" + (System.nanoTime() & 0xffffff);
-        try (Port src = Netmap.open(p + "{0@conf:pipes=2,slots=4096"); Port a = Netmap.open(p + "}0"); Port b = Netmap.open(p + "}1");
+        try (Port src = Netmap.open(p + "{0@conf:pipes=2,slots=4096"); Port a = Netmap.open(p + "}0"); Port b = Netmap.open(p + "}1@conf:slots=4096");
              Port dst = Netmap.open(p + "{1")) {
             AtomicBoolean stop = new AtomicBoolean();
             AtomicLong received = new AtomicLong();
