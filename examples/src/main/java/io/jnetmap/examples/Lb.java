@@ -3,13 +3,13 @@ package io.jnetmap.examples;
 import io.jnetmap.middlebox.LoadBalancer;
 import io.jnetmap.poll.WaitStrategy;
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -44,25 +44,19 @@ public final class Lb implements Callable<Integer>, Cli.Verbose {
     @Option(names = "-w", paramLabel = "WAIT", defaultValue = "0", description = "seconds to wait before forwarding (default: ${DEFAULT-VALUE})")
     int waitSec;
 
-    @Option(names = "-W", description = "busy-wait instead of sleeping when idle")
-    boolean busyWait;
-
     @Option(names = "-o", paramLabel = "SECONDS", defaultValue = "0",
             description = "print the counters as a JSON line every SECONDS (default: only at exit)")
     int statsSec;
 
-    @Option(names = "-a", paramLabel = "CPU", defaultValue = "-1", description = "pin the forwarding thread to CPU")
-    int cpu;
-
-    @Option(names = "-v", description = "the stack trace of a failure")
-    boolean verbose;
+    @Mixin
+    BoxOptions box = new BoxOptions();
 
     @Spec
     CommandSpec spec;
 
     @Override
     public boolean verbose() {
-        return verbose;
+        return box.verbose;
     }
 
     @Override
@@ -73,9 +67,7 @@ public final class Lb implements Callable<Integer>, Cli.Verbose {
             range("-b", batch, 1, 1 << 16);
             range("-w", waitSec, 0, 3600);
             range("-o", statsSec, 0, 86400);
-            if (cpu != -1) {
-                range("-a", cpu, 0, 1023);
-            }
+            box.check();
             for (String g : groups) {
                 gs.add(LoadBalancer.Group.parse(g, "lb"));
             }
@@ -83,13 +75,13 @@ public final class Lb implements Callable<Integer>, Cli.Verbose {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         PrintWriter out = spec.commandLine().getOut();
-        WaitStrategy wait = busyWait ? WaitStrategy.busySpin() : WaitStrategy.spinThenBlock(Duration.ofMillis(1));
+        WaitStrategy wait = box.waitStrategy();
         if (waitSec > 0) {
             Thread.sleep(waitSec * 1000L);
         }
         CountDownLatch stop = new CountDownLatch(1);
         try (StopOnSignal signal = new StopOnSignal("lb-stop", stop::countDown, 3);
-             LoadBalancer lb = LoadBalancer.start(input, gs, extraBufs, batch, wait, cpu)) {
+             LoadBalancer lb = LoadBalancer.start(input, gs, extraBufs, batch, wait, box.cpu)) {
             StringBuilder names = new StringBuilder();
             for (LoadBalancer.Group g : gs) {
                 names.append(names.isEmpty() ? "" : ", ").append(g.name()).append("}0..").append(g.pipes() - 1);

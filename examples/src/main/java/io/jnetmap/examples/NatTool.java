@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -46,21 +47,15 @@ public final class NatTool implements Callable<Integer>, Cli.Verbose {
     @Option(names = "--icmp-timeout", paramLabel = "S", defaultValue = "10", description = "idle ICMP mapping lifetime (default: ${DEFAULT-VALUE})")
     int icmpTimeout;
 
-    @Option(names = "-W", description = "busy-wait instead of sleeping when idle")
-    boolean busyWait;
-
-    @Option(names = "-a", paramLabel = "CPU", defaultValue = "-1", description = "pin the thread to CPU")
-    int cpu;
-
-    @Option(names = "-v", description = "the stack trace of a failure")
-    boolean verbose;
+    @Mixin
+    BoxOptions box = new BoxOptions();
 
     @Spec
     CommandSpec spec;
 
     @Override
     public boolean verbose() {
-        return verbose;
+        return box.verbose;
     }
 
     @Override
@@ -70,6 +65,7 @@ public final class NatTool implements Callable<Integer>, Cli.Verbose {
             if (ports.size() != 2) {
                 throw new IllegalArgumentException("-i given " + ports.size() + " times (expected: twice, inside then outside)");
             }
+            box.check();
             String in = insideMac != null ? insideMac : TwoPortBox.macOf(ports.get(0));
             String out = outsideMac != null ? outsideMac : TwoPortBox.macOf(ports.get(1));
             if (in == null || out == null) {
@@ -91,8 +87,9 @@ public final class NatTool implements Callable<Integer>, Cli.Verbose {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         Nat44 nat = new Nat44(cfg);
-        TwoPortBox.run("nat", ports.get(0), ports.get(1), nat.outbound(), nat.inbound(), busyWait, cpu, spec.commandLine().getOut(),
-                () -> "translated " + nat.translated() + " dropped " + nat.dropped() + " mappings " + nat.mappings());
+        TwoPortBox.run("nat", ports.get(0), ports.get(1), nat.outbound(), nat.inbound(), box.waitStrategy(), box.cpu, spec.commandLine().getOut(),
+                () -> "translated " + nat.translated() + " dropped " + nat.dropped() + " mappings " + nat.mappings()
+                        + " arp-replies " + nat.arpReplies());
         return Cli.OK;
     }
 }

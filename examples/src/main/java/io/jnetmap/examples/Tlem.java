@@ -148,9 +148,9 @@ public final class Tlem implements Callable<Integer>, Cli.Verbose {
             }
             for (int d = 0; d < 2; d++) {
                 LinkEmulator.Stats s = em.stats(d);
-                out.printf(Locale.ROOT, "tlem: %s received %d sent %d lost %d queue-drops %d line-drops %d reordered %d"
+                out.printf(Locale.ROOT, "tlem: %s received %d sent %d lost %d queue-drops %d line-full %d reordered %d"
                                 + " delay min/avg/max %.3f/%.3f/%.3f ms%n", d == 0 ? "a->b" : "b->a", s.received(), s.sent(), s.lost(),
-                        s.queueDrops(), s.lineDrops(), s.reordered(), s.delayMinNanos() / 1e6, s.delayMeanNanos() / 1e6,
+                        s.queueDrops(), s.lineFull(), s.reordered(), s.delayMinNanos() / 1e6, s.delayMeanNanos() / 1e6,
                         s.delayMaxNanos() / 1e6);
             }
         }

@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -36,16 +35,17 @@ final class TwoPortBox {
 
     /**
      * Opens inside and outside (the second in the first's region when both are NICs), runs a one-thread
-     * middlebox until Ctrl-C, then prints {@code summary}.
+     * middlebox until Ctrl-C, then prints {@code summary}. The inbound processor's output 1 is the outside
+     * port itself (answers to the outside, as the NAT's ARP replies).
      */
-    static void run(String tool, String inside, String outside, BatchProcessor outbound, BatchProcessor inbound, boolean busy,
+    static void run(String tool, String inside, String outside, BatchProcessor outbound, BatchProcessor inbound, WaitStrategy wait,
                     int cpu, PrintWriter out, Supplier<String> summary) throws InterruptedException {
         CountDownLatch stop = new CountDownLatch(1);
         try (StopOnSignal signal = new StopOnSignal(tool + "-stop", stop::countDown, 3);
              Port in = Netmap.open(inside);
              Port ext = Bridge.openSecond(in, outside, false)) {
-            Middlebox.Builder b = Middlebox.builder().name(tool).input(in, List.of(ext), outbound).input(ext, List.of(in), inbound)
-                    .wait(busy ? WaitStrategy.busySpin() : WaitStrategy.spinThenBlock(Duration.ofMillis(1)));
+            Middlebox.Builder b = Middlebox.builder().name(tool).input(in, List.of(ext), outbound).input(ext, List.of(in, ext), inbound)
+                    .wait(wait);
             if (cpu >= 0) {
                 b.cpus(cpu);
             }

@@ -340,6 +340,8 @@ public final class Middlebox implements AutoCloseable {
         final int[] qLen;
         int qHead;
         int qCount;
+        /** Packets put on the ring since {@link Worker#begin}: added to the counters once, at {@link Worker#end}. */
+        long sent;
 
         OutRing(int global, Ring t, int capacity) {
             this.global = global;
@@ -559,6 +561,8 @@ public final class Middlebox implements AutoCloseable {
                 o.touched = false;
                 o.t.advanceTo(o.j);
                 o.t.sync();
+                counters[2 * nPaths + 3 * o.global] += o.sent;
+                o.sent = 0;
             }
         }
 
@@ -593,7 +597,7 @@ public final class Middlebox implements AutoCloseable {
                 o.qCount--;
                 o.j = t.nextSlot(j);
                 o.room--;
-                counters[2 * nPaths + 3 * o.global]++;
+                o.sent++;
                 moved = true;
             }
             return moved;
@@ -618,7 +622,7 @@ public final class Middlebox implements AutoCloseable {
                 }
                 o.j = t.nextSlot(j);
                 o.room--;
-                counters[2 * nPaths + 3 * o.global]++;
+                o.sent++;
                 return;
             }
             if (nFree == 0 || o.qCount == o.qBuf.length) {

@@ -10,9 +10,11 @@ import java.util.function.LongSupplier;
  * Middlebox} API. A TCP, UDP or ICMP echo packet from inside gets the outside address and a port (ICMP:
  * identifier) allocated from a range, per protocol; its replies are mapped back to the inside host.
  * Checksums (IP header, TCP/UDP with the pseudo-header, ICMP) are updated incrementally (RFC 1624).
- * Mappings expire when idle (TCP sooner after RST or FIN from both sides). The box is a router hop without
- * ARP: outbound frames go to {@code gatewayMac} from {@code outsideMac}, inbound ones to the MAC the
- * inside host used, from {@code insideMac}. Anything else (non-IPv4, fragments, unknown replies) is
+ * Mappings expire when idle (TCP sooner after RST or FIN from both sides). The box is a router hop that
+ * asks no ARP: outbound frames go to {@code gatewayMac} from {@code outsideMac}, inbound ones to the MAC
+ * the inside host used, from {@code insideMac}. It answers ARP requests for its outside address (with
+ * {@code outsideMac}) when the inbound processor has the outside port as its output 1, so hosts outside
+ * find it without static neighbour entries. Anything else (non-IPv4, fragments, unknown replies) is
  * dropped and counted. Both processors must run on one thread ({@link Middlebox.Threads#ONE}).
  */
 public final class Nat44 {
@@ -69,6 +71,7 @@ public final class Nat44 {
     private volatile long dropped;
     private volatile long mappings;
     private volatile long exhausted;
+    private volatile long arpReplies;
 
     public Nat44(Config cfg, LongSupplier clock) {
         this.cfg = cfg;
@@ -107,7 +110,7 @@ public final class Nat44 {
         return b -> process(b, true);
     }
 
-    /** Packets from outside (output 0: the inside port). */
+    /** Packets from outside (output 0: the inside port; output 1, if given: the outside port, for ARP replies). */
     public BatchProcessor inbound() {
         return b -> process(b, false);
     }
@@ -118,6 +121,11 @@ public final class Nat44 {
 
     public long dropped() {
         return dropped;
+    }
+
+    /** ARP requests for the outside address answered. */
+    public long arpReplies() {
+        return arpReplies;
     }
 
     /** Mappings alive now. */
@@ -137,15 +145,24 @@ public final class Nat44 {
         }
         MemorySegment m = b.memory();
         int ok = 0;
+        int arp = 0;
         for (int k = 0, n = b.size(); k < n; k++) {
+            if (!out && b.outputs() > 1 && arpReply(m, b.offset(k), b.len(k))) {
+                b.forward(k, 1); // back out where it came from
+                arp++;
+                continue;
+            }
             if (out ? outbound(m, b.offset(k), b.len(k), now) : inbound(m, b.offset(k), b.len(k), now)) {
                 ok++;
             } else {
                 b.drop(k);
             }
         }
+        if (arp > 0) {
+            arpReplies += arp;
+        }
         translated += ok;
-        dropped += b.size() - ok;
+        dropped += b.size() - ok - arp;
         mappings = outTable.size();
     }
 
@@ -224,6 +241,28 @@ public final class Nat44 {
         Ipv4.setAddress(m, f, l4, false, inIp[e]);
         Ipv4.setL4Word(m, f, l4, portAt, inPort[e]);
         setMacs(m, f, hostMac[e], cfg.insideMac());
+        return true;
+    }
+
+    /**
+     * If the frame is an Ethernet ARP request for the outside address, rewrites it in place into the
+     * reply ({@code outsideMac} is at the outside address), addressed to the asker, and returns true.
+     */
+    public boolean arpReply(MemorySegment m, long f, int len) {
+        if (len < 42 || Ipv4.u16(m, f + 12) != 0x0806 || Ipv4.u32(m, f + 14) != 0x0001_0800 || Ipv4.u16(m, f + 18) != 0x0604
+                || Ipv4.u16(m, f + 20) != 1 || Ipv4.u32(m, f + 38) != cfg.outsideAddr()) {
+            return false;
+        }
+        long asker = (Ipv4.u32(m, f + 22) & 0xffffffffL) << 16 | Ipv4.u16(m, f + 26);
+        int askerIp = Ipv4.u32(m, f + 28);
+        setMacs(m, f, asker, cfg.outsideMac());
+        Ipv4.put16(m, f + 20, 2); // reply
+        Ipv4.put32(m, f + 22, (int) (cfg.outsideMac() >>> 16)); // sender: us
+        Ipv4.put16(m, f + 26, (int) cfg.outsideMac());
+        Ipv4.put32(m, f + 28, cfg.outsideAddr());
+        Ipv4.put32(m, f + 32, (int) (asker >>> 16)); // target: the asker
+        Ipv4.put16(m, f + 36, (int) asker);
+        Ipv4.put32(m, f + 38, askerIp);
         return true;
     }
 

@@ -119,6 +119,96 @@ class StatefulBoxesTest {
         assertThrows(IllegalArgumentException.class, () -> Firewall.Rule.parse("allow out icmp any any:80"));
     }
 
+    /** An Ethernet/IPv6 frame (no extension headers) with a TCP (flags), UDP or ICMPv6 (type, echo identifier sp) header. */
+    static MemorySegment frame6(int nh, long srcHi, long srcLo, long dstHi, long dstLo, int sp, int dp, int flagsOrType) {
+        MemorySegment m = MemorySegment.ofArray(new byte[14 + 40 + 20 + 8]);
+        Ipv4.put16(m, 12, 0x86dd);
+        Ipv4.put32(m, 14, 0x60000000);
+        Ipv4.put16(m, 18, 28);
+        m.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 20, (byte) nh);
+        m.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 21, (byte) 64);
+        long[] words = {srcHi, srcLo, dstHi, dstLo};
+        for (int i = 0; i < 4; i++) {
+            Ipv4.put32(m, 22 + 8 * i, (int) (words[i] >>> 32));
+            Ipv4.put32(m, 26 + 8 * i, (int) words[i]);
+        }
+        if (nh == 58) {
+            m.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 54, (byte) flagsOrType);
+            Ipv4.put16(m, 58, sp);
+        } else {
+            Ipv4.put16(m, 54, sp);
+            Ipv4.put16(m, 56, dp);
+            m.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 54 + 13, (byte) flagsOrType);
+        }
+        return m;
+    }
+
+    @Test
+    void firewallTracksIpv6ConnectionsAndMatchesIpv6Prefixes() {
+        long[] now = {0};
+        Firewall fw = new Firewall(List.of(Firewall.Rule.parse("allow out tcp any [2001:db8:2::/48]:443"),
+                Firewall.Rule.parse("allow out tcp 10.0.0.0/8 any"), Firewall.Rule.parse("allow out icmp any any")),
+                Firewall.Timeouts.defaults(), 1024, () -> now[0]);
+        long client = 0x20010db800010000L;
+        long server = 0x20010db800020000L;
+        long other = 0x20010db800030000L;
+        MemorySegment syn = frame6(6, client, 1, server, 5, 40000, 443, Ipv4.TCP_SYN);
+        assertTrue(fw.allows(syn, 0, (int) syn.byteSize(), true, now[0]), "the rule's prefix and port");
+        MemorySegment synAck = frame6(6, server, 5, client, 1, 443, 40000, Ipv4.TCP_SYN | Ipv4.TCP_ACK);
+        assertTrue(fw.allows(synAck, 0, (int) synAck.byteSize(), false, now[0]), "the reply of a tracked connection");
+        MemorySegment stranger = frame6(6, server, 6, client, 1, 443, 40000, Ipv4.TCP_SYN | Ipv4.TCP_ACK);
+        assertFalse(fw.allows(stranger, 0, (int) stranger.byteSize(), false, now[0]), "another host's 'reply'");
+        MemorySegment in = frame6(6, server, 5, client, 1, 5000, 22, Ipv4.TCP_SYN);
+        assertFalse(fw.allows(in, 0, (int) in.byteSize(), false, now[0]), "no rule lets it in");
+        MemorySegment elsewhere = frame6(6, client, 1, other, 5, 40001, 443, Ipv4.TCP_SYN);
+        assertFalse(fw.allows(elsewhere, 0, (int) elsewhere.byteSize(), true, now[0]), "outside the prefix; the IPv4 rule is not for IPv6");
+        MemorySegment port80 = frame6(6, client, 1, server, 5, 40002, 80, Ipv4.TCP_SYN);
+        assertFalse(fw.allows(port80, 0, (int) port80.byteSize(), true, now[0]), "another port");
+        MemorySegment ping = frame6(58, client, 1, other, 9, 77, 0, 128);
+        assertTrue(fw.allows(ping, 0, (int) ping.byteSize(), true, now[0]), "icmp rules cover ICMPv6 echo");
+        MemorySegment pong = frame6(58, other, 9, client, 1, 77, 0, 129);
+        assertTrue(fw.allows(pong, 0, (int) pong.byteSize(), false, now[0]), "the echo reply");
+        MemorySegment pingIn = frame6(58, other, 9, client, 1, 78, 0, 128);
+        assertFalse(fw.allows(pingIn, 0, (int) pingIn.byteSize(), false, now[0]), "an echo request from outside");
+        MemorySegment ns = frame6(58, other, 9, client, 1, 0, 0, 135);
+        assertTrue(fw.allows(ns, 0, (int) ns.byteSize(), false, now[0]), "neighbour solicitation passes, as ARP does");
+        assertThrows(IllegalArgumentException.class, () -> Firewall.Rule.parse("allow out tcp any [2001:db8::/129]"));
+        assertThrows(IllegalArgumentException.class, () -> Firewall.Rule.parse("allow out tcp 10.0.0.1 [2001:db8::1]"));
+        assertThrows(IllegalArgumentException.class, () -> Firewall.Rule.parse("allow out tcp any [10.0.0.1]"));
+    }
+
+    @Test
+    void natAnswersArpForItsOutsideAddressOnly() {
+        long outsideMac = 0x020000000022L;
+        Nat44 nat = new Nat44(Nat44.Config.of(OUTSIDE, 0x020000000011L, outsideMac, 0x020000000033L));
+        MemorySegment req = MemorySegment.ofArray(new byte[60]);
+        long asker = 0x0a0000000077L;
+        int askerIp = SERVER;
+        Ipv4.put32(req, 0, -1); // to everyone
+        Ipv4.put16(req, 4, 0xffff);
+        Ipv4.put32(req, 6, (int) (asker >>> 16));
+        Ipv4.put16(req, 10, (int) asker);
+        Ipv4.put16(req, 12, 0x0806);
+        Ipv4.put32(req, 14, 0x0001_0800);
+        Ipv4.put16(req, 18, 0x0604);
+        Ipv4.put16(req, 20, 1);
+        Ipv4.put32(req, 22, (int) (asker >>> 16));
+        Ipv4.put16(req, 26, (int) asker);
+        Ipv4.put32(req, 28, askerIp);
+        Ipv4.put32(req, 38, OUTSIDE + 1);
+        assertFalse(nat.arpReply(req, 0, 60), "someone else's address");
+        Ipv4.put32(req, 38, OUTSIDE);
+        assertTrue(nat.arpReply(req, 0, 60));
+        assertEquals(asker, (Ipv4.u32(req, 0) & 0xffffffffL) << 16 | Ipv4.u16(req, 4), "to the asker");
+        assertEquals(outsideMac, (Ipv4.u32(req, 6) & 0xffffffffL) << 16 | Ipv4.u16(req, 10), "from us");
+        assertEquals(2, Ipv4.u16(req, 20), "a reply");
+        assertEquals(outsideMac, (Ipv4.u32(req, 22) & 0xffffffffL) << 16 | Ipv4.u16(req, 26), "sender hardware: us");
+        assertEquals(OUTSIDE, Ipv4.u32(req, 28), "sender protocol: the outside address");
+        assertEquals(asker, (Ipv4.u32(req, 32) & 0xffffffffL) << 16 | Ipv4.u16(req, 36));
+        assertEquals(askerIp, Ipv4.u32(req, 38));
+        assertFalse(nat.arpReply(req, 0, 60), "a reply is not answered");
+    }
+
     @Test
     void natTranslatesBothWaysWithValidChecksumsAllocatesPortsAndExpires() {
         long[] now = {0};

@@ -182,8 +182,14 @@ class MiddleboxNamespaceTest {
         String nsS = outside.nsA();
         NetLab.inNs(nsC, "ip", "addr", "add", "10.9.0.1/24", "dev", inside.a());
         NetLab.inNs(nsS, "ip", "addr", "add", "10.9.0.2/24", "dev", outside.a());
+        // IPv6 as well: the hosts find each other by neighbour discovery through the firewall
+        NetLab.inNs(nsC, "sysctl", "-qw", "net.ipv6.conf." + inside.a() + ".disable_ipv6=0"); // NetLab's veths start without IPv6
+        NetLab.inNs(nsS, "sysctl", "-qw", "net.ipv6.conf." + outside.a() + ".disable_ipv6=0");
+        NetLab.inNs(nsC, "ip", "-6", "addr", "add", "fd00:9::1/64", "dev", inside.a(), "nodad");
+        NetLab.inNs(nsS, "ip", "-6", "addr", "add", "fd00:9::2/64", "dev", outside.a(), "nodad");
         LbAcrossProcessesTest.Tool fw = box("firewall: ", "firewall", "-i", "netmap:" + inside.b(), "-i", "netmap:" + outside.b(),
-                "-r", "allow out tcp any 10.9.0.2:8080", "-r", "allow out udp 10.9.0.0/24 10.9.0.2:5353", "-r", "allow out icmp any any");
+                "-r", "allow out tcp any 10.9.0.2:8080", "-r", "allow out udp 10.9.0.0/24 10.9.0.2:5353", "-r", "allow out icmp any any",
+                "-r", "allow out tcp [fd00:9::/64] [fd00:9::2]:8080");
         echoServer(nsS, "10.9.0.2", 8080);
         echoServer(nsS, "10.9.0.2", 8081);
         echoServer(nsC, "10.9.0.1", 9090);
@@ -198,11 +204,19 @@ class MiddleboxNamespaceTest {
         assertTrue(ping(nsC, "10.9.0.2"), "ping out and its reply");
         assertTrue(!ping(nsS, "10.9.0.1"), "no ping in");
         tcpEcho(nsC, "10.9.0.2", 8080, 10_000);                                   // and again, a new connection
+        echoServer(nsS, "fd00:9::2", 8080);
+        echoServer(nsS, "fd00:9::2", 8081);
+        echoServer(nsC, "fd00:9::1", 9090);
+        tcpEcho(nsC, "fd00:9::2", 8080, 10_000);                                  // IPv6: allowed, replies pass
+        assertThrows(SocketTimeoutException.class, () -> tcpEcho(nsC, "fd00:9::2", 8081, 1500)); // no rule
+        assertThrows(SocketTimeoutException.class, () -> tcpEcho(nsS, "fd00:9::1", 9090, 1500)); // nothing in
+        assertTrue(ping(nsC, "fd00:9::2"), "ICMPv6 echo out and its reply");
+        assertTrue(!ping(nsS, "fd00:9::1"), "no ICMPv6 echo in");
 
         fw.stop();
         String out = fw.finish(30);
         assertTrue(counter(out, "passed") > 100, out);
-        assertTrue(counter(out, "denied") >= 4, out);
+        assertTrue(counter(out, "denied") >= 8, out);
     }
 
     @Test
@@ -213,7 +227,7 @@ class MiddleboxNamespaceTest {
         NetLab.inNs(nsC, "ip", "neigh", "add", "10.9.0.254", "lladdr", inside.macB(), "dev", inside.a(), "nud", "permanent");
         NetLab.inNs(nsC, "ip", "route", "add", "default", "via", "10.9.0.254");
         NetLab.inNs(nsS, "ip", "addr", "add", "192.168.77.2/24", "dev", outside.a());
-        NetLab.inNs(nsS, "ip", "neigh", "add", "192.168.77.1", "lladdr", outside.macB(), "dev", outside.a(), "nud", "permanent");
+        // no neighbour entry for the NAT's outside address: the server finds it by ARP, which the NAT answers
         LbAcrossProcessesTest.Tool nat = box("nat: ", "nat", "-i", "netmap:" + inside.b(), "-i", "netmap:" + outside.b(),
                 "-A", "192.168.77.1", "-g", outside.macA());
         echoServer(nsS, "192.168.77.2", 8080);
@@ -230,5 +244,7 @@ class MiddleboxNamespaceTest {
         String out = nat.finish(30);
         assertTrue(counter(out, "translated") > 100, out);
         assertTrue(counter(out, "mappings") >= 3, out);
+        assertTrue(counter(out, "arp-replies") >= 1, out);
+        assertTrue(NetLab.inNs(nsS, "ip", "neigh", "show", "192.168.77.1").contains(outside.macB()), "the server learnt the NAT's MAC by ARP");
     }
 }

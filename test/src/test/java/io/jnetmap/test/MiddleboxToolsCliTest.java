@@ -51,6 +51,11 @@ class MiddleboxToolsCliTest {
         usageError("pipes=0", "lb", "-i", "x}0", "-p", "0");
         usageError("-p a:b", "lb", "-i", "x}0", "-p", "a:b");
         usageError("-B -1", "lb", "-i", "x}0", "-p", "4", "-B", "-1");
+        // the -W/-a/-v block is one mixin: the same check in every tool that has it
+        usageError("-a 5000 (expected: 0..1023)", "lb", "-i", "x}0", "-p", "4", "-a", "5000");
+        usageError("-a -2 (expected: 0..1023)", "firewall", "-i", "a}0", "-i", "a}1", "-a", "-2");
+        usageError("-a 4096 (expected: 0..1023)", "nat", "-i", "a}0", "-i", "a}1", "-A", "10.0.0.1", "-g", "02:00:00:00:00:01",
+                "--inside-mac", "02:00:00:00:00:02", "--outside-mac", "02:00:00:00:00:03", "-a", "4096");
         usageError("delay soon", "tlem", "-i", "a}0", "-i", "a}1", "-d", "soon");
         usageError("bandwidth fast", "tlem", "-i", "a}0", "-i", "a}1", "-b", "fast");
         usageError("loss=2.0", "tlem", "-i", "a}0", "-i", "a}1", "-l", "2");

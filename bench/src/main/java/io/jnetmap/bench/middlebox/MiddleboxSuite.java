@@ -12,24 +12,30 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * {@code bench/run middlebox}: lb on one core from a pipe source ({@link LbBench}, JMH), and tlem at 60 B
- * (one direction, no delay, no limit: the cost of stamping, the delay line and releasing; a sender and a
- * receiver thread on the pipes around it), with the bytes the emulator's threads allocated per packet.
- * Not yet: lb on a veth feeding 4 consumer processes against PACKET_FANOUT_HASH.
+ * {@code bench/run middlebox}: lb on one core from a pipe source ({@link LbBench}, JMH); tlem at 60 B on
+ * one core ({@link TlemBench}, JMH: stamper and releaser passes in turn), and with its threads
+ * ({@code tlem.60B}: one direction, no delay, no limit; a sender and a receiver thread on the pipes
+ * around it), with the bytes the emulator's threads allocated per packet; lb on a veth feeding 4 consumer
+ * processes against the kernel's PACKET_FANOUT_HASH over 4 AF_PACKET sockets ({@link LbVeth}).
  */
 public final class MiddleboxSuite {
+    static {
+        BenchMain.ratio("lb.veth.4consumers.vs.fanout", "lb.veth.4consumers", "peer.fanout.4consumers");
+    }
+
     private MiddleboxSuite() {
     }
 
     public static void run(boolean quick, BenchMain.Results out) throws Exception {
-        BenchMain.jmh("io\\.jnetmap\\.bench\\.middlebox\\.LbBench\\..*", quick, true, out);
+        BenchMain.jmh("io\\.jnetmap\\.bench\\.middlebox\\.(LbBench|TlemBench)\\..*", quick, true, out);
         tlem(quick ? 2 : 6, out);
+        LbVeth.run(quick, out);
     }
 
     /** tlem A->B between two pipes for {@code seconds}: packets received per second, and allocation per packet. */
     static void tlem(int seconds, BenchMain.Results out) throws Exception {
         String p = "tlb" + ProcessHandle.current().pid() + "x" + (System.nanoTime() & 0xffffff);
-        try (Port src = Netmap.open(p + "{0@conf:pipes=2"); Port a = Netmap.open(p + "}0"); Port b = Netmap.open(p + "}1");
+        try (Port src = Netmap.open(p + "{0@conf:pipes=2,slots=4096"); Port a = Netmap.open(p + "}0"); Port b = Netmap.open(p + "}1@conf:slots=4096");
              Port dst = Netmap.open(p + "{1")) {
             AtomicBoolean stop = new AtomicBoolean();
             AtomicLong received = new AtomicLong();
@@ -38,6 +44,10 @@ public final class MiddleboxSuite {
                 while (!stop.get()) {
                     t.sync();
                     int n = t.space();
+                    if (n == 0) {
+                        Thread.yield(); // 2 CPUs, 4 busy threads: let the emulator run
+                        continue;
+                    }
                     int j = t.head();
                     for (int k = 0; k < n; k++) {
                         t.setSlot(j, 60, 0);
@@ -51,6 +61,10 @@ public final class MiddleboxSuite {
                 while (!stop.get()) {
                     r.sync();
                     int n = r.space();
+                    if (n == 0) {
+                        Thread.yield();
+                        continue;
+                    }
                     r.advanceTo(r.tail());
                     received.addAndGet(n);
                 }
