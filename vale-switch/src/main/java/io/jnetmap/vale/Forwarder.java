@@ -65,14 +65,17 @@ final class Forwarder {
 
     // the batch, by packet
     private final int[] pSlot = new int[BATCH];
-    /** Buffer index, buffer offset, length and flags of the packet's first slot. */
-    private final int[] pBuf = new int[BATCH];
-    private final long[] pOff = new long[BATCH];
-    private final int[] pFirstLen = new int[BATCH];
-    private final int[] pFlags = new int[BATCH];
-    private final int[] pFrags = new int[BATCH];
-    private final int[] pLen = new int[BATCH];
-    private final int[] pMaxFrag = new int[BATCH];
+    /**
+     * The packet's first slot as read once in {@link #batch} ({@link SlotWord}: buffer index, length,
+     * flags): the later phases decode it from here instead of reading the ring again or keeping one
+     * array per field.
+     */
+    private final long[] pWord = new long[BATCH];
+    /**
+     * Slots, bytes and longest slot of the packet, one word ({@link #shape}): one line of the batch
+     * per 8 packets instead of three arrays.
+     */
+    private final long[] pShape = new long[BATCH];
     private final int[] pDst = new int[BATCH];
     private final int[] pCookie = new int[BATCH];
     /** Next packet in the same destination list (or the broadcast list). */
@@ -109,6 +112,9 @@ final class Forwarder {
         this.bufSize = ring.bufSize();
         this.numBufs = region.numBufs();
         this.numSlots = ring.numSlots();
+        if (numSlots > io.jnetmap.core.Geometry.MAX_SLOTS) {
+            throw new IllegalArgumentException("slots=" + numSlots + " (expected: at most " + io.jnetmap.core.Geometry.MAX_SLOTS + ")");
+        }
         java.util.Arrays.fill(dHead, END);
     }
 
@@ -163,7 +169,7 @@ final class Forwarder {
                     pos = pSlot[cut];
                     break;
                 }
-                pos = RingIndex.advance(pSlot[n - 1], pFrags[n - 1], numSlots);
+                pos = RingIndex.advance(pSlot[n - 1], frags(n - 1), numSlots);
             }
             flushCounters(view.stats, self);
             return pos;
@@ -188,14 +194,9 @@ final class Forwarder {
             boolean bad = b < 2 || b >= numBufs || len > bufSize;
             int next = RingIndex.next(s, numSlots);
             pSlot[n] = s;
-            pBuf[n] = b;
-            pOff[n] = bufPool + (long) b * bufSize;
-            pFirstLen[n] = len;
-            pFlags[n] = flags;
+            pWord[n] = w;
             if ((flags & Slot.NS_MOREFRAG) == 0) {
-                pFrags[n] = 1;
-                pLen[n] = len;
-                pMaxFrag[n] = len;
+                pShape[n] = shape(1, len, len);
                 pDst[n] = bad ? DROP_BAD : 0;
                 n++;
                 s = next;
@@ -220,9 +221,7 @@ final class Forwarder {
                 frags++;
                 next = RingIndex.next(next, numSlots);
             } while (more != 0);
-            pFrags[n] = frags;
-            pLen[n] = total;
-            pMaxFrag[n] = maxFrag;
+            pShape[n] = shape(frags, total, maxFrag);
             pDst[n] = bad || frags > Slot.MAX_FRAGS ? DROP_BAD : 0;
             n++;
             s = next;
@@ -243,20 +242,24 @@ final class Forwarder {
         p.now = now;
         boolean alone = view.list.length < 2;
         int bad = 0;
+        boolean rewrite = lookup.rewrites();
         for (int i = 0; i < n; i++) {
             pNext[i] = END;
             if (pDst[i] == DROP_BAD) {
                 bad++;
                 continue;
             }
-            p.offset = pOff[i];
-            p.len = pFirstLen[i];
-            p.flags = pFlags[i];
-            p.totalLen = pLen[i];
-            p.frags = pFrags[i];
+            long w = pWord[i];
+            p.offset = bufOffset(w);
+            p.len = SlotWord.len(w);
+            p.flags = SlotWord.flags(w);
+            p.totalLen = totalLen(i);
+            p.frags = frags(i);
             p.cookie = 0;
             int d = lookup.lookup(p);
-            pCookie[i] = p.cookie;
+            if (rewrite) {
+                pCookie[i] = p.cookie; // only a rewriting module reads it back
+            }
             if (d < ValeSwitch.MAX_PORTS) {
                 if (d == self) {
                     d = DROP_HAIRPIN;
@@ -270,7 +273,7 @@ final class Forwarder {
                         pNext[dTail[d]] = i;
                     }
                     dTail[d] = i;
-                    dSlots[d] += pFrags[i];
+                    dSlots[d] += frags(i);
                 }
             } else if (d == LookupModule.BROADCAST && alone) {
                 d = LookupModule.NO_PORT; // flooded to nobody: the switch has no other port
@@ -281,7 +284,7 @@ final class Forwarder {
                     pNext[bTail] = i;
                 }
                 bTail = i;
-                bSlots += pFrags[i];
+                bSlots += frags(i);
             }
             pDst[i] = d;
         }
@@ -363,8 +366,8 @@ final class Forwarder {
             if (i >= cut) {
                 break;
             }
-            if (pMaxFrag[i] <= d.bufSize) {
-                need += pFrags[i];
+            if (maxFrag(i) <= d.bufSize) {
+                need += frags(i);
             }
         }
         return need;
@@ -403,8 +406,8 @@ final class Forwarder {
             if (i >= cut) {
                 break;
             }
-            int frags = pFrags[i];
-            if (pMaxFrag[i] > d.bufSize) {
+            int frags = frags(i);
+            if (maxFrag(i) > d.bufSize) {
                 tooLong++;
                 continue;
             }
@@ -415,16 +418,17 @@ final class Forwarder {
             int first = j;
             boolean move = sameRegion && (unicast || bcastMoves);
             if (frags == 1) {
-                int len = pLen[i];
+                int len = totalLen(i);
                 int db = d.bufIdx(j);
                 long dOff = d.bufOffsetOf(db);
                 if (dOff < 0) {
                     badDst++; // the receiver handed back a bad index: this slot goes out empty
                     d.setLenFlags(j, 0, 0);
                 } else if (move) {
-                    moveBuffer(pSlot[i], pBuf[i], pFirstLen[i], pFlags[i], d, j, db, 0);
+                    long w = pWord[i];
+                    moveBuffer(pSlot[i], SlotWord.bufIdx(w), len, SlotWord.flags(w), d, j, db, 0);
                 } else {
-                    copy(mem, pOff[i], dm, dOff, len);
+                    copy(mem, bufOffset(pWord[i]), dm, dOff, len);
                     d.setLenFlags(j, len, 0);
                 }
                 j = RingIndex.next(j, d.numSlots);
@@ -454,12 +458,12 @@ final class Forwarder {
             if (rewrite) {
                 long off = d.bufOffsetOrInvalid(first);
                 if (off >= 0) {
-                    lookup.rewrite(mem, pOff[i], dm, off, pFirstLen[i], dIndex, pCookie[i]);
+                    lookup.rewrite(mem, bufOffset(pWord[i]), dm, off, SlotWord.len(pWord[i]), dIndex, pCookie[i]);
                 }
             }
             used += frags;
             delivered++;
-            bytes += pLen[i];
+            bytes += totalLen(i);
         }
         tx[SwitchFileLayout.TX_DELIVERED] += delivered;
         tx[SwitchFileLayout.DROP_FULL] += full;
@@ -554,10 +558,10 @@ final class Forwarder {
      */
     private DstRing blocker(SwitchView view, int self, int i) {
         int d = pDst[i];
-        int f = pFrags[i];
+        int f = frags(i);
         if (d < ValeSwitch.MAX_PORTS) {
             DstRing r = view.byIndex[d].dst(ringId);
-            if (pMaxFrag[i] <= r.bufSize) {
+            if (maxFrag(i) <= r.bufSize) {
                 if (need[d] + f > free[d]) {
                     return r;
                 }
@@ -567,13 +571,13 @@ final class Forwarder {
             for (SwitchPort dp : view.list) {
                 int o = dp.index;
                 DstRing r = dp.dst(ringId);
-                if (o != self && pMaxFrag[i] <= r.bufSize && need[o] + f > free[o]) {
+                if (o != self && maxFrag(i) <= r.bufSize && need[o] + f > free[o]) {
                     return r;
                 }
             }
             for (SwitchPort dp : view.list) {
                 int o = dp.index;
-                if (o != self && pMaxFrag[i] <= dp.dst(ringId).bufSize) {
+                if (o != self && maxFrag(i) <= dp.dst(ringId).bufSize) {
                     need[o] += f;
                 }
             }
@@ -593,6 +597,31 @@ final class Forwarder {
                 r.senderWaiting = true;
             }
         }
+    }
+
+    /**
+     * {@link #pShape}: {@code frags} in bits 0-15 (a chain spans fewer slots than the ring has, at most
+     * Geometry.MAX_SLOTS - 1, checked in the constructor), the longest slot in 16-31, the bytes in 32-63.
+     */
+    private static long shape(int frags, int total, int maxFrag) {
+        return (long) total << 32 | (long) maxFrag << 16 | frags;
+    }
+
+    private int frags(int i) {
+        return (int) pShape[i] & 0xffff;
+    }
+
+    private int totalLen(int i) {
+        return (int) (pShape[i] >>> 32);
+    }
+
+    private int maxFrag(int i) {
+        return (int) (pShape[i] >>> 16) & 0xffff;
+    }
+
+    /** Offset in {@link #mem} of the buffer of a slot word read in {@link #batch} (valid: its packet was not dropped as bad). */
+    private long bufOffset(long w) {
+        return bufPool + (long) SlotWord.bufIdx(w) * bufSize;
     }
 
     /**
@@ -623,7 +652,7 @@ final class Forwarder {
     private void account(int cut) {
         long bytes = 0;
         for (int i = 0; i < cut; i++) {
-            bytes += pLen[i];
+            bytes += totalLen(i);
             int d = pDst[i];
             if (d >= LookupModule.NO_PORT) {
                 tx[dropCounter(d)]++;

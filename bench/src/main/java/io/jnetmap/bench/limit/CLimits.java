@@ -45,6 +45,13 @@ public final class CLimits {
 
     /** Runs {@code limits ARGS} and records every {@code <name> <value> <unit>} line it prints. */
     static void run(BenchMain.Results out, String... args) throws IOException, InterruptedException {
+        for (String[] f : measure(args)) {
+            out.put(f[0], Double.parseDouble(f[1]), f[2]);
+        }
+    }
+
+    /** Runs {@code limits ARGS}; returns every {@code <name> <value> <unit>} line it printed, split in three. */
+    public static List<String[]> measure(String... args) throws IOException, InterruptedException {
         Path exe = build();
         List<String> cmd = new ArrayList<>(List.of(exe.toString()));
         cmd.addAll(List.of(args));
@@ -57,12 +64,14 @@ public final class CLimits {
         if (p.exitValue() != 0) {
             throw new IOException("C reference " + String.join(" ", args) + " failed (exit " + p.exitValue() + ")");
         }
+        List<String[]> figures = new ArrayList<>();
         for (String line : text.split("\n")) {
             String[] w = line.trim().split("\\s+");
             if (w.length == 3 && w[0].startsWith("limit.")) {
-                out.put(w[0], Double.parseDouble(w[1]), w[2]);
+                figures.add(w);
             }
         }
+        return figures;
     }
 
     private static Path built;

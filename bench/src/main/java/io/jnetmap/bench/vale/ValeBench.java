@@ -74,6 +74,7 @@ public class ValeBench {
         BenchMain.ratio("vale.copy.2p.60B.vs.c", "vale.copy.2p.60B", "limit.vale.copy.2p.60B");
         BenchMain.ratio("vale.swap.2p.60B.vs.c", "vale.swap.2p.60B", "limit.vale.swap.2p.60B");
         BenchMain.ratio("vale.copy.2p.1514B.vs.c", "vale.copy.2p.1514B", "limit.vale.copy.2p.1514B");
+        ValeCpu.suite(quick, out); // CPU time per packet, C and jnetmap in turn: holds on a shared machine
         io.jnetmap.bench.limit.CLimits.vale(quick, out); // the C references first, in the same run
         String include = quick ? "io\\.jnetmap\\.bench\\.vale\\.ValeBench\\.(copy2p60OneThread|[a-z0-9]+)$" : "io\\.jnetmap\\.bench\\.vale\\..*";
         BenchMain.jmh(include, quick, true, out, (q, opt) -> {
@@ -83,6 +84,32 @@ public class ValeBench {
             }
         });
         explainDrops(out);
+        warnDrops(out, "copy.2p.60B", 1);
+        warnDrops(out, "swap.2p.60B", 1);
+        warnDrops(out, "copy.2p.1514B", 1514 * 8 / 1000.0);
+    }
+
+    /**
+     * A two-thread figure counts delivered packets: when its receiving thread fell behind (descheduled
+     * on a busy machine), the sender drops most of what it forwards and the figure measures the
+     * scheduler. C reference and jnetmap alike: a {@code ….vs.c} ratio is only meaningful when neither
+     * dropped much (the 2026-12-06 run compared jnetmap's 169 Gbit/s with a C figure of 28.7 whose
+     * receiver had lost its CPU). {@code perPps}: the figure's unit per Mpps (Gbit/s for 1514 B).
+     */
+    static void warnDrops(BenchMain.Results out, String g, double perPps) {
+        for (String name : new String[] {"vale." + g, "limit.vale." + g}) {
+            Double delivered = out.get(name);
+            Double drops = out.get(name + ".drops");
+            if (delivered == null || drops == null) {
+                continue;
+            }
+            double sent = delivered / perPps + drops;
+            if (sent > 0 && drops / sent > 0.1) {
+                out.warn("WARNING " + name + ": " + Math.round(100 * drops / sent) + " % of the packets sent were dropped"
+                        + " (the receiving thread fell behind): " + name.replace("limit.", "") + ".vs.c compares"
+                        + " the scheduler, not the path; see vale." + g + ".cpu.vs.c (CPU time per packet, one thread)");
+            }
+        }
     }
 
     /** Says why a two-thread figure dropped packets: the receiving thread fell behind, or something else. */

@@ -1,0 +1,144 @@
+package io.jnetmap.bench.vale;
+
+import io.jnetmap.core.Netmap;
+import io.jnetmap.core.Port;
+import io.jnetmap.core.Ring;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.ByteOrder;
+import java.util.Locale;
+
+/**
+ * The switch's cost per packet in CPU time of the forwarding thread, the figure that survives a shared
+ * machine (a descheduled thread accrues no CPU time, and no second thread can fall behind): one thread
+ * sends a batch of 512 frames to port {@code a}, its txsync forwards them (lookup, lease, copy or swap,
+ * publish) into port {@code b}, the same thread drains {@code b}; the rate is packets per CPU-second of
+ * that thread. {@code bench/c/limits.c}'s {@code vale1t} mode does the same in C, so that
+ * {@code …cpu.vs.c} compares equal work ({@link #suite}).
+ *
+ * <p>Standalone: {@code java -cp bench/target/benchmarks.jar io.jnetmap.bench.vale.ValeCpu copy|swap LEN SECONDS}
+ * prints {@code vale.copy.2p.60B.cpu <ns per packet>}.
+ */
+public final class ValeCpu {
+    static final int BATCH = ValeBench.BATCH;
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static int switches;
+
+    private ValeCpu() {
+    }
+
+    /** Nanoseconds of thread CPU time per packet forwarded from {@code a} to {@code b}, over {@code seconds} of CPU time. */
+    public static double nsPerPacket(boolean swap, int len, double seconds) {
+        String sw = "valecpu" + (++switches) + "p" + ProcessHandle.current().pid();
+        try (Port a = Netmap.open(sw + ":a");
+             Port b = Netmap.open(sw + ":b" + (swap ? "@share=" + sw + ":a" : ""))) {
+            Ring tx = a.txRing(0);
+            Ring rx = b.rxRing(0);
+            long bMac = 0x020000000102L;
+            // b announces its address, so that the bridge learns it (then every frame is unicast to b)
+            Ring bt = b.txRing(0);
+            frame(bt.memory(), bt.bufOffset(bt.head()), 0xffffffffffffL, bMac);
+            bt.setSlot(bt.head(), 60, 0);
+            bt.advanceTo(bt.nextSlot(bt.head()));
+            bt.sync();
+            for (Ring r : new Ring[] {tx, a.rxRing(0), bt, rx}) {
+                for (int i = 0; i < r.numSlots(); i++) {
+                    frame(r.memory(), r.bufOffset(i), bMac, 0x020000000001L);
+                }
+            }
+            drain(a.rxRing(0));
+            ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+            long packets = 0;
+            long warm = mx.getCurrentThreadCpuTime() + 1_000_000_000L; // 1 s of warm-up (JIT)
+            while (mx.getCurrentThreadCpuTime() < warm) {
+                packets += cycle(tx, rx, len);
+            }
+            long t0 = mx.getCurrentThreadCpuTime();
+            long end = t0 + (long) (seconds * 1e9);
+            packets = 0;
+            long t;
+            do {
+                for (int k = 0; k < 64; k++) {
+                    packets += cycle(tx, rx, len);
+                }
+                t = mx.getCurrentThreadCpuTime();
+            } while (t < end);
+            if (packets == 0) {
+                throw new IllegalStateException("nothing delivered");
+            }
+            return (t - t0) / (double) packets;
+        }
+    }
+
+    /** Sends {@link #BATCH} frames of {@code len} bytes, lets the receiver take them; returns how many arrived. */
+    static int cycle(Ring tx, Ring rx, int len) {
+        int i = tx.head();
+        for (int k = 0; k < BATCH; k++) {
+            tx.setSlot(i, len, 0);
+            i = tx.nextSlot(i);
+        }
+        tx.advanceTo(i);
+        tx.sync();
+        rx.sync();
+        int got = rx.space();
+        rx.advanceTo(rx.tail());
+        rx.sync();
+        if (got != BATCH) {
+            throw new IllegalStateException("delivered " + got + " of " + BATCH + ": the figure would count drops");
+        }
+        return got;
+    }
+
+    private static void drain(Ring r) {
+        r.sync();
+        r.advanceTo(r.tail());
+        r.sync();
+    }
+
+    private static void frame(MemorySegment m, long off, long dst, long src) {
+        m.set(U16, off, (short) (dst >>> 32));
+        m.set(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), off + 2, (int) dst);
+        m.set(U16, off + 6, (short) (src >>> 32));
+        m.set(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), off + 8, (int) src);
+        m.set(U16, off + 12, (short) 0x88b5);
+    }
+
+    /**
+     * Suite part: for copy 60 B, swap 60 B and copy 1514 B, the C reference ({@code limits vale1t}) and
+     * jnetmap in turn, C J C J … ({@code rounds} each), so that both see the same machine; prints the
+     * medians as {@code limit.vale.….cpu} and {@code vale.….cpu} (ns of CPU time per packet) and
+     * {@code vale.….cpu.vs.c} (C's cost / jnetmap's: 1.0 = as cheap as C, like the other ….vs.c ratios).
+     */
+    public static void suite(boolean quick, io.jnetmap.bench.BenchMain.Results out) throws Exception {
+        int rounds = quick ? 2 : 4;
+        double secs = quick ? 1 : 2;
+        for (String[] c : new String[][] {{"copy", "60"}, {"swap", "60"}, {"copy", "1514"}}) {
+            String name = "vale." + c[0] + ".2p." + c[1] + "B.cpu";
+            double[] cs = new double[rounds];
+            double[] js = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+                cs[r] = Double.parseDouble(io.jnetmap.bench.limit.CLimits.measure("vale1t", c[0], c[1], String.valueOf(secs)).get(0)[1]);
+                js[r] = nsPerPacket(c[0].equals("swap"), Integer.parseInt(c[1]), secs);
+            }
+            double cm = io.jnetmap.bench.BenchMain.median(cs);
+            double jm = io.jnetmap.bench.BenchMain.median(js);
+            out.put("limit." + name, cm, "ns");
+            out.put(name, jm, "ns");
+            out.put(name + ".vs.c", cm / jm, "x");
+        }
+    }
+
+    public static void main(String[] args) {
+        if (args.length != 3 || !(args[0].equals("copy") || args[0].equals("swap"))) {
+            System.err.println("usage: ValeCpu copy|swap LEN SECONDS");
+            System.exit(2);
+        }
+        boolean swap = args[0].equals("swap");
+        int len = Integer.parseInt(args[1]);
+        double ns = nsPerPacket(swap, len, Double.parseDouble(args[2]));
+        System.out.printf(Locale.ROOT, "vale.%s.2p.%dB.cpu %.2f ns%n", args[0], len, ns);
+    }
+}
