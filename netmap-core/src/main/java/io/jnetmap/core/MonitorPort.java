@@ -23,10 +23,10 @@ public final class MonitorPort extends AbstractPort {
     private final Port target;
     private final Sink[] sinks;
     private final Kring[] watched;
-    private final Sink[] watchedSink;
+    private final RingTap[] watchedSink;
     private final AtomicLong drops = new AtomicLong();
 
-    private MonitorPort(PortName name, NetmapIf nifp, Port target) {
+    private MonitorPort(PortName name, NetmapIf nifp, Port target, boolean mirrored) {
         super(name, nifp, "monitor of " + target.backend(), true);
         this.target = target;
         boolean tx = name.hasFlag(PortName.MONITOR_TX);
@@ -37,19 +37,22 @@ public final class MonitorPort extends AbstractPort {
             sinks[i] = new Sink(rxKring(i));
         }
         java.util.List<Kring> w = new java.util.ArrayList<>();
-        java.util.List<Sink> ws = new java.util.ArrayList<>();
+        java.util.List<RingTap> ws = new java.util.ArrayList<>();
         if (target instanceof AbstractPort t) {
-            for (int i = 0; tx && i < t.txRings(); i++) {
+            // mirrored: the port watched is the far side of the one named (what it sends arrives on t's RX)
+            boolean txRings = mirrored ? rx : tx;
+            boolean rxRings = mirrored ? tx : rx;
+            for (int i = 0; txRings && i < t.txRings(); i++) {
                 w.add(t.txKring(i));
-                ws.add(sinks[i]);
+                ws.add(mirrored ? sinks[i].flipped() : sinks[i]);
             }
-            for (int i = 0; rx && i < t.rxRings(); i++) {
+            for (int i = 0; rxRings && i < t.rxRings(); i++) {
                 w.add(t.rxKring(i));
-                ws.add(sinks[i]);
+                ws.add(mirrored ? sinks[i].flipped() : sinks[i]);
             }
         }
         this.watched = w.toArray(Kring[]::new);
-        this.watchedSink = ws.toArray(Sink[]::new);
+        this.watchedSink = ws.toArray(RingTap[]::new);
         for (int i = 0; i < watched.length; i++) {
             watched[i].addTap(watchedSink[i]);
         }
@@ -60,6 +63,16 @@ public final class MonitorPort extends AbstractPort {
      * ({@code r}, {@code t}); ring size from {@code @conf:slots=}, else the target's ring size.
      */
     public static MonitorPort open(PortName name, Port target) {
+        return open(name, target, false);
+    }
+
+    /**
+     * As {@link #open(PortName, Port)}; {@code mirrored}: {@code target} is the far side of the port
+     * {@code name} watches, so its RX rings carry what that port sends ({@code /t}, copies flagged
+     * {@link Slot#NS_TXMON}) and its TX rings what it receives ({@code /r}). A switch monitors a port
+     * attached for another process this way: the switch's end of that process's pipe.
+     */
+    public static MonitorPort open(PortName name, Port target, boolean mirrored) {
         if (name.hasFlag(PortName.ZCOPY_MONITOR)) {
             throw new NetmapException("cannot open \"" + name + "\": zero-copy monitors (/z) are not supported;"
                     + " use copy monitors /r, /t or /rt");
@@ -78,7 +91,7 @@ public final class MonitorPort extends AbstractPort {
         Region region = Region.createPrivate(Geometry.forRings(1, rings, slots, 0, 0, bufSize));
         try {
             NetmapIf nifp = region.allocIf(new IfSpec(name.withoutOptions(), 0, 0, rings, 0, 0, 2, slots, 0));
-            return new MonitorPort(name, nifp, target);
+            return new MonitorPort(name, nifp, target, mirrored);
         } catch (RuntimeException e) {
             region.close();
             throw e;
@@ -139,6 +152,11 @@ public final class MonitorPort extends AbstractPort {
             this.k = k;
             this.r = k.ring;
             this.dst = r.memory();
+        }
+
+        /** This sink with {@link Slot#NS_TXMON} inverted on the copies (a mirrored watch). */
+        RingTap flipped() {
+            return (ring, from, to, extraFlags) -> copy(ring, from, to, extraFlags ^ Slot.NS_TXMON);
         }
 
         /** Set (under the lock) when the monitor closes: copies from then on do nothing. */
