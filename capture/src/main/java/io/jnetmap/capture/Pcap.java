@@ -125,7 +125,25 @@ public final class Pcap implements AutoCloseable {
             p.close();
             throw new IllegalArgumentException("port " + portName + " has no RX rings bound (expected: at least one to capture from)");
         }
+        passiveCapture(p);
         return new Pcap(p, null, snaplen);
+    }
+
+    /**
+     * Makes an AF_PACKET NIC port a passive capture as libpcap's sockets are (frames the host sends seen
+     * too, stripped VLAN tags put back: {@link NicPort#setPassiveCapture}); other ports are left alone.
+     * Returns whether it did.
+     */
+    public static boolean passiveCapture(Port p) {
+        if (p instanceof NicPort nic && p.backend().toLowerCase(Locale.ROOT).contains("packet")) {
+            try {
+                nic.setPassiveCapture();
+                return true;
+            } catch (UnsupportedOperationException e) { // host rings (TAP), @vnet: as they are
+                return false;
+            }
+        }
+        return false;
     }
 
     /** pcap_open_offline: a pcap or pcapng file. */
@@ -148,7 +166,8 @@ public final class Pcap implements AutoCloseable {
         Bpf prog = compile(expression, snaplen);
         if (port instanceof NicPort nic && port.backend().toLowerCase(Locale.ROOT).contains("packet")) {
             try {
-                nic.setSocketFilter(prog.toSockFilter(arena), prog.length());
+                Bpf live = FilterCompiler.compileLinuxLive(expression, snaplen, true); // stripped VLAN tags as libpcap
+                nic.setSocketFilter(live.toSockFilter(arena), live.length());
                 filter = null;
                 return "kernel";
             } catch (UnsupportedOperationException e) {

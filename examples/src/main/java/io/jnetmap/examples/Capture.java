@@ -291,7 +291,9 @@ public final class Capture implements Callable<Integer> {
         List<Port> open = new ArrayList<>();
         try (Arena arena = Arena.ofConfined()) {
             for (String name : ports) {
-                open.add(Netmap.open(passive(name)));
+                Port p = Netmap.open(passive(name));
+                open.add(p);
+                io.jnetmap.capture.Pcap.passiveCapture(p); // sees what the host sends too, VLAN tags back in place
             }
             PacketFilter[] jvmFilter = new PacketFilter[open.size()];
             boolean[][] kernelTs = new boolean[open.size()][];
@@ -315,7 +317,9 @@ public final class Capture implements Callable<Integer> {
                     where = "filter in the JVM (bytecode)";
                     if (p instanceof NicPort nic && p.backend().toLowerCase(Locale.ROOT).contains("packet")) {
                         try {
-                            nic.setSocketFilter(program.toSockFilter(arena), program.length());
+                            // as libpcap on Linux: the first vlan reads a tag the kernel stripped from beside the frame
+                            Bpf live = FilterCompiler.compileLinuxLive(String.join(" ", expression), snaplen, true);
+                            nic.setSocketFilter(live.toSockFilter(arena), live.length());
                             jvmFilter[i] = null;
                             where = "filter in the kernel (SO_ATTACH_FILTER)";
                         } catch (UnsupportedOperationException e) { // host rings (TAP) as well: filter here
