@@ -53,7 +53,9 @@ public final class FilterCompiler {
     private int vlans;
 
     /** Linux BPF ancillary loads (linux/filter.h): SKF_AD_OFF plus the field's number. */
-    static final int SKF_AD_OFF = -0x1000, SKF_AD_PKTTYPE = 4, SKF_AD_VLAN_TAG = 44, SKF_AD_VLAN_TAG_PRESENT = 48;
+    static final int SKF_AD_OFF = Bpf.ANCILLARY_BASE, SKF_AD_PKTTYPE = 4, SKF_AD_VLAN_TAG = 44, SKF_AD_VLAN_TAG_PRESENT = 48;
+    /** sll_pkttype of a frame the host sent. */
+    private static final int PACKET_OUTGOING = 4;
 
     private FilterCompiler(String expr) {
         this.expr = expr;
@@ -559,7 +561,12 @@ public final class FilterCompiler {
                 Long label = optionalNumber();
                 return mpls(t, label);
             }
-            case "inbound", "outbound", "ifindex" -> throw error(t, "'" + t.text() + "' is not supported (it needs packet metadata a file does not carry)");
+            case "inbound", "outbound" -> {
+                // as libpcap on Linux: the socket's packet type, PACKET_OUTGOING for what the host sent
+                Cond out = cmp(SKF_AD_OFF + SKF_AD_PKTTYPE, H, PACKET_OUTGOING);
+                return t.text().equals("outbound") ? out : Cond.not(out);
+            }
+            case "ifindex" -> throw error(t, "'ifindex' is not supported (it needs packet metadata a file does not carry)");
             default -> {
                 if (t.type() == T.KW) {
                     throw error(t, "'" + t.text() + "' is not supported on Ethernet by jnetmap");
@@ -1233,7 +1240,7 @@ public final class FilterCompiler {
                 if (lo[0] > 65535 || hi[0] > 65535) throw error(t, "illegal port number in range '" + name + "'");
                 return ports(q, proto, lo[0], hi[0], true);
             }
-            case GATEWAY -> throw error(t, "'gateway' is not supported by jnetmap");
+            case GATEWAY -> throw error(t, "'gateway' not supported in this configuration"); // as libpcap built with IPv6
             case PROTO -> {
                 if (q.dir != Dq.DEFAULT) throw error(t, "direction applied to 'proto'");
                 int v;

@@ -174,7 +174,7 @@ public final class Pcap implements AutoCloseable {
                 // a queue that is not AF_PACKET (host rings): filter in the JVM
             }
         }
-        if (port instanceof NicPort nic && port.backend().toLowerCase(Locale.ROOT).contains("xdp")) {
+        if (!prog.readsAncillary() && port instanceof NicPort nic && port.backend().toLowerCase(Locale.ROOT).contains("xdp")) {
             try {
                 nic.setXdpFilter(prog.toSockFilter(arena), prog.length());
                 filter = null;

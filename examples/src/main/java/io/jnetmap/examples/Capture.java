@@ -150,7 +150,11 @@ public final class Capture implements Callable<Integer> {
             throw new IllegalArgumentException("-r and -i together (expected: one source)");
         }
         PacketWriter.Format fmt = format(format, ports.size());
-        PacketFilter filter = expr.isBlank() ? null : PacketFilter.bytecode(program);
+        if (readFile != null && program.readsAncillary()) {
+            throw new IllegalArgumentException("inbound/outbound not supported on Ethernet when reading savefiles");
+        }
+        // a program reading the packet's direction runs only in the kernel (live AF_PACKET ports)
+        PacketFilter filter = expr.isBlank() || program.readsAncillary() ? null : PacketFilter.bytecode(program);
         Counts c = new Counts();
         AtomicBoolean stop = new AtomicBoolean();
         try (StopOnSignal signal = new StopOnSignal("capture-stop", () -> stop.set(true), 3)) {
@@ -312,7 +316,8 @@ public final class Capture implements Callable<Integer> {
                 String tsSource = withTs == p.rxRings() ? "kernel" : withTs == 0 ? "sync" : "mixed";
                 descriptions.add(io.jnetmap.capture.Pcap.timestampDescription(tsSource));
                 String where = "no filter";
-                if (filter != null) {
+                boolean kernelOnly = program.readsAncillary();
+                if (filter != null || kernelOnly) {
                     jvmFilter[i] = filter;
                     where = "filter in the JVM (bytecode)";
                     if (p instanceof NicPort nic && p.backend().toLowerCase(Locale.ROOT).contains("packet")) {
@@ -325,7 +330,7 @@ public final class Capture implements Callable<Integer> {
                         } catch (UnsupportedOperationException e) { // host rings (TAP) as well: filter here
                             where = "filter in the JVM (bytecode): " + e.getMessage();
                         }
-                    } else if (p instanceof NicPort nic && p.backend().toLowerCase(Locale.ROOT).contains("xdp")) {
+                    } else if (!kernelOnly && p instanceof NicPort nic && p.backend().toLowerCase(Locale.ROOT).contains("xdp")) {
                         try {
                             nic.setXdpFilter(program.toSockFilter(arena), program.length());
                             jvmFilter[i] = null;
@@ -334,6 +339,10 @@ public final class Capture implements Callable<Integer> {
                             where = "filter in the JVM (bytecode), not in XDP: " + e.getMessage();
                         }
                     }
+                }
+                if (kernelOnly && jvmFilter[i] == null && !where.startsWith("filter in the kernel")) {
+                    throw new IllegalArgumentException("inbound/outbound not supported on " + p.name() + " (backend " + p.backend()
+                            + "): they read the packet's direction, which only the kernel filter of an AF_PACKET NIC port has");
                 }
                 err.printf(Locale.ROOT, "capture: listening on %s (backend %s, %d rx rings, %s, %s timestamps), link-type EN10MB (Ethernet), snapshot length %d%n",
                         p.name(), p.backend(), p.rxRings(), where, tsSource, snaplen);
