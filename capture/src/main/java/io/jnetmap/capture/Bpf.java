@@ -214,6 +214,32 @@ public final class Bpf {
         return false;
     }
 
+    /** Ancillary field SKF_AD_PKTTYPE: the socket's packet type (sll_pkttype). */
+    public static final int PKTTYPE = ANCILLARY_BASE + 4;
+    /** sll_pkttype values: a frame for this host, and one this host sent. */
+    public static final int PACKET_HOST = 0, PACKET_OUTGOING = 4;
+
+    /**
+     * This program for packets whose type (direction) is known: each load of SKF_AD_PKTTYPE replaced by
+     * the constant {@code pkttype} ({@link #PACKET_HOST} for a packet a port received,
+     * {@link #PACKET_OUTGOING} for one it sent), so {@code inbound} and {@code outbound} run in the JVM.
+     * The program itself if it reads no packet type.
+     */
+    public Bpf withPacketType(int pkttype) {
+        Insn[] out = new Insn[length()];
+        boolean changed = false;
+        for (int i = 0; i < out.length; i++) {
+            Insn in = insn(i);
+            int c = in.code();
+            if (cls(c) == LD && (c & 0xe0) == ABS && in.k() == PKTTYPE) {
+                in = Insn.stmt(LD | IMM, pkttype);
+                changed = true;
+            }
+            out[i] = in;
+        }
+        return changed ? new Bpf(out) : this;
+    }
+
     /** An absolute load's operand as tcpdump -d prints it: the offset, or the ancillary field's name. */
     private static String absOperand(int k) {
         if (!isAncillary(k)) {

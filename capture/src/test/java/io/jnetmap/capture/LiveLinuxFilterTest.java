@@ -50,6 +50,29 @@ class LiveLinuxFilterTest {
     }
 
     @Test
+    void inTheJvmTheDirectionComesFromThePort() {
+        byte[] icmp = new byte[98];
+        icmp[12] = 0x08; // IPv4
+        icmp[14] = 0x45;
+        icmp[23] = 1; // ICMP
+        java.lang.foreign.MemorySegment seg = java.lang.foreign.MemorySegment.ofArray(icmp);
+        for (String e : new String[] {"outbound and icmp", "inbound and icmp", "not outbound"}) {
+            Bpf p = FilterCompiler.compile(e);
+            boolean wantOut = e.startsWith("outbound");
+            for (PacketFilter sent : List.of(PacketFilter.interpreter(p.withPacketType(Bpf.PACKET_OUTGOING)),
+                    PacketFilter.bytecode(p.withPacketType(Bpf.PACKET_OUTGOING)))) {
+                assertEquals(wantOut, sent.matches(seg, 0, icmp.length, icmp.length), e + " on a packet the port sent");
+            }
+            for (PacketFilter rcvd : List.of(PacketFilter.interpreter(p.withPacketType(Bpf.PACKET_HOST)),
+                    PacketFilter.bytecode(p.withPacketType(Bpf.PACKET_HOST)))) {
+                assertEquals(!wantOut, rcvd.matches(seg, 0, icmp.length, icmp.length), e + " on a packet the port received");
+            }
+        }
+        Bpf plain = FilterCompiler.compile("icmp");
+        assertTrue(plain.withPacketType(Bpf.PACKET_OUTGOING) == plain, "a program without the packet type stays as it is");
+    }
+
+    @Test
     void theLiveProgramReadsAStrippedTagOnlyForVlan() {
         for (String e : new String[] {"udp", "tcp port 80 or 443", "not ip"}) {
             assertEquals(FilterCompiler.compile(e), FilterCompiler.compileLinuxLive(e, FilterCompiler.DEFAULT_SNAPLEN, true), e);
