@@ -84,6 +84,8 @@ public final class Pcap implements AutoCloseable {
     private final PacketView view = new PacketView();
     private final Arena arena = Arena.ofShared();
     private PacketFilter filter;
+    /** The filter for packets the port sent (slots flagged NS_TXMON): differs from {@link #filter} for inbound/outbound. */
+    private PacketFilter filterOut;
     private String filterFallback;
     private Poller poller;
     private volatile boolean breakRequested;
@@ -169,6 +171,7 @@ public final class Pcap implements AutoCloseable {
                 Bpf live = FilterCompiler.compileLinuxLive(expression, snaplen, true); // stripped VLAN tags as libpcap
                 nic.setSocketFilter(live.toSockFilter(arena), live.length());
                 filter = null;
+                filterOut = null;
                 return "kernel";
             } catch (UnsupportedOperationException e) {
                 // a queue that is not AF_PACKET (host rings): filter in the JVM
@@ -178,12 +181,18 @@ public final class Pcap implements AutoCloseable {
             try {
                 nic.setXdpFilter(prog.toSockFilter(arena), prog.length());
                 filter = null;
+                filterOut = null;
                 return "xdp";
             } catch (UnsupportedOperationException e) {
                 filterFallback = e.getMessage(); // the verifier refused it: filter in the JVM, and say why
             }
         }
-        filter = PacketFilter.bytecode(prog);
+        if (prog.readsAncillary() && reader != null) {
+            throw new UnsupportedOperationException("inbound/outbound not supported on Ethernet when reading savefiles");
+        }
+        // a port's RX slots are what it received, its monitor's NS_TXMON copies what it sent
+        filter = PacketFilter.bytecode(prog.withPacketType(Bpf.PACKET_HOST));
+        filterOut = prog.readsAncillary() ? PacketFilter.bytecode(prog.withPacketType(Bpf.PACKET_OUTGOING)) : filter;
         return "jvm";
     }
 
@@ -229,7 +238,8 @@ public final class Pcap implements AutoCloseable {
                 long off = ring.bufOffset(head);
                 int have = Math.min(len, bufSize);
                 received++;
-                if (filter == null || filter.matches(ring.memory(), off, have, len)) {
+                PacketFilter f = (ring.flags(head) & io.jnetmap.core.Slot.NS_TXMON) != 0 ? filterOut : filter;
+                if (f == null || f.matches(ring.memory(), off, have, len)) {
                     view.segment = ring.memory();
                     view.offset = off;
                     view.caplen = Math.min(have, snaplen);
