@@ -69,6 +69,16 @@ class RemoteMonitorTest {
                 .findFirst().orElseThrow(() -> new AssertionError("tcpdump --count: " + s));
     }
 
+    /** The thread dump of {@code p} (jcmd Thread.print, from the JDK running this test). */
+    private static String threadsOf(Process p) throws Exception {
+        Path jcmd = Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("jcmd");
+        Process d = new ProcessBuilder(jcmd.toString(), String.valueOf(p.pid()), "Thread.print").redirectErrorStream(true).start();
+        String out = new String(d.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(d.waitFor(60, TimeUnit.SECONDS), "jcmd finished");
+        assertTrue(out.contains("\"main\""), "a thread dump: " + out);
+        return out;
+    }
+
     @Test
     void captureFromAnotherProcessSeesBothDirectionsAndItsDeathStopsNothing() throws Exception {
         String sw = "valem" + ProcessHandle.current().pid() + "n" + (System.nanoTime() & 0xffff);
@@ -117,12 +127,22 @@ class RemoteMonitorTest {
                 assertTrue(System.nanoTime() < deadline, "capture2 captured nothing: " + Files.readString(capLog2));
                 Thread.sleep(10);
             }
+            String relay = "vale-monitor-" + sw + ":a/rt-" + capture2.pid();
+            assertTrue(threadsOf(host).contains(relay), "the host relays for capture2 in thread " + relay);
             capture2.destroyForcibly(); // SIGKILL: no chance to say goodbye
             assertTrue(capture2.waitFor(30, TimeUnit.SECONDS));
             assertTrue(ping2.waitFor(120, TimeUnit.SECONDS), "ping went on after the capture died: " + Files.readString(pingLog2));
             assertEquals(0, ping2.exitValue(), Files.readString(pingLog2));
             assertTrue(Files.readString(pingLog2).contains("Received replies to " + (3 * n)), Files.readString(pingLog2));
             assertTrue(host.isAlive(), "the host lives on: " + Files.readString(dir.resolve("host.log")));
+            // and frees what it gave: the relay thread serving the dead capture ends (the housekeeper reaps it)
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            String threads;
+            do {
+                Thread.sleep(200);
+                threads = threadsOf(host);
+            } while (threads.contains(relay) && System.nanoTime() < until);
+            assertTrue(!threads.contains(relay) && !threads.contains("vale-monitor-"), "relay for the dead capture gone: " + threads);
 
             // and serves the next capture
             Path file3 = dir.resolve("c.pcap");
