@@ -192,6 +192,77 @@ public final class Bpf {
     }
 
     /** One instruction as libpcap's bpf_image() renders it. */
+    /** SKF_AD_OFF (linux/filter.h): absolute loads from here on read the kernel's metadata of the packet. */
+    public static final int ANCILLARY_BASE = -0x1000;
+
+    /** Whether {@code k} of an absolute load names ancillary data (kernel metadata, not packet bytes). */
+    public static boolean isAncillary(int k) {
+        return Integer.compareUnsigned(k, ANCILLARY_BASE) >= 0;
+    }
+
+    /**
+     * Whether the program reads ancillary data (packet direction, a VLAN tag kept beside the frame):
+     * only the Linux kernel's socket filter has it.
+     */
+    public boolean readsAncillary() {
+        for (int i = 0; i < length(); i++) {
+            int c = code(i);
+            if (cls(c) == LD && (c & 0xe0) == ABS && isAncillary(k[i])) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Ancillary field SKF_AD_PKTTYPE: the socket's packet type (sll_pkttype). */
+    public static final int PKTTYPE = ANCILLARY_BASE + 4;
+    /** sll_pkttype values: a frame for this host, and one this host sent. */
+    public static final int PACKET_HOST = 0, PACKET_OUTGOING = 4;
+
+    /**
+     * This program for packets whose type (direction) is known: each load of SKF_AD_PKTTYPE replaced by
+     * the constant {@code pkttype} ({@link #PACKET_HOST} for a packet a port received,
+     * {@link #PACKET_OUTGOING} for one it sent), so {@code inbound} and {@code outbound} run in the JVM.
+     * The program itself if it reads no packet type.
+     */
+    public Bpf withPacketType(int pkttype) {
+        Insn[] out = new Insn[length()];
+        boolean changed = false;
+        for (int i = 0; i < out.length; i++) {
+            Insn in = insn(i);
+            int c = in.code();
+            if (cls(c) == LD && (c & 0xe0) == ABS && in.k() == PKTTYPE) {
+                in = Insn.stmt(LD | IMM, pkttype);
+                changed = true;
+            }
+            out[i] = in;
+        }
+        return changed ? new Bpf(out) : this;
+    }
+
+    /** An absolute load's operand as tcpdump -d prints it: the offset, or the ancillary field's name. */
+    private static String absOperand(int k) {
+        if (!isAncillary(k)) {
+            return Integer.toString(k);
+        }
+        return switch (k - ANCILLARY_BASE) {
+            case 0 -> "proto";
+            case 4 -> "type";
+            case 8 -> "ifidx";
+            case 12 -> "nla";
+            case 16 -> "nlan";
+            case 20 -> "mark";
+            case 24 -> "queue";
+            case 28 -> "hatype";
+            case 32 -> "rxhash";
+            case 36 -> "cpu";
+            case 44 -> "vlan_tci";
+            case 48 -> "vlanp";
+            case 52 -> "poff";
+            default -> Integer.toString(k);
+        };
+    }
+
     public String image(int n) {
         int c = code(n);
         int kk = k[n];
@@ -202,9 +273,9 @@ public final class Bpf {
             case RET | K -> { op = "ret"; operand = "#" + Integer.toUnsignedString(kk); }
             case RET | A -> { op = "ret"; operand = ""; }
             case RET | X -> { op = "ret"; operand = "x"; }
-            case LD | W | ABS -> { op = "ld"; operand = "[" + kk + "]"; }
-            case LD | H | ABS -> { op = "ldh"; operand = "[" + kk + "]"; }
-            case LD | B | ABS -> { op = "ldb"; operand = "[" + kk + "]"; }
+            case LD | W | ABS -> { op = "ld"; operand = "[" + absOperand(kk) + "]"; }
+            case LD | H | ABS -> { op = "ldh"; operand = "[" + absOperand(kk) + "]"; }
+            case LD | B | ABS -> { op = "ldb"; operand = "[" + absOperand(kk) + "]"; }
             case LD | W | LEN -> { op = "ld"; operand = "#pktlen"; }
             case LD | W | IND -> { op = "ld"; operand = "[x + " + kk + "]"; }
             case LD | H | IND -> { op = "ldh"; operand = "[x + " + kk + "]"; }

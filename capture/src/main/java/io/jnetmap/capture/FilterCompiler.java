@@ -47,6 +47,15 @@ public final class FilterCompiler {
     private int offNl = 14;
     private int mplsDepth;
     private int scratch;
+    /** Compiling for frames whose outer VLAN tag the kernel holds aside (SKF_AD_VLAN_TAG_PRESENT is 1). */
+    private boolean strippedTag;
+    /** {@code vlan} terms read so far. */
+    private int vlans;
+
+    /** Linux BPF ancillary loads (linux/filter.h): SKF_AD_OFF plus the field's number. */
+    static final int SKF_AD_OFF = Bpf.ANCILLARY_BASE, SKF_AD_PKTTYPE = 4, SKF_AD_VLAN_TAG = 44, SKF_AD_VLAN_TAG_PRESENT = 48;
+    /** sll_pkttype of a frame the host sent. */
+    private static final int PACKET_OUTGOING = 4;
 
     private FilterCompiler(String expr) {
         this.expr = expr;
@@ -60,13 +69,62 @@ public final class FilterCompiler {
 
     public static Bpf compile(String expression, int snaplen, boolean optimize) {
         FilterCompiler c = new FilterCompiler(expression);
-        Cond cond = c.program();
+        Bpf b = c.generate(snaplen, optimize);
+        if (b == null) {
+            throw new FilterSyntaxException(expression, 1, "expression rejects all packets");
+        }
+        return b;
+    }
+
+    /**
+     * The program for a live Linux AF_PACKET socket, as libpcap builds it there: the kernel takes the outer
+     * VLAN tag off many frames (rx VLAN offload, and always on receive) and keeps it beside the data, so
+     * the first {@code vlan} of the expression reads it with the ancillary loads SKF_AD_VLAN_TAG_PRESENT and
+     * SKF_AD_VLAN_TAG and shifts no offset when the tag is aside, and tests the frame's bytes as
+     * {@link #compile} does when it is not. An expression without {@code vlan} compiles as by {@link #compile}.
+     * Not for the JVM paths (the interpreter and bytecode have no ancillary data): they see frames with
+     * the tag put back.
+     */
+    public static Bpf compileLinuxLive(String expression, int snaplen, boolean optimize) {
+        FilterCompiler inPacket = new FilterCompiler(expression);
+        Bpf normal = inPacket.generate(snaplen, optimize);
+        if (inPacket.vlans == 0) {
+            if (normal == null) {
+                throw new FilterSyntaxException(expression, 1, "expression rejects all packets");
+            }
+            return normal;
+        }
+        FilterCompiler aside = new FilterCompiler(expression);
+        aside.strippedTag = true;
+        Bpf stripped = aside.generate(snaplen, optimize);
+        Bpf reject = new Bpf(Insn.stmt(RET | K, 0));
+        if (stripped == null && normal == null) {
+            throw new FilterSyntaxException(expression, 1, "expression rejects all packets");
+        }
+        stripped = stripped == null ? reject : stripped;
+        normal = normal == null ? reject : normal;
+        List<Insn> all = new java.util.ArrayList<>();
+        all.add(stmt(LD | B | ABS, SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT));
+        all.add(Insn.jump(JMP | JEQ | K, 0, 0, 1)); // no tag aside: over the next branch
+        all.add(stmt(JMP | JA, stripped.length()));
+        for (int i = 0; i < stripped.length(); i++) all.add(stripped.insn(i));
+        for (int i = 0; i < normal.length(); i++) all.add(normal.insn(i));
+        if (all.size() > Bpf.MAX_INSNS) {
+            throw new FilterSyntaxException(expression, 1, "expression too complex for a live Linux capture: "
+                    + all.size() + " instructions (expected: at most " + Bpf.MAX_INSNS + ")");
+        }
+        return new Bpf(all.toArray(new Insn[0]));
+    }
+
+    /** The program, or null if the optimizer found it rejects every packet. */
+    private Bpf generate(int snaplen, boolean optimize) {
+        Cond cond = program();
         Blocks g = new Blocks(snaplen);
         Blocks.Node root = cond.build(g, g.accept, g.reject);
         if (optimize) {
             root = g.optimize(root);
             if (root == g.reject) {
-                throw new FilterSyntaxException(expression, 1, "expression rejects all packets");
+                return null;
             }
         }
         return g.linearize(root);
@@ -503,7 +561,12 @@ public final class FilterCompiler {
                 Long label = optionalNumber();
                 return mpls(t, label);
             }
-            case "inbound", "outbound", "ifindex" -> throw error(t, "'" + t.text() + "' is not supported (it needs packet metadata a file does not carry)");
+            case "inbound", "outbound" -> {
+                // as libpcap on Linux: the socket's packet type, PACKET_OUTGOING for what the host sent
+                Cond out = cmp(SKF_AD_OFF + SKF_AD_PKTTYPE, H, PACKET_OUTGOING);
+                return t.text().equals("outbound") ? out : Cond.not(out);
+            }
+            case "ifindex" -> throw error(t, "'ifindex' is not supported (it needs packet metadata a file does not carry)");
             default -> {
                 if (t.type() == T.KW) {
                     throw error(t, "'" + t.text() + "' is not supported on Ethernet by jnetmap");
@@ -860,6 +923,14 @@ public final class FilterCompiler {
 
     private Cond vlan(Tok at, Long id) {
         if (mplsDepth > 0) throw error(at, "no VLAN match after MPLS");
+        if (strippedTag && vlans++ == 0) {
+            // the outer tag is beside the frame, not in it: its VID from the kernel, no offset moves
+            if (id == null) return Cond.TRUE;
+            if (id > 0x0fff) throw error(at, "VLAN tag " + id + " greater than maximum 4095");
+            return Cond.test(List.of(stmt(LD | W | ABS, SKF_AD_OFF + SKF_AD_VLAN_TAG), stmt(ALU | AND | K, 0x0fff)), JMP | JEQ | K,
+                    (int) (long) id);
+        }
+        vlans++;
 
         Cond b = Cond.or(Cond.or(cmp(offLinktype, H, 0x8100), cmp(offLinktype, H, 0x88a8)), cmp(offLinktype, H, 0x9100));
         if (id != null) {
@@ -1169,7 +1240,7 @@ public final class FilterCompiler {
                 if (lo[0] > 65535 || hi[0] > 65535) throw error(t, "illegal port number in range '" + name + "'");
                 return ports(q, proto, lo[0], hi[0], true);
             }
-            case GATEWAY -> throw error(t, "'gateway' is not supported by jnetmap");
+            case GATEWAY -> throw error(t, "'gateway' not supported in this configuration"); // as libpcap built with IPv6
             case PROTO -> {
                 if (q.dir != Dq.DEFAULT) throw error(t, "direction applied to 'proto'");
                 int v;

@@ -18,13 +18,30 @@ public interface PacketFilter {
     /** The program this filter runs. */
     Bpf program();
 
-    /** The reference interpreter of {@code program}. */
+    /** The reference interpreter of {@code program}; refused if it reads kernel metadata ({@link #checkRunnable}). */
     static PacketFilter interpreter(Bpf program) {
+        checkRunnable(program);
         return new BpfInterpreter(program);
     }
 
-    /** {@code program} compiled to JVM bytecode: one hidden class. */
+    /** {@code program} compiled to JVM bytecode: one hidden class; refused as {@link #interpreter} is. */
     static PacketFilter bytecode(Bpf program) {
+        checkRunnable(program);
         return BpfBytecode.compile(program);
+    }
+
+    /**
+     * Refuses a program that reads ancillary data ({@code inbound}, {@code outbound}: the packet's
+     * direction), which only the kernel's filter of a live AF_PACKET capture has: in the JVM it would
+     * silently reject every packet.
+     *
+     * @throws UnsupportedOperationException saying so
+     */
+    static void checkRunnable(Bpf program) {
+        if (program.readsAncillary()) {
+            throw new UnsupportedOperationException("inbound/outbound not supported here: they read the packet's direction,"
+                    + " which only the kernel filter of a live AF_PACKET capture (capture -i netmap:IF) has, not files or"
+                    + " filters run in the JVM");
+        }
     }
 }

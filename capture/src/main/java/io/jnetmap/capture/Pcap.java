@@ -84,6 +84,8 @@ public final class Pcap implements AutoCloseable {
     private final PacketView view = new PacketView();
     private final Arena arena = Arena.ofShared();
     private PacketFilter filter;
+    /** The filter for packets the port sent (slots flagged NS_TXMON): differs from {@link #filter} for inbound/outbound. */
+    private PacketFilter filterOut;
     private String filterFallback;
     private Poller poller;
     private volatile boolean breakRequested;
@@ -125,7 +127,25 @@ public final class Pcap implements AutoCloseable {
             p.close();
             throw new IllegalArgumentException("port " + portName + " has no RX rings bound (expected: at least one to capture from)");
         }
+        passiveCapture(p);
         return new Pcap(p, null, snaplen);
+    }
+
+    /**
+     * Makes an AF_PACKET NIC port a passive capture as libpcap's sockets are (frames the host sends seen
+     * too, stripped VLAN tags put back: {@link NicPort#setPassiveCapture}); other ports are left alone.
+     * Returns whether it did.
+     */
+    public static boolean passiveCapture(Port p) {
+        if (p instanceof NicPort nic && p.backend().toLowerCase(Locale.ROOT).contains("packet")) {
+            try {
+                nic.setPassiveCapture();
+                return true;
+            } catch (UnsupportedOperationException e) { // host rings (TAP), @vnet: as they are
+                return false;
+            }
+        }
+        return false;
     }
 
     /** pcap_open_offline: a pcap or pcapng file. */
@@ -148,23 +168,31 @@ public final class Pcap implements AutoCloseable {
         Bpf prog = compile(expression, snaplen);
         if (port instanceof NicPort nic && port.backend().toLowerCase(Locale.ROOT).contains("packet")) {
             try {
-                nic.setSocketFilter(prog.toSockFilter(arena), prog.length());
+                Bpf live = FilterCompiler.compileLinuxLive(expression, snaplen, true); // stripped VLAN tags as libpcap
+                nic.setSocketFilter(live.toSockFilter(arena), live.length());
                 filter = null;
+                filterOut = null;
                 return "kernel";
             } catch (UnsupportedOperationException e) {
                 // a queue that is not AF_PACKET (host rings): filter in the JVM
             }
         }
-        if (port instanceof NicPort nic && port.backend().toLowerCase(Locale.ROOT).contains("xdp")) {
+        if (!prog.readsAncillary() && port instanceof NicPort nic && port.backend().toLowerCase(Locale.ROOT).contains("xdp")) {
             try {
                 nic.setXdpFilter(prog.toSockFilter(arena), prog.length());
                 filter = null;
+                filterOut = null;
                 return "xdp";
             } catch (UnsupportedOperationException e) {
                 filterFallback = e.getMessage(); // the verifier refused it: filter in the JVM, and say why
             }
         }
-        filter = PacketFilter.bytecode(prog);
+        if (prog.readsAncillary() && reader != null) {
+            throw new UnsupportedOperationException("inbound/outbound not supported on Ethernet when reading savefiles");
+        }
+        // a port's RX slots are what it received, its monitor's NS_TXMON copies what it sent
+        filter = PacketFilter.bytecode(prog.withPacketType(Bpf.PACKET_HOST));
+        filterOut = prog.readsAncillary() ? PacketFilter.bytecode(prog.withPacketType(Bpf.PACKET_OUTGOING)) : filter;
         return "jvm";
     }
 
@@ -210,7 +238,8 @@ public final class Pcap implements AutoCloseable {
                 long off = ring.bufOffset(head);
                 int have = Math.min(len, bufSize);
                 received++;
-                if (filter == null || filter.matches(ring.memory(), off, have, len)) {
+                PacketFilter f = (ring.flags(head) & io.jnetmap.core.Slot.NS_TXMON) != 0 ? filterOut : filter;
+                if (f == null || f.matches(ring.memory(), off, have, len)) {
                     view.segment = ring.memory();
                     view.offset = off;
                     view.caplen = Math.min(have, snaplen);

@@ -10,6 +10,7 @@ import io.jnetmap.capture.RotatingWriter;
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.Ring;
+import io.jnetmap.core.Slot;
 import io.jnetmap.core.nic.NicPort;
 import io.jnetmap.core.nic.NicStats;
 import io.jnetmap.poll.Pollable;
@@ -47,7 +48,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 @Command(name = "capture", mixinStandardHelpOptions = true, versionProvider = Capture.Version.class,
         description = "tcpdump without libpcap: capture from ports or read a file, filter with a pcap-filter expression, write pcap/pcapng or print.")
 public final class Capture implements Callable<Integer> {
-    @Option(names = "-i", paramLabel = "PORT", description = "port to capture from (netmap syntax), repeatable: netmap:eth0, vale0:a, pipe}1, vale0:a/rt")
+    @Option(names = "-i", paramLabel = "PORT", description = "port to capture from (netmap syntax), repeatable: netmap:eth0, vale0:a, pipe}1, vale0:a/rt (a copy monitor: from any process for a switch's ports, else of a port of this process)")
     List<String> ports = new ArrayList<>();
 
     @Option(names = "-r", paramLabel = "FILE", description = "read packets from a pcap or pcapng file instead")
@@ -150,7 +151,11 @@ public final class Capture implements Callable<Integer> {
             throw new IllegalArgumentException("-r and -i together (expected: one source)");
         }
         PacketWriter.Format fmt = format(format, ports.size());
-        PacketFilter filter = expr.isBlank() ? null : PacketFilter.bytecode(program);
+        if (readFile != null && program.readsAncillary()) {
+            throw new IllegalArgumentException("inbound/outbound not supported on Ethernet when reading savefiles");
+        }
+        // a program reading the packet's direction runs only in the kernel (live AF_PACKET ports)
+        PacketFilter filter = expr.isBlank() || program.readsAncillary() ? null : PacketFilter.bytecode(program);
         Counts c = new Counts();
         AtomicBoolean stop = new AtomicBoolean();
         try (StopOnSignal signal = new StopOnSignal("capture-stop", () -> stop.set(true), 3)) {
@@ -291,9 +296,16 @@ public final class Capture implements Callable<Integer> {
         List<Port> open = new ArrayList<>();
         try (Arena arena = Arena.ofConfined()) {
             for (String name : ports) {
-                open.add(Netmap.open(passive(name)));
+                Port p = Netmap.open(passive(name));
+                open.add(p);
+                io.jnetmap.capture.Pcap.passiveCapture(p); // sees what the host sends too, VLAN tags back in place
             }
             PacketFilter[] jvmFilter = new PacketFilter[open.size()];
+            // for the packets a port sent (a monitor's copies of its TX, flagged NS_TXMON): inbound/outbound differ
+            PacketFilter[] jvmFilterOut = new PacketFilter[open.size()];
+            boolean direction = program.readsAncillary();
+            PacketFilter inFilter = !direction ? filter : PacketFilter.bytecode(program.withPacketType(Bpf.PACKET_HOST));
+            PacketFilter outFilter = !direction ? filter : PacketFilter.bytecode(program.withPacketType(Bpf.PACKET_OUTGOING));
             boolean[][] kernelTs = new boolean[open.size()][];
             List<String> descriptions = new ArrayList<>();
             for (int i = 0; i < open.size(); i++) {
@@ -310,21 +322,26 @@ public final class Capture implements Callable<Integer> {
                 String tsSource = withTs == p.rxRings() ? "kernel" : withTs == 0 ? "sync" : "mixed";
                 descriptions.add(io.jnetmap.capture.Pcap.timestampDescription(tsSource));
                 String where = "no filter";
-                if (filter != null) {
-                    jvmFilter[i] = filter;
+                if (inFilter != null) {
+                    jvmFilter[i] = inFilter;
+                    jvmFilterOut[i] = outFilter;
                     where = "filter in the JVM (bytecode)";
                     if (p instanceof NicPort nic && p.backend().toLowerCase(Locale.ROOT).contains("packet")) {
                         try {
-                            nic.setSocketFilter(program.toSockFilter(arena), program.length());
+                            // as libpcap on Linux: the first vlan reads a tag the kernel stripped from beside the frame
+                            Bpf live = FilterCompiler.compileLinuxLive(String.join(" ", expression), snaplen, true);
+                            nic.setSocketFilter(live.toSockFilter(arena), live.length());
                             jvmFilter[i] = null;
+                            jvmFilterOut[i] = null;
                             where = "filter in the kernel (SO_ATTACH_FILTER)";
                         } catch (UnsupportedOperationException e) { // host rings (TAP) as well: filter here
                             where = "filter in the JVM (bytecode): " + e.getMessage();
                         }
-                    } else if (p instanceof NicPort nic && p.backend().toLowerCase(Locale.ROOT).contains("xdp")) {
+                    } else if (!direction && p instanceof NicPort nic && p.backend().toLowerCase(Locale.ROOT).contains("xdp")) {
                         try {
                             nic.setXdpFilter(program.toSockFilter(arena), program.length());
                             jvmFilter[i] = null;
+                            jvmFilterOut[i] = null;
                             where = "filter in the kernel (XDP: matching frames to the socket, the others to the stack)";
                         } catch (UnsupportedOperationException e) { // the verifier refused it, or host rings
                             where = "filter in the JVM (bytecode), not in XDP: " + e.getMessage();
@@ -335,7 +352,7 @@ public final class Capture implements Callable<Integer> {
                         p.name(), p.backend(), p.rxRings(), where, tsSource, snaplen);
             }
             try (Sink sink = sink(fmt, ports, descriptions)) {
-                loop(open, jvmFilter, kernelTs, sink, c, stop);
+                loop(open, jvmFilter, jvmFilterOut, kernelTs, sink, c, stop);
                 long kernelDrops = 0, received = c.seen, ours = 0;
                 for (int i = 0; i < open.size(); i++) {
                     if (open.get(i) instanceof NicPort nic) {
@@ -358,7 +375,8 @@ public final class Capture implements Callable<Integer> {
         }
     }
 
-    private void loop(List<Port> open, PacketFilter[] jvmFilter, boolean[][] kernelTs, Sink sink, Counts c, AtomicBoolean stop) throws IOException {
+    private void loop(List<Port> open, PacketFilter[] jvmFilter, PacketFilter[] jvmFilterOut, boolean[][] kernelTs, Sink sink, Counts c,
+                      AtomicBoolean stop) throws IOException {
         WaitStrategy wait = busyWait ? WaitStrategy.busySpin() : WaitStrategy.spinThenBlock(Duration.ofNanos(50_000));
         long idleWait = TimeUnit.MILLISECONDS.toNanos(100);
         long wallAtStart = System.currentTimeMillis() * 1_000_000L, monoAtStart = System.nanoTime();
@@ -372,6 +390,7 @@ public final class Capture implements Callable<Integer> {
                 for (int i = 0; i < open.size(); i++) {
                     Port port = open.get(i);
                     PacketFilter f = jvmFilter[i];
+                    PacketFilter fOut = jvmFilterOut[i];
                     for (int r = 0; r < port.rxRings() && !stop.get(); r++) {
                         Ring ring = port.rxRing(r);
                         boolean kts = kernelTs[i][r]; // the slot's ptr holds the kernel receive time
@@ -383,7 +402,8 @@ public final class Capture implements Callable<Integer> {
                             int have = Math.min(len, bufSize);
                             long off = ring.bufOffset(h);
                             c.seen++;
-                            if (f == null || f.matches(ring.memory(), off, have, len)) {
+                            PacketFilter g = (ring.flags(h) & Slot.NS_TXMON) != 0 ? fOut : f; // what the port sent, or received
+                            if (g == null || g.matches(ring.memory(), off, have, len)) {
                                 c.matched++;
                                 if (!sink.packet(i, ring.memory(), off, have, len, kts ? ring.ptr(h) : ts)) {
                                     stop.set(true); // -G with -W: the last file is done

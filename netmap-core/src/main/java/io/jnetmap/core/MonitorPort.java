@@ -40,12 +40,12 @@ public final class MonitorPort extends AbstractPort {
     /** Copy monitor: one sink per RX ring, and the watched rings with the sink each feeds; null for /z. */
     private final Sink[] sinks;
     private final Kring[] watched;
-    private final Sink[] watchedSink;
+    private final RingTap[] watchedSink;
     /** Zero-copy monitor: one per RX ring; null for copy monitors. */
     private final ZeroCopyRing[] zrings;
     private final AtomicLong drops = new AtomicLong();
 
-    private MonitorPort(PortName name, NetmapIf nifp, Port target) {
+    private MonitorPort(PortName name, NetmapIf nifp, Port target, boolean mirrored) {
         super(name, nifp, "monitor of " + target.backend(), true);
         this.target = target;
         boolean zcopy = name.hasFlag(PortName.ZCOPY_MONITOR);
@@ -75,17 +75,20 @@ public final class MonitorPort extends AbstractPort {
             sinks[i] = new Sink(rxKring(i));
         }
         java.util.List<Kring> w = new java.util.ArrayList<>();
-        java.util.List<Sink> ws = new java.util.ArrayList<>();
-        for (int i = 0; tx && i < t.txRings(); i++) {
+        java.util.List<RingTap> ws = new java.util.ArrayList<>();
+        // mirrored: the port watched is the far side of the one named (what it sends arrives on t's RX)
+        boolean txRings = mirrored ? rx : tx;
+        boolean rxRings = mirrored ? tx : rx;
+        for (int i = 0; txRings && i < t.txRings(); i++) {
             w.add(t.txKring(i));
-            ws.add(sinks[i]);
+            ws.add(mirrored ? sinks[i].flipped() : sinks[i]);
         }
-        for (int i = 0; rx && i < t.rxRings(); i++) {
+        for (int i = 0; rxRings && i < t.rxRings(); i++) {
             w.add(t.rxKring(i));
-            ws.add(sinks[i]);
+            ws.add(mirrored ? sinks[i].flipped() : sinks[i]);
         }
         this.watched = w.toArray(Kring[]::new);
-        this.watchedSink = ws.toArray(Sink[]::new);
+        this.watchedSink = ws.toArray(RingTap[]::new);
         for (int i = 0; i < watched.length; i++) {
             watched[i].addTap(watchedSink[i]);
         }
@@ -139,7 +142,22 @@ public final class MonitorPort extends AbstractPort {
      *         room for the monitor's rings
      */
     public static MonitorPort open(PortName name, Port target) {
+        return open(name, target, false);
+    }
+
+    /**
+     * As {@link #open(PortName, Port)}; {@code mirrored}: {@code target} is the far side of the port
+     * {@code name} watches, so its RX rings carry what that port sends ({@code /t}, copies flagged
+     * {@link Slot#NS_TXMON}) and its TX rings what it receives ({@code /r}). A switch monitors a port
+     * attached for another process this way: the switch's end of that process's pipe. Copy monitors
+     * only: a zero-copy monitor watches a port of this process directly.
+     */
+    public static MonitorPort open(PortName name, Port target, boolean mirrored) {
         boolean zcopy = name.hasFlag(PortName.ZCOPY_MONITOR);
+        if (zcopy && mirrored) {
+            throw new NetmapException("cannot open \"" + name + "\": a zero-copy monitor (/z) watches a port of its own"
+                    + " process; use a copy monitor /r, /t or /rt");
+        }
         if (!zcopy && !name.hasFlag(PortName.MONITOR_RX) && !name.hasFlag(PortName.MONITOR_TX)) {
             throw new IllegalArgumentException("name=" + name + " (expected: a monitor flag /r, /t, /rt or /z)");
         }
@@ -180,7 +198,7 @@ public final class MonitorPort extends AbstractPort {
             }
         }
         try {
-            return new MonitorPort(name, nifp, target);
+            return new MonitorPort(name, nifp, target, mirrored);
         } catch (RuntimeException e) {
             region.freeIf(nifp);
             region.close();
@@ -558,6 +576,11 @@ public final class MonitorPort extends AbstractPort {
             this.k = k;
             this.r = k.ring;
             this.dst = r.memory();
+        }
+
+        /** This sink with {@link Slot#NS_TXMON} inverted on the copies (a mirrored watch). */
+        RingTap flipped() {
+            return (ring, from, to, extraFlags) -> copy(ring, from, to, extraFlags ^ Slot.NS_TXMON);
         }
 
         /** Set (under the lock) when the monitor closes: copies from then on do nothing. */

@@ -4,7 +4,13 @@ import io.jnetmap.core.spi.PortProvider;
 
 import java.util.Set;
 
-/** Serves monitor names ({@code PORT/r}, {@code /t}, {@code /rt}; zero-copy {@code /z}, {@code /zr}, {@code /zt}) for ports open in this process. */
+/**
+ * Serves monitor names ({@code PORT/r}, {@code /t}, {@code /rt}; zero-copy {@code /z}, {@code /zr},
+ * {@code /zt}): of a port open in this process directly ({@link MonitorPort}); copy monitors of any
+ * other port through the provider of the watched port's kind
+ * ({@link PortProvider#openMonitor}), which may reach the process that drives it (a switch's host
+ * serves monitors of its ports to other processes).
+ */
 public final class MonitorProvider implements PortProvider {
     @Override
     public Set<String> kinds() {
@@ -15,11 +21,21 @@ public final class MonitorProvider implements PortProvider {
     public Port open(PortName name) {
         String watched = name.monitored();
         Port target = Netmap.findOpen(watched);
-        if (target == null || target.isClosed()) {
-            throw new NetmapException("cannot open monitor \"" + name + "\": " + watched
-                    + " is not open in this process (a monitor watches a port of its own process: open "
-                    + watched + " first)");
+        if (target != null && !target.isClosed()) {
+            return MonitorPort.open(name, target);
         }
-        return MonitorPort.open(name, target);
+        if (name.hasFlag(PortName.ZCOPY_MONITOR)) {
+            throw new NetmapException("cannot open monitor \"" + name + "\": " + watched + " is not open in this process,"
+                    + " and a zero-copy monitor (/z) sits in the path of a port of its own process; open " + watched
+                    + " here first, or use a copy monitor /r, /t or /rt");
+        }
+        PortProvider owner = Netmap.provider(PortName.parse(watched).kind());
+        Port remote = owner == null ? null : owner.openMonitor(name);
+        if (remote != null) {
+            return remote;
+        }
+        throw new NetmapException("cannot open monitor \"" + name + "\": " + watched
+                + " is not open in this process, and no process serving it publishes monitors (monitors reach"
+                + " a port of this process, or a port of a VALE switch wherever its host runs: open " + watched + " first)");
     }
 }

@@ -107,6 +107,11 @@ public final class Netmap {
         OPEN.remove(port.portName().withoutOptions(), port);
     }
 
+    /** The provider serving port kind {@code kind}, or null. */
+    static PortProvider provider(String kind) {
+        return providers().get(kind);
+    }
+
     private static Map<String, PortProvider> providers() {
         Map<String, PortProvider> m = providers;
         if (m == null) {

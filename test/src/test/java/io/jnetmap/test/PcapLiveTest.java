@@ -44,4 +44,34 @@ class PcapLiveTest {
             assertEquals(100, rx.stats().received());
         }
     }
+
+    /** inbound/outbound in the JVM: a monitor's copies of what its port sent are outbound, what it received inbound. */
+    @Test
+    void inboundAndOutboundOnAMonitor() throws Exception {
+        String parent = "pcapd" + ProcessHandle.current().pid() + "x" + (System.nanoTime() & 0xffff);
+        try (Pcap a = Pcap.openLive(parent + "{1", 262144); Pcap b = Pcap.openLive(parent + "}1", 262144);
+             Pcap out = Pcap.openLive(parent + "{1/rt", 262144); Pcap in = Pcap.openLive(parent + "{1/rt", 262144)) {
+            assertEquals("jvm", out.setFilter("outbound and udp"));
+            assertEquals("jvm", in.setFilter("inbound"));
+            for (int i = 0; i < 3; i++) {
+                byte[] f = udp(53);
+                while (!a.inject(MemorySegment.ofArray(f), 0, f.length)) Thread.onSpinWait(); // sent by {1
+            }
+            for (int i = 0; i < 2; i++) {
+                byte[] f = udp(80);
+                while (!b.inject(MemorySegment.ofArray(f), 0, f.length)) Thread.onSpinWait();
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (a.next(Duration.ofMillis(50)) != null || System.nanoTime() < deadline && a.stats().received() < 2) {
+                Thread.onSpinWait(); // {1 receives what }1 sent: its RX sync copies them to the monitors
+            }
+            List<Integer> sent = new ArrayList<>();
+            List<Integer> received = new ArrayList<>();
+            assertEquals(3, out.loop(3, v -> sent.add(v.segment().get(java.lang.foreign.ValueLayout.JAVA_BYTE, v.offset() + 37) & 0xff)));
+            assertEquals(2, in.loop(2, v -> received.add(v.segment().get(java.lang.foreign.ValueLayout.JAVA_BYTE, v.offset() + 37) & 0xff)));
+            assertEquals(List.of(53, 53, 53), sent);
+            assertEquals(List.of(80, 80), received);
+            assertEquals(null, out.next(Duration.ofMillis(200)));
+        }
+    }
 }

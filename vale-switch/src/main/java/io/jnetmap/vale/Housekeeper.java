@@ -82,7 +82,8 @@ final class Housekeeper {
 
     /**
      * Undoes what processes that are gone had made through the mailbox: ports attached for their
-     * {@link io.jnetmap.vale.ctl.RemotePort}s, their opens of this process's VALE ports; also when the
+     * {@link io.jnetmap.vale.ctl.RemotePort}s, their opens of this process's VALE ports, the monitors
+     * served to them ({@link MonitorRelay}); also when the
      * relay or polling thread stopped on a failure (the other process broke the pipe's rules: it is
      * cut off). Under ValeSwitches.CONFIG.
      */
@@ -90,6 +91,7 @@ final class Housekeeper {
         for (SwitchPort p : sw.portList()) {
             p.closeRemoteOpens(true);
         }
+        MonitorRelay.reap(sw, false);
     }
 
     /** Answers the request waiting in {@code sw}'s mailbox, if any. Under ValeSwitches.CONFIG. */
@@ -110,7 +112,7 @@ final class Housekeeper {
                 reply = e.getMessage() != null ? e.getMessage() : e.toString();
             }
             ControlMailbox.answer(m, r, ok, reply);
-            if (ok && r.code() == Command.ATTACH_REMOTE.code() && r.client() > 0 && !CLIENTS.containsKey(r.client())) {
+            if (ok && (r.code() == Command.ATTACH_REMOTE.code() || r.code() == Command.ATTACH_MONITOR.code()) && r.client() > 0 && !CLIENTS.containsKey(r.client())) {
                 watchClient(r.client()); // drained under ValeSwitches.CONFIG, as CLIENTS needs
             }
         });

@@ -152,6 +152,8 @@ public final class SwitchAdmin {
             case ATTACH_REMOTE -> attachRemote(sw, arg, client);
             case DETACH -> detach(arg);
             case DETACH_REMOTE -> detachRemote(sw, arg);
+            case ATTACH_MONITOR -> MonitorRelay.open(sw, arg, client);
+            case DETACH_MONITOR -> MonitorRelay.close(sw, arg);
             case NEW_PORT -> "created persistent port " + newPersistent(arg).fullName();
             case REMOVE_PORT -> {
                 remove(arg);

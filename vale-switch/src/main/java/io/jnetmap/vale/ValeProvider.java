@@ -50,6 +50,23 @@ public final class ValeProvider implements PortProvider {
         return RemotePort.open(name, (ValeCtl.SwitchInfo) hostOrSwitch);
     }
 
+    /**
+     * A copy monitor {@code valeS:P/r|t|rt} of a port of switch S not open by name here: if this process
+     * hosts S, of the port as the switch drives it ({@link MonitorRelay#openLocal}); if another process
+     * hosts S, served by that host ({@link RemotePort#openMonitor}); null if no process hosts S.
+     */
+    @Override
+    public Port openMonitor(PortName name) {
+        synchronized (ValeSwitches.CONFIG) {
+            ValeSwitch sw = ValeSwitches.get(name.switchName()).orElse(null);
+            if (sw != null) {
+                return MonitorRelay.openLocal(sw, name);
+            }
+        }
+        ValeCtl.SwitchInfo host = ValeSwitches.otherHost(name.switchName()).orElse(null);
+        return host == null ? null : RemotePort.openMonitor(name, host);
+    }
+
     /** Opens (or creates) VALE port {@code name} on switch {@code sw} of this process. Under ValeSwitches.CONFIG. */
     private static Port openLocal(ValeSwitch sw, PortName name) {
         SwitchPort existing = sw.port(name.base()).orElse(null);

@@ -274,6 +274,7 @@ public final class ValeSwitch implements AutoCloseable {
             if (closed) {
                 return;
             }
+            MonitorRelay.reap(this, true); // before the ports they watch go
             for (SwitchPort p : view.list) {
                 p.closeRemoteOpens(false); // other processes' opens: this process ends them, as their host
             }

@@ -157,6 +157,27 @@ public final class NicPort extends AbstractPort {
     }
 
     /**
+     * Makes this AF_PACKET port a passive capture, as libpcap's sockets are: it sees the frames the host
+     * sends on the interface too (no {@code PACKET_IGNORE_OUTGOING}), flagged {@link io.jnetmap.core.Slot#NS_TXMON}
+     * in their RX slots as a monitor flags what a port sends; VLAN tags the kernel took off a received frame
+     * (rx VLAN offload) are put back in front of its EtherType, as libpcap does. Call it before any
+     * traffic matters (then attach a filter, whose drop-all/drain sequence discards what came before).
+     * Not for ports that forward: they would see their own transmissions.
+     *
+     * @throws UnsupportedOperationException if a queue is not AF_PACKET
+     */
+    public void setPassiveCapture() {
+        for (NicQueue q : queues) {
+            if (!(q instanceof PacketQueue)) {
+                throw new UnsupportedOperationException(name() + ": a passive capture needs the AF_PACKET backend (@backend=packet), this queue is " + q);
+            }
+        }
+        for (NicQueue q : queues) {
+            ((PacketQueue) q).setPassiveCapture();
+        }
+    }
+
+    /**
      * Runs a classic BPF filter in the kernel on every queue of this port ({@code count} 8-byte
      * {@code struct sock_filter} at {@code filter}, as SO_ATTACH_FILTER takes them), attached in libpcap's
      * sequence so that no frame it rejects reaches the rings. Only AF_PACKET queues take one.

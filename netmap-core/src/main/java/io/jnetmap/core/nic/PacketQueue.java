@@ -13,8 +13,11 @@ import io.jnetmap.sys.SyscallException;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
@@ -27,7 +30,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * {@code tpacket3_hdr}) and hands a block over when it is full or {@code retireMs} after its first
  * frame. rxsync copies frames from ready blocks into the slots at {@code hwtail} and returns a block
  * once every frame of it was copied. The socket ignores outgoing frames, so the RX ring shows what the
- * interface received, as a NIC ring does.
+ * interface received, as a NIC ring does; a passive capture ({@link #setPassiveCapture}) sees them too.
  *
  * <pre>
  *   tpacket_req3 (28)        block_size, block_nr, frame_size, frame_nr, retire_blk_tov, sizeof_priv, feature_req_word
@@ -79,6 +82,13 @@ final class PacketQueue implements NicQueue {
     static final int ETH_P_ALL = 0x0003;
     static final int TP_STATUS_KERNEL = 0;
     static final int TP_STATUS_USER = 1;
+    /** tp_vlan_tci holds the tag the kernel took off the frame (rx VLAN offload). */
+    static final int TP_STATUS_VLAN_VALID = 1 << 4;
+    /** tp_vlan_tpid holds that tag's TPID (else 0x8100). */
+    static final int TP_STATUS_VLAN_TPID_VALID = 1 << 6;
+    /** sll_pkttype of a frame this host sent. */
+    static final int PACKET_OUTGOING = 4;
+    static final int ETH_P_8021Q = 0x8100;
     /** Frames per sendmmsg (the kernel's UIO_MAXIOV). */
     static final int VLEN = 1024;
     private static final int MMSG_SIZE = 64;
@@ -86,6 +96,7 @@ final class PacketQueue implements NicQueue {
     private static final int FRAME_SIZE = 2048;
     private static final int[] TX_TOLERATED = {Errno.ENOBUFS, Errno.EMSGSIZE, Errno.EINVAL, Errno.ENETDOWN, Errno.ENXIO};
     private static final VarHandle INT = JAVA_INT.varHandle();
+    private static final ValueLayout.OfShort JAVA_SHORT_BE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
     private final String what;
     private final int fd;
@@ -106,6 +117,8 @@ final class PacketQueue implements NicQueue {
     private final int[] nextOf;
     private final Segmenter segmenter = new Segmenter();
     private boolean closed;
+    /** A passive capture ({@link #setPassiveCapture}): outgoing frames seen and flagged, stripped VLAN tags put back. */
+    private boolean capture;
 
     /** TPACKET_V2 (one frame per slot, visible at once) instead of V3 (blocks, visible when retired). */
     private final boolean v2;
@@ -254,6 +267,14 @@ final class PacketQueue implements NicQueue {
             }
             long ts = Integer.toUnsignedLong(blocks.get(JAVA_INT, pktOff + 4)) * 1_000_000_000L
                     + Integer.toUnsignedLong(blocks.get(JAVA_INT, pktOff + 8));
+            if (capture && took > 0) {
+                // tpacket3_hdr: tp_status@20, hv1.tp_vlan_tci@32, hv1.tp_vlan_tpid u16@36; sockaddr_ll at 48, sll_pkttype@10
+                int status = blocks.get(JAVA_INT, pktOff + 20);
+                int tci = blocks.get(JAVA_INT, pktOff + 32);
+                int tpid = (status & TP_STATUS_VLAN_TPID_VALID) != 0 ? Short.toUnsignedInt(blocks.get(JAVA_SHORT, pktOff + 36)) : ETH_P_8021Q;
+                boolean outgoing = Byte.toUnsignedInt(blocks.get(JAVA_BYTE, pktOff + 48 + 10)) == PACKET_OUTGOING;
+                marks(k.ring, slot, took, (status & TP_STATUS_VLAN_VALID) != 0 || tci != 0, tpid, tci, outgoing);
+            }
             for (int i = 0; i < took; i++) {
                 k.ring.setPtr(slot, ts);
                 slot = k.next(slot);
@@ -316,6 +337,47 @@ final class PacketQueue implements NicQueue {
         }
         k.hwtail = slot;
         rxPackets += got;
+    }
+
+    /**
+     * A passive capture's marks on a frame just taken into {@code took} slots from {@code slot}: the VLAN
+     * tag the kernel stripped put back after the MAC addresses (libpcap's reinsertion; a frame in one
+     * slot whose buffer has room), and {@link Slot#NS_TXMON} on each slot of a frame the host sent.
+     */
+    private void marks(Ring ring, int slot, int took, boolean tagged, int tpid, int tci, boolean outgoing) {
+        if (tagged && took == 1) {
+            int len = ring.len(slot);
+            if (len >= 12 && len + 4 <= bufSize) {
+                long at = ring.bufOffset(slot);
+                MemorySegment.copy(mem, at + 12, mem, at + 16, len - 12); // overlapping: copy handles it as memmove
+                mem.set(JAVA_SHORT_BE, at + 12, (short) tpid);
+                mem.set(JAVA_SHORT_BE, at + 14, (short) tci);
+                ring.setLen(slot, len + 4);
+            }
+        }
+        if (outgoing) {
+            for (int i = 0, s = slot; i < took; i++, s = ring.nextSlot(s)) {
+                ring.setSlot(s, ring.len(s), ring.flags(s) | Slot.NS_TXMON);
+            }
+        }
+    }
+
+    /**
+     * Sees outgoing frames too and marks them, puts stripped VLAN tags back ({@link NicPort#setPassiveCapture}).
+     * Only on TPACKET_V3 sockets (ports without {@code @vnet}).
+     */
+    synchronized void setPassiveCapture() {
+        if (v2) {
+            throw new UnsupportedOperationException(what + ": a passive capture takes plain frames (no @vnet option)");
+        }
+        try {
+            Linux.setsockoptInt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 0);
+        } catch (SyscallException e) {
+            if (e.errno() != Errno.ENOPROTOOPT) {
+                throw e;
+            }
+        }
+        capture = true;
     }
 
     /** recvmsg of the {@code len}-byte frame waiting on the socket into a chain from {@code slot}. */

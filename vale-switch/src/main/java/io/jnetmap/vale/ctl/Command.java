@@ -23,9 +23,18 @@ public enum Command {
      */
     ATTACH_REMOTE(6),
     /** {@code valeS:P=PIPE}, sent by a {@link RemotePort} closing: undo its {@link #ATTACH_REMOTE}. */
-    DETACH_REMOTE(7);
+    DETACH_REMOTE(7),
+    /**
+     * {@code valeS:P/FLAGS=PIPE}, sent by a process opening copy monitor {@code valeS:P/r}, {@code /t}
+     * or {@code /rt} of a port of a switch it does not host: the host opens the monitor and relays its
+     * copies into the requester's pipe end PIPE, dropping what the pipe has no room for; undone when the
+     * requesting process dies.
+     */
+    ATTACH_MONITOR(8),
+    /** {@code valeS:P/FLAGS=PIPE}, sent by a remote monitor closing: undo its {@link #ATTACH_MONITOR}. */
+    DETACH_MONITOR(9);
 
-    private static final Command[] BY_CODE = new Command[8];
+    private static final Command[] BY_CODE = new Command[10];
 
     static {
         for (Command c : values()) {

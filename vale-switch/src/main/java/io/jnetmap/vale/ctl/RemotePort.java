@@ -33,6 +33,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>If P is a persistent port of the switch ({@code vale-ctl -n}), the host binds the pipe end to it
  * instead (one more open of P, relayed by a thread of the host) and unbinds it when this port closes.
+ *
+ * <p>A copy monitor {@code valeS:P/r}, {@code /t} or {@code /rt} of such a switch is a remote port too
+ * ({@link #openMonitor}): the host opens the monitor of its port P and a thread of the host relays the
+ * copies into this process's pipe end ({@link Command#ATTACH_MONITOR}). The relay drops what the pipe
+ * has no room for, so a slow or stopped capture never holds P back.
  */
 public final class RemotePort implements Port {
     private static final AtomicInteger PIPES = new AtomicInteger();
@@ -44,6 +49,8 @@ public final class RemotePort implements Port {
     private final int hostPid;
     /** {@code valeS:P=PIPE}: what the host was asked to attach, and is asked to undo on close. */
     private final String binding;
+    /** What undoes {@link #binding} at close. */
+    private final Command detach;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Pollable pollable;
     /** Why this port is broken (its host died), or null. */
@@ -51,8 +58,9 @@ public final class RemotePort implements Port {
     /** Guarded by {@code this}: the pidfd watch of the host, cancelled at close. */
     private ProcessWatch.Watch hostWatch;
 
-    private RemotePort(PortName name, Port end, Path hostFile, int hostPid, String binding) {
+    private RemotePort(PortName name, Port end, Path hostFile, int hostPid, String binding, Command detach) {
         this.name = name;
+        this.detach = detach;
         this.end = end;
         this.hostFile = hostFile;
         this.hostPid = hostPid;
@@ -89,6 +97,26 @@ public final class RemotePort implements Port {
 
     /** Opens {@code pn} as a port of the switch hosted by {@code host} (another process). */
     public static Port open(PortName pn, ValeCtl.SwitchInfo host) {
+        String bp = pn.option("backpressure") != null ? "@backpressure=" + pn.option("backpressure") : "";
+        return open(pn, host, Command.ATTACH_REMOTE, Command.DETACH_REMOTE, pn.switchName() + ":" + pn.base(), bp);
+    }
+
+    /**
+     * Opens copy monitor {@code pn} ({@code valeS:P/r}, {@code /t}, {@code /rt}) of a port of the
+     * switch hosted by {@code host} (another process). Its RX rings receive the copies (ring sizes from
+     * {@code @conf:}); TX rings carry nothing.
+     */
+    public static Port openMonitor(PortName pn, ValeCtl.SwitchInfo host) {
+        if (pn.hasFlag(PortName.ZCOPY_MONITOR)) {
+            throw new io.jnetmap.core.NetmapException("cannot open \"" + pn + "\": a zero-copy monitor (/z) reaches"
+                    + " only a port of its own process, and " + pn.monitored() + " lives in process " + host.pid()
+                    + " (the switch's host); use a copy monitor /r, /t or /rt");
+        }
+        String flags = pn.withoutOptions().substring(pn.monitored().length());
+        return open(pn, host, Command.ATTACH_MONITOR, Command.DETACH_MONITOR, pn.monitored() + flags, "");
+    }
+
+    private static Port open(PortName pn, ValeCtl.SwitchInfo host, Command attach, Command detach, String what, String options) {
         String parent = "valep" + ProcessHandle.current().pid() + "x" + PIPES.incrementAndGet();
         StringBuilder conf = new StringBuilder("@conf:pipes=1");
         for (String k : new String[] {"rings", "tx-rings", "rx-rings", "slots", "tx-slots", "rx-slots", "extra-bufs"}) {
@@ -99,10 +127,9 @@ public final class RemotePort implements Port {
         }
         Port end = Netmap.open(parent + "{0" + conf);
         try {
-            String bp = pn.option("backpressure") != null ? "@backpressure=" + pn.option("backpressure") : "";
-            String binding = pn.switchName() + ":" + pn.base() + "=" + parent + "}0";
-            ControlMailbox.call(host.file(), Command.ATTACH_REMOTE, binding + bp, TIMEOUT);
-            RemotePort p = new RemotePort(pn, end, host.file(), host.pid(), binding);
+            String binding = what + "=" + parent + "}0";
+            ControlMailbox.call(host.file(), attach, binding + options, TIMEOUT);
+            RemotePort p = new RemotePort(pn, end, host.file(), host.pid(), binding, detach);
             synchronized (p) {
                 p.hostWatch = ProcessWatch.onExit(host.pid(), p::hostDied);
             }
@@ -126,7 +153,7 @@ public final class RemotePort implements Port {
     /** {@code vale@PID/pipe}: a port of the switch in process PID, reached through a pipe. */
     @Override
     public String backend() {
-        return "vale@" + hostPid + "/" + end.backend();
+        return (detach == Command.DETACH_MONITOR ? "monitor of " : "") + "vale@" + hostPid + "/" + end.backend();
     }
 
     @Override
@@ -195,7 +222,7 @@ public final class RemotePort implements Port {
             if (broken != null) {
                 return; // no host to ask
             }
-            ControlMailbox.call(hostFile, Command.DETACH_REMOTE, binding, TIMEOUT);
+            ControlMailbox.call(hostFile, detach, binding, TIMEOUT);
         } catch (RuntimeException e) {
             // the host is gone, or already dropped the port: nothing left to undo there
         } finally {

@@ -1,0 +1,255 @@
+package io.jnetmap.vale;
+
+import io.jnetmap.core.MonitorPort;
+import io.jnetmap.core.Netmap;
+import io.jnetmap.core.NetmapException;
+import io.jnetmap.core.Port;
+import io.jnetmap.core.PortName;
+import io.jnetmap.core.Ring;
+import io.jnetmap.core.Slot;
+import io.jnetmap.poll.Pollable;
+import io.jnetmap.sys.Epoll;
+import io.jnetmap.sys.EventFd;
+import io.jnetmap.sys.Linux;
+import io.jnetmap.vale.ctl.Command;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A copy monitor of a switch port served to another process ({@link Command#ATTACH_MONITOR}, sent by a
+ * {@link io.jnetmap.vale.ctl.RemotePort#openMonitor remote monitor}): this process, the switch's host,
+ * opens the monitor ({@link #openLocal}) and one of its threads copies what the monitor receives into the
+ * requester's pipe end. Both sides are lossy, never blocking: the monitor drops when its ring is full
+ * (the watched port never waits for it) and the relay takes from it only what the pipe has room for.
+ * Closed when the requester closes it ({@link Command#DETACH_MONITOR}), dies (the housekeeper reaps it),
+ * or the switch closes.
+ */
+final class MonitorRelay {
+    /** Empty rounds before the relay thread sleeps. */
+    private static final int SPIN = 200;
+    /** Relays of this process. Guarded by ValeSwitches.CONFIG. */
+    private static final List<MonitorRelay> RELAYS = new ArrayList<>();
+
+    private final ValeSwitch sw;
+    /** {@code valeS:P/FLAGS=PIPE} as requested: what DETACH_MONITOR names. */
+    final String binding;
+    /** The requesting process. */
+    final int owner;
+    private final MonitorPort monitor;
+    private final Port end;
+    private final EventFd wake = EventFd.create();
+    private final Thread thread;
+    private volatile boolean running = true;
+    private volatile Throwable failure;
+
+    private MonitorRelay(ValeSwitch sw, String binding, int owner, MonitorPort monitor, Port end) {
+        this.sw = sw;
+        this.binding = binding;
+        this.owner = owner;
+        this.monitor = monitor;
+        this.end = end;
+        this.thread = Thread.ofPlatform().daemon().name("vale-monitor-" + monitor.name() + "-" + owner).unstarted(this::run);
+    }
+
+    /**
+     * Opens monitor {@code name} ({@code valeS:P/r|t|rt}) of port P of {@code sw}, a switch of this
+     * process: of the port itself if it is open here by name; of the switch's end of a port attached
+     * for another process (mirrored: what P sends arrives on that end's RX rings); of an attached
+     * NIC or host-stack port as it is. Under ValeSwitches.CONFIG.
+     */
+    static MonitorPort openLocal(ValeSwitch sw, PortName name) {
+        String portName = name.base();
+        SwitchPort p = sw.port(portName).orElseThrow(() -> new NetmapException("cannot open monitor \"" + name.text()
+                + "\": switch " + sw.name() + " has no port " + portName + " (ports: "
+                + sw.portList().stream().map(SwitchPort::name).toList() + ")"));
+        if (p instanceof AttachedPort ap) {
+            return MonitorPort.open(name, ap.port(), ap.owner > 0);
+        }
+        Port open = Netmap.findOpen(p.fullName());
+        if (open == null) {
+            throw new NetmapException("cannot open monitor \"" + name.text() + "\": VALE port " + p.fullName()
+                    + " is not open in process " + ProcessHandle.current().pid() + ", the switch's host"
+                    + " (a monitor watches an open of it: open " + p.fullName() + " there first)");
+        }
+        return MonitorPort.open(name, open);
+    }
+
+    /**
+     * {@link Command#ATTACH_MONITOR} {@code valeS:P/FLAGS=PIPE} from process {@code client}: opens
+     * the monitor and the host's end PIPE of the client's pipe, and starts relaying. Under ValeSwitches.CONFIG.
+     */
+    static String open(ValeSwitch sw, String arg, int client) {
+        int eq = arg.indexOf('=');
+        if (eq < 0) {
+            throw new IllegalArgumentException("monitor=" + arg + " (expected: valeS:P/FLAGS=PIPE)");
+        }
+        PortName name = PortName.parse(arg.substring(0, eq));
+        if (!name.kind().equals("monitor") || !name.monitored().startsWith(sw.name() + ":")) {
+            throw new IllegalArgumentException("monitor=" + arg + " (expected: a monitor of a port of " + sw.name() + ")");
+        }
+        MonitorPort m = openLocal(sw, name);
+        try {
+            Port end = Netmap.open(PortName.parse(arg.substring(eq + 1)).withoutOptions());
+            MonitorRelay r = new MonitorRelay(sw, arg, client, m, end);
+            RELAYS.add(r);
+            r.thread.start();
+            return "monitoring " + name.text() + " for process " + client + " through " + end.name();
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+    }
+
+    /** {@link Command#DETACH_MONITOR}: closes the relay {@code arg} names. Under ValeSwitches.CONFIG. */
+    static String close(ValeSwitch sw, String arg) {
+        for (MonitorRelay r : List.copyOf(RELAYS)) {
+            if (r.sw == sw && r.binding.equals(arg)) {
+                long d = r.monitor.drops();
+                r.close();
+                return "stopped monitoring " + arg.substring(0, arg.indexOf('=')) + " (" + d + " copies dropped: the requester did not keep up)";
+            }
+        }
+        return "nothing to undo for " + arg;
+    }
+
+    /** Closes the relays of {@code sw} whose requester died or whose relay failed (all with {@code all}). Under ValeSwitches.CONFIG. */
+    static void reap(ValeSwitch sw, boolean all) {
+        for (MonitorRelay r : List.copyOf(RELAYS)) {
+            if (r.sw == sw && (all || r.failure != null || !r.thread.isAlive() || !Linux.processAlive(r.owner))) {
+                r.close();
+            }
+        }
+    }
+
+    /** Relays of {@code sw} open now. Under ValeSwitches.CONFIG. */
+    static int count(ValeSwitch sw) {
+        return (int) RELAYS.stream().filter(r -> r.sw == sw).count();
+    }
+
+    private void close() {
+        RELAYS.remove(this);
+        running = false;
+        wake.signal();
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            monitor.close(); // the watched port no longer copies anything
+        } finally {
+            if (!thread.isAlive()) {
+                end.close();
+                wake.close();
+            }
+        }
+    }
+
+    private void run() {
+        Pollable mp = monitor.pollable();
+        Pollable ep = end.pollable();
+        try (Epoll epoll = new Epoll(3)) {
+            epoll.add(mp.fd(), mp.fdEvents(Pollable.IN), 0);
+            epoll.add(ep.fd(), ep.fdEvents(Pollable.OUT), 1);
+            epoll.add(wake.fd(), Linux.EPOLLIN, 2);
+            int idle = 0;
+            while (running && !monitor.target().isClosed()) {
+                if (relayOnce()) {
+                    idle = 0;
+                    continue;
+                }
+                if (++idle <= SPIN) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                idle = 0;
+                try {
+                    boolean full = pipeFull();
+                    int ready = mp.arm(full ? 0 : Pollable.IN) | ep.arm(full ? Pollable.OUT : 0);
+                    if (ready == 0 && running) {
+                        epoll.await(100);
+                    }
+                } finally {
+                    mp.disarm();
+                    ep.disarm();
+                    wake.drain();
+                }
+            }
+        } catch (Throwable t) {
+            failure = t;
+        }
+    }
+
+    /**
+     * Copies what the monitor holds into the pipe end's TX rings, whole packets, as much as fits; the
+     * rest waits in the monitor's ring, and once that is full the monitor drops new copies (a capture
+     * that cannot keep up loses packets, as with tcpdump; the watched port never waits). True if
+     * anything moved.
+     */
+    private boolean relayOnce() {
+        monitor.rxSync();
+        boolean moved = false;
+        int nd = end.txRings();
+        for (int i = 0; i < monitor.rxRings(); i++) {
+            Ring s = monitor.rxRing(i);
+            Ring d = end.txRing(i % nd);
+            int have = s.space();
+            int room = d.space();
+            int fits = Math.min(s.bufSize(), d.bufSize());
+            int h = s.head();
+            int j = d.head();
+            while (have > 0) {
+                int frags = 1; // the monitor publishes whole packets: a chain ends within what it has
+                for (int x = h; (s.flags(x) & Slot.NS_MOREFRAG) != 0 && frags < have; x = s.nextSlot(x)) {
+                    frags++;
+                }
+                if (frags > room) {
+                    break;
+                }
+                for (int f = 0; f < frags; f++) {
+                    int len = Math.min(s.len(h), fits);
+                    MemorySegment.copy(s.memory(), s.bufOffset(h), d.memory(), d.bufOffset(j), len);
+                    d.setSlot(j, len, s.flags(h) & (Slot.NS_MOREFRAG | Slot.NS_TXMON));
+                    h = s.nextSlot(h);
+                    j = d.nextSlot(j);
+                }
+                have -= frags;
+                room -= frags;
+                moved = true;
+            }
+            s.advanceTo(h);
+            d.advanceTo(j);
+        }
+        if (moved || txPending()) {
+            end.txSync();
+        }
+        return moved;
+    }
+
+    private boolean txPending() {
+        for (int i = 0; i < end.txRings(); i++) {
+            if (end.txRing(i).txPending()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether every TX ring of the pipe end is full (then the relay waits for room, not for copies). */
+    private boolean pipeFull() {
+        for (int i = 0; i < end.txRings(); i++) {
+            if (end.txRing(i).space() != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public String toString() {
+        return "MonitorRelay[" + binding + " for process " + owner + "]";
+    }
+}
