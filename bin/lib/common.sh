@@ -92,7 +92,7 @@ jnetmap_mvn() {
 jnetmap_stale() {
     local stamp="$1"
     [ -f "$stamp" ] || return 0
-    [ -n "$(find "$JNETMAP_ROOT" -path "$JNETMAP_ROOT/.git" -prune -o \
+    [ -n "$(find "$JNETMAP_ROOT" \( -path "$JNETMAP_ROOT/.git" -o -name target \) -prune -o \
         \( -name '*.java' -o -name 'pom.xml' -o -path '*/src/main/resources/*' \) -newer "$stamp" -print -quit)" ]
 }
 

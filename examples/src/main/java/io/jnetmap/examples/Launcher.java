@@ -14,7 +14,12 @@ public final class Launcher {
 
     public static void main(String[] args) {
         if (args.length > 0 && args[0].equals("capture")) {
-            System.exit(Capture.run(Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
+            int code = Capture.run(Arrays.copyOfRange(args, 1, args.length), System.out, System.err);
+            System.out.flush();
+            if (code != 0) {
+                System.exit(code);
+            }
+            return; // not System.exit(0): Runtime.exit starts the JDK's logging to log the exit, some 20-50 ms
         }
         Main.main(args);
     }
