@@ -47,7 +47,7 @@ public final class CaptureSuite implements BenchMain.Suite {
 
     @Override
     public void run(boolean quick, BenchMain.Results out) throws Exception {
-        warmSec = quick ? 1.0 : 2.0;
+        warmSec = quick ? 2.0 : 4.0; // the capturers' CPU per packet is read after the JIT is done
         windowSec = quick ? 1.5 : 4.0;
         // bin/jnetmap builds the tools and trains its start-up cache on first use: done here, not inside a measurement
         if (!new ProcessBuilder(tool("capture", "-d", "ip")).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
