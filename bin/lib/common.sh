@@ -126,8 +126,8 @@ jnetmap_older_than_jars() {
     [ ! -f "$1" ] || [ -n "$(find "$JNETMAP_ROOT/examples/target/lib" -newer "$1" -print -quit 2>/dev/null)" ]
 }
 
-# Sets JNETMAP_AOT_FLAGS to start the tools from their ahead-of-time cache (JDK 25, JEP 483/514/515: classes loaded
-# and linked, method profiles), made by one training run (io.jnetmap.examples.StartupTraining: capture -r through
+# Sets JNETMAP_AOT_FLAGS to start the tools from their ahead-of-time cache (JDK 25, JEP 483/514: classes loaded
+# and linked), made by one training run (io.jnetmap.examples.StartupTraining: capture -r through
 # filters, pcap and pcapng) when missing or older than the jars. The cache lives in examples/target/aot, or under
 # $XDG_CACHE_HOME/jnetmap when the tree is read-only. Never a failure: without a cache the tools start as before.
 # JNETMAP_AOT=off leaves it out. $1: the class path.
@@ -148,7 +148,10 @@ jnetmap_aot() {
             if jnetmap_older_than_jars "$cache"; then
                 echo "jnetmap: training the start-up cache (once per build) ..." >&2
                 rm -f "$cache" "$cache.tmp" "$cache.failed"
-                if "$JAVA" "${JNETMAP_JVM_FLAGS[@]}" -XX:AOTCacheOutput="$cache.tmp" -cp "$1" \
+                # classes only, no method profiles (JEP 515): the training's filters and sinks made the profiled call
+                # sites megamorphic, and a long capture -r ran 1.6x slower with them (hidden filter classes differ per run)
+                if "$JAVA" "${JNETMAP_JVM_FLAGS[@]}" -XX:AOTCacheOutput="$cache.tmp" -XX:+IgnoreUnrecognizedVMOptions \
+                        -XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining -cp "$1" \
                         io.jnetmap.examples.StartupTraining >"$dir/training.log" 2>&1 && [ -s "$cache.tmp" ]; then
                     mv -f "$cache.tmp" "$cache"
                 else
