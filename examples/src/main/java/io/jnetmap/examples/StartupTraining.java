@@ -10,9 +10,9 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The training run of the tools' ahead-of-time cache (JDK 25, JEP 483/514/515): {@code bin/jnetmap} runs this once per
- * build with {@code -XX:AOTCacheOutput=}, and every later start maps the classes it loaded, already linked, with the
- * method profiles it gathered. It does what a user of the file tools does: {@code capture -r} through a filter into
+ * The training run of the tools' ahead-of-time cache (JDK 25, JEP 483/514): {@code bin/jnetmap} runs this once per
+ * build with {@code -XX:AOTCacheOutput=}, and every later start maps the classes it loaded, already linked (without
+ * its method profiles: see bin/lib/common.sh). It does what a user of the file tools does: {@code capture -r} through a filter into
  * pcap and pcapng, to {@code /dev/null} and to a file, printed as lines, {@code capture -d}, on a generated trace.
  */
 public final class StartupTraining {
