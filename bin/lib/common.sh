@@ -92,7 +92,7 @@ jnetmap_mvn() {
 jnetmap_stale() {
     local stamp="$1"
     [ -f "$stamp" ] || return 0
-    [ -n "$(find "$JNETMAP_ROOT" -path "$JNETMAP_ROOT/.git" -prune -o \
+    [ -n "$(find "$JNETMAP_ROOT" \( -path "$JNETMAP_ROOT/.git" -o -name target \) -prune -o \
         \( -name '*.java' -o -name 'pom.xml' -o -path '*/src/main/resources/*' \) -newer "$stamp" -print -quit)" ]
 }
 
@@ -111,3 +111,57 @@ jnetmap_build_tools() {
 # heap only serves start-up: serial GC, 8 MB to start, the C2 compiler's arenas trimmed after warm-up
 # (a pkt-gen holds ~60 MB beyond its region instead of ~330 MB with -Xms256m -XX:+AlwaysPreTouch).
 JNETMAP_JVM_FLAGS=(--enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xms8m -Xmx1g -XX:TrimNativeHeapInterval=2000)
+
+# The tools' class path: the jars of examples/target/lib in a fixed order (an AOT cache holds for one class path).
+jnetmap_tools_classpath() {
+    local jar cp=""
+    for jar in "$JNETMAP_ROOT"/examples/target/lib/*.jar; do
+        cp="${cp:+$cp:}$jar"
+    done
+    echo "$cp"
+}
+
+# True if $1 is missing or older than a jar of the tools.
+jnetmap_older_than_jars() {
+    [ ! -f "$1" ] || [ -n "$(find "$JNETMAP_ROOT/examples/target/lib" -newer "$1" -print -quit 2>/dev/null)" ]
+}
+
+# Sets JNETMAP_AOT_FLAGS to start the tools from their ahead-of-time cache (JDK 25, JEP 483/514: classes loaded
+# and linked), made by one training run (io.jnetmap.examples.StartupTraining: capture -r through
+# filters, pcap and pcapng) when missing or older than the jars. The cache lives in examples/target/aot, or under
+# $XDG_CACHE_HOME/jnetmap when the tree is read-only. Never a failure: without a cache the tools start as before.
+# JNETMAP_AOT=off leaves it out. $1: the class path.
+jnetmap_aot() {
+    JNETMAP_AOT_FLAGS=()
+    [ "${JNETMAP_AOT:-on}" = off ] && return 0
+    [ "$(jnetmap_jdk_version "$JAVA_HOME")" -ge 25 ] || return 0
+    local dir="$JNETMAP_ROOT/examples/target/aot"
+    if ! mkdir -p "$dir" 2>/dev/null || [ ! -w "$dir" ]; then
+        dir="${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/jnetmap/$(printf '%s' "$JNETMAP_ROOT" | cksum | cut -d' ' -f1)"
+        mkdir -p "$dir" 2>/dev/null || return 0
+    fi
+    local cache="$dir/tools.aot"
+    if jnetmap_older_than_jars "$cache" && jnetmap_older_than_jars "$cache.failed"; then
+        (
+            # one trainer at a time; a second launcher waits for it rather than training again
+            flock 9 || exit 0
+            if jnetmap_older_than_jars "$cache"; then
+                echo "jnetmap: training the start-up cache (once per build) ..." >&2
+                rm -f "$cache" "$cache.tmp" "$cache.failed"
+                # classes only, no method profiles (JEP 515): the training's filters and sinks made the profiled call
+                # sites megamorphic, and a long capture -r ran 1.6x slower with them (hidden filter classes differ per run)
+                if "$JAVA" "${JNETMAP_JVM_FLAGS[@]}" -XX:AOTCacheOutput="$cache.tmp" -XX:+IgnoreUnrecognizedVMOptions \
+                        -XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining -cp "$1" \
+                        io.jnetmap.examples.StartupTraining >"$dir/training.log" 2>&1 && [ -s "$cache.tmp" ]; then
+                    mv -f "$cache.tmp" "$cache"
+                else
+                    rm -f "$cache.tmp"
+                    echo "jnetmap: no start-up cache (see $dir/training.log); the tools start without it" >&2
+                    touch "$cache.failed"
+                fi
+            fi
+        ) 9>"$dir/lock"
+    fi
+    [ -s "$cache" ] && JNETMAP_AOT_FLAGS=(-XX:AOTCache="$cache" -Xlog:aot=off -Xlog:cds=off)
+    return 0
+}

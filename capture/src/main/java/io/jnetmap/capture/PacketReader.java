@@ -2,6 +2,7 @@ package io.jnetmap.capture;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -16,6 +17,10 @@ import java.util.List;
  * skipped) as a stream: {@link #next()} moves to the next packet, whose bytes are at {@link #segment()}
  * {@link #offset()} until the following call. Nothing is allocated per packet. A truncated or corrupt file
  * throws {@link CaptureFileException} naming the byte offset, after every good packet before it.
+ *
+ * <p>The file is read with read(2) into a 256 KiB buffer (it grows to the largest block), so that what the kernel
+ * copies is still in the core's cache when the records are parsed. Mapping the file instead was slower on a virtual
+ * machine: a page fault per 64 KiB and a TLB miss per page (nested paging) cost more than the copy.
  */
 public final class PacketReader implements AutoCloseable {
     public enum Format { PCAP, PCAPNG }
@@ -23,11 +28,18 @@ public final class PacketReader implements AutoCloseable {
     private static final int PCAP_MAGIC_US = 0xa1b2c3d4, PCAP_MAGIC_NS = 0xa1b23c4d;
     private static final int SHB = 0x0a0d0d0a, IDB = 1, PB = 2, SPB = 3, EPB = 6, BOM = 0x1a2b3c4d;
     private static final int MAX_BLOCK = 64 << 20;
+    private static final int BUFFER = 256 << 10;
+    private static final ValueLayout.OfInt LE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt BE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfShort LE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final ReadableByteChannel ch;
-    private ByteBuffer buf;
+    private ByteBuffer buf; // the channel's buffer (its memory is seg)
     private MemorySegment seg;
-    private long bufFileOffset; // file offset of buf position 0
+    private long pos; // next unread byte in seg
+    private long lim; // end of the bytes held in seg
+    private long segFileOffset; // file offset of seg[0]
+    private boolean swapped; // the file's byte order is big-endian (layouts stay constants: the JIT folds them)
     private final Format format;
     private int linktype;
     private int snaplen;
@@ -36,6 +48,7 @@ public final class PacketReader implements AutoCloseable {
     private final List<long[]> ifaces = new ArrayList<>(); // {linktype, snaplen, unitsPerSecond}
     private final List<String> ifNames = new ArrayList<>();
     private boolean eof;
+    private boolean closed;
 
     // the current packet
     private long pktOff;
@@ -45,6 +58,7 @@ public final class PacketReader implements AutoCloseable {
     private int ifIndex;
     private long packetFileOffset;
 
+    /** Opens {@code file}. */
     public static PacketReader open(Path file) throws IOException {
         FileChannel ch;
         try {
@@ -60,30 +74,49 @@ public final class PacketReader implements AutoCloseable {
         }
     }
 
+    /** Reads {@code ch} as a stream. */
     public PacketReader(ReadableByteChannel ch) throws IOException {
         this.ch = ch;
-        buf = ByteBuffer.allocateDirect(1 << 20);
-        seg = MemorySegment.ofBuffer(buf.duplicate().clear());
-        buf.limit(0);
+        buf = ByteBuffer.allocateDirect(BUFFER);
+        seg = MemorySegment.ofBuffer(buf);
+        format = readHeader();
+    }
+
+    private Format readHeader() throws IOException {
         if (!fill(4)) throw new CaptureFileException(0, "not a pcap or pcapng file: shorter than 4 bytes");
-        int magicBe = buf.order(ByteOrder.BIG_ENDIAN).getInt(0);
+        int magicBe = seg.get(BE32, pos);
         int magicLe = Integer.reverseBytes(magicBe);
         if (magicBe == SHB) {
-            format = Format.PCAPNG;
             readBlockNg(true);
-        } else if (magicBe == PCAP_MAGIC_US || magicBe == PCAP_MAGIC_NS || magicLe == PCAP_MAGIC_US || magicLe == PCAP_MAGIC_NS) {
-            format = Format.PCAP;
-            ByteOrder o = magicBe == PCAP_MAGIC_US || magicBe == PCAP_MAGIC_NS ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
-            buf.order(o);
-            nanos = (o == ByteOrder.BIG_ENDIAN ? magicBe : magicLe) == PCAP_MAGIC_NS;
-            if (!fill(24)) throw new CaptureFileException(bufFileOffset + buf.remaining(), "truncated pcap file header (expected: 24 bytes)");
-            int p = buf.position();
-            snaplen = buf.getInt(p + 16);
-            linktype = buf.getInt(p + 20) & 0x0fffffff;
-            buf.position(p + 24);
-        } else {
-            throw new CaptureFileException(0, String.format("not a pcap or pcapng file: magic 0x%08x", magicBe));
+            return Format.PCAPNG;
         }
+        if (magicBe == PCAP_MAGIC_US || magicBe == PCAP_MAGIC_NS || magicLe == PCAP_MAGIC_US || magicLe == PCAP_MAGIC_NS) {
+            boolean big = magicBe == PCAP_MAGIC_US || magicBe == PCAP_MAGIC_NS;
+            order(big);
+            nanos = (big ? magicBe : magicLe) == PCAP_MAGIC_NS;
+            if (!fill(24)) throw new CaptureFileException(segFileOffset + lim, "truncated pcap file header (expected: 24 bytes)");
+            snaplen = i32(pos + 16);
+            linktype = i32(pos + 20) & 0x0fffffff;
+            pos += 24;
+            return Format.PCAP;
+        }
+        throw new CaptureFileException(0, String.format("not a pcap or pcapng file: magic 0x%08x", magicBe));
+    }
+
+    private void order(boolean bigEndian) {
+        swapped = bigEndian;
+    }
+
+    /** The file's 32-bit word at {@code off} of the held bytes. */
+    private int i32(long off) {
+        int v = seg.get(LE32, off);
+        return swapped ? Integer.reverseBytes(v) : v;
+    }
+
+    /** The file's 16-bit word at {@code off}, unsigned. */
+    private int u16(long off) {
+        short v = seg.get(LE16, off);
+        return (swapped ? Short.reverseBytes(v) : v) & 0xffff;
     }
 
     public Format format() {
@@ -111,19 +144,28 @@ public final class PacketReader implements AutoCloseable {
         return format == Format.PCAP ? null : ifNames.get(i);
     }
 
-    /** Ensures n bytes from position are in the buffer; false if the file ends first. */
+    /** Bytes held from {@link #pos}. */
+    private long remaining() {
+        return lim - pos;
+    }
+
+    /** Ensures n bytes from pos are held; false if the file ends first. */
     private boolean fill(int n) throws IOException {
-        if (buf.remaining() >= n) return true;
+        if (lim - pos >= n) return true;
         if (eof) return false;
+        int held = (int) (lim - pos);
         if (n > buf.capacity()) {
-            ByteBuffer bigger = ByteBuffer.allocateDirect(Math.max(n, buf.capacity() * 2)).order(buf.order());
-            bigger.put(buf);
-            bigger.flip();
+            ByteBuffer bigger = ByteBuffer.allocateDirect(Math.max(n, buf.capacity() * 2));
+            MemorySegment.copy(seg, pos, MemorySegment.ofBuffer(bigger), 0, held);
             buf = bigger;
-            seg = MemorySegment.ofBuffer(buf.duplicate().clear());
+            seg = MemorySegment.ofBuffer(buf);
+        } else if (held > 0 && pos > 0) {
+            MemorySegment.copy(seg, pos, seg, 0, held);
         }
-        bufFileOffset += buf.position();
-        buf.compact();
+        segFileOffset += pos;
+        pos = 0;
+        lim = held;
+        buf.limit(buf.capacity()).position(held);
         while (buf.position() < n) {
             int r = ch.read(buf);
             if (r < 0) {
@@ -131,8 +173,8 @@ public final class PacketReader implements AutoCloseable {
                 break;
             }
         }
-        buf.flip();
-        return buf.remaining() >= n;
+        lim = buf.position();
+        return lim >= n;
     }
 
     /** Moves to the next packet; false at the end of the file. */
@@ -141,30 +183,28 @@ public final class PacketReader implements AutoCloseable {
     }
 
     private boolean nextPcap() throws IOException {
-        long at = bufFileOffset + buf.position();
-        if (!fill(16)) {
-            if (buf.remaining() == 0) return false;
-            throw new CaptureFileException(at, "truncated packet record header (" + buf.remaining() + " of 16 bytes)");
+        if (lim - pos < 16 && !fill(16)) {
+            if (remaining() == 0) return false;
+            throw new CaptureFileException(segFileOffset + pos, "truncated packet record header (" + remaining() + " of 16 bytes)");
         }
-        int p = buf.position();
-        long sec = buf.getInt(p) & 0xffffffffL;
-        long frac = buf.getInt(p + 4) & 0xffffffffL;
-        int cap = buf.getInt(p + 8);
-        int len = buf.getInt(p + 12);
+        long p = pos;
+        int cap = i32(p + 8);
         if (cap < 0 || cap > MAX_BLOCK) {
-            throw new CaptureFileException(at, "corrupt packet record: caplen " + Integer.toUnsignedString(cap));
+            throw new CaptureFileException(segFileOffset + p, "corrupt packet record: caplen " + Integer.toUnsignedString(cap));
         }
-        if (!fill(16 + cap)) {
-            throw new CaptureFileException(at, "truncated packet: record says " + cap + " bytes, the file has " + (buf.remaining() - 16));
+        if (lim - p < 16 + cap && !fill(16 + cap)) {
+            throw new CaptureFileException(segFileOffset + pos, "truncated packet: record says " + cap + " bytes, the file has " + (remaining() - 16));
         }
-        p = buf.position();
-        packetFileOffset = at;
+        p = pos;
+        long sec = i32(p) & 0xffffffffL;
+        long frac = i32(p + 4) & 0xffffffffL;
+        packetFileOffset = segFileOffset + p;
         pktOff = p + 16;
         caplen = cap;
-        wirelen = len;
+        wirelen = i32(p + 12);
         tsNanos = sec * 1_000_000_000L + (nanos ? frac : frac * 1000);
         ifIndex = 0;
-        buf.position(p + 16 + cap);
+        pos = p + 16 + cap;
         return true;
     }
 
@@ -178,37 +218,38 @@ public final class PacketReader implements AutoCloseable {
 
     /** Reads one block: -1 end of file, 1 a packet, 0 anything else. */
     private int readBlockNg(boolean first) throws IOException {
-        long at = bufFileOffset + buf.position();
+        long at = segFileOffset + pos;
         if (!fill(12)) {
-            if (buf.remaining() == 0 && !first) return -1;
-            throw new CaptureFileException(at, "truncated block header (" + buf.remaining() + " of 12 bytes)");
+            if (remaining() == 0 && !first) return -1;
+            throw new CaptureFileException(at, "truncated block header (" + remaining() + " of 12 bytes)");
         }
-        int p = buf.position();
-        int type = buf.getInt(p);
-        if (type == SHB) {
-            int bom = buf.order(ByteOrder.BIG_ENDIAN).getInt(p + 8);
+        long p = pos;
+        int type = i32(p);
+        if (type == SHB || Integer.reverseBytes(type) == SHB) {
+            int bom = seg.get(BE32, p + 8);
             if (bom == BOM) {
-                buf.order(ByteOrder.BIG_ENDIAN);
+                order(true);
             } else if (Integer.reverseBytes(bom) == BOM) {
-                buf.order(ByteOrder.LITTLE_ENDIAN);
+                order(false);
             } else {
                 throw new CaptureFileException(at + 8, String.format("corrupt section header: byte-order magic 0x%08x", bom));
             }
+            type = SHB;
             ifaces.clear();
             ifNames.clear();
         } else if (first) {
             throw new CaptureFileException(at, "pcapng file does not start with a section header block");
         }
-        int total = buf.getInt(p + 4);
+        int total = i32(p + 4);
         if (total < 12 || (total & 3) != 0 || total > MAX_BLOCK) {
             throw new CaptureFileException(at + 4, "corrupt block length " + Integer.toUnsignedString(total));
         }
         if (!fill(total)) {
-            throw new CaptureFileException(at, "truncated block: length " + total + ", the file has " + buf.remaining());
+            throw new CaptureFileException(at, "truncated block: length " + total + ", the file has " + remaining());
         }
-        p = buf.position();
-        if (buf.getInt(p + total - 4) != total) {
-            throw new CaptureFileException(at + total - 4, "corrupt block: trailing length " + buf.getInt(p + total - 4) + " differs from " + total);
+        p = pos;
+        if (i32(p + total - 4) != total) {
+            throw new CaptureFileException(at + total - 4, "corrupt block: trailing length " + i32(p + total - 4) + " differs from " + total);
         }
         int result = 0;
         switch (type) {
@@ -216,13 +257,13 @@ public final class PacketReader implements AutoCloseable {
                 if (total < 20) throw new CaptureFileException(at, "corrupt interface description block");
                 long units = 1_000_000;
                 String name = null;
-                int o = p + 16, end = p + total - 4;
+                long o = p + 16, end = p + total - 4;
                 while (o + 4 <= end) {
-                    int code = buf.getShort(o) & 0xffff, olen = buf.getShort(o + 2) & 0xffff;
+                    int code = u16(o), olen = u16(o + 2);
                     if (code == 0) break;
-                    if (o + 4 + olen > end) throw new CaptureFileException(bufFileOffset + o, "corrupt option length " + olen);
+                    if (o + 4 + olen > end) throw new CaptureFileException(segFileOffset + o, "corrupt option length " + olen);
                     if (code == 9 && olen >= 1) {
-                        int v = buf.get(o + 4) & 0xff;
+                        int v = seg.get(ValueLayout.JAVA_BYTE, o + 4) & 0xff;
                         if ((v & 0x80) != 0) {
                             units = (v & 0x7f) >= 63 ? Long.MAX_VALUE : 1L << (v & 0x7f);
                         } else {
@@ -230,44 +271,43 @@ public final class PacketReader implements AutoCloseable {
                             for (int i = 0; i < v && units < 1_000_000_000_000_000L; i++) units *= 10;
                         }
                     } else if (code == 2) {
-                        byte[] b = new byte[olen];
-                        buf.get(o + 4, b);
+                        byte[] b = seg.asSlice(o + 4, olen).toArray(ValueLayout.JAVA_BYTE);
                         name = new String(b, java.nio.charset.StandardCharsets.UTF_8).replace("\0", "");
                     }
                     o += 4 + ((olen + 3) & ~3);
                 }
-                ifaces.add(new long[] {buf.getShort(p + 8) & 0xffff, buf.getInt(p + 12) & 0xffffffffL, units});
+                ifaces.add(new long[] {u16(p + 8), i32(p + 12) & 0xffffffffL, units});
                 ifNames.add(name);
                 nanos |= units >= 1_000_000_000L;
             }
             case EPB, PB -> {
                 if (total < 32) throw new CaptureFileException(at, "corrupt packet block: length " + total);
-                int iface = type == EPB ? buf.getInt(p + 8) : buf.getShort(p + 8) & 0xffff;
+                int iface = type == EPB ? i32(p + 8) : u16(p + 8);
                 if (iface < 0 || iface >= ifaces.size()) {
                     throw new CaptureFileException(at + 8, "packet block names interface " + Integer.toUnsignedString(iface) + " (expected: < " + ifaces.size() + ")");
                 }
-                long ts = (buf.getInt(p + 12) & 0xffffffffL) << 32 | buf.getInt(p + 16) & 0xffffffffL;
-                int cap = buf.getInt(p + 20);
+                long ts = (i32(p + 12) & 0xffffffffL) << 32 | i32(p + 16) & 0xffffffffL;
+                int cap = i32(p + 20);
                 if (cap < 0 || 28 + cap + 4 > total) {
                     throw new CaptureFileException(at + 20, "corrupt packet block: captured length " + Integer.toUnsignedString(cap) + " exceeds block length " + total);
                 }
-                setPacket(at, p + 28, cap, buf.getInt(p + 24), ts, iface);
+                setPacket(at, p + 28, cap, i32(p + 24), ts, iface);
                 result = 1;
             }
             case SPB -> {
                 if (ifaces.isEmpty()) throw new CaptureFileException(at, "simple packet block before any interface");
-                int len = buf.getInt(p + 8);
+                int len = i32(p + 8);
                 int cap = (int) Math.min(Integer.toUnsignedLong(len), Math.min(total - 16, ifaces.get(0)[1] == 0 ? Integer.MAX_VALUE : ifaces.get(0)[1]));
                 setPacket(at, p + 12, cap, len, 0, 0);
                 result = 1;
             }
             default -> { } // unknown, statistics, name resolution...: skipped
         }
-        buf.position(p + total);
+        pos = p + total;
         return result;
     }
 
-    private void setPacket(long at, int off, int cap, int len, long ts, int iface) {
+    private void setPacket(long at, long off, int cap, int len, long ts, int iface) {
         long units = ifaces.get(iface)[2];
         packetFileOffset = at;
         pktOff = off;
@@ -283,7 +323,7 @@ public final class PacketReader implements AutoCloseable {
         }
     }
 
-    /** The memory holding the current packet (valid until the next call to {@link #next()}). */
+    /** The memory holding the current packet (valid until the next call to {@link #next()}, and until {@link #close()}). */
     public MemorySegment segment() {
         return seg;
     }
@@ -315,6 +355,8 @@ public final class PacketReader implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        if (closed) return;
+        closed = true;
         ch.close();
     }
 }

@@ -143,6 +143,11 @@ public final class PacketWriter implements AutoCloseable {
         return flushed + buf.position();
     }
 
+    /** Bytes staged and not yet written. */
+    public int pending() {
+        return buf.position();
+    }
+
     public void flush() throws IOException {
         flushed += buf.position();
         buf.flip();

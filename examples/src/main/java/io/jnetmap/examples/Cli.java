@@ -1,8 +1,5 @@
 package io.jnetmap.examples;
 
-import io.jnetmap.core.NetmapException;
-import io.jnetmap.sys.SyscallException;
-
 import picocli.CommandLine;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
@@ -115,9 +112,7 @@ public final class Cli {
     }
 
     private static int failure(Exception e, CommandLine cmd, ParseResult parsed) {
-        boolean expected = e instanceof NetmapException || e instanceof SyscallException || e instanceof IllegalArgumentException
-                || e instanceof IOException || e instanceof UncheckedIOException;
-        String message = expected && e.getMessage() != null ? e.getMessage() : e.toString();
+        String message = ToolFailure.message(e);
         PrintWriter err = cmd.getErr();
         err.println(cmd.getCommandName() + ": " + message);
         if (cmd.getCommand() instanceof Verbose v && v.verbose()) {

@@ -62,8 +62,7 @@ public final class Main implements Runnable {
 
         @Override
         public Integer call() {
-            boolean asked = args.stream().anyMatch(a -> List.of("-h", "--help", "-V", "--version").contains(a));
-            return Capture.run(args.toArray(String[]::new), asked ? System.out : System.err);
+            return Capture.run(args.toArray(String[]::new), System.out, System.err); // lines and help on stdout, messages on stderr
         }
     }
 

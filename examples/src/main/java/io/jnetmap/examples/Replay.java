@@ -81,7 +81,7 @@ public final class Replay implements Callable<Integer> {
             for (long loop = 0; (loops == 0 || loop < loops) && !stop.get(); loop++) {
                 try (PacketReader r = PacketReader.open(file)) {
                     long firstTs = Long.MIN_VALUE, loopStart = System.nanoTime();
-                    int h = t.head(), pending = 0;
+                    int h = t.head(), pending = 0, room = t.space(); // room: free slots from h on
                     while (!stop.get() && r.next()) {
                         if (!fast) {
                             if (pps > 0) {
@@ -98,24 +98,27 @@ public final class Replay implements Callable<Integer> {
                                     t.advanceTo(h);
                                     port.txSync();
                                     pending = 0;
+                                    room = t.space();
                                 }
                                 if (wait > 100_000) LockSupport.parkNanos(wait - 50_000);
                                 while (System.nanoTime() < due) Thread.onSpinWait();
                             }
                         }
-                        while (t.space() - pending <= 0) {
+                        while (room <= 0) { // the ring is full: hand over what is pending, take what the port freed
                             t.advanceTo(h);
                             port.txSync();
                             pending = 0;
                             h = t.head();
+                            room = t.space();
                             if (stop.get()) break;
                         }
-                        if (t.space() - pending <= 0) break;
+                        if (room <= 0) break;
                         int len = Math.min(r.caplen(), t.bufSize());
                         MemorySegment.copy(r.segment(), r.offset(), t.memory(), t.bufOffset(h), len);
                         t.setSlot(h, len, 0);
                         h = t.nextSlot(h);
                         pending++;
+                        room--;
                         sent++;
                         bytes += len;
                         if (reportMs > 0 && (sent & 255) == 0) {

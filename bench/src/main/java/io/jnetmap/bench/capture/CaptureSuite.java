@@ -23,8 +23,10 @@ import java.util.regex.Pattern;
  *   the receiver CPU, writing to tmpfs. The figure is the offered rate times the share of packets the capturer
  *   kept (captured / (received + dropped)), as the nic suite reports tcpdump. Then the same with {@code udp
  *   port 9} (the kernel filter selects 10 %).</li>
- *   <li>Reading a file: {@code capture -r big.pcap -w /dev/null 'udp port 9'} against tcpdump's, wall time of
- *   the whole process (the JVM's start included), on a generated file.</li>
+ *   <li>Reading a file: {@code bin/jnetmap capture -r big.pcap -w /dev/null 'udp port 9'} against tcpdump's, wall
+ *   time of the whole process (the launcher and the JVM's start included), in turn, on a generated file of mixed
+ *   traffic (482 bytes a packet on average); the start-up (a {@code -c 1} run) and the per-packet time beside.</li>
+ *   <li>{@code replay -t} from a file of 60-byte frames into a pipe: Mpps and bytes allocated per packet.</li>
  * </ul>
  */
 public final class CaptureSuite implements BenchMain.Suite {
@@ -36,6 +38,8 @@ public final class CaptureSuite implements BenchMain.Suite {
         BenchMain.ratio("capture.live.vs.tcpdump", "capture.live.60B", "peer.tcpdump.capture.60B");
         BenchMain.ratio("capture.live.udp9.vs.tcpdump", "capture.live.udp9.60B", "peer.tcpdump.capture.udp9.60B");
         BenchMain.ratio("capture.read.vs.tcpdump", "capture.read.udp9", "peer.tcpdump.read.udp9");
+        BenchMain.ratio("capture.live.capacity.vs.tcpdump", "capture.live.capacity.60B", "peer.tcpdump.capture.capacity.60B");
+        BenchMain.ratio("capture.live.capacity.udp9.vs.tcpdump", "capture.live.capacity.udp9.60B", "peer.tcpdump.capture.capacity.udp9.60B");
     }
 
     private double warmSec;
@@ -43,8 +47,13 @@ public final class CaptureSuite implements BenchMain.Suite {
 
     @Override
     public void run(boolean quick, BenchMain.Results out) throws Exception {
-        warmSec = quick ? 1.0 : 2.0;
+        warmSec = quick ? 2.0 : 4.0; // the capturers' CPU per packet is read after the JIT is done
         windowSec = quick ? 1.5 : 4.0;
+        // bin/jnetmap builds the tools and trains its start-up cache on first use: done here, not inside a measurement
+        if (!new ProcessBuilder(tool("capture", "-d", "ip")).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start().waitFor(600, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("bin/jnetmap did not build and start within 10 minutes");
+        }
         boolean trafgen = installed("trafgen", "netsniff-ng");
         boolean tcpdump = installed("tcpdump", "tcpdump");
         if (trafgen) {
@@ -69,13 +78,121 @@ public final class CaptureSuite implements BenchMain.Suite {
         try {
             int n = quick ? 500_000 : 4_000_000;
             bigFile(big, n);
-            out.put("capture.read.udp9", n / 1e6 / seconds(javaCmd("capture", "-r", big.toString(), "-w", "/dev/null", EXPR)), "Mpps");
-            if (tcpdump) {
-                out.put("peer.tcpdump.read.udp9", n / 1e6 / seconds(List.of("tcpdump", "-r", big.toString(), "-w", "/dev/null", EXPR)), "Mpps");
-            }
+            read(big, n, quick ? 3 : 5, tcpdump, out);
         } finally {
             Files.deleteIfExists(big);
         }
+        replay(quick, out);
+    }
+
+    /**
+     * {@code replay -t} (as fast as possible) of a file of 60-byte frames into a pipe whose other end a second thread
+     * drains: packets per second of the replay thread, and the bytes it allocates per packet beyond a run's fixed
+     * cost (a run of three loops minus a run of one, over the packets between them), which must be 0.
+     */
+    private static void replay(boolean quick, BenchMain.Results out) throws Exception {
+        int n = quick ? 1_000_000 : 4_000_000;
+        Path file = Files.createTempFile(Path.of("/dev/shm"), "jnetmap-replay", ".pcap");
+        String parent = "brp" + ProcessHandle.current().pid();
+        try (io.jnetmap.core.Port rx = io.jnetmap.core.Netmap.open(parent + "}1")) {
+            List<byte[]> frames = mixed(mac("02:00:00:00:00:02"), mac("02:00:00:00:00:01"));
+            try (PacketWriter w = PacketWriter.create(file, PacketWriter.Format.PCAP, 262144, List.of("replay"))) {
+                for (int i = 0; i < n; i++) {
+                    w.write(0, MemorySegment.ofArray(frames.get(i % frames.size())), 0, 60, 60, 1_000_000_000L + i);
+                }
+            }
+            java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
+            Thread drain = Thread.ofPlatform().name("replay-drain").start(() -> {
+                io.jnetmap.core.Ring r = rx.rxRing(0);
+                while (!done.get()) {
+                    r.sync();
+                    int k = r.space();
+                    if (k > 0) {
+                        r.advanceTo(r.head() + k >= r.numSlots() ? r.head() + k - r.numSlots() : r.head() + k);
+                        received.addAndGet(k);
+                    } else {
+                        Thread.onSpinWait();
+                    }
+                }
+            });
+            com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            long[] alloc = new long[2];
+            double[] pps = new double[2];
+            int[] loops = {1, 3};
+            try {
+                for (int k = 0; k < 2; k++) {
+                    java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+                    long a0 = mx.getCurrentThreadAllocatedBytes();
+                    long t0 = System.nanoTime();
+                    int code = io.jnetmap.examples.Replay.run(new String[] {"-r", file.toString(), "-i", parent + "{1", "-t", "-T", "0",
+                            "-l", "" + loops[k]}, new java.io.PrintStream(log, true));
+                    long t = System.nanoTime() - t0;
+                    alloc[k] = mx.getCurrentThreadAllocatedBytes() - a0;
+                    if (code != 0) throw new IllegalStateException("replay failed: " + log);
+                    pps[k] = (double) n * loops[k] / (t / 1e9);
+                    System.out.println("# " + log.toString().strip().replace('\n', ' '));
+                }
+            } finally {
+                done.set(true);
+                drain.join();
+            }
+            out.put("capture.replay.60B", pps[1] / 1e6, "Mpps");
+            out.put("capture.replay.alloc", Math.max(0, alloc[1] - alloc[0]) / (2.0 * n), "B/op");
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    /**
+     * {@code bin/jnetmap capture -r big.pcap -w /dev/null 'udp port 9'} against tcpdump's, whole processes (the
+     * launcher and the JVM's start included, as a user runs them), in turn: jnetmap, tcpdump, jnetmap, … {@code rounds}
+     * times after one warm-up each (which also trains the launcher's start-up cache if the jars are new). The medians
+     * give the rates; the start-up is the median of {@code -c 1} runs (the time to the first packet and out), and the
+     * per-packet time is what the whole run takes beyond it.
+     */
+    private static void read(Path big, int n, int rounds, boolean tcpdump, BenchMain.Results out) throws Exception {
+        List<String> ours = tool("capture", "-r", big.toString(), "-w", "/dev/null", EXPR);
+        List<String> oursFirst = tool("capture", "-c", "1", "-r", big.toString(), "-w", "/dev/null", EXPR);
+        List<String> theirs = List.of("tcpdump", "-r", big.toString(), "-w", "/dev/null", EXPR);
+        List<String> theirsFirst = List.of("tcpdump", "-c", "1", "-r", big.toString(), "-w", "/dev/null", EXPR);
+        seconds(ours);
+        if (tcpdump) seconds(theirs);
+        double[] a = new double[rounds], b = new double[rounds], a1 = new double[rounds], b1 = new double[rounds];
+        for (int i = 0; i < rounds; i++) {
+            a[i] = seconds(ours);
+            a1[i] = seconds(oursFirst);
+            if (tcpdump) {
+                b[i] = seconds(theirs);
+                b1[i] = seconds(theirsFirst);
+            }
+        }
+        double ta = median(a), ta1 = median(a1);
+        System.out.println("# capture.read: " + n + " packets (" + Files.size(big) / n + " bytes each on average), " + rounds
+                + " rounds in turn with tcpdump; jnetmap runs " + java.util.Arrays.toString(a) + " s");
+        out.put("capture.read.udp9", n / 1e6 / ta, "Mpps");
+        out.put("capture.read.startup", ta1 * 1e3, "ms");
+        out.put("capture.read.per_packet", Math.max(0, ta - ta1) * 1e9 / n, "ns");
+        if (tcpdump) {
+            double tb = median(b), tb1 = median(b1);
+            System.out.println("# peer.tcpdump.read: runs " + java.util.Arrays.toString(b) + " s");
+            out.put("peer.tcpdump.read.udp9", n / 1e6 / tb, "Mpps");
+            out.put("peer.tcpdump.read.startup", tb1 * 1e3, "ms");
+            out.put("peer.tcpdump.read.per_packet", Math.max(0, tb - tb1) * 1e9 / n, "ns");
+        }
+    }
+
+    private static double median(double[] v) {
+        double[] c = v.clone();
+        java.util.Arrays.sort(c);
+        return c.length % 2 == 1 ? c[c.length / 2] : (c[c.length / 2 - 1] + c[c.length / 2]) / 2;
+    }
+
+    /** {@code bin/jnetmap TOOL ARGS}: the launcher users run (its start-up cache included). */
+    private static List<String> tool(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(System.getProperty("jnetmap.root", ".") + "/bin/jnetmap"));
+        cmd.addAll(List.of(args));
+        return cmd;
     }
 
     /** A capturer to start: its command line and the file it writes. */
@@ -85,7 +202,7 @@ public final class CaptureSuite implements BenchMain.Suite {
     private Capturer jnetmap(NetLab.Veth v, String expr) throws IOException {
         Path f = Files.createTempFile(Path.of("/dev/shm"), "jnetmap-cap", ".pcap");
         List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", v.nsB(), "taskset", "-c", "" + RECEIVER_CPU));
-        cmd.addAll(javaCmd("capture", "-i", "netmap:" + v.b(), "-w", f.toString()));
+        cmd.addAll(tool("capture", "-i", "netmap:" + v.b(), "-w", f.toString()));
         if (expr != null) cmd.add(expr);
         return new Capturer(cmd, f, "listening on");
     }
@@ -102,7 +219,8 @@ public final class CaptureSuite implements BenchMain.Suite {
         Path log = Files.createTempFile("jnetmap-capture", ".txt");
         Process cap = new ProcessBuilder(c.cmd()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         Process tg = null;
-        double offered;
+        double offered, cpuSec;
+        long windowPackets;
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (!Files.readString(log).contains(c.ready())) {
@@ -114,9 +232,12 @@ public final class CaptureSuite implements BenchMain.Suite {
             tg = trafgen(v.nsA(), v.a(), cfg);
             Thread.sleep((long) (warmSec * 1000));
             long c0 = NetLab.counter(v.nsB(), v.b(), "rx_packets");
+            long cpu0 = cpuTicks(cap);
             long t0 = System.nanoTime();
             Thread.sleep((long) (windowSec * 1000));
             long c1 = NetLab.counter(v.nsB(), v.b(), "rx_packets");
+            cpuSec = (cpuTicks(cap) - cpu0) / (double) TICKS;
+            windowPackets = c1 - c0;
             offered = (c1 - c0) * 1e3 / (System.nanoTime() - t0);
         } finally {
             if (tg != null) stop(tg);
@@ -137,6 +258,36 @@ public final class CaptureSuite implements BenchMain.Suite {
         System.out.println("# " + name + ": " + captured + " captured, " + received + " received by filter, " + dropped + " dropped by kernel");
         out.put(name, offered * captured / (double) received, "Mpps");
         out.put(dropsName, Math.max(0, dropped), "packets");
+        // trafgen and the veth's delivery (filter included) share the sender's CPU, which is the bottleneck: both capturers
+        // keep everything, so the rate above cannot tell them apart. What can: the capturer's own CPU time per packet
+        // offered, and the rate it would keep with a whole CPU (packets offered / its CPU seconds).
+        if (cpuSec > 0 && windowPackets > 0) {
+            out.put(name.replace(".capture.", ".capture.cpu.").replace("capture.live.", "capture.live.cpu."),
+                    cpuSec * 1e9 / windowPackets, "ns/packet");
+            out.put(name.replace(".capture.", ".capture.capacity.").replace("capture.live.", "capture.live.capacity."),
+                    windowPackets / cpuSec / 1e6, "Mpps");
+        }
+    }
+
+    /** Clock ticks per second of /proc/PID/stat (USER_HZ, 100 on Linux). */
+    private static final int TICKS = 100;
+
+    /** utime + stime of {@code p} and its descendants (ip netns exec, taskset and the launcher may sit in between). */
+    private static long cpuTicks(Process p) {
+        long sum = 0;
+        List<ProcessHandle> all = new ArrayList<>();
+        all.add(p.toHandle());
+        p.descendants().forEach(all::add);
+        for (ProcessHandle h : all) {
+            try {
+                String stat = Files.readString(Path.of("/proc/" + h.pid() + "/stat"));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                sum += Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 and 15 of the whole line
+            } catch (IOException | RuntimeException gone) {
+                // ended in between
+            }
+        }
+        return sum;
     }
 
     private static double seconds(List<String> cmd) throws Exception {
@@ -147,14 +298,6 @@ public final class CaptureSuite implements BenchMain.Suite {
             throw new IllegalStateException(cmd + " failed (exit " + (p.isAlive() ? "none" : p.exitValue()) + ")");
         }
         return (System.nanoTime() - t0) / 1e9;
-    }
-
-    private static List<String> javaCmd(String... args) {
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--enable-native-access=ALL-UNNAMED", "-XX:+UseParallelGC", "-cp", System.getProperty("java.class.path"),
-                "io.jnetmap.examples.Main"));
-        cmd.addAll(List.of(args));
-        return cmd;
     }
 
     /** Ten 60-byte frames: one UDP to port 9, the others TCP to 80/443, UDP to 53/123, ICMP, ARP. */
@@ -222,16 +365,132 @@ public final class CaptureSuite implements BenchMain.Suite {
         return b;
     }
 
-    /** {@code n} packets of the mixed traffic, a microsecond apart. */
-    private static void bigFile(Path file, int n) throws IOException {
-        List<byte[]> frames = mixed(mac("02:00:00:00:00:02"), mac("02:00:00:00:00:01"));
-        MemorySegment[] segs = frames.stream().map(MemorySegment::ofArray).toArray(MemorySegment[]::new);
+    /**
+     * {@code n} packets of mixed traffic, a microsecond apart, 482 bytes on average: TCP to 80 and 443 (40 % pure
+     * ACKs, 30 % full 1460-byte segments, 30 % 40-640 bytes), IPv6 TCP, a VLAN-tagged flow, DNS, NTP, mDNS, ICMP, ARP,
+     * and one packet in ten UDP to port 9 (18-518 bytes of payload), from 1,400 source and 30 destination addresses.
+     */
+    static void bigFile(Path file, int n) throws IOException {
+        java.util.Random rnd = new java.util.Random(42);
+        byte[] f = new byte[1518];
+        MemorySegment s = MemorySegment.ofArray(f);
         try (PacketWriter w = PacketWriter.create(file, PacketWriter.Format.PCAP_MICRO, 262144, List.of("big"))) {
             long ts = 1_700_000_000_000_000_000L;
             for (int i = 0; i < n; i++) {
-                w.write(0, segs[i % segs.length], 0, 60, 60, ts + i * 1000L);
+                int len = realistic(f, i, rnd);
+                w.write(0, s, 0, len, len, ts + i * 1000L);
             }
         }
+    }
+
+    /** Packet {@code i} of {@link #bigFile} into {@code f}; returns its length. */
+    private static int realistic(byte[] f, int i, java.util.Random rnd) {
+        java.util.Arrays.fill(f, 0, 80, (byte) 0);
+        int kind = i % 20;
+        f[0] = 2;
+        f[5] = 2;
+        f[6] = 2;
+        f[11] = (byte) (1 + (i & 7));
+        int o = 12;
+        if (kind == 17) { // 802.1Q, VLAN 100
+            f[12] = (byte) 0x81;
+            f[15] = 100;
+            o = 16;
+        }
+        if (kind == 16) { // ARP request
+            f[o] = 8;
+            f[o + 1] = 6;
+            f[o + 3] = 1;
+            f[o + 4] = 8;
+            f[o + 6] = 6;
+            f[o + 7] = 4;
+            f[o + 9] = 1;
+            return 60;
+        }
+        if (kind == 15) { // IPv6 TCP to 443
+            f[o] = (byte) 0x86;
+            f[o + 1] = (byte) 0xdd;
+            int ip = o + 2, pl = (i & 1) == 0 ? 20 : 1220;
+            f[ip] = 0x60;
+            f[ip + 4] = (byte) (pl >> 8);
+            f[ip + 5] = (byte) pl;
+            f[ip + 6] = 6;
+            f[ip + 7] = 64;
+            f[ip + 8] = 0x20;
+            f[ip + 9] = 1;
+            f[ip + 23] = (byte) (i % 50);
+            f[ip + 24] = 0x20;
+            f[ip + 25] = 1;
+            f[ip + 39] = 2;
+            int t = ip + 40;
+            ports(f, t, 40000 + i % 1000, 443);
+            f[t + 12] = 0x50;
+            f[t + 13] = 0x10;
+            return t + pl;
+        }
+        f[o] = 8;
+        int ip = o + 2;
+        f[ip] = 0x45;
+        f[ip + 8] = 64;
+        f[ip + 12] = 10;
+        f[ip + 13] = 1;
+        f[ip + 14] = (byte) (i % 7);
+        f[ip + 15] = (byte) (1 + i % 200);
+        f[ip + 16] = 10;
+        f[ip + 17] = 2;
+        f[ip + 19] = (byte) (1 + i % 30);
+        int l4 = ip + 20, proto, pay;
+        switch (kind) {
+            case 0, 10 -> {
+                proto = 17;
+                ports(f, l4, 30000 + i % 5000, 9);
+                pay = 18 + rnd.nextInt(500);
+            }
+            case 7 -> {
+                proto = 17;
+                ports(f, l4, 30000 + i % 5000, 53);
+                pay = 30 + rnd.nextInt(60);
+            }
+            case 8 -> {
+                proto = 17;
+                ports(f, l4, 123, 123);
+                pay = 48;
+            }
+            case 18 -> {
+                proto = 17;
+                ports(f, l4, 5353, 5353);
+                pay = 100 + rnd.nextInt(200);
+            }
+            case 9 -> {
+                proto = 1;
+                f[l4] = 8;
+                pay = 56;
+            }
+            default -> {
+                proto = 6;
+                ports(f, l4, 50000 + i % 3000, kind >= 11 && kind <= 14 ? 443 : 80);
+                f[l4 + 12] = 0x50;
+                int r = rnd.nextInt(10);
+                f[l4 + 13] = (byte) (r < 4 ? 0x10 : 0x18);
+                pay = r < 4 ? 0 : r < 7 ? 1460 : 40 + rnd.nextInt(600);
+            }
+        }
+        int iplen = 20 + (proto == 6 ? 20 : 8) + pay;
+        f[ip + 2] = (byte) (iplen >> 8);
+        f[ip + 3] = (byte) iplen;
+        f[ip + 9] = (byte) proto;
+        if (proto == 17) {
+            f[l4 + 4] = (byte) ((8 + pay) >> 8);
+            f[l4 + 5] = (byte) (8 + pay);
+        }
+        return Math.max(60, ip + iplen);
+    }
+
+    private static void ports(byte[] f, int o, int src, int dst) {
+        f[o] = (byte) (src >> 8);
+        f[o + 1] = (byte) src;
+        f[o + 2] = (byte) (dst >> 8);
+        f[o + 3] = (byte) dst;
     }
 
     private static Process trafgen(String ns, String dev, Path cfg) throws IOException {

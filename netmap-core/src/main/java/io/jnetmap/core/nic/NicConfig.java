@@ -17,7 +17,12 @@ import java.util.Locale;
  * @param packetBlocks {@code jnetmap.packet.blocks} ({@code JNETMAP_PACKET_BLOCKS}): blocks of the TPACKET_V3
  *                     RX ring (default 128, 32 MiB: about 200 ms of 60-byte frames at 1 Mpps)
  * @param packetBlockSize bytes per block (256 KiB)
- * @param packetRetireMs  how long the kernel keeps a partly filled block before handing it over (2 ms)
+ * @param packetRetireMs  {@code jnetmap.packet.retire_ms} ({@code JNETMAP_PACKET_RETIRE_MS}): how long the kernel
+ *                     keeps a partly filled block before handing it over (default 2 ms: a forwarding port's
+ *                     latency). A block is handed over with what it holds, so at a low rate a short timeout fills
+ *                     the ring with nearly empty blocks and wakes the reader often; libpcap uses its read timeout
+ *                     (1000 ms in tcpdump). With 100 ms a capturer of a whole veth's traffic dropped a tenth of it
+ *                     (not understood yet; 2 ms drops none or a few thousand at start), so 2 ms stays the default
  */
 public record NicConfig(String xdpMode, int xdpFill, int packetBlocks, int packetBlockSize, int packetRetireMs) {
     public NicConfig {
@@ -30,6 +35,9 @@ public record NicConfig(String xdpMode, int xdpFill, int packetBlocks, int packe
         if (packetBlocks < 2 || packetBlocks > 4096) {
             throw new IllegalArgumentException("jnetmap.packet.blocks=" + packetBlocks + " (expected: 2..4096)");
         }
+        if (packetRetireMs < 1 || packetRetireMs > 10_000) {
+            throw new IllegalArgumentException("jnetmap.packet.retire_ms=" + packetRetireMs + " (expected: 1..10000)");
+        }
     }
 
     /** The defaults, overridden by system properties and environment variables. */
@@ -38,7 +46,8 @@ public record NicConfig(String xdpMode, int xdpFill, int packetBlocks, int packe
                 setting("jnetmap.xdp.mode", "JNETMAP_XDP_MODE", "auto").toLowerCase(Locale.ROOT),
                 Integer.parseInt(setting("jnetmap.xdp.fill", "JNETMAP_XDP_FILL", "8192")),
                 Integer.parseInt(setting("jnetmap.packet.blocks", "JNETMAP_PACKET_BLOCKS", "128")),
-                256 * 1024, 2);
+                256 * 1024,
+                Integer.parseInt(setting("jnetmap.packet.retire_ms", "JNETMAP_PACKET_RETIRE_MS", "2")));
     }
 
     private static String setting(String property, String env, String dflt) {
