@@ -8,15 +8,12 @@ import io.jnetmap.core.PortName;
 import io.jnetmap.core.Ring;
 import io.jnetmap.core.Slot;
 import io.jnetmap.poll.Pollable;
-import io.jnetmap.sys.Epoll;
-import io.jnetmap.sys.EventFd;
 import io.jnetmap.sys.Linux;
 import io.jnetmap.vale.ctl.Command;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A copy monitor of a switch port served to another process ({@link Command#ATTACH_MONITOR}, sent by a
@@ -27,31 +24,22 @@ import java.util.concurrent.TimeUnit;
  * Closed when the requester closes it ({@link Command#DETACH_MONITOR}), dies (the housekeeper reaps it),
  * or the switch closes.
  */
-final class MonitorRelay {
-    /** Empty rounds before the relay thread sleeps. */
-    private static final int SPIN = 200;
+final class MonitorRelay extends RelayThread {
     /** Relays of this process. Guarded by ValeSwitches.CONFIG. */
     private static final List<MonitorRelay> RELAYS = new ArrayList<>();
 
     private final ValeSwitch sw;
     /** {@code valeS:P/FLAGS=PIPE} as requested: what DETACH_MONITOR names. */
     final String binding;
-    /** The requesting process. */
-    final int owner;
     private final MonitorPort monitor;
     private final Port end;
-    private final EventFd wake = EventFd.create();
-    private final Thread thread;
-    private volatile boolean running = true;
-    private volatile Throwable failure;
 
     private MonitorRelay(ValeSwitch sw, String binding, int owner, MonitorPort monitor, Port end) {
+        super("vale-monitor-" + monitor.name() + "-" + owner, owner, monitor, Pollable.IN, end, Pollable.OUT);
         this.sw = sw;
         this.binding = binding;
-        this.owner = owner;
         this.monitor = monitor;
         this.end = end;
-        this.thread = Thread.ofPlatform().daemon().name("vale-monitor-" + monitor.name() + "-" + owner).unstarted(this::run);
     }
 
     /**
@@ -95,7 +83,7 @@ final class MonitorRelay {
             Port end = Netmap.open(PortName.parse(arg.substring(eq + 1)).withoutOptions());
             MonitorRelay r = new MonitorRelay(sw, arg, client, m, end);
             RELAYS.add(r);
-            r.thread.start();
+            r.start();
             return "monitoring " + name.text() + " for process " + client + " through " + end.name();
         } catch (RuntimeException e) {
             m.close();
@@ -118,7 +106,7 @@ final class MonitorRelay {
     /** Closes the relays of {@code sw} whose requester died or whose relay failed (all with {@code all}). Under ValeSwitches.CONFIG. */
     static void reap(ValeSwitch sw, boolean all) {
         for (MonitorRelay r : List.copyOf(RELAYS)) {
-            if (r.sw == sw && (all || r.failure != null || !r.thread.isAlive() || !Linux.processAlive(r.owner))) {
+            if (r.sw == sw && (all || r.failure() != null || !r.alive() || !Linux.processAlive(r.owner))) {
                 r.close();
             }
         }
@@ -131,56 +119,27 @@ final class MonitorRelay {
 
     private void close() {
         RELAYS.remove(this);
-        running = false;
-        wake.signal();
-        try {
-            thread.join(TimeUnit.SECONDS.toMillis(10));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        boolean stopped = stop();
         try {
             monitor.close(); // the watched port no longer copies anything
         } finally {
-            if (!thread.isAlive()) {
+            if (stopped) {
                 end.close();
-                wake.close();
             }
         }
     }
 
-    private void run() {
-        Pollable mp = monitor.pollable();
-        Pollable ep = end.pollable();
-        try (Epoll epoll = new Epoll(3)) {
-            epoll.add(mp.fd(), mp.fdEvents(Pollable.IN), 0);
-            epoll.add(ep.fd(), ep.fdEvents(Pollable.OUT), 1);
-            epoll.add(wake.fd(), Linux.EPOLLIN, 2);
-            int idle = 0;
-            while (running && !monitor.target().isClosed()) {
-                if (relayOnce()) {
-                    idle = 0;
-                    continue;
-                }
-                if (++idle <= SPIN) {
-                    Thread.onSpinWait();
-                    continue;
-                }
-                idle = 0;
-                try {
-                    boolean full = pipeFull();
-                    int ready = mp.arm(full ? 0 : Pollable.IN) | ep.arm(full ? Pollable.OUT : 0);
-                    if (ready == 0 && running) {
-                        epoll.await(100);
-                    }
-                } finally {
-                    mp.disarm();
-                    ep.disarm();
-                    wake.drain();
-                }
-            }
-        } catch (Throwable t) {
-            failure = t;
-        }
+    /** Ends the relay once the watched port closed. */
+    @Override
+    boolean idle() {
+        return !monitor.target().isClosed();
+    }
+
+    /** Copies to wait for while the pipe has room, room while it has none. */
+    @Override
+    int interest(int side) {
+        boolean full = allFull(end);
+        return side == 0 ? (full ? 0 : Pollable.IN) : (full ? Pollable.OUT : 0);
     }
 
     /**
@@ -189,7 +148,8 @@ final class MonitorRelay {
      * that cannot keep up loses packets, as with tcpdump; the watched port never waits). True if
      * anything moved.
      */
-    private boolean relayOnce() {
+    @Override
+    boolean relayOnce() {
         monitor.rxSync();
         boolean moved = false;
         int nd = end.txRings();
@@ -223,29 +183,10 @@ final class MonitorRelay {
             s.advanceTo(h);
             d.advanceTo(j);
         }
-        if (moved || txPending()) {
+        if (moved || txPending(end)) {
             end.txSync();
         }
         return moved;
-    }
-
-    private boolean txPending() {
-        for (int i = 0; i < end.txRings(); i++) {
-            if (end.txRing(i).txPending()) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Whether every TX ring of the pipe end is full (then the relay waits for room, not for copies). */
-    private boolean pipeFull() {
-        for (int i = 0; i < end.txRings(); i++) {
-            if (end.txRing(i).space() != 0) {
-                return false;
-            }
-        }
-        return true;
     }
 
     @Override

@@ -5,8 +5,6 @@ import io.jnetmap.core.Port;
 import io.jnetmap.core.PortName;
 import io.jnetmap.core.Ring;
 import io.jnetmap.poll.Pollable;
-import io.jnetmap.sys.Epoll;
-import io.jnetmap.sys.EventFd;
 import io.jnetmap.sys.Linux;
 import io.jnetmap.vale.ctl.Command;
 
@@ -28,34 +26,25 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Made and closed under ValeSwitches.CONFIG ({@link Command#ATTACH_REMOTE},
  * {@link Command#DETACH_REMOTE}); closed by the housekeeper when the requester dies.
  */
-final class RemoteBinding {
-    /** Empty rounds before the relay thread sleeps. */
-    private static final int SPIN = 200;
+final class RemoteBinding extends RelayThread {
     /** Longest a closing requester waits for what it sent to go out. */
     private static final long DRAIN_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final VirtualPort vp;
     /** The host's end of the requester's pipe (its name without options). */
     final String pipe;
-    /** The requesting process. */
-    final int owner;
     private final Port binding;
     private final Port end;
-    private final EventFd wake = EventFd.create();
-    private final Thread thread;
-    private volatile boolean running = true;
-    private volatile Throwable failure;
     /** The requester is closing: the relay thread says when what it sent has gone out ({@link #drained}). */
     private volatile boolean drainRequested;
     private volatile boolean drained;
 
     private RemoteBinding(VirtualPort vp, String pipe, int owner, Port binding, Port end) {
+        super("vale-remote-" + vp.fullName() + "-" + owner, owner, binding, Pollable.IN, end, Pollable.IN);
         this.vp = vp;
         this.pipe = pipe;
-        this.owner = owner;
         this.binding = binding;
         this.end = end;
-        this.thread = Thread.ofPlatform().daemon().name("vale-remote-" + vp.fullName() + "-" + owner).unstarted(this::run);
     }
 
     /**
@@ -72,7 +61,7 @@ final class RemoteBinding {
             Port binding = Netmap.open(vp.fullName() + (bp != null ? "@backpressure=" + bp : ""));
             RemoteBinding rb = new RemoteBinding(vp, pipe, owner, binding, end);
             vp.remotes.add(rb);
-            rb.thread.start();
+            rb.start();
             return rb;
         } catch (RuntimeException e) {
             end.close();
@@ -80,14 +69,9 @@ final class RemoteBinding {
         }
     }
 
-    /** Why the relay stopped, if it failed; null while it runs fine. */
-    Throwable failure() {
-        return failure;
-    }
-
     /** Whether the requester died or broke the pipe's rules: then the housekeeper closes this. */
     boolean orphaned() {
-        return failure != null || !Linux.processAlive(owner);
+        return failure() != null || !Linux.processAlive(owner);
     }
 
     /**
@@ -103,21 +87,14 @@ final class RemoteBinding {
         }
         if (drain) {
             drainRequested = true;
-            wake.signal();
+            wake();
             long deadline = System.nanoTime() + DRAIN_NANOS;
-            while (!drained && failure == null && thread.isAlive() && System.nanoTime() - deadline < 0) {
+            while (!drained && failure() == null && alive() && System.nanoTime() - deadline < 0) {
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
             }
         }
         vp.remotes.remove(this);
-        running = false;
-        wake.signal();
-        try {
-            thread.join(TimeUnit.SECONDS.toMillis(10));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (thread.isAlive()) {
+        if (!stop()) {
             throw new IllegalStateException("relay thread of " + vp.fullName() + " for process " + owner
                     + " did not stop within 10 s");
         }
@@ -125,55 +102,29 @@ final class RemoteBinding {
             binding.close(); // the port itself stays if it is persistent
         } finally {
             end.close();
-            wake.close();
         }
     }
 
-    private void run() {
-        Pollable bp = binding.pollable();
-        Pollable ep = end.pollable();
-        try (Epoll epoll = new Epoll(3)) {
-            epoll.add(bp.fd(), bp.fdEvents(Pollable.IN), 0);
-            epoll.add(ep.fd(), ep.fdEvents(Pollable.IN), 1);
-            epoll.add(wake.fd(), Linux.EPOLLIN, 2);
-            int idle = 0;
-            while (running) {
-                if (relayOnce()) {
-                    idle = 0;
-                    continue;
-                }
-                if (drainRequested && nothingLeft()) {
-                    drained = true;
-                }
-                if (++idle <= SPIN) {
-                    Thread.onSpinWait();
-                    continue;
-                }
-                idle = 0;
-                int readyB = 0;
-                int readyE = 0;
-                // wait for packets only where they could move now, for room where a side is full
-                boolean fullB = anyFull(binding);
-                boolean fullE = anyFull(end);
-                try {
-                    readyB = bp.arm((fullE ? 0 : Pollable.IN) | (fullB ? Pollable.OUT : 0));
-                    readyE = ep.arm((fullB ? 0 : Pollable.IN) | (fullE ? Pollable.OUT : 0));
-                    if (readyB == 0 && readyE == 0 && running) {
-                        epoll.await(100);
-                    }
-                } finally {
-                    bp.disarm();
-                    ep.disarm();
-                    wake.drain();
-                }
-            }
-        } catch (Throwable t) {
-            failure = t;
+    @Override
+    boolean idle() {
+        if (drainRequested && nothingLeft()) {
+            drained = true;
         }
+        return true;
+    }
+
+    /** Waits for packets only where they could move now, for room where a side is full. */
+    @Override
+    int interest(int side) {
+        boolean fullB = anyFull(binding);
+        boolean fullE = anyFull(end);
+        return side == 0 ? (fullE ? 0 : Pollable.IN) | (fullB ? Pollable.OUT : 0)
+                : (fullB ? 0 : Pollable.IN) | (fullE ? Pollable.OUT : 0);
     }
 
     /** One round each way; true if anything moved. */
-    private boolean relayOnce() {
+    @Override
+    boolean relayOnce() {
         end.rxSync();
         binding.rxSync();
         boolean up = move(end, binding); // from the requester into the switch
@@ -215,24 +166,6 @@ final class RemoteBinding {
             }
         }
         return !txPending(binding);
-    }
-
-    private static boolean txPending(Port p) {
-        for (int i = 0; i < p.txRings(); i++) {
-            if (p.txRing(i).txPending()) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean anyFull(Port p) {
-        for (int i = 0; i < p.txRings(); i++) {
-            if (p.txRing(i).space() == 0) {
-                return true;
-            }
-        }
-        return false;
     }
 
     @Override
