@@ -195,8 +195,8 @@ public final class PipePort extends AbstractPort {
         if (isClosed()) {
             return; // the eventfd may be closed (and its number reused)
         }
+        lastPeerDeath = "the other end " + peer.name() + " (pid " + pid + ") died"; // before the count a reader polls
         peerDeaths.incrementAndGet();
-        lastPeerDeath = "the other end " + peer.name() + " (pid " + pid + ") died";
         String fatal = peerDeathMessage;
         if (fatal != null && broken == null) {
             broken = fatal;
