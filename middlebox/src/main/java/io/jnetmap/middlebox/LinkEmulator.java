@@ -374,8 +374,10 @@ public final class LinkEmulator implements AutoCloseable {
                     idle[0] = 0;
                 } else if (r < 0 && !busy && -r > SPIN_NANOS) {
                     LockSupport.parkNanos(Math.min(-r - SPIN_NANOS / 2, 1_000_000));
+                } else if (r < 0) {
+                    Thread.onSpinWait(); // the next exit is near: keep the CPU (a yield may come back milliseconds late)
                 } else {
-                    idle(idle); // the clock is the wait: spin, or yield to whoever else needs the CPU
+                    idle(idle); // nothing in the line: spin, or yield to whoever else needs the CPU
                 }
             }
         }
