@@ -143,38 +143,8 @@ class LivePageTest {
             cdp.send("Emulation.setDeviceMetricsOverride", new JsonObject().put("width", 1280).put("height", 720)
                     .put("deviceScaleFactor", 1).put("mobile", false));
 
-            Port pa = a;
-            tx = Thread.ofPlatform().start(() -> {
-                try {
-                    long start = System.nanoTime();
-                    long sent = 0;
-                    while (!stop.get()) {
-                        long due = (System.nanoTime() - start) * RATE / 1_000_000_000L;
-                        if (sent < due) {
-                            int n = (int) Math.min(64, due - sent);
-                            RestApiTest.send(pa, 0x02000000000bL, 0x02000000000aL, n);
-                            sent += n;
-                        } else {
-                            Thread.sleep(1);
-                        }
-                    }
-                } catch (Throwable e) {
-                    failed.set(e);
-                }
-            });
-            rx = Thread.ofPlatform().start(() -> {
-                while (!stop.get()) {
-                    var r = b.rxRing(0);
-                    r.sync();
-                    r.advanceTo(r.tail());
-                    r.sync();
-                    try {
-                        Thread.sleep(1);
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-            });
+            tx = RestApiTest.pacedSender(a, RATE, stop, failed);
+            rx = RestApiTest.drainer(b, stop);
             cdp.send("Page.navigate", new JsonObject().put("url", server.url()));
             String sel = "section[data-switch='" + name + "'] tr[data-port='a'] .rate-tx";
             int good = 0;

@@ -74,38 +74,8 @@ class PrometheusTest {
             prom = new ProcessBuilder("prometheus", "--config.file=" + cfg, "--storage.tsdb.path=" + dir.resolve("data"),
                     "--web.listen-address=127.0.0.1:" + promPort).redirectErrorStream(true)
                     .redirectOutput(dir.resolve("prometheus.log").toFile()).start();
-            Port pa = a;
-            tx = Thread.ofPlatform().start(() -> {
-                try {
-                    long start = System.nanoTime();
-                    long sent = 0;
-                    while (!stop.get()) {
-                        long due = (System.nanoTime() - start) * RATE / 1_000_000_000L;
-                        if (sent < due) {
-                            int n = (int) Math.min(64, due - sent);
-                            RestApiTest.send(pa, 0x02000000000bL, 0x02000000000aL, n);
-                            sent += n;
-                        } else {
-                            Thread.sleep(1);
-                        }
-                    }
-                } catch (Throwable e) {
-                    failed.set(e);
-                }
-            });
-            Thread rx = Thread.ofPlatform().start(() -> {
-                while (!stop.get()) {
-                    var r = b.rxRing(0);
-                    r.sync();
-                    r.advanceTo(r.tail());
-                    r.sync();
-                    try {
-                        Thread.sleep(1);
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-            });
+            tx = RestApiTest.pacedSender(a, RATE, stop, failed);
+            Thread rx = RestApiTest.drainer(b, stop);
             Http promHttp = new Http("http://127.0.0.1:" + promPort);
             String q = "rate(jnetmap_port_transmit_packets_total{switch=\"" + name + "\",port=\"a\"}[5s])";
             double seen = -1;

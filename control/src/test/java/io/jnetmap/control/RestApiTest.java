@@ -379,6 +379,49 @@ class RestApiTest {
     }
 
     /** Sends {@code n} frames from {@code p} (EtherType 0x88b5, 60 bytes). */
+    /**
+     * A thread sending {@code rate} frames a second from {@code a} (to 02:..:0b from 02:..:0a) until
+     * {@code stop}; a failure goes to {@code failed}.
+     */
+    static Thread pacedSender(Port a, long rate, java.util.concurrent.atomic.AtomicBoolean stop,
+                              java.util.concurrent.atomic.AtomicReference<Throwable> failed) {
+        return Thread.ofPlatform().start(() -> {
+            try {
+                long start = System.nanoTime();
+                long sent = 0;
+                while (!stop.get()) {
+                    long due = (System.nanoTime() - start) * rate / 1_000_000_000L;
+                    if (sent < due) {
+                        int n = (int) Math.min(64, due - sent);
+                        send(a, 0x02000000000bL, 0x02000000000aL, n);
+                        sent += n;
+                    } else {
+                        Thread.sleep(1);
+                    }
+                }
+            } catch (Throwable e) {
+                failed.set(e);
+            }
+        });
+    }
+
+    /** A thread that takes whatever reaches {@code b}'s RX ring 0, until {@code stop}. */
+    static Thread drainer(Port b, java.util.concurrent.atomic.AtomicBoolean stop) {
+        return Thread.ofPlatform().start(() -> {
+            while (!stop.get()) {
+                var r = b.rxRing(0);
+                r.sync();
+                r.advanceTo(r.tail());
+                r.sync();
+                try {
+                    Thread.sleep(1);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+    }
+
     static void send(Port p, long dst, long src, int n) {
         Ring t = p.txRing(0);
         int i = t.head();

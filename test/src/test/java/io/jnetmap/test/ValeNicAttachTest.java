@@ -2,7 +2,6 @@ package io.jnetmap.test;
 
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
-import io.jnetmap.core.Ring;
 import io.jnetmap.core.nic.Frames;
 import io.jnetmap.core.nic.NetLab;
 import io.jnetmap.sys.NetNamespace;
@@ -23,7 +22,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * {@code vale-ctl -a valeS:IF} on a NIC: the interface's AF_XDP port becomes a switch port driven by a
@@ -64,11 +62,11 @@ class ValeNicAttachTest {
             ValeSwitch s = ValeSwitches.get(sw).orElseThrow();
             assertEquals(2, s.portList().size());
             // from the wire, to a MAC the switch does not know yet: flooded to the VALE port
-            sendNumbered(wire, portMac, wireMac, 0, 200);
-            expectNumbered(vp, 0, 200);
+            Frames.sendNumbered(wire, portMac, wireMac, 0, 200);
+            Frames.expectNumbered(vp, 0, 200);
             // back, to the wire's MAC, learned on the NIC's port
-            sendNumbered(vp, wireMac, portMac, 1000, 200);
-            expectNumbered(wire, 1000, 200);
+            Frames.sendNumbered(vp, wireMac, portMac, 1000, 200);
+            Frames.expectNumbered(wire, 1000, 200);
         }
         SwitchAdmin.detach(sw + ":" + nic);
         assertFalse(xdpAttached(), "the NIC's port closed with -d: its XDP program is gone");
@@ -100,46 +98,5 @@ class ValeNicAttachTest {
 
     private static void closeSwitch(String sw) {
         ValeSwitches.get(sw).ifPresent(ValeSwitch::close);
-    }
-
-    /** Sends frames numbered {@code first ..} from TX ring 0, waiting for room as the switch takes them. */
-    private static void sendNumbered(Port p, byte[] dst, byte[] src, long first, int n) {
-        Ring t = p.txRing(0);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        long seq = first;
-        while (seq < first + n) {
-            int room = (int) Math.min(t.space(), first + n - seq);
-            int i = t.head();
-            for (int k = 0; k < room; k++) {
-                Frames.write(t, i, dst, src, seq++, 60);
-                i = t.nextSlot(i);
-            }
-            t.advanceTo(i);
-            t.sync();
-            if (System.nanoTime() > deadline) {
-                fail("sent " + (seq - first) + " of " + n + " on " + p.name());
-            }
-        }
-    }
-
-    /** Receives frames numbered {@code first ..} on RX ring 0, in order, none missing. */
-    private static void expectNumbered(Port p, long first, int n) {
-        Ring r = p.rxRing(0);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        long next = first;
-        while (next < first + n) {
-            r.sync();
-            for (int j = r.head(); j != r.tail(); j = r.nextSlot(j)) {
-                long seq = Frames.seq(r, j);
-                if (seq >= 0) {
-                    assertEquals(next, seq, "in order, none lost, on " + p.name());
-                    next++;
-                }
-            }
-            r.advanceTo(r.tail());
-            if (System.nanoTime() > deadline) {
-                fail("received " + (next - first) + " of " + n + " on " + p.name());
-            }
-        }
     }
 }

@@ -168,11 +168,11 @@ class VxlanTest {
                 byte[] macB = Frames.mac("02:6a:00:00:71:02");
                 // unknown at first: flooded over the flood list; then learned
                 for (int round = 0; round < 20; round++) {
-                    sendNumbered(pa, macB, macA, round * 500L, 500);
-                    expectNumbered(pb, round * 500L, 500);
+                    Frames.sendNumbered(pa, macB, macA, round * 500L, 500);
+                    Frames.expectNumbered(pb, round * 500L, 500);
                 }
-                sendNumbered(pb, macA, macB, 100_000, 500);
-                expectNumbered(pa, 100_000, 500);
+                Frames.sendNumbered(pb, macA, macB, 100_000, 500);
+                Frames.expectNumbered(pa, 100_000, 500);
                 VxlanPort va = (VxlanPort) a.get(0).port();
                 VxlanPort vb = (VxlanPort) b.get(0).port();
                 assertEquals("10.77.1.1", vb.learned().get("02:6a:00:00:71:01"));
@@ -413,46 +413,5 @@ class VxlanTest {
 
     private static void close(String sw) {
         ValeSwitches.get(sw).ifPresent(ValeSwitch::close);
-    }
-
-    /** Sends frames numbered {@code first ..} from TX ring 0, waiting for room as the switch takes them. */
-    private static void sendNumbered(Port p, byte[] dst, byte[] src, long first, int n) {
-        Ring t = p.txRing(0);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        long seq = first;
-        while (seq < first + n) {
-            int room = (int) Math.min(t.space(), first + n - seq);
-            int i = t.head();
-            for (int k = 0; k < room; k++) {
-                Frames.write(t, i, dst, src, seq++, 60);
-                i = t.nextSlot(i);
-            }
-            t.advanceTo(i);
-            t.sync();
-            if (System.nanoTime() > deadline) {
-                fail("sent " + (seq - first) + " of " + n + " on " + p.name());
-            }
-        }
-    }
-
-    /** Receives frames numbered {@code first ..} on RX ring 0, in order, none missing. */
-    private static void expectNumbered(Port p, long first, int n) {
-        Ring r = p.rxRing(0);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        long next = first;
-        while (next < first + n) {
-            r.sync();
-            for (int j = r.head(); j != r.tail(); j = r.nextSlot(j)) {
-                long seq = Frames.seq(r, j);
-                if (seq >= 0) {
-                    assertEquals(next, seq, "in order, none lost, on " + p.name());
-                    next++;
-                }
-            }
-            r.advanceTo(r.tail());
-            if (System.nanoTime() > deadline) {
-                fail("received " + (next - first) + " of " + n + " on " + p.name());
-            }
-        }
     }
 }

@@ -167,4 +167,47 @@ public final class Frames {
         }
         throw new AssertionError("no matching frame on " + p.name() + " within 5 s");
     }
+
+    /** Sends frames numbered {@code first ..} from TX ring 0, waiting for room as the switch takes them. */
+    public static void sendNumbered(Port p, byte[] dst, byte[] src, long first, int n) {
+        Ring t = p.txRing(0);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long seq = first;
+        while (seq < first + n) {
+            int room = (int) Math.min(t.space(), first + n - seq);
+            int i = t.head();
+            for (int k = 0; k < room; k++) {
+                Frames.write(t, i, dst, src, seq++, 60);
+                i = t.nextSlot(i);
+            }
+            t.advanceTo(i);
+            t.sync();
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("sent " + (seq - first) + " of " + n + " on " + p.name());
+            }
+        }
+    }
+
+    /** Receives frames numbered {@code first ..} on RX ring 0, in order, none missing. */
+    public static void expectNumbered(Port p, long first, int n) {
+        Ring r = p.rxRing(0);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long next = first;
+        while (next < first + n) {
+            r.sync();
+            for (int j = r.head(); j != r.tail(); j = r.nextSlot(j)) {
+                long seq = Frames.seq(r, j);
+                if (seq >= 0) {
+                    if (seq != next) {
+                        throw new AssertionError("in order, none lost, on " + p.name() + ": expected " + next + ", got " + seq);
+                    }
+                    next++;
+                }
+            }
+            r.advanceTo(r.tail());
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("received " + (next - first) + " of " + n + " on " + p.name());
+            }
+        }
+    }
 }
