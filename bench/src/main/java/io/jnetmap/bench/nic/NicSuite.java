@@ -439,12 +439,18 @@ public final class NicSuite implements BenchMain.Suite {
      * trafgen to send the very same bytes: the receiving stack's work depends on them.
      */
     static byte[] pktGenFrame(String dstMac, String srcMac) {
-        byte[] b = new byte[FRAME];
+        return pktGenFrame(FRAME, dstMac, srcMac);
+    }
+
+    /** pkt-gen's IPv4/UDP frame (10.0.0.1:1234 -> 10.1.0.1:4321) of {@code size} bytes. */
+    public static byte[] pktGenFrame(int size, String dstMac, String srcMac) {
+        byte[] b = new byte[size];
         System.arraycopy(Frames.mac(dstMac), 0, b, 0, 6);
         System.arraycopy(Frames.mac(srcMac), 0, b, 6, 6);
         b[12] = 0x08;
         b[14] = 0x45;
-        b[17] = (byte) (FRAME - 14);
+        b[16] = (byte) ((size - 14) >> 8);
+        b[17] = (byte) (size - 14);
         b[22] = 64;
         b[23] = 17;
         byte[] ips = {10, 0, 0, 1, 10, 1, 0, 1};
@@ -462,8 +468,9 @@ public final class NicSuite implements BenchMain.Suite {
         b[35] = (byte) 1234;
         b[36] = (byte) (4321 >> 8);
         b[37] = (byte) 4321;
-        b[39] = (byte) (FRAME - 34);
-        for (int i = 58; i < FRAME; i++) {
+        b[38] = (byte) ((size - 34) >> 8);
+        b[39] = (byte) (size - 34);
+        for (int i = 58; i < size; i++) {
             b[i] = (byte) ('a' + (i - 58) % 26);
         }
         return b;

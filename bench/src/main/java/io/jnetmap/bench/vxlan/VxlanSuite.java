@@ -3,7 +3,6 @@ package io.jnetmap.bench.vxlan;
 import io.jnetmap.bench.BenchMain;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.Ring;
-import io.jnetmap.core.nic.Frames;
 import io.jnetmap.core.nic.NetLab;
 
 import java.io.IOException;
@@ -160,33 +159,7 @@ public final class VxlanSuite implements BenchMain.Suite {
 
     /** An IPv4/UDP frame of {@code size} bytes (pkt-gen's shape). */
     private static byte[] frame(int size, String dstMac, String srcMac) {
-        byte[] b = new byte[size];
-        System.arraycopy(Frames.mac(dstMac), 0, b, 0, 6);
-        System.arraycopy(Frames.mac(srcMac), 0, b, 6, 6);
-        b[12] = 0x08;
-        b[14] = 0x45;
-        b[16] = (byte) ((size - 14) >> 8);
-        b[17] = (byte) (size - 14);
-        b[22] = 64;
-        b[23] = 17;
-        byte[] ips = {10, 0, 0, 1, 10, 1, 0, 1};
-        System.arraycopy(ips, 0, b, 26, 8);
-        long sum = 0;
-        for (int i = 14; i < 34; i += 2) {
-            sum += ((b[i] & 0xff) << 8) | (b[i + 1] & 0xff);
-        }
-        sum = (sum & 0xffff) + (sum >> 16);
-        sum = (sum & 0xffff) + (sum >> 16);
-        int csum = (int) ~sum & 0xffff;
-        b[24] = (byte) (csum >> 8);
-        b[25] = (byte) csum;
-        b[34] = (byte) (1234 >> 8);
-        b[35] = (byte) 1234;
-        b[36] = (byte) (4321 >> 8);
-        b[37] = (byte) 4321;
-        b[38] = (byte) ((size - 34) >> 8);
-        b[39] = (byte) (size - 34);
-        return b;
+        return io.jnetmap.bench.nic.NicSuite.pktGenFrame(size, dstMac, srcMac);
     }
 
     private static Path trafgenConfig(byte[] frame) throws IOException {
