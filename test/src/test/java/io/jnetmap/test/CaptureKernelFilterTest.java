@@ -4,6 +4,7 @@ import io.jnetmap.capture.Bpf;
 import io.jnetmap.capture.FilterCompiler;
 import io.jnetmap.capture.PacketFilter;
 import io.jnetmap.core.Port;
+import io.jnetmap.core.nic.Frames;
 import io.jnetmap.core.Ring;
 import io.jnetmap.core.nic.NetLab;
 import io.jnetmap.core.nic.NicPort;
@@ -81,7 +82,7 @@ class CaptureKernelFilterTest {
                     TreeSet<Integer> got = new TreeSet<>();
                     try (Port rx = NetLab.open(v.nsB(), "netmap:" + v.b() + "@backend=packet")) {
                         ((NicPort) rx).setSocketFilter(prog.toSockFilter(arena), prog.length());
-                        send(tx, frames);
+                        Frames.sendAll(tx, frames);
                         receive(rx, index, got);
                     }
                     if (!want.equals(got)) failures.add(e + ": interpreter " + want + ", kernel " + got);
@@ -89,23 +90,6 @@ class CaptureKernelFilterTest {
             }
         }
         assertEquals(List.of(), failures);
-    }
-
-    private static void send(Port tx, List<byte[]> frames) throws InterruptedException {
-        Ring t = tx.txRing(0);
-        int k = 0;
-        while (k < frames.size()) {
-            t.sync();
-            int h = t.head();
-            for (int n = t.space(); n > 0 && k < frames.size(); n--, k++) {
-                byte[] f = frames.get(k);
-                MemorySegment.copy(MemorySegment.ofArray(f), 0, t.memory(), t.bufOffset(h), f.length);
-                t.setSlot(h, f.length, 0);
-                h = t.nextSlot(h);
-            }
-            t.advanceTo(h);
-            t.sync();
-        }
     }
 
     private static void receive(Port rx, Map<String, Integer> index, TreeSet<Integer> got) throws InterruptedException {

@@ -4,6 +4,7 @@ import io.jnetmap.capture.Bpf;
 import io.jnetmap.capture.FilterCompiler;
 import io.jnetmap.capture.PacketFilter;
 import io.jnetmap.core.Port;
+import io.jnetmap.core.nic.Frames;
 import io.jnetmap.core.Ring;
 import io.jnetmap.core.nic.NetLab;
 import io.jnetmap.core.nic.NicPort;
@@ -61,7 +62,7 @@ class CaptureXdpFilterTest {
                     }
                     ((NicPort) rx).setXdpFilter(prog.toSockFilter(arena), prog.length());
                     TreeSet<Integer> got = new TreeSet<>();
-                    send(tx, frames);
+                    Frames.sendAll(tx, frames);
                     receive(rx, index, got);
                     if (!want.equals(got)) failures.add(e + ": interpreter " + want + ", xdp " + got);
                     if (!want.isEmpty() && want.size() < frames.size()) selective++;
@@ -78,23 +79,6 @@ class CaptureXdpFilterTest {
         }
         assertEquals(List.of(), failures);
         assertTrue(selective >= 20, selective + " expressions select some but not all frames (expected: most)");
-    }
-
-    private static void send(Port tx, List<byte[]> frames) {
-        Ring t = tx.txRing(0);
-        int k = 0;
-        while (k < frames.size()) {
-            t.sync();
-            int h = t.head();
-            for (int n = t.space(); n > 0 && k < frames.size(); n--, k++) {
-                byte[] f = frames.get(k);
-                MemorySegment.copy(MemorySegment.ofArray(f), 0, t.memory(), t.bufOffset(h), f.length);
-                t.setSlot(h, f.length, 0);
-                h = t.nextSlot(h);
-            }
-            t.advanceTo(h);
-            t.sync();
-        }
     }
 
     private static void receive(Port rx, Map<String, Integer> index, TreeSet<Integer> got) throws InterruptedException {

@@ -210,4 +210,22 @@ public final class Frames {
             }
         }
     }
+
+    /** Sends {@code frames} from TX ring 0, in order, waiting for room as the port takes them. */
+    public static void sendAll(Port tx, java.util.List<byte[]> frames) {
+        Ring t = tx.txRing(0);
+        int k = 0;
+        while (k < frames.size()) {
+            t.sync();
+            int h = t.head();
+            for (int n = t.space(); n > 0 && k < frames.size(); n--, k++) {
+                byte[] f = frames.get(k);
+                MemorySegment.copy(MemorySegment.ofArray(f), 0, t.memory(), t.bufOffset(h), f.length);
+                t.setSlot(h, f.length, 0);
+                h = t.nextSlot(h);
+            }
+            t.advanceTo(h);
+            t.sync();
+        }
+    }
 }
