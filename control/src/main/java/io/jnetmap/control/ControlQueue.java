@@ -11,8 +11,9 @@ import java.util.function.Supplier;
 /**
  * The event loop's way into the switches: an action goes into the switches' control queue (a JCTools
  * MPSC queue, {@link SwitchAdmin#submit}) and runs on the housekeeping thread under the configuration
- * lock, between its passes; its result comes back on the caller's context with
- * {@link Context#runOnContext}. The event loop never waits and never takes the switches' lock.
+ * lock, between its passes; a light action ({@link #callLight}, {@link SwitchAdmin#submitLight}) may
+ * instead run in a forwarding thread between two batches. Its result comes back on the caller's
+ * context with {@link Context#runOnContext}. The event loop never waits and never takes the switches' lock.
  */
 final class ControlQueue {
     private ControlQueue() {
@@ -20,7 +21,17 @@ final class ControlQueue {
 
     /** Runs {@code action} on the housekeeping thread; the future completes on {@code ctx}. */
     static <T> Future<T> call(Context ctx, Supplier<T> action) {
-        Future<T> f = submit(ctx, action);
+        Future<T> f = submit(ctx, action, false);
+        return f != null ? f : Future.failedFuture(refused());
+    }
+
+    /**
+     * As {@link #call}, for an action that only sets a field or swaps a reference (the rules of
+     * {@link SwitchAdmin#submitLight}: no configuration lock, nothing opened, never blocks): it runs
+     * between two batches of whichever thread forwards next, or on the housekeeping thread.
+     */
+    static <T> Future<T> callLight(Context ctx, Supplier<T> action) {
+        Future<T> f = submit(ctx, action, true);
         return f != null ? f : Future.failedFuture(refused());
     }
 
@@ -30,7 +41,7 @@ final class ControlQueue {
      * (the event loop still never waits).
      */
     static <T> Future<T> callOrWork(Context ctx, Supplier<T> action) {
-        Future<T> f = submit(ctx, action);
+        Future<T> f = submit(ctx, action, false);
         if (f != null) {
             return f;
         }
@@ -47,9 +58,9 @@ final class ControlQueue {
     }
 
     /** The action queued (its future), or null if the queue refused it. */
-    private static <T> Future<T> submit(Context ctx, Supplier<T> action) {
+    private static <T> Future<T> submit(Context ctx, Supplier<T> action, boolean light) {
         Promise<T> promise = Promise.promise();
-        boolean queued = SwitchAdmin.submit(() -> {
+        Runnable task = () -> {
             T result = null;
             RuntimeException failure = null;
             try {
@@ -66,7 +77,8 @@ final class ControlQueue {
                     promise.fail(f);
                 }
             });
-        });
+        };
+        boolean queued = light ? SwitchAdmin.submitLight(task) : SwitchAdmin.submit(task);
         return queued ? promise.future() : null;
     }
 }

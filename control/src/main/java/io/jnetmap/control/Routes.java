@@ -10,7 +10,8 @@ import java.util.Set;
 /**
  * The API's view of a switch's L3 routes. The router is the only copy: routes are listed from
  * {@link L3Router#routeList()}, so routes added by vale-ctl or by a program through the router show
- * as well. Changes run on the housekeeping thread (the control queue).
+ * as well. Changes are light control requests ({@link ControlQueue#callLight}): they run between two
+ * batches of a forwarding thread, or on the housekeeping thread.
  */
 final class Routes {
     private Routes() {

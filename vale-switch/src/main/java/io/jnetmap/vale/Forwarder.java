@@ -175,6 +175,7 @@ final class Forwarder {
             return pos;
         } finally {
             SEQ.setRelease(this, s + 2); // ordered store -> a quiescing thread sees the batch over
+            ControlRequests.runLight(); // light control requests apply between batches, not only when the housekeeper gets a CPU
         }
     }
 

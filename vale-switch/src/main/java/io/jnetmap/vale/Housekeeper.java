@@ -3,7 +3,6 @@ package io.jnetmap.vale;
 import io.jnetmap.poll.ProcessWatch;
 import io.jnetmap.vale.ctl.Command;
 import io.jnetmap.vale.ctl.ControlMailbox;
-import org.jctools.queues.varhandle.MpscVarHandleArrayQueue;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -28,13 +27,6 @@ final class Housekeeper {
     private static volatile boolean reapNow;
     /** One pidfd watch per live process that attached remote ports. Under ValeSwitches.CONFIG. */
     private static final Map<Integer, ProcessWatch.Watch> CLIENTS = new HashMap<>();
-    /**
-     * Control requests of this process (HTTP, the mailbox's requests): many producers (event loops,
-     * this thread), one consumer (this thread, between its passes, under ValeSwitches.CONFIG).
-     * Offering never blocks; a full queue refuses.
-     */
-    static final int CONTROL_CAPACITY = 4096;
-    private static final MpscVarHandleArrayQueue<Runnable> CONTROL = new MpscVarHandleArrayQueue<>(CONTROL_CAPACITY);
 
     private Housekeeper() {
     }
@@ -48,27 +40,17 @@ final class Housekeeper {
     }
 
     /**
-     * Queues {@code task} for the housekeeping thread, which runs it under ValeSwitches.CONFIG; wakes
-     * that thread. Never blocks: false if no thread runs (this process hosts no switch) or the queue is full.
+     * Queues {@code task} in the control queue ({@link ControlRequests}; a light one may also run in a
+     * forwarder) and wakes this thread, which runs it under ValeSwitches.CONFIG unless a forwarder did.
+     * Never blocks: false if no thread runs (this process hosts no switch) or the queue is full.
      */
-    static boolean offer(Runnable task) {
+    static boolean offer(Runnable task, boolean light) {
         Thread t = thread;
-        if (t == null || !CONTROL.offer(task)) {
+        if (t == null || !ControlRequests.offer(task, light)) {
             return false;
         }
         LockSupport.unpark(t);
         return true;
-    }
-
-    /** Runs the queued control requests. Under ValeSwitches.CONFIG, on the housekeeping thread. */
-    private static void drain() {
-        CONTROL.drain(task -> {
-            try {
-                task.run();
-            } catch (RuntimeException e) {
-                // a task reports its own failures; one that throws must not stop the housekeeping
-            }
-        });
     }
 
     /** Under ValeSwitches.CONFIG. */
@@ -102,7 +84,7 @@ final class Housekeeper {
             return;
         }
         // through the control queue like every other request (drained later in this same pass)
-        CONTROL.offer(() -> {
+        ControlRequests.offer(() -> {
             boolean ok = true;
             String reply;
             try {
@@ -115,7 +97,7 @@ final class Housekeeper {
             if (ok && (r.code() == Command.ATTACH_REMOTE.code() || r.code() == Command.ATTACH_MONITOR.code()) && r.client() > 0 && !CLIENTS.containsKey(r.client())) {
                 watchClient(r.client()); // drained under ValeSwitches.CONFIG, as CLIENTS needs
             }
-        });
+        }, false);
     }
 
     /** Wakes this thread to reap what process {@code pid} attached, as soon as it dies. Under ValeSwitches.CONFIG. */
@@ -165,7 +147,7 @@ final class Housekeeper {
                 if (thread != self) {
                     return;
                 }
-                drain();
+                ControlRequests.runAll();
             }
             beat++;
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(PERIOD_MS));

@@ -133,10 +133,23 @@ public final class SwitchAdmin {
      * and the requests of the switches' mailboxes go through it). Never blocks and takes no lock, so
      * an event loop may call it; the task reports its own outcome (an exception it throws is dropped).
      * Returns false if the request was refused: this process hosts no switch, or
-     * {@value Housekeeper#CONTROL_CAPACITY} requests are already waiting.
+     * {@value ControlRequests#CAPACITY} requests are already waiting.
      */
     public static boolean submit(Runnable task) {
-        return Housekeeper.offer(task);
+        return Housekeeper.offer(task, false);
+    }
+
+    /**
+     * As {@link #submit}, for a light request: one that only sets a field or swaps a reference
+     * (back-pressure, routes, flushing a learning table). It may also run in a thread that forwards
+     * packets of any switch of this process, between two of its batches, so it applies within one
+     * batch time even while every CPU forwards; in order with every other request either way. So it
+     * must be short, never block, never take {@code ValeSwitches.CONFIG} (or a lock held while
+     * waiting for the queue), never open or map anything: attach, detach, creating ports or switches
+     * and changing the lookup module go through {@link #submit}.
+     */
+    public static boolean submitLight(Runnable task) {
+        return Housekeeper.offer(task, true);
     }
 
     /**
