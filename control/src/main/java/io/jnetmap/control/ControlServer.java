@@ -266,6 +266,10 @@ public final class ControlServer implements AutoCloseable {
     }
 
     private static void json(HttpServerResponse resp, int status, Object body) {
+        if (body instanceof Buffer written) { // a listing written straight into bytes (JsonOut), newline included
+            resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(written);
+            return;
+        }
         String text = body instanceof JsonObject o ? o.encode() : body instanceof JsonArray a ? a.encode() : String.valueOf(body);
         resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(text + "\n");
     }

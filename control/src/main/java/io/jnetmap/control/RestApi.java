@@ -32,7 +32,7 @@ import java.util.Set;
  * forbids it.
  */
 final class RestApi {
-    /** A reply: status and JSON body (an object or an array). */
+    /** A reply: status and JSON body (an object, an array, or a {@link Buffer} of JSON text from {@link JsonOut}). */
     record Reply(int status, Object body) {
         static Reply ok(Object body) {
             return new Reply(200, body);
@@ -40,6 +40,8 @@ final class RestApi {
     }
 
     private final Hosted hosted;
+    /** The large listings' writer: used only on the event loop, synchronously in {@link #handle}. */
+    private final JsonOut out = new JsonOut(128 * 1024);
 
     RestApi(Hosted hosted) {
         this.hosted = hosted;
@@ -65,7 +67,9 @@ final class RestApi {
         ValeSwitch sw = hosted.get(seg.get(1));
         if (n == 2) {
             if (method == HttpMethod.GET) {
-                return done(switchJson(sw, true));
+                JsonOut o = out.reset();
+                writeSwitch(o, sw);
+                return done(o.toBuffer());
             }
             allow(method, HttpMethod.GET, HttpMethod.DELETE);
             return ControlQueue.call(ctx, () -> {
@@ -79,7 +83,9 @@ final class RestApi {
             case "ports" -> {
                 if (n == 3) {
                     if (method == HttpMethod.GET) {
-                        return done(portsJson(sw));
+                        JsonOut o = out.reset();
+                        writePorts(o, sw);
+                        return done(o.toBuffer());
                     }
                     allow(method, HttpMethod.GET, HttpMethod.POST);
                     return addPort(ctx, sw, json(body));
@@ -102,7 +108,7 @@ final class RestApi {
                     JsonObject j = json(body);
                     fields(j, "enabled");
                     boolean on = bool(j, "enabled", true);
-                    return ControlQueue.call(ctx, () -> {
+                    return ControlQueue.callLight(ctx, () -> {
                         p.setBackPressure(on);
                         return new Reply(200, new JsonObject().put("enabled", p.backPressure()));
                     });
@@ -121,14 +127,15 @@ final class RestApi {
                 if (n == 3) {
                     if (method == HttpMethod.GET) {
                         L3Router router = router(sw);
-                        return ControlQueue.call(ctx, () -> Reply.ok(routesJson(Routes.list(router))));
+                        // the snapshot between batches, the JSON on the event loop
+                        return ControlQueue.callLight(ctx, () -> Routes.list(router)).map(l -> Reply.ok(routesJson(l)));
                     }
                     allow(method, HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT);
                     JsonObject j = json(body);
                     if (method == HttpMethod.POST) {
                         Routes.Route r = route(sw, j);
                         L3Router router = router(sw);
-                        return ControlQueue.call(ctx, () -> {
+                        return ControlQueue.callLight(ctx, () -> {
                             checkRouter(sw, router);
                             Routes.add(router, r);
                             return new Reply(201, routeJson(r));
@@ -148,17 +155,17 @@ final class RestApi {
                         }
                     }
                     L3Router router = router(sw);
-                    return ControlQueue.call(ctx, () -> {
+                    return ControlQueue.callLight(ctx, () -> {
                         checkRouter(sw, router);
                         Routes.replace(router, routes);
-                        return Reply.ok(routesJson(Routes.list(router)));
-                    });
+                        return Routes.list(router);
+                    }).map(l -> Reply.ok(routesJson(l)));
                 }
                 if (n == 5) {
                     allow(method, HttpMethod.DELETE);
                     int[] c = cidr(seg.get(3) + "/" + seg.get(4));
                     L3Router router = router(sw);
-                    return ControlQueue.call(ctx, () -> {
+                    return ControlQueue.callLight(ctx, () -> {
                         checkRouter(sw, router);
                         if (!Routes.remove(router, c[0], c[1])) {
                             throw ApiError.notFound("no route " + Routes.ipv4(c[0]) + "/" + c[1] + " on switch " + sw.name());
@@ -174,7 +181,7 @@ final class RestApi {
                     }
                     allow(method, HttpMethod.GET, HttpMethod.DELETE);
                     LearningBridge b = bridge(sw);
-                    return ControlQueue.call(ctx, () -> {
+                    return ControlQueue.callLight(ctx, () -> {
                         b.flush();
                         return Reply.ok(new JsonObject().put("flushed", true));
                     });
@@ -339,6 +346,55 @@ final class RestApi {
         return new JsonObject().put("name", p.name()).put("index", p.index())
                 .put("kind", p instanceof AttachedPort ? "attached" : "vale").put("backend", p.backend())
                 .put("rings", p.rings()).put("backPressure", p.backPressure()).put("counters", c);
+    }
+
+    /** As {@link #switchJson switchJson(sw, true)}, the same bytes, written straight out. */
+    static void writeSwitch(JsonOut o, ValeSwitch sw) {
+        List<SwitchPort> ports = sw.portList();
+        LookupModule m = sw.lookup();
+        o.beginObject().name("name").value(sw.name())
+                .name("lookup").beginObject().name("module").value(Hosted.inner(m).name()).name("flowCache").value(m instanceof FlowCache);
+        if (m instanceof FlowCache fc) {
+            o.name("flowCacheHits").value(fc.hits()).name("flowCacheMisses").value(fc.misses());
+        }
+        o.endObject().name("portCount").value(ports.size()).name("maxPorts").value(ValeSwitch.MAX_PORTS);
+        sw.statsFile().ifPresent(f -> o.name("countersFile").value(f.toString()));
+        o.name("ports");
+        writePorts(o, ports);
+        o.endObject();
+    }
+
+    /** As {@link #portsJson}, the same bytes, written straight out. */
+    static void writePorts(JsonOut o, ValeSwitch sw) {
+        writePorts(o, sw.portList());
+    }
+
+    private static final byte[] K_NAME = JsonOut.key("name");
+    private static final byte[] K_INDEX = JsonOut.key("index");
+    private static final byte[] K_KIND = JsonOut.key("kind");
+    private static final byte[] K_BACKEND = JsonOut.key("backend");
+    private static final byte[] K_RINGS = JsonOut.key("rings");
+    private static final byte[] K_BACK_PRESSURE = JsonOut.key("backPressure");
+    private static final byte[] K_COUNTERS = JsonOut.key("counters");
+    private static final byte[][] K_TX = java.util.Arrays.stream(SwitchFileLayout.TX_NAMES).map(JsonOut::key).toArray(byte[][]::new);
+    private static final byte[][] K_RX = java.util.Arrays.stream(SwitchFileLayout.RX_NAMES).map(JsonOut::key).toArray(byte[][]::new);
+
+    private static void writePorts(JsonOut o, List<SwitchPort> ports) {
+        o.beginArray();
+        for (SwitchPort p : ports) {
+            o.beginObject().name(K_NAME).value(p.name()).name(K_INDEX).value(p.index())
+                    .name(K_KIND).value(p instanceof AttachedPort ? "attached" : "vale").name(K_BACKEND).value(p.backend())
+                    .name(K_RINGS).value(p.rings()).name(K_BACK_PRESSURE).value(p.backPressure())
+                    .name(K_COUNTERS).beginObject();
+            for (int i = 0; i < SwitchFileLayout.TX_COUNTERS; i++) {
+                o.name(K_TX[i]).value(p.txCounter(i));
+            }
+            for (int i = 0; i < SwitchFileLayout.RX_COUNTERS; i++) {
+                o.name(K_RX[i]).value(p.rxCounter(i));
+            }
+            o.endObject().endObject();
+        }
+        o.endArray();
     }
 
     static JsonObject lookupJson(ValeSwitch sw) {

@@ -11,13 +11,21 @@ import io.jnetmap.vale.ValeSwitch;
 import io.jnetmap.vale.ValeSwitches;
 import io.jnetmap.vale.lookup.LearningBridge;
 
+import java.io.BufferedInputStream;
+import java.io.EOFException;
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.net.InetAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -32,9 +40,12 @@ import java.util.concurrent.atomic.AtomicReference;
  *   {@code vale.copy.2p.60B}) with a 1 Hz scrape of /metrics and the page's event stream open, over
  *   the same without (switchd serving, nobody asking), in alternating rounds (ABBA) of one run; the
  *   two rates are {@code ctl.copy.2p.60B.observed} and {@code ctl.copy.2p.60B.plain};</li>
- *   <li>{@code ctl.rest.ports254.p99}: latency of {@code GET /api/v1/switches/S/ports} on a switch of 254 ports;</li>
+ *   <li>{@code ctl.rest.ports254.p99}: latency of {@code GET /api/v1/switches/S/ports} on a switch of 254 ports
+ *   (a plain HTTP/1.1 client on a kept connection; {@code .httpclient.*}: the JDK's HttpClient, alternately);</li>
  *   <li>{@code ctl.apply.p99}: from a control request entering the queue to its change being visible to
- *   forwarders (a port's back-pressure flag), while the copy loop runs.</li>
+ *   forwarders (a port's back-pressure flag), while the copy loop runs; {@code ctl.apply.housekeeper.*}:
+ *   the same request where only the housekeeping thread may apply it (the path before issue 10's
+ *   per-batch drain), measured alternately in the same run.</li>
  * </ul>
  */
 public final class CtlSuite {
@@ -72,15 +83,19 @@ public final class CtlSuite {
             out.put("ctl.copy.2p.60B.plain", plain / rounds / 1e6, "Mpps");
             out.put("ctl.copy.2p.60B.observed", observed / rounds / 1e6, "Mpps");
             out.put("ctl.overhead", observed / plain, "x");
-            long[] apply = applyLatencies(sw, a, b, quick ? 200 : 2000);
-            out.put("ctl.apply.p50", percentile(apply, 0.50) / 1e3, "us");
-            out.put("ctl.apply.p99", percentile(apply, 0.99) / 1e3, "us");
+            long[][] apply = applyLatencies(sw, a, b, quick ? 400 : 4000);
+            out.put("ctl.apply.p50", percentile(apply[0], 0.50) / 1e3, "us");
+            out.put("ctl.apply.p99", percentile(apply[0], 0.99) / 1e3, "us");
+            out.put("ctl.apply.housekeeper.p50", percentile(apply[1], 0.50) / 1e3, "us");
+            out.put("ctl.apply.housekeeper.p99", percentile(apply[1], 0.99) / 1e3, "us");
         } finally {
             sw.close();
         }
-        long[] rest = restLatencies(quick ? 200 : 2000);
-        out.put("ctl.rest.ports254.p50", percentile(rest, 0.50) / 1e6, "ms");
-        out.put("ctl.rest.ports254.p99", percentile(rest, 0.99) / 1e6, "ms");
+        long[][] rest = restLatencies(quick ? 400 : 4000);
+        out.put("ctl.rest.ports254.p50", percentile(rest[0], 0.50) / 1e6, "ms");
+        out.put("ctl.rest.ports254.p99", percentile(rest[0], 0.99) / 1e6, "ms");
+        out.put("ctl.rest.ports254.httpclient.p50", percentile(rest[1], 0.50) / 1e6, "ms");
+        out.put("ctl.rest.ports254.httpclient.p99", percentile(rest[1], 0.99) / 1e6, "ms");
     }
 
     /**
@@ -199,8 +214,13 @@ public final class CtlSuite {
         }
     }
 
-    /** Nanoseconds from {@link SwitchAdmin#submit} to the change done, with the copy loop running. */
-    private static long[] applyLatencies(ValeSwitch sw, Port a, Port b, int count) throws Exception {
+    /**
+     * Nanoseconds from a request entering the control queue to the change done, with the copy loop
+     * running: [0] light requests ({@link SwitchAdmin#submitLight}: applied by the forwarder between
+     * batches, as the REST API's back-pressure, route and flush requests), [1] the same request as a
+     * heavy one ({@link SwitchAdmin#submit}: only the housekeeping thread applies it), alternating.
+     */
+    private static long[][] applyLatencies(ValeSwitch sw, Port a, Port b, int count) throws Exception {
         AtomicBoolean stop = new AtomicBoolean();
         Thread load = Thread.ofPlatform().start(() -> {
             while (!stop.get()) {
@@ -208,22 +228,24 @@ public final class CtlSuite {
             }
         });
         SwitchPort p = sw.port("b").orElseThrow();
-        long[] lat = new long[count];
+        long[][] lat = {new long[count / 2], new long[count / 2]};
         try {
-            for (int i = 0; i < count; i++) {
+            for (int i = 0; i < count / 2 * 2; i++) {
                 CountDownLatch done = new CountDownLatch(1);
                 long[] applied = new long[1];
-                boolean on = i % 2 == 0;
-                long t0 = System.nanoTime();
-                if (!SwitchAdmin.submit(() -> {
+                boolean on = i % 4 < 2;
+                boolean light = i % 2 == 0;
+                Runnable task = () -> {
                     p.setBackPressure(on);
                     applied[0] = System.nanoTime();
                     done.countDown();
-                })) {
+                };
+                long t0 = System.nanoTime();
+                if (!(light ? SwitchAdmin.submitLight(task) : SwitchAdmin.submit(task))) {
                     throw new IllegalStateException("the control queue refused a request");
                 }
                 done.await();
-                lat[i] = applied[0] - t0;
+                lat[light ? 0 : 1][i / 2] = applied[0] - t0;
                 Thread.sleep(2);
             }
         } finally {
@@ -234,31 +256,99 @@ public final class CtlSuite {
         return lat;
     }
 
-    /** Nanoseconds of listing a switch of 254 ports over REST. */
-    private static long[] restLatencies(int count) throws Exception {
+    /**
+     * Nanoseconds of listing a switch of 254 ports over REST, request sent to response read, on a kept
+     * connection: [0] with a plain HTTP/1.1 client on a blocking socket (as curl or a scraper asks:
+     * the time is the server's and the loopback's), [1] with {@code java.net.http.HttpClient} (its
+     * selector thread adds two thread hand-offs per request), alternating.
+     */
+    private static long[][] restLatencies(int count) throws Exception {
         String name = "valebctl" + ProcessHandle.current().pid() + "_" + (n++);
         ValeSwitch sw = ValeSwitches.create(name, new LearningBridge());
-        try (ControlServer server = ControlServer.start("127.0.0.1", 0, null, List.of(sw))) {
+        try (ControlServer server = ControlServer.start("127.0.0.1", 0, null, List.of(sw));
+             PlainHttp plain = new PlainHttp(server.port())) {
             for (int i = 0; i < ValeSwitch.MAX_PORTS; i++) {
                 SwitchAdmin.newPersistent(name + ":p" + i);
             }
+            String path = "/api/v1/switches/" + name + "/ports";
             HttpClient c = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-            HttpRequest req = HttpRequest.newBuilder(URI.create(server.url() + "api/v1/switches/" + name + "/ports")).build();
+            HttpRequest req = HttpRequest.newBuilder(URI.create(server.url() + path.substring(1))).build();
             for (int i = 0; i < 500; i++) { // warm-up
                 c.send(req, HttpResponse.BodyHandlers.discarding());
+                plain.get(path);
             }
-            long[] lat = new long[count];
-            for (int i = 0; i < count; i++) {
+            long[][] lat = {new long[count / 2], new long[count / 2]};
+            for (int i = 0; i < count / 2 * 2; i++) {
                 long t0 = System.nanoTime();
-                HttpResponse<byte[]> r = c.send(req, HttpResponse.BodyHandlers.ofByteArray());
-                lat[i] = System.nanoTime() - t0;
-                if (r.statusCode() != 200) {
-                    throw new IllegalStateException("GET ports: " + r.statusCode());
+                int status;
+                if (i % 2 == 0) {
+                    status = plain.get(path);
+                } else {
+                    status = c.send(req, HttpResponse.BodyHandlers.ofByteArray()).statusCode();
+                }
+                lat[i % 2][i / 2] = System.nanoTime() - t0;
+                if (status != 200) {
+                    throw new IllegalStateException("GET ports: " + status);
                 }
             }
             return lat;
         } finally {
             sw.close();
+        }
+    }
+
+    /** A minimal HTTP/1.1 client: GETs on one kept connection, bodies by Content-Length, read whole. */
+    private static final class PlainHttp implements AutoCloseable {
+        private final Socket socket;
+        private final OutputStream out;
+        private final InputStream in;
+        private byte[] body = new byte[1 << 18];
+
+        PlainHttp(int port) throws IOException {
+            socket = new Socket(InetAddress.getLoopbackAddress(), port);
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout(10_000);
+            out = socket.getOutputStream();
+            in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
+        }
+
+        /** GETs {@code path}; returns the status after reading the whole body. */
+        int get(String path) throws IOException {
+            out.write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String status = line();
+            int length = -1;
+            for (String h = line(); !h.isEmpty(); h = line()) {
+                if (h.regionMatches(true, 0, "content-length:", 0, 15)) {
+                    length = Integer.parseInt(h.substring(15).trim());
+                }
+            }
+            if (length < 0) {
+                throw new IOException("no Content-Length in the response to GET " + path + " (" + status + ")");
+            }
+            if (length > body.length) {
+                body = new byte[length];
+            }
+            in.readNBytes(body, 0, length);
+            return Integer.parseInt(status.split(" ")[1]);
+        }
+
+        private String line() throws IOException {
+            StringBuilder b = new StringBuilder();
+            for (int c = in.read(); c != '\n'; c = in.read()) {
+                if (c < 0) {
+                    throw new EOFException("the server closed the connection");
+                }
+                if (c != '\r') {
+                    b.append((char) c);
+                }
+            }
+            return b.toString();
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
         }
     }
 
