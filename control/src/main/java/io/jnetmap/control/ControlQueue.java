@@ -62,14 +62,14 @@ final class ControlQueue {
         Promise<T> promise = Promise.promise();
         Runnable task = () -> {
             T result = null;
-            RuntimeException failure = null;
+            Throwable failure = null;
             try {
                 result = action.get();
-            } catch (RuntimeException e) {
-                failure = e;
+            } catch (RuntimeException | Error e) {
+                failure = e; // the request gets its answer (a 500 for an Error) instead of waiting forever
             }
             T r = result;
-            RuntimeException f = failure;
+            Throwable f = failure;
             ctx.runOnContext(v -> {
                 if (f == null) {
                     promise.complete(r);

@@ -112,6 +112,9 @@ final class ControlRequests {
             r.run();
         } catch (RuntimeException e) {
             // a request reports its own outcome; one that throws must not stop whoever drains the queue
+        } catch (Error e) {
+            // nor reach a port user's txsync, or end the housekeeper
+            System.err.println("jnetmap: a control request failed: " + e);
         }
     }
 }

@@ -77,7 +77,7 @@ class ControlRequestsTest {
             for (int i = 0; i < senders.length; i++) {
                 Port p = from[i];
                 long src = mac(10 + i);
-                senders[i] = Thread.ofPlatform().name("sender" + i).start(() -> {
+                senders[i] = Thread.ofPlatform().daemon().name("sender" + i).start(() -> {
                     while (!stop.get()) {
                         Frames.send(p, mac(99), src, 16); // unknown destination: floods, drops where full
                     }
@@ -90,37 +90,38 @@ class ControlRequestsTest {
             AtomicInteger done = new AtomicInteger();
             Thread[] ps = new Thread[producers];
             CountDownLatch secondHalf = new CountDownLatch(1);
-            for (int p = 0; p < producers; p++) {
-                int id = p;
-                ps[p] = Thread.ofPlatform().start(() -> {
-                    for (int i = 0; i < perProducer; i++) {
-                        if (i == perProducer / 2) {
-                            await(secondHalf);
-                        }
-                        int k = i;
-                        // plain fields: one consumer at a time, handed over by the queue's release/acquire
-                        Runnable task = () -> {
-                            runs[id][k]++;
-                            if (next[id] != k) {
-                                outOfOrder.incrementAndGet();
+            synchronized (ValeSwitches.CONFIG) { // first half: the housekeeper shut out from the start, only forwarders apply
+                for (int p = 0; p < producers; p++) {
+                    int id = p;
+                    ps[p] = Thread.ofPlatform().daemon().start(() -> {
+                        for (int i = 0; i < perProducer; i++) {
+                            if (i == perProducer / 2) {
+                                await(secondHalf);
                             }
-                            next[id] = k + 1;
-                            if (Thread.currentThread().getName().startsWith("sender")) {
-                                byForwarders.incrementAndGet();
+                            int k = i;
+                            // plain fields: one consumer at a time, handed over by the queue's release/acquire
+                            Runnable task = () -> {
+                                runs[id][k]++;
+                                if (next[id] != k) {
+                                    outOfOrder.incrementAndGet();
+                                }
+                                next[id] = k + 1;
+                                if (Thread.currentThread().getName().startsWith("sender")) {
+                                    byForwarders.incrementAndGet();
+                                }
+                                done.incrementAndGet();
+                            };
+                            boolean heavy = k >= perProducer / 2 && k % 50 == 49; // the first half all light
+                            while (!(heavy ? SwitchAdmin.submit(task) : SwitchAdmin.submitLight(task))) {
+                                Thread.onSpinWait(); // full: retry
                             }
-                            done.incrementAndGet();
-                        };
-                        boolean heavy = k >= perProducer / 2 && k % 50 == 49; // the first half all light
-                        while (!(heavy ? SwitchAdmin.submit(task) : SwitchAdmin.submitLight(task))) {
-                            Thread.onSpinWait(); // full: retry
+                            if (k % 64 == 0) {
+                                Thread.yield();
+                            }
                         }
-                        if (k % 64 == 0) {
-                            Thread.yield();
-                        }
-                    }
-                });
-            }
-            synchronized (ValeSwitches.CONFIG) { // first half: the housekeeper shut out, only forwarders apply
+                    });
+                }
+
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
                 while (done.get() < producers * perProducer / 2 && System.nanoTime() < deadline) {
                     Thread.sleep(1);

@@ -83,7 +83,7 @@ public final class CtlSuite {
             out.put("ctl.copy.2p.60B.plain", plain / rounds / 1e6, "Mpps");
             out.put("ctl.copy.2p.60B.observed", observed / rounds / 1e6, "Mpps");
             out.put("ctl.overhead", observed / plain, "x");
-            long[][] apply = applyLatencies(sw, a, b, quick ? 400 : 4000);
+            long[][] apply = applyLatencies(sw, a, b, quick ? 1000 : 4000);
             out.put("ctl.apply.p50", percentile(apply[0], 0.50) / 1e3, "us");
             out.put("ctl.apply.p99", percentile(apply[0], 0.99) / 1e3, "us");
             out.put("ctl.apply.housekeeper.p50", percentile(apply[1], 0.50) / 1e3, "us");
@@ -91,7 +91,7 @@ public final class CtlSuite {
         } finally {
             sw.close();
         }
-        long[][] rest = restLatencies(quick ? 400 : 4000);
+        long[][] rest = restLatencies(quick ? 1000 : 4000);
         out.put("ctl.rest.ports254.p50", percentile(rest[0], 0.50) / 1e6, "ms");
         out.put("ctl.rest.ports254.p99", percentile(rest[0], 0.99) / 1e6, "ms");
         out.put("ctl.rest.ports254.httpclient.p50", percentile(rest[1], 0.50) / 1e6, "ms");
