@@ -140,6 +140,7 @@ final class Forwarder {
      * waits for the rest) or the source is back-pressured and a destination is full.
      */
     int forward(int from, int to) {
+        ControlRequests.runLight(); // before and after the batch: a light control request waits at most one batch time
         long s = (long) SEQ.get(this); // plain: only this thread writes seq
         SEQ.setVolatile(this, s + 1); // volatile store, then volatile read of the view: see ValeSwitch.leave
         try {
@@ -175,7 +176,7 @@ final class Forwarder {
             return pos;
         } finally {
             SEQ.setRelease(this, s + 2); // ordered store -> a quiescing thread sees the batch over
-            ControlRequests.runLight(); // light control requests apply between batches, not only when the housekeeper gets a CPU
+            ControlRequests.runLight(); // (and not only when the housekeeper gets a CPU)
         }
     }
 
