@@ -78,6 +78,7 @@ public final class Replay implements Callable<Integer> {
         int room = t.space();
         long sent = progress[0], bytes = progress[1];
         boolean more = true;
+        int idle = 0;
         try {
             while (more) {
                 if (room == 0) { // hand over what is filled, take what the port freed
@@ -86,7 +87,8 @@ public final class Replay implements Callable<Integer> {
                     room = t.space();
                     if (stop.get()) return;
                     if (room == 0) {
-                        Thread.onSpinWait();
+                        // a yield now and then: where the receiver shares our CPU, spinning only delays it
+                        if ((++idle & 63) == 0) Thread.yield(); else Thread.onSpinWait();
                         continue;
                     }
                 }
