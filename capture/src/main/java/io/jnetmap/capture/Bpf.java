@@ -46,6 +46,24 @@ public final class Bpf {
         public static Insn jump(int code, int k, int jt, int jf) {
             return new Insn(code, jt, jf, k);
         }
+
+        // Written out: a record's own equals/hashCode/toString are bootstrapped through ObjectMethods and
+        // method handles on first use, some 10 ms of every capture's start (the compiler keys blocks by toString).
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Insn i && i.code == code && i.jt == jt && i.jf == jf && i.k == k;
+        }
+
+        @Override
+        public int hashCode() {
+            return ((code * 31 + jt) * 31 + jf) * 31 + k;
+        }
+
+        @Override
+        public String toString() {
+            return new StringBuilder(48).append("Insn[code=").append(code).append(", jt=").append(jt).append(", jf=").append(jf)
+                    .append(", k=").append(k).append(']').toString();
+        }
     }
 
     public Bpf(Insn... insns) {

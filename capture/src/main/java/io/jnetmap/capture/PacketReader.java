@@ -2,7 +2,6 @@ package io.jnetmap.capture;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -20,7 +19,13 @@ import java.util.List;
  *
  * <p>The file is read with read(2) into a 256 KiB buffer (it grows to the largest block), so that what the kernel
  * copies is still in the core's cache when the records are parsed. Mapping the file instead was slower on a virtual
- * machine: a page fault per 64 KiB and a TLB miss per page (nested paging) cost more than the copy.
+ * machine: a page fault per 64 KiB and a TLB miss per page (nested paging) cost more than the copy; mapped with
+ * MAP_POPULATE and read a window ahead it only matched the copy (about 95 ns a packet for 500-byte packets on
+ * /dev/shm, the kernel's copy nearly all of it, as for tcpdump).
+ *
+ * <p>Records are parsed with the direct buffer's absolute getters, not the segment's var handles: the first packets
+ * run in the interpreter, where a var handle access is a chain of method handle calls (and its first use spins
+ * classes), several microseconds a packet until the JIT has compiled the loop.
  */
 public final class PacketReader implements AutoCloseable {
     public enum Format { PCAP, PCAPNG }
@@ -29,17 +34,14 @@ public final class PacketReader implements AutoCloseable {
     private static final int SHB = 0x0a0d0d0a, IDB = 1, PB = 2, SPB = 3, EPB = 6, BOM = 0x1a2b3c4d;
     private static final int MAX_BLOCK = 64 << 20;
     private static final int BUFFER = 256 << 10;
-    private static final ValueLayout.OfInt LE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfInt BE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-    private static final ValueLayout.OfShort LE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final ReadableByteChannel ch;
-    private ByteBuffer buf; // the channel's buffer (its memory is seg)
+    private ByteBuffer buf; // the channel's buffer, little-endian (its memory is seg); its limit stays its capacity
     private MemorySegment seg;
-    private long pos; // next unread byte in seg
-    private long lim; // end of the bytes held in seg
-    private long segFileOffset; // file offset of seg[0]
-    private boolean swapped; // the file's byte order is big-endian (layouts stay constants: the JIT folds them)
+    private int pos; // next unread byte in buf
+    private int lim; // end of the bytes held in buf
+    private long segFileOffset; // file offset of buf[0]
+    private boolean swapped; // the file's byte order is big-endian (the buffer's order stays little: the JIT folds it)
     private final Format format;
     private int linktype;
     private int snaplen;
@@ -51,7 +53,7 @@ public final class PacketReader implements AutoCloseable {
     private boolean closed;
 
     // the current packet
-    private long pktOff;
+    private int pktOff;
     private int caplen;
     private int wirelen;
     private long tsNanos;
@@ -77,15 +79,15 @@ public final class PacketReader implements AutoCloseable {
     /** Reads {@code ch} as a stream. */
     public PacketReader(ReadableByteChannel ch) throws IOException {
         this.ch = ch;
-        buf = ByteBuffer.allocateDirect(BUFFER);
+        buf = ByteBuffer.allocateDirect(BUFFER).order(ByteOrder.LITTLE_ENDIAN);
         seg = MemorySegment.ofBuffer(buf);
         format = readHeader();
     }
 
     private Format readHeader() throws IOException {
         if (!fill(4)) throw new CaptureFileException(0, "not a pcap or pcapng file: shorter than 4 bytes");
-        int magicBe = seg.get(BE32, pos);
-        int magicLe = Integer.reverseBytes(magicBe);
+        int magicLe = buf.getInt(pos);
+        int magicBe = Integer.reverseBytes(magicLe);
         if (magicBe == SHB) {
             readBlockNg(true);
             return Format.PCAPNG;
@@ -108,14 +110,14 @@ public final class PacketReader implements AutoCloseable {
     }
 
     /** The file's 32-bit word at {@code off} of the held bytes. */
-    private int i32(long off) {
-        int v = seg.get(LE32, off);
+    private int i32(int off) {
+        int v = buf.getInt(off);
         return swapped ? Integer.reverseBytes(v) : v;
     }
 
     /** The file's 16-bit word at {@code off}, unsigned. */
-    private int u16(long off) {
-        short v = seg.get(LE16, off);
+    private int u16(int off) {
+        short v = buf.getShort(off);
         return (swapped ? Short.reverseBytes(v) : v) & 0xffff;
     }
 
@@ -145,7 +147,7 @@ public final class PacketReader implements AutoCloseable {
     }
 
     /** Bytes held from {@link #pos}. */
-    private long remaining() {
+    private int remaining() {
         return lim - pos;
     }
 
@@ -153,14 +155,14 @@ public final class PacketReader implements AutoCloseable {
     private boolean fill(int n) throws IOException {
         if (lim - pos >= n) return true;
         if (eof) return false;
-        int held = (int) (lim - pos);
+        int held = lim - pos;
         if (n > buf.capacity()) {
-            ByteBuffer bigger = ByteBuffer.allocateDirect(Math.max(n, buf.capacity() * 2));
-            MemorySegment.copy(seg, pos, MemorySegment.ofBuffer(bigger), 0, held);
+            ByteBuffer bigger = ByteBuffer.allocateDirect(Math.max(n, buf.capacity() * 2)).order(ByteOrder.LITTLE_ENDIAN);
+            bigger.put(0, buf, pos, held);
             buf = bigger;
             seg = MemorySegment.ofBuffer(buf);
         } else if (held > 0 && pos > 0) {
-            MemorySegment.copy(seg, pos, seg, 0, held);
+            buf.put(0, buf, pos, held);
         }
         segFileOffset += pos;
         pos = 0;
@@ -187,7 +189,7 @@ public final class PacketReader implements AutoCloseable {
             if (remaining() == 0) return false;
             throw new CaptureFileException(segFileOffset + pos, "truncated packet record header (" + remaining() + " of 16 bytes)");
         }
-        long p = pos;
+        int p = pos;
         int cap = i32(p + 8);
         if (cap < 0 || cap > MAX_BLOCK) {
             throw new CaptureFileException(segFileOffset + p, "corrupt packet record: caplen " + Integer.toUnsignedString(cap));
@@ -223,10 +225,10 @@ public final class PacketReader implements AutoCloseable {
             if (remaining() == 0 && !first) return -1;
             throw new CaptureFileException(at, "truncated block header (" + remaining() + " of 12 bytes)");
         }
-        long p = pos;
+        int p = pos;
         int type = i32(p);
         if (type == SHB || Integer.reverseBytes(type) == SHB) {
-            int bom = seg.get(BE32, p + 8);
+            int bom = Integer.reverseBytes(buf.getInt(p + 8));
             if (bom == BOM) {
                 order(true);
             } else if (Integer.reverseBytes(bom) == BOM) {
@@ -257,13 +259,13 @@ public final class PacketReader implements AutoCloseable {
                 if (total < 20) throw new CaptureFileException(at, "corrupt interface description block");
                 long units = 1_000_000;
                 String name = null;
-                long o = p + 16, end = p + total - 4;
+                int o = p + 16, end = p + total - 4;
                 while (o + 4 <= end) {
                     int code = u16(o), olen = u16(o + 2);
                     if (code == 0) break;
                     if (o + 4 + olen > end) throw new CaptureFileException(segFileOffset + o, "corrupt option length " + olen);
                     if (code == 9 && olen >= 1) {
-                        int v = seg.get(ValueLayout.JAVA_BYTE, o + 4) & 0xff;
+                        int v = buf.get(o + 4) & 0xff;
                         if ((v & 0x80) != 0) {
                             units = (v & 0x7f) >= 63 ? Long.MAX_VALUE : 1L << (v & 0x7f);
                         } else {
@@ -271,7 +273,8 @@ public final class PacketReader implements AutoCloseable {
                             for (int i = 0; i < v && units < 1_000_000_000_000_000L; i++) units *= 10;
                         }
                     } else if (code == 2) {
-                        byte[] b = seg.asSlice(o + 4, olen).toArray(ValueLayout.JAVA_BYTE);
+                        byte[] b = new byte[olen];
+                        buf.get(o + 4, b);
                         name = new String(b, java.nio.charset.StandardCharsets.UTF_8).replace("\0", "");
                     }
                     o += 4 + ((olen + 3) & ~3);
@@ -307,7 +310,7 @@ public final class PacketReader implements AutoCloseable {
         return result;
     }
 
-    private void setPacket(long at, long off, int cap, int len, long ts, int iface) {
+    private void setPacket(long at, int off, int cap, int len, long ts, int iface) {
         long units = ifaces.get(iface)[2];
         packetFileOffset = at;
         pktOff = off;

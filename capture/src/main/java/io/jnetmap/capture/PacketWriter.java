@@ -108,11 +108,13 @@ public final class PacketWriter implements AutoCloseable {
             buf.position(buf.position() + cap);
             pad(cap);
             buf.putInt(total);
-        } else {
-            long sec = tsNanos / 1_000_000_000L, ns = tsNanos % 1_000_000_000L;
-            buf.putInt((int) sec).putInt((int) (format == Format.PCAP ? ns : ns / 1000)).putInt(cap).putInt(wirelen);
-            MemorySegment.copy(packet, off, staging, buf.position(), cap);
-            buf.position(buf.position() + cap);
+        } else { // absolute puts and one position update: a record costs a few stores and the copy
+            long sec = tsNanos / 1_000_000_000L;
+            int ns = (int) (tsNanos - sec * 1_000_000_000L);
+            int p = buf.position();
+            buf.putInt(p, (int) sec).putInt(p + 4, format == Format.PCAP ? ns : ns / 1000).putInt(p + 8, cap).putInt(p + 12, wirelen);
+            MemorySegment.copy(packet, off, staging, p + 16, cap);
+            buf.position(p + 16 + cap);
         }
         packets++;
         bytes += cap;

@@ -272,12 +272,10 @@ public final class Capture implements Callable<Integer> {
                     if (r.linktype() != 1) {
                         throw new IllegalArgumentException(readFile + ": link type " + r.linktype() + " (expected: 1, Ethernet)");
                     }
-                    while (!stop.get() && (count == 0 || c.written < count) && r.next()) {
-                        c.seen++;
-                        if (filter != null && !filter.matches(r.segment(), r.offset(), r.caplen(), r.wirelen())) continue;
-                        c.matched++;
-                        if (!sink.packet(0, r.segment(), r.offset(), r.caplen(), r.wirelen(), r.timestampNanos())) break;
-                        c.written++;
+                    long limit = count == 0 ? Long.MAX_VALUE : count;
+                    int batch = 16;
+                    while (!stop.get() && readBatch(r, filter, sink, c, limit, batch)) {
+                        batch = c.seen < 8192 ? 16 : 4096;
                     }
                 }
                 if (writeFile != null) {
@@ -288,6 +286,39 @@ public final class Capture implements Callable<Integer> {
             live(program, filter, fmt, c, stop);
         }
         return 0;
+    }
+
+    /**
+     * Up to {@code max} packets of {@code r} through {@code filter} into {@code sink}, counted in {@code c}; false once the
+     * file ends, the sink takes no more or {@code limit} packets are written. The -r loop calls it with a stop check
+     * (Ctrl-C) between batches, not per packet. Batches are small for the first packets: the JIT compiles this method
+     * after about a hundred calls, and until then its loop runs in the interpreter (a loop compiled on the stack
+     * waits for 60,000 iterations).
+     */
+    private static boolean readBatch(PacketReader r, PacketFilter filter, Sink sink, Counts c, long limit, int max) throws IOException {
+        long seen = c.seen, matched = c.matched, written = c.written;
+        boolean more = true;
+        try {
+            for (int i = 0; i < max; i++) {
+                if (written >= limit || !r.next()) {
+                    more = false;
+                    break;
+                }
+                seen++;
+                if (filter != null && !filter.matches(r.segment(), r.offset(), r.caplen(), r.wirelen())) continue;
+                matched++;
+                if (!sink.packet(0, r.segment(), r.offset(), r.caplen(), r.wirelen(), r.timestampNanos())) {
+                    more = false;
+                    break;
+                }
+                written++;
+            }
+        } finally {
+            c.seen = seen;
+            c.matched = matched;
+            c.written = written;
+        }
+        return more && written < limit;
     }
 
     private static PacketWriter.Format format(String f, int interfaces) {

@@ -69,6 +69,49 @@ class ReplayTest {
         return got;
     }
 
+    /**
+     * As fast as possible, a file of many times the ring's slots (sizes 60..1514) while a receiver drains: every packet
+     * arrives once, in order, with its bytes, over the batches and the waits for a full ring.
+     */
+    @Test
+    void asFastAsPossibleAFileManyRingsLong(@TempDir Path dir) throws Exception {
+        int n = 20_000, loops = 2;
+        Path f = dir.resolve("many.pcap");
+        try (PacketWriter w = PacketWriter.create(f, PacketWriter.Format.PCAP, 262144, List.of("x"))) {
+            for (int i = 0; i < n; i++) {
+                byte[] p = new byte[60 + i % 1455];
+                MemorySegment.ofArray(p).set(ValueLayout.JAVA_INT_UNALIGNED, 0, i);
+                p[p.length - 1] = (byte) (i * 31);
+                w.write(0, MemorySegment.ofArray(p), 0, p.length, p.length, 1_000_000_000L + i);
+            }
+        }
+        String parent = "rpm" + ProcessHandle.current().pid() + "x" + (System.nanoTime() & 0xffff);
+        try (Port rx = Netmap.open(parent + "}1")) {
+            CompletableFuture<Run> run = replay("-r", f.toString(), "-i", parent + "{1", "-t", "-l", "" + loops);
+            Ring r = rx.rxRing(0);
+            int got = 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+            while (got < n * loops && System.nanoTime() < deadline) {
+                r.sync();
+                int k = r.space(), h = r.head();
+                for (int j = 0; j < k; j++, got++) {
+                    int i = got % n;
+                    long off = r.bufOffset(h);
+                    assertEquals(i, r.memory().get(ValueLayout.JAVA_INT_UNALIGNED, off), "packet " + got);
+                    assertEquals(60 + i % 1455, r.len(h), "packet " + got);
+                    assertEquals((byte) (i * 31), r.memory().get(ValueLayout.JAVA_BYTE, off + r.len(h) - 1), "packet " + got);
+                    h = r.nextSlot(h);
+                }
+                r.advanceTo(h);
+                if (k == 0) Thread.onSpinWait();
+            }
+            Run done = run.get(30, TimeUnit.SECONDS);
+            assertEquals(0, done.code(), done.out());
+            assertEquals(n * loops, got, done.out());
+            assertTrue(done.out().contains("replay: " + n * loops + " packets"), done.out());
+        }
+    }
+
     @Test
     void everyPacketInOrderLoopedAndPaced(@TempDir Path dir) throws Exception {
         Path f = trace(dir);

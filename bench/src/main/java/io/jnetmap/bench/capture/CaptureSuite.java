@@ -25,7 +25,10 @@ import java.util.regex.Pattern;
  *   port 9} (the kernel filter selects 10 %).</li>
  *   <li>Reading a file: {@code bin/jnetmap capture -r big.pcap -w /dev/null 'udp port 9'} against tcpdump's, wall
  *   time of the whole process (the launcher and the JVM's start included), in turn, on a generated file of mixed
- *   traffic (482 bytes a packet on average); the start-up (a {@code -c 1} run) and the per-packet time beside.</li>
+ *   traffic (482 bytes a packet on average); the start-up (a {@code -c 1} run) and the per-packet time beside.
+ *   {@code capture.read.*} reads 500k packets (4M without --quick), where the JVM's start and warm-up weigh;
+ *   {@code capture.read.big.*} reads 2M packets (5M without --quick, 1-2.5 GB on /dev/shm), where the steady state
+ *   does, with the CPU time (user + system) per packet of each process beside the wall-clock rate.</li>
  *   <li>{@code replay -t} from a file of 60-byte frames into a pipe: Mpps and bytes allocated per packet.</li>
  * </ul>
  */
@@ -38,6 +41,9 @@ public final class CaptureSuite implements BenchMain.Suite {
         BenchMain.ratio("capture.live.vs.tcpdump", "capture.live.60B", "peer.tcpdump.capture.60B");
         BenchMain.ratio("capture.live.udp9.vs.tcpdump", "capture.live.udp9.60B", "peer.tcpdump.capture.udp9.60B");
         BenchMain.ratio("capture.read.vs.tcpdump", "capture.read.udp9", "peer.tcpdump.read.udp9");
+        BenchMain.ratio("capture.read.big.vs.tcpdump", "capture.read.big.udp9", "peer.tcpdump.read.big.udp9");
+        // CPU time of tcpdump over ours (user + system of each whole process) for the same big file
+        BenchMain.ratio("capture.read.big.cpu.vs.tcpdump", "peer.tcpdump.read.big.cpu_per_packet", "capture.read.big.cpu_per_packet");
         BenchMain.ratio("capture.live.capacity.vs.tcpdump", "capture.live.capacity.60B", "peer.tcpdump.capture.capacity.60B");
         BenchMain.ratio("capture.live.capacity.udp9.vs.tcpdump", "capture.live.capacity.udp9.60B", "peer.tcpdump.capture.capacity.udp9.60B");
     }
@@ -78,9 +84,23 @@ public final class CaptureSuite implements BenchMain.Suite {
         try {
             int n = quick ? 500_000 : 4_000_000;
             bigFile(big, n);
-            read(big, n, quick ? 3 : 5, tcpdump, out);
+            read(big, n, quick ? 3 : 5, tcpdump, out, "capture.read", "peer.tcpdump.read");
         } finally {
             Files.deleteIfExists(big);
+        }
+        int nBig = quick ? 2_000_000 : 5_000_000;
+        long free = Files.getFileStore(Path.of("/dev/shm")).getUsableSpace();
+        if (free < nBig * 500L * 2) {
+            System.out.println("# capture.read.big: not measured: /dev/shm has " + (free >> 20) + " MiB free (expected: twice the "
+                    + (nBig * 500L >> 20) + " MiB file)");
+        } else {
+            Path bigger = Files.createTempFile(Path.of("/dev/shm"), "jnetmap-bigger", ".pcap");
+            try {
+                bigFile(bigger, nBig);
+                read(bigger, nBig, quick ? 2 : 3, tcpdump, out, "capture.read.big", "peer.tcpdump.read.big");
+            } finally {
+                Files.deleteIfExists(bigger);
+            }
         }
         replay(quick, out);
     }
@@ -151,7 +171,8 @@ public final class CaptureSuite implements BenchMain.Suite {
      * give the rates; the start-up is the median of {@code -c 1} runs (the time to the first packet and out), and the
      * per-packet time is what the whole run takes beyond it.
      */
-    private static void read(Path big, int n, int rounds, boolean tcpdump, BenchMain.Results out) throws Exception {
+    private static void read(Path big, int n, int rounds, boolean tcpdump, BenchMain.Results out, String ourName, String theirName)
+            throws Exception {
         List<String> ours = tool("capture", "-r", big.toString(), "-w", "/dev/null", EXPR);
         List<String> oursFirst = tool("capture", "-c", "1", "-r", big.toString(), "-w", "/dev/null", EXPR);
         List<String> theirs = List.of("tcpdump", "-r", big.toString(), "-w", "/dev/null", EXPR);
@@ -159,27 +180,42 @@ public final class CaptureSuite implements BenchMain.Suite {
         seconds(ours);
         if (tcpdump) seconds(theirs);
         double[] a = new double[rounds], b = new double[rounds], a1 = new double[rounds], b1 = new double[rounds];
+        double[] ac = new double[rounds], bc = new double[rounds];
         for (int i = 0; i < rounds; i++) {
+            double c0 = childCpuSeconds();
             a[i] = seconds(ours);
+            ac[i] = childCpuSeconds() - c0;
             a1[i] = seconds(oursFirst);
             if (tcpdump) {
+                c0 = childCpuSeconds();
                 b[i] = seconds(theirs);
+                bc[i] = childCpuSeconds() - c0;
                 b1[i] = seconds(theirsFirst);
             }
         }
         double ta = median(a), ta1 = median(a1);
-        System.out.println("# capture.read: " + n + " packets (" + Files.size(big) / n + " bytes each on average), " + rounds
-                + " rounds in turn with tcpdump; jnetmap runs " + java.util.Arrays.toString(a) + " s");
-        out.put("capture.read.udp9", n / 1e6 / ta, "Mpps");
-        out.put("capture.read.startup", ta1 * 1e3, "ms");
-        out.put("capture.read.per_packet", Math.max(0, ta - ta1) * 1e9 / n, "ns");
+        System.out.println("# " + ourName + ": a file of " + n + " packets, " + (Files.size(big) >> 20) + " MiB (" + Files.size(big) / n
+                + " bytes each on average), " + rounds + " rounds in turn with tcpdump; jnetmap runs " + java.util.Arrays.toString(a)
+                + " s, CPU " + java.util.Arrays.toString(ac) + " s");
+        out.put(ourName + ".udp9", n / 1e6 / ta, "Mpps");
+        out.put(ourName + ".startup", ta1 * 1e3, "ms");
+        out.put(ourName + ".per_packet", Math.max(0, ta - ta1) * 1e9 / n, "ns");
+        out.put(ourName + ".cpu_per_packet", median(ac) * 1e9 / n, "ns");
         if (tcpdump) {
             double tb = median(b), tb1 = median(b1);
-            System.out.println("# peer.tcpdump.read: runs " + java.util.Arrays.toString(b) + " s");
-            out.put("peer.tcpdump.read.udp9", n / 1e6 / tb, "Mpps");
-            out.put("peer.tcpdump.read.startup", tb1 * 1e3, "ms");
-            out.put("peer.tcpdump.read.per_packet", Math.max(0, tb - tb1) * 1e9 / n, "ns");
+            System.out.println("# " + theirName + ": runs " + java.util.Arrays.toString(b) + " s, CPU " + java.util.Arrays.toString(bc) + " s");
+            out.put(theirName + ".udp9", n / 1e6 / tb, "Mpps");
+            out.put(theirName + ".startup", tb1 * 1e3, "ms");
+            out.put(theirName + ".per_packet", Math.max(0, tb - tb1) * 1e9 / n, "ns");
+            out.put(theirName + ".cpu_per_packet", median(bc) * 1e9 / n, "ns");
         }
+    }
+
+    /** User + system seconds of this process's children that have been waited for (cutime + cstime of /proc/self/stat). */
+    private static double childCpuSeconds() throws IOException {
+        String stat = Files.readString(Path.of("/proc/self/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(f[13]) + Long.parseLong(f[14])) / 100.0; // fields 16 and 17; USER_HZ is 100 on Linux
     }
 
     private static double median(double[] v) {
