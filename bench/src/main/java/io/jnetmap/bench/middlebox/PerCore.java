@@ -47,10 +47,46 @@ public final class PerCore {
         BenchMain.Results out = new BenchMain.Results();
         int secs = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         for (int i = 0; i < (args.length > 2 ? Integer.parseInt(args[2]) : 1); i++) {
-            if (args[0].equals("lb")) {
+            if (args[0].equals("lb1") || args[0].equals("tlem1")) {
+                oneThread(args[0], secs);
+            } else if (args[0].equals("lb")) {
                 lb(secs, out);
             } else {
                 tlem(secs, out);
+            }
+        }
+    }
+
+    /** LbBench's or TlemBench's invocation in a loop for {@code secs}: CPU nanoseconds per packet of the whole loop. */
+    private static void oneThread(String which, int secs) {
+        LbBench lbb = new LbBench();
+        TlemBench tb = new TlemBench();
+        boolean lb = which.equals("lb1");
+        if (lb) {
+            lbb.open();
+        } else {
+            tb.open();
+        }
+        try {
+            for (int round = 0; round < 2; round++) {
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(secs);
+                long c0 = mx().getCurrentThreadCpuTime();
+                long n = 0;
+                // warm-up: 8 million packets, however long the JIT takes on a busy machine
+                while (round == 0 ? n < 8_000_000 : System.nanoTime() < end) {
+                    for (int i = 0; i < 64; i++) {
+                        n += lb ? lbb.spread() : tb.oneDirection();
+                    }
+                }
+                long c1 = mx().getCurrentThreadCpuTime();
+                System.out.printf(Locale.ROOT, "%s %s: %.1f ns CPU per packet, %d packets%n", which, round == 0 ? "warm-up" : "measured",
+                        (double) (c1 - c0) / n, n);
+            }
+        } finally {
+            if (lb) {
+                lbb.close();
+            } else {
+                tb.close();
             }
         }
     }
