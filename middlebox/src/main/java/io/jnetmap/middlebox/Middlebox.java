@@ -3,15 +3,12 @@ package io.jnetmap.middlebox;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.Region;
 import io.jnetmap.core.Ring;
-import io.jnetmap.core.RingLayout;
 import io.jnetmap.core.Slot;
-import io.jnetmap.core.SlotLayout;
 import io.jnetmap.poll.Pollable;
 import io.jnetmap.poll.Poller;
 import io.jnetmap.poll.WaitStrategy;
 import io.jnetmap.sys.Affinity;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -20,7 +17,6 @@ import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -58,16 +54,6 @@ public final class Middlebox implements AutoCloseable {
     public enum Threads { ONE, PER_RING }
 
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
-    // the first 8 bytes of a slot, read as one little-endian long: buffer index, length, flags
-    static {
-        if (SlotLayout.BUF_IDX_OFFSET != 0 || SlotLayout.LEN_OFFSET != 4 || SlotLayout.FLAGS_OFFSET != 6
-                || java.nio.ByteOrder.nativeOrder() != java.nio.ByteOrder.LITTLE_ENDIAN) {
-            throw new ExceptionInInitializerError("slot layout changed: Middlebox.swapForward reads bufIdx/len/flags as one long");
-        }
-    }
-    private static final long BUF_IDX = 0xffff_ffffL;
-    private static final long LEN_FLAGS = ~BUF_IDX;
-    private static final long BUF_CHANGED = (long) Slot.NS_BUF_CHANGED << 48;
     /** While idle: spin this long before sleeping. */
     private static final WaitStrategy DEFAULT_WAIT = WaitStrategy.spinThenBlock(Duration.ofMillis(1));
     private static final long IDLE_SLEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
@@ -623,7 +609,7 @@ public final class Middlebox implements AutoCloseable {
          * Moves the packet of {@code len} bytes under RX slot {@code s} to TX slot {@code j} by buffer
          * swap: the TX slot gets the packet's buffer, its length and {@link Slot#NS_BUF_CHANGED} as its
          * only flag; the RX slot gets the TX slot's free buffer and {@code NS_BUF_CHANGED} added. Netmap's
-         * slot keeps buffer index, length and flags in its first 8 bytes ({@link SlotLayout}): one read
+         * slot keeps buffer index, length and flags in its first 8 bytes ({@link Slots}): one read
          * and one write of each slot (what {@link Ring#swap} and {@link Ring#setSlot} do in ten accesses).
          */
         void swapForward(Ring r, int s, Ring t, int j, int len) {
@@ -631,12 +617,12 @@ public final class Middlebox implements AutoCloseable {
                 t.setLen(j, len); // throws the ring's error for a length its buffers cannot hold
             }
             MemorySegment m = r.memory();
-            long rs = SlotLayout.offset(r.offset() + RingLayout.SLOTS_OFFSET, Objects.checkIndex(s, r.numSlots()));
-            long ts = SlotLayout.offset(t.offset() + RingLayout.SLOTS_OFFSET, Objects.checkIndex(j, t.numSlots()));
-            long a = m.get(ValueLayout.JAVA_LONG, rs);
-            long b = m.get(ValueLayout.JAVA_LONG, ts);
-            m.set(ValueLayout.JAVA_LONG, rs, a & LEN_FLAGS | b & BUF_IDX | BUF_CHANGED);
-            m.set(ValueLayout.JAVA_LONG, ts, a & BUF_IDX | (long) len << 32 | BUF_CHANGED);
+            long rs = Slots.at(r, s);
+            long ts = Slots.at(t, j);
+            long a = Slots.word(m, rs);
+            long b = Slots.word(m, ts);
+            Slots.setWord(m, rs, a & ~Slots.BUF_IDX | b & Slots.BUF_IDX | Slots.BUF_CHANGED);
+            Slots.setWord(m, ts, Slots.make(a, len, Slots.BUF_CHANGED));
         }
 
         void emit(OutRing o, Ring r, int s, boolean copy, boolean rxInPool) {

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
+import io.jnetmap.core.Ring;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -204,6 +206,70 @@ class LinkEmulatorTest {
         assertEquals(s.received() - s.queueDrops(), s.sent());
         assertEquals(s.sent(), got.size());
         assertInOrder(got);
+    }
+
+    /**
+     * The delay line wraps (a small line of an odd size, frames of many lengths) and starts again at its
+     * beginning whenever it runs empty: every packet comes out once, in order, with its own length and
+     * bytes. Stepped in one thread ({@link LinkEmulator#open}), with batches of several sizes.
+     */
+    @Test
+    void theDelayLineWrapsAndRestartsWithoutLosingOrMixingPackets() {
+        String p = LoadBalancerTest.parent("tw");
+        try (Port in = Netmap.open(p + "{0@conf:pipes=2"); Port a = Netmap.open(p + "}0"); Port b = Netmap.open(p + "}1");
+             Port sink = Netmap.open(p + "{1");
+             LinkEmulator em = LinkEmulator.open(a, b, LinkSpec.ideal(), LinkSpec.ideal(), 300_000 + 4 * 13)) {
+            int total = 60_000;
+            long sent = 0;
+            long next = 0;
+            java.util.SplittableRandom rnd = new java.util.SplittableRandom(3);
+            while (next < total) {
+                Ring t = in.txRing(0);
+                t.sync();
+                int n = (int) Math.min(Math.min(t.space(), 1 + rnd.nextInt(300)), total - sent);
+                int j = t.head();
+                for (int k = 0; k < n; k++, sent++) {
+                    int len = lengthOf(sent);
+                    MemorySegment m = t.memory();
+                    long off = t.bufOffset(j);
+                    m.asSlice(off, len).fill((byte) sent);
+                    m.set(Frames.U64, off, sent);
+                    t.setLen(j, len);
+                    j = t.nextSlot(j);
+                }
+                t.advanceTo(j);
+                t.sync();
+                // stamp several batches before releasing some: the line fills, wraps, empties
+                for (int s = rnd.nextInt(3); s >= 0; s--) {
+                    em.stampOnce(0);
+                }
+                if (rnd.nextInt(4) > 0) {
+                    em.releaseOnce(0);
+                }
+                Ring r = sink.rxRing(0);
+                r.sync();
+                for (int i = r.head(); i != r.tail(); i = r.nextSlot(i), next++) {
+                    long off = r.bufOffset(i);
+                    assertEquals(next, r.memory().get(Frames.U64, off), "packet in order");
+                    assertEquals(lengthOf(next), r.len(i), "length of packet " + next);
+                    assertEquals((byte) next, r.memory().get(java.lang.foreign.ValueLayout.JAVA_BYTE, off + r.len(i) - 1), "last byte of " + next);
+                }
+                r.advanceTo(r.tail());
+                r.sync();
+                if (sent == total && next < total) {
+                    em.stampOnce(0);
+                    em.releaseOnce(0);
+                }
+            }
+            LinkEmulator.Stats s = em.stats(0);
+            assertEquals(total, s.received());
+            assertEquals(total, s.sent());
+            assertTrue(s.lineFull() > 0, "the small line was full at times: " + s);
+        }
+    }
+
+    private static int lengthOf(long i) {
+        return 60 + (int) (i * 37 % 1455);
     }
 
     @Test

@@ -45,6 +45,10 @@ public final class PerCore {
 
     public static void main(String[] args) throws Exception {
         BenchMain.Results out = new BenchMain.Results();
+        if (args[0].equals("delay")) {
+            delay(Integer.parseInt(args[1]), args[2], Integer.parseInt(args[3]));
+            return;
+        }
         int secs = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         for (int i = 0; i < (args.length > 2 ? Integer.parseInt(args[2]) : 1); i++) {
             if (args[0].equals("lb1") || args[0].equals("tlem1")) {
@@ -87,6 +91,72 @@ public final class PerCore {
                 lbb.close();
             } else {
                 tb.close();
+            }
+        }
+    }
+
+    /**
+     * tlem with a 10 ms constant delay at {@code kpps} thousand 60-byte packets a second for 2 s, and what
+     * the exit saw. {@code mode}: {@code threads} (tlem's two threads, the sender and the reader one
+     * thread), {@code pinned} (the same, stamper on CPU 0, releaser on CPU 1), {@code one} (one thread
+     * sends, stamps, releases and reads in turn).
+     */
+    static void delay(int kpps, String mode, int burst) throws Exception {
+        String p = "tld" + ProcessHandle.current().pid() + "x" + (System.nanoTime() & 0xffffff);
+        long delay = 10_000_000;
+        LinkSpec spec = LinkSpec.ideal().withDelay(LinkSpec.Delay.constant(delay));
+        for (int round = 0; round < 2; round++) {
+            try (Port in = Netmap.open(p + round + "{0@conf:pipes=2,slots=16384"); Port a = Netmap.open(p + round + "}0");
+                 Port b = Netmap.open(p + round + "}1@conf:slots=16384"); Port sink = Netmap.open(p + round + "{1")) {
+                LinkEmulator em = switch (mode) {
+                    case "threads" -> LinkEmulator.start(a, b, spec, LinkSpec.ideal(), 64L << 20, false);
+                    case "pinned" -> LinkEmulator.start(a, b, spec, LinkSpec.ideal(), 64L << 20, false, 0, 1, 0, 1);
+                    default -> LinkEmulator.open(a, b, spec, LinkSpec.ideal(), 64L << 20);
+                };
+                boolean one = mode.equals("one");
+                long count = kpps * 2000L;
+                long gap = 1_000_000_000L / kpps / 1000 * burst; // ns per burst
+                Ring t = in.txRing(0);
+                Ring r = sink.rxRing(0);
+                long sent = 0;
+                long got = 0;
+                long t0 = System.nanoTime();
+                long c0 = mx().getCurrentThreadCpuTime();
+                long end = t0 + 2_000_000_000L + delay + 1_000_000_000L;
+                while (got < count && System.nanoTime() < end) {
+                    long due = Math.min(count, (System.nanoTime() - t0) / gap * burst + burst);
+                    if (due > sent) {
+                        t.sync();
+                        int n = (int) Math.min(due - sent, t.space());
+                        int j = t.head();
+                        for (int k = 0; k < n; k++) {
+                            t.setSlot(j, 60, 0);
+                            j = t.nextSlot(j);
+                        }
+                        t.advanceTo(j);
+                        t.sync();
+                        sent += n;
+                    }
+                    if (one) {
+                        em.stampOnce(0);
+                        em.releaseOnce(0);
+                    }
+                    r.sync();
+                    got += r.space();
+                    r.advanceTo(r.tail());
+                    if (!one && due <= sent) {
+                        Thread.onSpinWait();
+                    }
+                }
+                long c1 = mx().getCurrentThreadCpuTime();
+                long t1 = System.nanoTime();
+                LinkEmulator.Stats st = em.stats(0);
+                em.close();
+                System.out.printf(Locale.ROOT, "delay %s %d kpps burst %d%s: %d/%d out; delay mean %.3f ms (%.1f %% off), min %.3f max %.3f;"
+                                + " lateness mean %.1f us max %.1f ms; output full %d; line full %d; test thread %.0f %% CPU%n",
+                        mode, kpps, burst, round == 0 ? " (warm-up)" : "", st.sent(), count, st.delayMeanNanos() / 1e6,
+                        100 * (st.delayMeanNanos() - delay) / delay, st.delayMinNanos() / 1e6, st.delayMaxNanos() / 1e6,
+                        st.latenessMeanNanos() / 1e3, st.latenessMaxNanos() / 1e6, st.outputFull(), st.lineFull(), 100.0 * (c1 - c0) / (t1 - t0));
             }
         }
     }
