@@ -22,7 +22,8 @@ import java.util.concurrent.locks.LockSupport;
  * per RX batch and publishes the batch's records at once; the releaser sends every packet that is due in
  * one TX sync and publishes its position once per sync. The delay line is one off-heap ring of records ({@code exit, enter,
  * len, bytes}) between exactly two threads, published with release/acquire positions: nothing
- * allocates per packet.
+ * allocates per packet. Whenever the line runs empty the stamper starts again at its beginning, so a
+ * line that holds little at a time stays in the caches.
  *
  * <p>Packets leave in the order they entered, unless the spec asks for reordering (a packet overtaken by
  * the next of its batch). Counters and the delays actually seen at the exit ({@link Stats}) are

@@ -103,7 +103,7 @@ class LinkEmulatorTest {
      * for each busy thread (the test's paced sender, the stamper, the releaser, the test's reader). On
      * this 2-CPU machine, quiet (2026-12-07), 1 Mpps gave a mean of 93 ms for 10 ms (the test's reader
      * behind, the output ring full 3158 times); 100 kpps gave 11.1 ms until the releaser stopped
-     * yielding its CPU while the next exit was near, and holds since. Issue 11 stays open on 1 Mpps.
+     * yielding its CPU while the next exit was near, and holds since. 1 Mpps: the one-thread test below.
      * Slow suite.
      */
     @Test
