@@ -8,8 +8,11 @@ import java.nio.ByteOrder;
  * A symmetric flow hash of an Ethernet frame (netmap lb's idea, not its code): both directions of a
  * connection get the same value. IPv4 and IPv6 by addresses, plus ports for TCP, UDP and SCTP (not for
  * fragments); through 802.1Q/802.1ad tags and IP-in-IP (IPv4 or IPv6 inside either, up to three
- * levels); any other frame by its two MAC addresses. Each address and port is mixed on its own and the
- * two sides are <i>added</i>, so swapping source and destination cannot change the sum. Allocates nothing.
+ * levels); any other frame by its two MAC addresses. The two addresses are put in order (smaller
+ * first), and the two ports too, so swapping source and destination cannot change the key; the key
+ * (addresses, ports, protocol) then goes through one 64-bit finalizer. Two multiplications for the
+ * addresses, two for the finalizer: the common IPv4 case costs four reads and about four multiplications.
+ * Allocates nothing.
  */
 public final class FlowHash {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
@@ -34,9 +37,7 @@ public final class FlowHash {
                 if ((w20 >>> 48 & 0x3fff) == 0 && (proto == 6 || proto == 17 || proto == 132)) {
                     long addrs = m.get(U64, off + 26);
                     int ports = m.get(U32, off + 34);
-                    long h = (mix(addrs >>> 32) + mix(addrs & 0xffffffffL)) * 31 + proto;
-                    h ^= mix((ports >>> 16) + 0x10000L) + mix((ports & 0xffff) + 0x10000L);
-                    return mix(h);
+                    return key(pair4(addrs >>> 32, addrs & 0xffffffffL), proto, ports >>> 16, ports & 0xffff);
                 }
             }
         }
@@ -60,8 +61,8 @@ public final class FlowHash {
                     p += ihl;
                     continue;
                 }
-                long h = mix(m.get(U32, p + 12) & 0xffffffffL) + mix(m.get(U32, p + 16) & 0xffffffffL);
-                return finish(h, proto, fragment ? -1 : p + ihl, end, m);
+                long addrs = pair4(m.get(U32, p + 12) & 0xffffffffL, m.get(U32, p + 16) & 0xffffffffL);
+                return finish(addrs, proto, fragment ? -1 : p + ihl, end, m);
             }
             if (etype == ETH_IPV6 && p + 40 <= end) {
                 int nh = m.get(ValueLayout.JAVA_BYTE, p + 6) & 0xff;
@@ -70,23 +71,36 @@ public final class FlowHash {
                     p += 40;
                     continue;
                 }
-                long src = mix(m.get(U64, p + 8) ^ mix(m.get(U64, p + 16)));
-                long dst = mix(m.get(U64, p + 24) ^ mix(m.get(U64, p + 32)));
-                return finish(src + dst, nh, p + 40, end, m);
+                long src = m.get(U64, p + 8) * K1 + m.get(U64, p + 16);
+                long dst = m.get(U64, p + 24) * K1 + m.get(U64, p + 32);
+                return finish(Math.min(src, dst) * K2 + Math.max(src, dst), nh, p + 40, end, m);
             }
             break;
         }
         long dstMac = m.get(U64, off) >>> 16;
         long srcMac = m.get(U64, off + 4) & 0xffff_ffff_ffffL;
-        return mix(mix(dstMac) + mix(srcMac));
+        return mix(Math.min(dstMac, srcMac) * K2 + Math.max(dstMac, srcMac));
+    }
+
+    private static final long K1 = 0x9e3779b97f4a7c15L;
+    private static final long K2 = 0xc2b2ae3d27d4eb4fL;
+
+    /** Two IPv4 addresses (unsigned 32-bit values) in order, in one word. */
+    private static long pair4(long a, long b) {
+        return Math.min(a, b) << 32 | Math.max(a, b);
+    }
+
+    /** The hash of an address pair, the protocol and the two ports (0, 0: none), ports in order. */
+    private static long key(long addrs, int proto, int portA, int portB) {
+        long ports = (long) Math.min(portA, portB) << 16 | Math.max(portA, portB);
+        return mix(addrs * K1 + (ports << 8 | proto));
     }
 
     private static long finish(long addrs, int proto, long l4, long end, MemorySegment m) {
-        long h = addrs * 31 + proto;
         if (l4 >= 0 && (proto == 6 || proto == 17 || proto == 132) && l4 + 4 <= end) {
-            h ^= mix(u16(m, l4) + 0x10000L) + mix(u16(m, l4 + 2) + 0x10000L);
+            return key(addrs, proto, u16(m, l4), u16(m, l4 + 2));
         }
-        return mix(h);
+        return key(addrs, proto, 0, 0);
     }
 
     /** Which of {@code n} buckets hash {@code h} falls in (uniform for a uniform hash). */

@@ -444,7 +444,9 @@ public final class Middlebox implements AutoCloseable {
                         boolean moved = true;
                         while (!stop) {
                             boolean waiting = queuedAny();
-                            poller.poll(moved || waiting ? Poller.NOW : IDLE_SLEEP_NANOS);
+                            if (!moved) { // after a round that moved packets, the next round's own syncs look again
+                                poller.poll(waiting ? Poller.NOW : IDLE_SLEEP_NANOS);
+                            }
                             moved = round();
                             if (!moved && waiting) {
                                 Thread.onSpinWait();
@@ -603,6 +605,26 @@ public final class Middlebox implements AutoCloseable {
             return moved;
         }
 
+        /**
+         * Moves the packet of {@code len} bytes under RX slot {@code s} to TX slot {@code j} by buffer
+         * swap: the TX slot gets the packet's buffer, its length and {@link Slot#NS_BUF_CHANGED} as its
+         * only flag; the RX slot gets the TX slot's free buffer and {@code NS_BUF_CHANGED} added. Netmap's
+         * slot keeps buffer index, length and flags in its first 8 bytes ({@link Slots}): one read
+         * and one write of each slot (what {@link Ring#swap} and {@link Ring#setSlot} do in ten accesses).
+         */
+        void swapForward(Ring r, int s, Ring t, int j, int len) {
+            if (len > t.bufSize()) {
+                t.setLen(j, len); // throws the ring's error for a length its buffers cannot hold
+            }
+            MemorySegment m = r.memory();
+            long rs = Slots.at(r, s);
+            long ts = Slots.at(t, j);
+            long a = Slots.word(m, rs);
+            long b = Slots.word(m, ts);
+            Slots.setWord(m, rs, a & ~Slots.BUF_IDX | b & Slots.BUF_IDX | Slots.BUF_CHANGED);
+            Slots.setWord(m, ts, Slots.make(a, len, Slots.BUF_CHANGED));
+        }
+
         void emit(OutRing o, Ring r, int s, boolean copy, boolean rxInPool) {
             begin(o);
             if (o.qCount > 0) {
@@ -613,8 +635,7 @@ public final class Middlebox implements AutoCloseable {
             if (o.qCount == 0 && (o.room > 0 || refill(o))) {
                 int j = o.j;
                 if (!copy && !forceCopy && r.region() == t.region()) {
-                    Ring.swap(r, s, t, j);
-                    t.setSlot(j, len, Slot.NS_BUF_CHANGED);
+                    swapForward(r, s, t, j, len);
                 } else {
                     int l = Math.min(len, t.bufSize());
                     MemorySegment.copy(r.memory(), r.bufOffset(s), t.memory(), t.bufOffset(j), l);

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
+import io.jnetmap.core.Ring;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -101,7 +103,7 @@ class LinkEmulatorTest {
      * for each busy thread (the test's paced sender, the stamper, the releaser, the test's reader). On
      * this 2-CPU machine, quiet (2026-12-07), 1 Mpps gave a mean of 93 ms for 10 ms (the test's reader
      * behind, the output ring full 3158 times); 100 kpps gave 11.1 ms until the releaser stopped
-     * yielding its CPU while the next exit was near, and holds since. Issue 11 stays open on 1 Mpps.
+     * yielding its CPU while the next exit was near, and holds since. 1 Mpps: the one-thread test below.
      * Slow suite.
      */
     @Test
@@ -117,6 +119,66 @@ class LinkEmulatorTest {
         assertInOrder(got);
         assertTrue(s.delayMinNanos() >= delay, "never early: " + s);
         assertEquals(delay, s.delayMeanNanos(), 0.05 * delay, "mean delay at the exit: " + s);
+    }
+
+    /**
+     * The delay a receiver sees, within 5 %, at the issue's 1 Mpps, with the emulator's stamper and
+     * releaser passes ({@link LinkEmulator#stampOnce}, {@link LinkEmulator#releaseOnce}) and the test's
+     * sender and reader taking turns in one thread: on 2 CPUs the four threads of the other test cannot
+     * all run (the releaser spins while an exit is near, which at 1 Mpps is always), and the delay then
+     * measures the scheduler. One thread needs a CPU to itself for 2 s (about 7 % of it at 1 Mpps):
+     * slow suite, a quiet machine.
+     */
+    @Test
+    @Tag("slow")
+    void deliveredDelayWithinFivePercentAt1MppsInOneThread() {
+        long delay = TimeUnit.MILLISECONDS.toNanos(10);
+        for (int round = 0; round < 2; round++) { // the first warms the JIT up
+            int count = round == 0 ? 500_000 : 2_000_000; // 2 s at 1 Mpps: 64 packets every 64 us
+            String p = LoadBalancerTest.parent("t1");
+            try (Port in = Netmap.open(p + "{0@conf:pipes=2,slots=16384"); Port a = Netmap.open(p + "}0");
+                 Port b = Netmap.open(p + "}1@conf:slots=16384"); Port sink = Netmap.open(p + "{1");
+                 LinkEmulator em = LinkEmulator.open(a, b, LinkSpec.ideal().withDelay(LinkSpec.Delay.constant(delay)), LinkSpec.ideal(), 64L << 20)) {
+                Ring t = in.txRing(0);
+                Ring r = sink.rxRing(0);
+                long sent = 0;
+                long next = 0;
+                long t0 = System.nanoTime();
+                long deadline = t0 + TimeUnit.SECONDS.toNanos(30);
+                while (next < count) {
+                    assertTrue(System.nanoTime() < deadline, "stuck at " + next + " of " + count + ": " + em.stats(0));
+                    long due = Math.min(count, (System.nanoTime() - t0) / 64_000 * 64 + 64);
+                    if (due > sent) {
+                        t.sync();
+                        int n = (int) Math.min(due - sent, t.space());
+                        int j = t.head();
+                        for (int k = 0; k < n; k++, sent++) {
+                            Frames.udp(t.memory(), t.bufOffset(j), 0x0a000001, 0x0a000002, 1, 2, sent);
+                            t.setLen(j, Frames.LEN);
+                            j = t.nextSlot(j);
+                        }
+                        t.advanceTo(j);
+                        t.sync();
+                    }
+                    em.stampOnce(0);
+                    em.releaseOnce(0);
+                    r.sync();
+                    for (int i = r.head(); i != r.tail(); i = r.nextSlot(i), next++) {
+                        long tag = Frames.tag(r.memory(), r.bufOffset(i));
+                        if (tag != next) {
+                            throw new AssertionError("packet " + tag + " where " + next + " was due");
+                        }
+                    }
+                    r.advanceTo(r.tail());
+                }
+                LinkEmulator.Stats s = em.stats(0);
+                assertEquals(count, s.sent(), s.toString());
+                assertTrue(s.delayMinNanos() >= delay, "never early: " + s);
+                if (round == 1) {
+                    assertEquals(delay, s.delayMeanNanos(), 0.05 * delay, "mean delay at the exit, 1 Mpps: " + s);
+                }
+            }
+        }
     }
 
     @Test
@@ -204,6 +266,70 @@ class LinkEmulatorTest {
         assertEquals(s.received() - s.queueDrops(), s.sent());
         assertEquals(s.sent(), got.size());
         assertInOrder(got);
+    }
+
+    /**
+     * The delay line wraps (a small line of an odd size, frames of many lengths) and starts again at its
+     * beginning whenever it runs empty: every packet comes out once, in order, with its own length and
+     * bytes. Stepped in one thread ({@link LinkEmulator#open}), with batches of several sizes.
+     */
+    @Test
+    void theDelayLineWrapsAndRestartsWithoutLosingOrMixingPackets() {
+        String p = LoadBalancerTest.parent("tw");
+        try (Port in = Netmap.open(p + "{0@conf:pipes=2"); Port a = Netmap.open(p + "}0"); Port b = Netmap.open(p + "}1");
+             Port sink = Netmap.open(p + "{1");
+             LinkEmulator em = LinkEmulator.open(a, b, LinkSpec.ideal(), LinkSpec.ideal(), 300_000 + 4 * 13)) {
+            int total = 60_000;
+            long sent = 0;
+            long next = 0;
+            java.util.SplittableRandom rnd = new java.util.SplittableRandom(3);
+            while (next < total) {
+                Ring t = in.txRing(0);
+                t.sync();
+                int n = (int) Math.min(Math.min(t.space(), 1 + rnd.nextInt(300)), total - sent);
+                int j = t.head();
+                for (int k = 0; k < n; k++, sent++) {
+                    int len = lengthOf(sent);
+                    MemorySegment m = t.memory();
+                    long off = t.bufOffset(j);
+                    m.asSlice(off, len).fill((byte) sent);
+                    m.set(Frames.U64, off, sent);
+                    t.setLen(j, len);
+                    j = t.nextSlot(j);
+                }
+                t.advanceTo(j);
+                t.sync();
+                // stamp several batches before releasing some: the line fills, wraps, empties
+                for (int s = rnd.nextInt(3); s >= 0; s--) {
+                    em.stampOnce(0);
+                }
+                if (rnd.nextInt(4) > 0) {
+                    em.releaseOnce(0);
+                }
+                Ring r = sink.rxRing(0);
+                r.sync();
+                for (int i = r.head(); i != r.tail(); i = r.nextSlot(i), next++) {
+                    long off = r.bufOffset(i);
+                    assertEquals(next, r.memory().get(Frames.U64, off), "packet in order");
+                    assertEquals(lengthOf(next), r.len(i), "length of packet " + next);
+                    assertEquals((byte) next, r.memory().get(java.lang.foreign.ValueLayout.JAVA_BYTE, off + r.len(i) - 1), "last byte of " + next);
+                }
+                r.advanceTo(r.tail());
+                r.sync();
+                if (sent == total && next < total) {
+                    em.stampOnce(0);
+                    em.releaseOnce(0);
+                }
+            }
+            LinkEmulator.Stats s = em.stats(0);
+            assertEquals(total, s.received());
+            assertEquals(total, s.sent());
+            assertTrue(s.lineFull() > 0, "the small line was full at times: " + s);
+        }
+    }
+
+    private static int lengthOf(long i) {
+        return 60 + (int) (i * 37 % 1455);
     }
 
     @Test
