@@ -38,6 +38,12 @@ public final class Generator {
     private final int numBufs;
     private final long pool;
     private final long bufSize;
+    /**
+     * The NS_BUF_CHANGED bits of a slot word for a port whose TX slots may come back with a buffer
+     * that carried other data (a NIC's or switch's pool: rewritten then, as netmap's pkt-gen does); 0
+     * on a pipe, whose every trip sets the flag on the same few buffers ({@link #fill}).
+     */
+    private final long changedBit;
 
     /** A generator that writes each buffer once (no {@code copy}): see {@link #Generator(Port, Frame, int, boolean, boolean, WaitStrategy)}. */
     public Generator(Port port, Frame frame, int burst, boolean seq, WaitStrategy wait) {
@@ -69,16 +75,18 @@ public final class Generator {
         this.written = new long[(numBufs + 63) >>> 6];
         this.pool = port.txRing(0).region().bufOffset(0);
         this.bufSize = port.txRing(0).bufSize();
+        this.changedBit = port.backend().equals("pipe") ? 0 : SlotWord.flagBits(Slot.NS_BUF_CHANGED);
     }
 
     /**
      * The default fill, as netmap's pkt-gen: per packet one load and one store of the slot word (its
      * {@code len} set, its flags cleared), and the frame written only into a buffer this generator
-     * never wrote (a bit per buffer index). A buffer that comes back holds the frame still: a pipe
-     * swaps buffers between the two ends at every trip (flagging {@link Slot#NS_BUF_CHANGED}), but
-     * they are the same few buffers, which nobody writes but this generator (in netmap the two ends
-     * of a pipe share their buffers and pkt-gen writes each once). A bad {@code bufIdx} throws
-     * ({@link Ring#bufOffset}).
+     * never wrote (a bit per buffer index) or one flagged {@link Slot#NS_BUF_CHANGED} on a port that
+     * is not a pipe. On a pipe a buffer that comes back holds the frame still: the pipe swaps
+     * buffers between the two ends at every trip (and flags every one), but they are the same few
+     * buffers, which the receiver only reads (in netmap the two ends of a pipe share their buffers
+     * and pkt-gen writes each once); a receiver that writes into them, or passes them on by zero-copy
+     * swaps, needs {@code copy}. A bad {@code bufIdx} throws ({@link Ring#bufOffset}).
      */
     private void fill(Ring t, int head, int n) {
         MemorySegment m = t.memory();
@@ -87,8 +95,9 @@ public final class Generator {
         int i = head;
         for (int k = 0; k < n; k++) {
             long so = SlotLayout.offset(slots, i);
-            int b = SlotWord.bufIdx(m.get(JAVA_LONG_UNALIGNED, so));
-            if (Integer.compareUnsigned(b, numBufs) >= 0 || (w[b >>> 6] & (1L << b)) == 0) {
+            long word = m.get(JAVA_LONG_UNALIGNED, so);
+            int b = SlotWord.bufIdx(word);
+            if (Integer.compareUnsigned(b, numBufs) >= 0 || (w[b >>> 6] & (1L << b)) == 0 || (word & changedBit) != 0) {
                 frame.writeTo(m, bufOffset(t, i, b));
                 w[b >>> 6] |= 1L << b;
             }
@@ -108,7 +117,9 @@ public final class Generator {
 
     /**
      * The fill with per-packet work: {@code copy} writes the whole frame into every buffer, {@code seq}
-     * numbers every packet (from {@code s}, returned advanced).
+     * numbers every packet (from {@code s}, returned advanced) and writes the whole frame into every
+     * buffer flagged {@link Slot#NS_BUF_CHANGED} on any port (a pipe's too: a numbered stream is
+     * checked frame by frame, so it does not rely on what a receiver left in a buffer).
      */
     private long fillWriting(Ring t, int head, int n, long s) {
         MemorySegment m = t.memory();
@@ -117,7 +128,7 @@ public final class Generator {
         for (int k = 0; k < n; k++) {
             int b = t.bufIdx(i);
             long off = bufOffset(t, i, b);
-            if (copy || (w[b >>> 6] & (1L << b)) == 0) {
+            if (copy || (w[b >>> 6] & (1L << b)) == 0 || (t.flags(i) & Slot.NS_BUF_CHANGED) != 0) {
                 frame.writeTo(m, off);
                 w[b >>> 6] |= 1L << b;
             }
