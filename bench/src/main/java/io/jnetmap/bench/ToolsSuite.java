@@ -20,6 +20,8 @@ import java.util.regex.Pattern;
  *       {@code pipe.xproc.60B} when the pipe suite ran too ({@code pipe.pktgen.vs.xproc}); and the CPU
  *       time of each process over the packets of the same window ({@code pipe.pktgen.60B.tx.cpu},
  *       {@code ….rx.cpu}, ns per packet: busy-waiting included, so near 1/rate while both spin).</li>
+ *   <li>{@code pipe.pktgen.cpu.*}: CPU time per packet of pkt-gen's loops against the bare loops of
+ *       {@code pipe.xproc}, alternated in one JVM ({@link PktGenCpu}).</li>
  *   <li>{@code ….rss}: resident memory of each process beyond the mapped regions (VmRSS minus the
  *       shared-memory pages, RssShmem), in MB, sampled while packets flow: {@code pktgen.tx.rss},
  *       {@code pktgen.rx.rss}, {@code bridge.rss} (bridge between two pipes, pkt-gen on both sides),
@@ -36,6 +38,7 @@ public final class ToolsSuite {
 
     public static void run(boolean quick, BenchMain.Results out) throws Exception {
         BenchMain.ratio("pipe.pktgen.vs.xproc", "pipe.pktgen.60B", "pipe.xproc.60B");
+        PktGenCpu.run(quick, out); // pkt-gen's loops against pipe.xproc's, CPU per packet, in one JVM
         long warm = quick ? 5_000 : 8_000;
         long measure = quick ? 3_000 : 8_000;
         String p = "bt" + ProcessHandle.current().pid();
