@@ -128,7 +128,8 @@ public final class PipeSuite {
 
     /**
      * Sends busy-polling on a pipe end in this JVM while a second JVM ({@link XprocReceiver}) receives
-     * on the other end; returns what the receiver measured, in Mpps.
+     * on the other end, sender and receiver pinned to a CPU each as in the C reference ({@code
+     * bench/run --no-pin}: not pinned); returns what the receiver measured, in Mpps.
      */
     static double xproc(int batch, long warmupMs, long measureMs) throws Exception {
         String parent = "benchx" + ProcessHandle.current().pid() + "b" + batch;
