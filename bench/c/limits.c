@@ -12,10 +12,16 @@
 //        destination after each batch (no second thread that can fall behind); prints the sender
 //        thread's CPU time per packet ("limit.vale.copy.2p.60B.cpu 21.3 ns"), what ValeCpu measures
 //        for jnetmap: on a shared machine the figure that compares equal work.
-//   limits pipe inproc|xproc BATCH SECONDS   a netmap pipe as netmap_pipe.c moves packets: each TX
-//        slot swapped with the peer's RX slot (16-byte descriptors), the RX tail published; the
-//        receiver reads each length and releases. inproc: two threads; xproc: two processes sharing
-//        the rings through a MAP_SHARED mapping (what pipe.xproc does with two JVMs).
+//   limits pipe inproc|xproc BATCH SECONDS [WARMUP]   a pipe as jnetmap's PipePort moves packets, with
+//        PipeSuite's loops on top, the same work per packet in C: 16-byte slots (SlotLayout); the sender
+//        sets each slot's len and flags, its txsync swaps the slot's first 8 bytes (bufIdx, len, flags)
+//        with the mirrored RX slot of the receiver (the first with one atomic exchange, as PipePort),
+//        checks the bufIdx released, flags both NS_BUF_CHANGED, publishes the RX tail and reads its own
+//        TX tail; the receiver's rxsync checks every new slot (bufIdx, len), gives back what it took
+//        (the sender's TX tail), then takes up to BATCH packets reading each length. Both syncs check
+//        the head, fence and read the peer's wait word (PeerWaker). Payloads are never touched. The
+//        receiver measures a window of SECONDS after WARMUP seconds (default 1), both ends running, as
+//        XprocReceiver does. inproc: two threads; xproc: two processes sharing the rings (MAP_SHARED).
 //
 // Output: "<name> <value> <unit>" lines, e.g. "limit.vale.copy.2p.60B 42.7 Mpps".
 #define _GNU_SOURCE
@@ -199,98 +205,187 @@ static int vale(const char *mode, int len, double secs, int one) {
 }
 
 // ------------------------------------------------------------------------------------------------
-// pipe
+// pipe: the work of jnetmap's PipePort and of PipeSuite's loops, slot for slot (see PipeSuite's NOTE lines)
+
+#define PBUFS (2 + 2 * NSLOTS)                  // buffers 0 and 1 reserved, as in a jnetmap region
+#define NS_BUF_CHANGED_BIT ((uint64_t)0x1 << 48)   // NS_BUF_CHANGED in a slot word
+#define NS_MOREFRAG_BIT ((uint64_t)0x20 << 48)     // NS_MOREFRAG
+// a slot's first 8 bytes as one word (bufIdx u32, len u16, flags u16; little-endian), as SlotWord reads them
+#define W_BUF(w) ((uint32_t)(w))
+#define W_LEN(w) ((uint32_t)((w) >> 32) & 0xffff)
+#define W_FLAGS(w) ((uint32_t)((w) >> 48))
+#define W_WITHBUF(w, b) (((w) & ~0xffffffffULL) | (uint64_t)(b))
+
+struct pslot { uint64_t w; uint64_t ptr; };      // 16 bytes: bufIdx, len, flags, ptr (SlotLayout)
+
+struct pring {
+    struct pslot slot[NSLOTS];
+    _Alignas(LINE) _Atomic uint32_t tail;       // (k) written by the peer's sync: what this ring's user may take
+    _Alignas(LINE) _Atomic uint32_t user_wait;  // (u) 0: the user is awake (PeerWaker reads it after a full fence)
+    _Alignas(LINE) uint32_t head;               // (u) written by the user, read by its own sync
+};
 
 struct pipe_shared {
-    struct desc tx[NSLOTS], rx[NSLOTS];
-    _Alignas(LINE) _Atomic uint32_t rx_tail;   // the sender's txsync publishes
-    _Alignas(LINE) _Atomic uint32_t rx_head;   // the receiver releases
+    struct pring tx, rx;                        // the sender's TX ring and the receiver's RX ring, mirrored slot for slot
     _Alignas(LINE) _Atomic int stop;
-    _Alignas(LINE) uint64_t received, lensum, sent;
+    _Alignas(LINE) uint64_t received, nanos, lensum;
+    _Atomic int faults;
 };
 static struct pipe_shared *ps;
 static int pbatch;
+static double pwarm, pmeasure;
+
+static inline uint32_t prv(uint32_t i) { return i == 0 ? NSLOTS - 1 : i - 1; }
+static inline uint32_t pspace(uint32_t head, uint32_t tail) { return (tail + NSLOTS - head) % NSLOTS; }
+// RingIndex.within: x in [from, to] going forward around the ring
+static inline int within(uint32_t from, uint32_t x, uint32_t to) { return (x + NSLOTS - from) % NSLOTS <= (to + NSLOTS - from) % NSLOTS; }
+static void fault(const char *what) { fprintf(stderr, "limits: pipe peer fault: %s\n", what); atomic_store(&ps->faults, 1); atomic_store(&ps->stop, 1); }
+static inline void wake_if_waiting(struct pring *peer) {        // PeerWaker.wakeIfWaiting: nobody sleeps here
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&peer->user_wait, memory_order_relaxed) != 0) fault("a sleeping peer");
+}
+
+// PipePort.move: TX slots [from, to) swap with the peer's RX slots (the first with one exchange), flagged NS_BUF_CHANGED
+static int pipe_move(uint32_t from, uint32_t to) {
+    struct pslot *t = ps->tx.slot, *r = ps->rx.slot;
+    uint64_t tw = t[from].w;
+    uint64_t rw = __atomic_exchange_n(&r[from].w, tw | NS_BUF_CHANGED_BIT, __ATOMIC_SEQ_CST);
+    uint32_t rb = W_BUF(rw);
+    if (rb < 2 || rb >= PBUFS) fault("released a bad bufIdx");
+    t[from].w = W_WITHBUF(tw | NS_BUF_CHANGED_BIT, rb);
+    int last = (tw & NS_MOREFRAG_BIT) == 0 ? (int)from : -1;
+    for (uint32_t i = from + 1; i < to; i++) {
+        tw = t[i].w;
+        rb = W_BUF(r[i].w);
+        if (rb < 2 || rb >= PBUFS) fault("released a bad bufIdx");
+        uint64_t moved = tw | NS_BUF_CHANGED_BIT;
+        r[i].w = moved;
+        t[i].w = W_WITHBUF(moved, rb);
+        if ((tw & NS_MOREFRAG_BIT) == 0) last = (int)i;
+    }
+    return last;
+}
+
+// PipePort.check: new RX slots [from, to) hold a valid buffer and a length within it
+static void pipe_check(uint32_t from, uint32_t to) {
+    for (uint32_t j = from; j < to; j++) {
+        uint64_t w = ps->rx.slot[j].w;
+        if (W_BUF(w) < 2 || W_BUF(w) >= PBUFS || W_LEN(w) > BUF) fault("delivered a bad slot");
+    }
+}
 
 static void *pipe_sender(void *unused) {
     (void)unused;
     pin(0);
-    uint32_t h = 0, peer = 0; uint64_t n = 0;
+    uint32_t head = 0, hwcur = 0, hwtail = NSLOTS - 1;         // the user's head; the kring's view
     while (!atomic_load_explicit(&ps->stop, memory_order_relaxed)) {
-        uint32_t room = (peer + NSLOTS - h - 1) % NSLOTS;
-        if (room < (uint32_t)pbatch) {
-            peer = atomic_load_explicit(&ps->rx_head, memory_order_acquire);
-            room = (peer + NSLOTS - h - 1) % NSLOTS;
-            if (room == 0) { __builtin_ia32_pause(); continue; }
+        uint32_t n = pspace(head, hwtail);                         // the user: up to a batch of free slots, len 60
+        if (n > (uint32_t)pbatch) n = (uint32_t)pbatch;
+        uint32_t i = head;
+        for (uint32_t k = 0; k < n; k++, i = nxt(i)) {
+            struct pslot *s = &ps->tx.slot[i];
+            s->w = (s->w & 0xffffffffULL) | (uint64_t)60 << 32;   // setSlot(i, 60, 0): len and flags
         }
-        uint32_t b = room < (uint32_t)pbatch ? room : (uint32_t)pbatch, i = h;
-        for (uint32_t k = 0; k < b; k++, i = nxt(i)) ps->tx[i].len = 60;        // the user fills
-        i = h;
-        for (uint32_t k = 0; k < b; k++, i = nxt(i)) {                          // txsync: swap descriptors
-            struct desc t = ps->tx[i];
-            uint32_t back = ps->rx[i].buf;
-            t.flags = 1; ps->rx[i] = t;
-            ps->tx[i].buf = back; ps->tx[i].flags = 1;
+        head = i;
+        ps->tx.head = head;
+        uint32_t rhead = ps->tx.head;                              // txsync (Kring: head checked, then PipePort.txsync)
+        if (rhead >= NSLOTS || !within(hwcur, rhead, hwtail)) fault("bad head");          // nm_txsync_prologue
+        if (hwcur != rhead) {
+            int last = pipe_move(hwcur, rhead > hwcur ? rhead : NSLOTS);
+            if (rhead < hwcur && rhead > 0) { int c = pipe_move(0, rhead); if (c >= 0) last = c; }
+            hwcur = rhead;
+            if (last >= 0) {
+                atomic_store_explicit(&ps->rx.tail, nxt((uint32_t)last), memory_order_release);
+                wake_if_waiting(&ps->rx);
+            }
         }
-        atomic_store_explicit(&ps->rx_tail, i, memory_order_release);
-        h = i; n += b;
+        uint32_t t = atomic_load_explicit(&ps->tx.tail, memory_order_acquire);
+        if (t != hwtail) {
+            if (!within(hwtail, t, prv(hwcur))) fault("bad TX tail");
+            hwtail = t;
+        }
     }
-    ps->sent = n;
     return NULL;
 }
 
+// The receiver of PipeSuite.xproc (XprocReceiver): rxsync, then up to a batch, reading each length; after the
+// warm-up, the packets received in a window of pmeasure seconds (both ends running throughout)
 static void *pipe_receiver(void *unused) {
     (void)unused;
     pin(1);
-    uint32_t h = 0; uint64_t n = 0, sum = 0;
+    uint32_t head = 0, hwcur = 0, hwtail = 0;
+    uint64_t got = 0, sum = 0, g0 = 0;
+    double start = now(), t0 = 0;
     while (!atomic_load_explicit(&ps->stop, memory_order_relaxed)) {
-        uint32_t t = atomic_load_explicit(&ps->rx_tail, memory_order_acquire);
-        if (t == h) { __builtin_ia32_pause(); continue; }
-        for (; h != t; h = nxt(h), n++) sum += ps->rx[h].len;
-        atomic_store_explicit(&ps->rx_head, h, memory_order_release);
+        uint32_t t = atomic_load_explicit(&ps->rx.tail, memory_order_acquire);  // rxsync: take what was published
+        if (t != hwtail) {
+            if (!within(hwtail, t, prv(hwcur))) fault("bad RX tail");
+            pipe_check(hwtail, t > hwtail ? t : NSLOTS);
+            if (t < hwtail) pipe_check(0, t);
+            hwtail = t;
+        }
+        uint32_t rhead = ps->rx.head;
+        if (rhead >= NSLOTS || !within(hwcur, rhead, hwtail)) fault("bad head");         // nm_rxsync_prologue
+        if (rhead != hwcur) {                                                    // give back what the user released
+            hwcur = rhead;
+            atomic_store_explicit(&ps->tx.tail, prv(rhead), memory_order_release);
+            wake_if_waiting(&ps->tx);
+        }
+        uint32_t n = pspace(head, hwtail);                                       // the user
+        if (n > (uint32_t)pbatch) n = (uint32_t)pbatch;
+        uint32_t i = head;
+        for (uint32_t k = 0; k < n; k++, i = nxt(i)) sum += W_LEN(ps->rx.slot[i].w);
+        head = i;
+        ps->rx.head = head;
+        got += n;
+        if ((got & 0xff) < n || n == 0) {
+            double tn = now();
+            if (t0 == 0 && tn - start >= pwarm) { t0 = tn; g0 = got; }
+            else if (t0 != 0 && tn - t0 >= pmeasure) {
+                ps->received = got - g0; ps->nanos = (uint64_t)((tn - t0) * 1e9); ps->lensum = sum;
+                atomic_store(&ps->stop, 1);
+            }
+        }
     }
-    ps->received = n; ps->lensum = sum;
+    if (ps->nanos == 0) ps->lensum = sum;
     return NULL;
 }
 
-static int pipe_run(const char *mode, int batch, double secs) {
+static int pipe_run(const char *mode, int batch, double secs, double warm) {
     int xproc = strcmp(mode, "xproc") == 0;
     if (!xproc && strcmp(mode, "inproc") != 0) { fprintf(stderr, "limits: pipe inproc|xproc, not %s\n", mode); return 2; }
     if (batch < 1 || batch >= NSLOTS) { fprintf(stderr, "limits: batch %d (expected 1..%d)\n", batch, NSLOTS - 1); return 2; }
-    pbatch = batch;
+    if (!(secs > 0) || !(warm >= 0)) { fprintf(stderr, "limits: pipe seconds %g, warm-up %g (expected > 0, >= 0)\n", secs, warm); return 2; }
+    pbatch = batch; pmeasure = secs; pwarm = warm;
     ps = mmap(NULL, sizeof *ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     if (ps == MAP_FAILED) { perror("limits: mmap"); return 1; }
-    for (uint32_t i = 0; i < NSLOTS; i++) { ps->tx[i].buf = 1 + i; ps->rx[i].buf = 1 + NSLOTS + i; }
+    for (uint32_t i = 0; i < NSLOTS; i++) { ps->tx.slot[i].w = 2 + i; ps->rx.slot[i].w = 2 + NSLOTS + i; }
+    ps->tx.tail = NSLOTS - 1;
     pick_cpus();
-    double t0 = now(), t;
     if (xproc) {
         pid_t child = fork();
         if (child < 0) { perror("limits: fork"); return 1; }
         if (child == 0) { pipe_receiver(NULL); _exit(0); }
         pthread_t s;
         pthread_create(&s, NULL, pipe_sender, NULL);
-        usleep((useconds_t)(secs * 1e6));
-        atomic_store(&ps->stop, 1);
-        pthread_join(s, NULL);
+        pthread_join(s, NULL);                   // until the receiver's window closed (it sets stop)
         int st; waitpid(child, &st, 0);
-        t = now() - t0;
     } else {
         pthread_t s, r;
         pthread_create(&r, NULL, pipe_receiver, NULL);
         pthread_create(&s, NULL, pipe_sender, NULL);
-        usleep((useconds_t)(secs * 1e6));
-        atomic_store(&ps->stop, 1);
         pthread_join(s, NULL); pthread_join(r, NULL);
-        t = now() - t0;
     }
-    if (ps->lensum != 60 * ps->received) { fprintf(stderr, "limits: pipe lengths wrong\n"); return 1; }
-    printf("limit.pipe.%s.60B.b%d %.2f Mpps\n", mode, batch, ps->received / t / 1e6);
+    if (ps->faults || ps->nanos == 0) { fprintf(stderr, "limits: pipe run failed\n"); return 1; }
+    if (ps->lensum % 60 != 0) { fprintf(stderr, "limits: pipe lengths wrong\n"); return 1; }
+    printf("limit.pipe.%s.60B.b%d %.2f Mpps\n", mode, batch, ps->received * 1e3 / ps->nanos);
     return 0;
 }
 
 int main(int argc, char **argv) {
     if (argc == 5 && strcmp(argv[1], "vale") == 0) return vale(argv[2], atoi(argv[3]), atof(argv[4]), 0);
     if (argc == 5 && strcmp(argv[1], "vale1t") == 0) return vale(argv[2], atoi(argv[3]), atof(argv[4]), 1);
-    if (argc == 5 && strcmp(argv[1], "pipe") == 0) return pipe_run(argv[2], atoi(argv[3]), atof(argv[4]));
-    fprintf(stderr, "usage: limits vale|vale1t copy|swap LEN SECONDS | limits pipe inproc|xproc BATCH SECONDS\n");
+    if ((argc == 5 || argc == 6) && strcmp(argv[1], "pipe") == 0) return pipe_run(argv[2], atoi(argv[3]), atof(argv[4]), argc == 6 ? atof(argv[5]) : 1);
+    fprintf(stderr, "usage: limits vale|vale1t copy|swap LEN SECONDS | limits pipe inproc|xproc BATCH SECONDS [WARMUP_SECONDS]\n");
     return 2;
 }

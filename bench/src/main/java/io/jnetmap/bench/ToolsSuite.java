@@ -17,7 +17,11 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>{@code pipe.pktgen.60B}: pkt-gen tx into one end of a pipe, pkt-gen rx on the other (two
  *       processes), Mpps received (the median of the receiver's reports after warm-up); beside
- *       {@code pipe.xproc.60B} when the pipe suite ran too ({@code pipe.pktgen.vs.xproc}).</li>
+ *       {@code pipe.xproc.60B} when the pipe suite ran too ({@code pipe.pktgen.vs.xproc}); and the CPU
+ *       time of each process over the packets of the same window ({@code pipe.pktgen.60B.tx.cpu},
+ *       {@code ….rx.cpu}, ns per packet: busy-waiting included, so near 1/rate while both spin).</li>
+ *   <li>{@code pipe.pktgen.cpu.*}: CPU time per packet of pkt-gen's loops against the bare loops of
+ *       {@code pipe.xproc}, alternated in one JVM ({@link PktGenCpu}).</li>
  *   <li>{@code ….rss}: resident memory of each process beyond the mapped regions (VmRSS minus the
  *       shared-memory pages, RssShmem), in MB, sampled while packets flow: {@code pktgen.tx.rss},
  *       {@code pktgen.rx.rss}, {@code bridge.rss} (bridge between two pipes, pkt-gen on both sides),
@@ -27,12 +31,14 @@ import java.util.regex.Pattern;
  */
 public final class ToolsSuite {
     private static final Pattern RATE = Pattern.compile("\\s([0-9.]+) (K|M)pps");
+    private static final Pattern PKTS = Pattern.compile("\\s(\\d+) pkts");
 
     private ToolsSuite() {
     }
 
     public static void run(boolean quick, BenchMain.Results out) throws Exception {
         BenchMain.ratio("pipe.pktgen.vs.xproc", "pipe.pktgen.60B", "pipe.xproc.60B");
+        PktGenCpu.run(quick, out); // pkt-gen's loops against pipe.xproc's, CPU per packet, in one JVM
         long warm = quick ? 5_000 : 8_000;
         long measure = quick ? 3_000 : 8_000;
         String p = "bt" + ProcessHandle.current().pid();
@@ -49,19 +55,31 @@ public final class ToolsSuite {
             int skip = rx.lines().size();
             sampleRss(out, "pktgen.tx", tx);
             sampleRss(out, "pktgen.rx", rx);
+            long txCpu = cpuNanos(tx);
+            long rxCpu = cpuNanos(rx);
             Thread.sleep(measure);
+            txCpu = cpuNanos(tx) - txCpu;
+            rxCpu = cpuNanos(rx) - rxCpu;
             List<Double> rates = new ArrayList<>();
+            long packets = 0;
             List<String> lines = rx.lines();
             for (String l : lines.subList(Math.min(skip, lines.size()), lines.size())) {
                 Matcher m = RATE.matcher(l);
                 if (m.find()) {
                     rates.add(Double.parseDouble(m.group(1)) * (m.group(2).equals("K") ? 1e-3 : 1));
                 }
+                Matcher pk = PKTS.matcher(l);
+                if (pk.find()) {
+                    packets += Long.parseLong(pk.group(1));
+                }
             }
-            if (rates.isEmpty()) {
+            if (rates.isEmpty() || packets == 0) {
                 throw new IllegalStateException("pkt-gen rx reported nothing: " + String.join("\n", lines));
             }
             out.put("pipe.pktgen.60B", BenchMain.median(rates.stream().mapToDouble(Double::doubleValue).toArray()), "Mpps");
+            // CPU time of each process (every thread, waiting included) over the packets of the same window
+            out.put("pipe.pktgen.60B.tx.cpu", (double) txCpu / packets, "ns");
+            out.put("pipe.pktgen.60B.rx.cpu", (double) rxCpu / packets, "ns");
         }
         // pkt-gen -> bridge -> pkt-gen
         try (Tool rx = Tool.start("pkt-gen", "-i", p + "c{1", "-f", "rx", "-T", "500");
@@ -90,6 +108,13 @@ public final class ToolsSuite {
         long shmem = kb(status, "RssShmem");
         out.put(name + ".rss", (rss - shmem) / 1024.0, "MB");
         out.put(name + ".region", shmem / 1024.0, "MB");
+    }
+
+    /** User and system CPU time of process {@code t} so far ({@code /proc/PID/stat}, clock ticks of 10 ms), in ns. */
+    static long cpuNanos(Tool t) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + t.process.pid() + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" "); // fields from the 3rd (state) on
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L; // utime, stime (fields 14, 15)
     }
 
     private static long kb(String status, String field) {

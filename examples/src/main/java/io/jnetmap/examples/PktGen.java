@@ -75,6 +75,10 @@ public final class PktGen implements Callable<Integer> {
     @Option(names = "-W", description = "busy-wait instead of sleeping when the rings are full or empty")
     boolean busyWait;
 
+    @Option(names = "--copy", description = "tx: write the whole frame into every buffer before sending it (default: into each buffer"
+            + " once, then only the slot's length, as netmap's pkt-gen; for a receiver that writes into the buffers it releases)")
+    boolean copy;
+
     @Option(names = "-S", paramLabel = "MAC", defaultValue = "02:00:00:00:00:01", description = "source MAC (default: ${DEFAULT-VALUE})")
     String srcMac;
 
@@ -153,7 +157,7 @@ public final class PktGen implements Callable<Integer> {
                 reporter.start();
             }
             switch (function) {
-                case tx, txseq -> new Generator(port, frame, burst, seq, wait).run(count, rate, c, stop);
+                case tx, txseq -> new Generator(port, frame, burst, seq, copy, wait).run(count, rate, c, stop);
                 case rx, rxseq -> new Sink(port, seq, wait).run(count, c, stop);
                 case ping -> PingPong.ping(port, frame, wait, count, c, rtt, stop);
                 case pong -> PingPong.pong(port, wait, count, c, stop);

@@ -107,6 +107,88 @@ class PktGenTest {
     }
 
     @Test
+    void txAndRxInTwoProcessesCountExactlyWhatWasSent() throws Exception {
+        // the default loops: tx only sets slot lengths once a buffer holds the frame, rx only counts slots and bytes
+        String parent = uniqueParent();
+        String n = "2000000";
+        Process rx = startPktGen("-i", parent + "}1", "-f", "rx", "-n", n, "-T", "0");
+        Process tx = startPktGen("-i", parent + "{1", "-f", "tx", "-n", n, "-T", "0");
+        String txOut = finish(tx);
+        String rxOut = finish(rx);
+        assertTrue(txOut.contains("Sent " + n + " packets " + 60L * Long.parseLong(n) + " bytes"), txOut);
+        assertTrue(rxOut.contains("Received " + n + " packets " + 60L * Long.parseLong(n) + " bytes"), rxOut);
+    }
+
+    /**
+     * Receives {@code n} frames on {@code port}, counting those that are not byte for byte pkt-gen's
+     * standard 60-byte frame; {@code scribble}: overwrites every buffer before releasing it.
+     */
+    static long receiveAndCompare(Port port, long n, boolean scribble) {
+        byte[] want = new byte[60];
+        Frame.standard(60).writeTo(MemorySegment.ofArray(want), 0);
+        MemorySegment expected = MemorySegment.ofArray(want);
+        Ring r = port.rxRing(0);
+        long got = 0;
+        long wrong = 0;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (got < n && System.nanoTime() < deadline) {
+            r.sync();
+            int i = r.head();
+            while (i != r.tail()) {
+                MemorySegment frame = r.memory().asSlice(r.bufOffset(i), r.len(i));
+                if (frame.mismatch(expected) != -1) {
+                    wrong++;
+                }
+                if (scribble) {
+                    r.memory().asSlice(r.bufOffset(i), 60).fill((byte) 0x5a);
+                }
+                got++;
+                i = r.nextSlot(i);
+            }
+            r.advanceTo(i);
+        }
+        r.sync();
+        assertEquals(n, got, "frames received");
+        return wrong;
+    }
+
+    @Test
+    void txWritesEachBufferOnceAndEveryFrameArrivesWhole() throws Exception {
+        String parent = uniqueParent();
+        long n = 50_000; // ~25 trips of every buffer of a 1024-slot pipe
+        try (Port rx = Netmap.open(parent + "}1")) {
+            CompletableFuture<Long> wrong = CompletableFuture.supplyAsync(() -> receiveAndCompare(rx, n, false),
+                    runnable -> new Thread(runnable).start());
+            Run tx = pktGen("-i", parent + "{1", "-f", "tx", "-n", "" + n, "-T", "0");
+            assertEquals(0, tx.code(), tx.out());
+            assertEquals(0, wrong.get(60, TimeUnit.SECONDS), "frames not pkt-gen's standard frame");
+        }
+    }
+
+    @Test
+    void copyRewritesBuffersAReceiverWroteInto() throws Exception {
+        // a receiver that writes into the buffers it releases: the default sends what it left there (each buffer is
+        // written once, as netmap's pkt-gen does), --copy writes every frame whole
+        for (boolean copy : new boolean[] {false, true}) {
+            String parent = uniqueParent();
+            long n = 20_000;
+            try (Port rx = Netmap.open(parent + "}1")) {
+                CompletableFuture<Long> wrong = CompletableFuture.supplyAsync(() -> receiveAndCompare(rx, n, true),
+                        runnable -> new Thread(runnable).start());
+                Run tx = copy ? pktGen("-i", parent + "{1", "-f", "tx", "-n", "" + n, "-T", "0", "--copy")
+                        : pktGen("-i", parent + "{1", "-f", "tx", "-n", "" + n, "-T", "0");
+                assertEquals(0, tx.code(), tx.out());
+                long w = wrong.get(60, TimeUnit.SECONDS);
+                if (copy) {
+                    assertEquals(0, w, "--copy: frames not whole");
+                } else {
+                    assertTrue(w > n / 2, "default: the buffers were rewritten per packet (" + w + " of " + n + " scribbled)");
+                }
+            }
+        }
+    }
+
+    @Test
     void rxseqCountsPacketsMissingAndReorderedAndForeignFramesAsOther() throws Exception {
         String parent = uniqueParent();
         CompletableFuture<Run> rx = CompletableFuture.supplyAsync(() -> pktGen("-i", parent + "}1", "-f", "rxseq", "-n", "7", "-T", "0"));
@@ -169,6 +251,12 @@ class PktGenTest {
 
     @Test
     void theHotPathAllocatesNothingPerPacket() throws Exception {
+        for (String[] f : new String[][] {{"txseq", "rxseq"}, {"tx", "rx"}}) {
+            allocatesNothingPerPacket(f[0], f[1]);
+        }
+    }
+
+    private static void allocatesNothingPerPacket(String txFunction, String rxFunction) throws Exception {
         var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         String parent = uniqueParent();
         long small = 300_000;
@@ -179,12 +267,12 @@ class PktGenTest {
             int at = k;
             CompletableFuture<Long> rx = CompletableFuture.supplyAsync(() -> {
                 long before = mx.getCurrentThreadAllocatedBytes();
-                Run r = pktGen("-i", parent + "}1", "-f", "rxseq", "-n", "" + n, "-T", "0", "-W");
+                Run r = pktGen("-i", parent + "}1", "-f", rxFunction, "-n", "" + n, "-T", "0", "-W");
                 assertEquals(0, r.code(), r.out());
                 return mx.getCurrentThreadAllocatedBytes() - before;
             }, runnable -> new Thread(runnable).start());
             long before = mx.getCurrentThreadAllocatedBytes();
-            Run tx = pktGen("-i", parent + "{1", "-f", "txseq", "-n", "" + n, "-T", "0", "-b", "256", "-W");
+            Run tx = pktGen("-i", parent + "{1", "-f", txFunction, "-n", "" + n, "-T", "0", "-b", "256", "-W");
             allocated[at] = mx.getCurrentThreadAllocatedBytes() - before;
             assertEquals(0, tx.code(), tx.out());
             allocated[at + 1] = rx.get(60, TimeUnit.SECONDS);
@@ -194,7 +282,7 @@ class PktGenTest {
         long rxPerRun = allocated[3] - allocated[1];
         // ten times more packets must not cost (measurably) more: what a run allocates is set-up, not per packet
         // (busy-wait: a sleep and its wake-up are system calls that may allocate a small object in FFM's downcall path)
-        assertTrue(txPerRun < 64 * 1024, "sending " + (large - small) + " more packets allocated " + txPerRun + " more bytes");
-        assertTrue(rxPerRun < 64 * 1024, "receiving " + (large - small) + " more packets allocated " + rxPerRun + " more bytes");
+        assertTrue(txPerRun < 64 * 1024, txFunction + ": sending " + (large - small) + " more packets allocated " + txPerRun + " more bytes");
+        assertTrue(rxPerRun < 64 * 1024, rxFunction + ": receiving " + (large - small) + " more packets allocated " + rxPerRun + " more bytes");
     }
 }

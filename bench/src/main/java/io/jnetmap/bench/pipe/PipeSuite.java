@@ -29,6 +29,16 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class PipeSuite {
     private static final int[] BATCHES = {32, 256, 512};
 
+    /** What each side of {@code pipe.*.vs.c} does, printed with the figures. */
+    static final String[] COMPARISON = {
+        "pipe.*.vs.c: the same work per packet in Java and C (bench/c/limits.c): 1024 slots of 16 bytes, batch 256, 60-byte packets whose bytes nobody touches;",
+        "  sender: sets each slot's len and flags, one txsync per batch (head checked; each slot's first 8 bytes swapped with the peer's RX slot, the first",
+        "  by an atomic exchange, the released bufIdx checked, both flagged NS_BUF_CHANGED; RX tail published; the peer's wait word read after a fence; TX tail read);",
+        "  receiver: one rxsync per loop (new slots' bufIdx and len checked; released slots given back), then up to 256 packets, each length read;",
+        "  both: the sender and the receiver pinned to a CPU each, busy-polling; figure = packets received in a window after a warm-up, both ends running",
+        "  (xproc: Java 1 s warm-up + 1 s window (quick), C the same; inproc: Java JMH iterations after JMH's warm-up, C the xproc window with two threads)."
+    };
+
     private PipeSuite() {
     }
 
@@ -40,6 +50,9 @@ public final class PipeSuite {
         BenchMain.ratio("pipe.inproc.60B.vs.c", "pipe.inproc.60B", "limit.pipe.inproc.60B");
         BenchMain.ratio("pipe.xproc.60B.vs.c", "pipe.xproc.60B", "limit.pipe.xproc.60B");
         io.jnetmap.bench.limit.CLimits.pipe(quick, out); // the C references first, in the same run
+        for (String note : COMPARISON) {
+            System.out.println("NOTE " + note);
+        }
         // --quick: batch 256 only (the headline figures), so the suite stays under a minute
         BenchMain.jmh("io\\.jnetmap\\.bench\\.pipe\\.PipeBench\\..*", quick, true, out, (q, opt) -> {
             if (q) {
@@ -115,7 +128,8 @@ public final class PipeSuite {
 
     /**
      * Sends busy-polling on a pipe end in this JVM while a second JVM ({@link XprocReceiver}) receives
-     * on the other end; returns what the receiver measured, in Mpps.
+     * on the other end, sender and receiver pinned to a CPU each as in the C reference ({@code
+     * bench/run --no-pin}: not pinned); returns what the receiver measured, in Mpps.
      */
     static double xproc(int batch, long warmupMs, long measureMs) throws Exception {
         String parent = "benchx" + ProcessHandle.current().pid() + "b" + batch;
@@ -141,26 +155,39 @@ public final class PipeSuite {
                 }
             });
             reader.start();
-            try {
-                Ring t = tx.txRing(0);
-                long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(warmupMs + measureMs + 30_000);
-                while (!done.get() && System.nanoTime() < deadline) {
-                    for (int k = 0; k < 1024; k++) {
-                        int n = Math.min(batch, t.space());
-                        if (n == 0) {
+            AtomicReference<Throwable> failed = new AtomicReference<>();
+            Thread sender = new Thread(() -> {
+                try {
+                    BenchMain.pinGroupThread(0); // a CPU of its own, as the C reference's sender (the receiver takes the next)
+                    Ring t = tx.txRing(0);
+                    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(warmupMs + measureMs + 30_000);
+                    while (!done.get() && System.nanoTime() < deadline) {
+                        for (int k = 0; k < 1024; k++) {
+                            int n = Math.min(batch, t.space());
+                            if (n == 0) {
+                                t.sync();
+                                continue;
+                            }
+                            int i = t.head();
+                            for (int j = 0; j < n; j++) {
+                                t.setSlot(i, PipeBench.LEN, 0);
+                                i = t.nextSlot(i);
+                            }
+                            t.advanceTo(i);
                             t.sync();
-                            continue;
                         }
-                        int i = t.head();
-                        for (int j = 0; j < n; j++) {
-                            t.setSlot(i, PipeBench.LEN, 0);
-                            i = t.nextSlot(i);
-                        }
-                        t.advanceTo(i);
-                        t.sync();
                     }
+                } catch (Throwable e) {
+                    failed.set(e);
                 }
+            }, "xproc-sender");
+            try {
+                sender.start();
+                sender.join();
                 reader.join(10_000);
+                if (failed.get() != null) {
+                    throw new IllegalStateException("sender failed", failed.get());
+                }
                 if (!child.waitFor(10, TimeUnit.SECONDS) || child.exitValue() != 0 || result.get() == null) {
                     throw new IllegalStateException("receiver JVM failed (exit " + (child.isAlive() ? "none" : child.exitValue())
                             + ", result " + result.get() + ")");

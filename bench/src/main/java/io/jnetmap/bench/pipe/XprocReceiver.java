@@ -18,6 +18,7 @@ public final class XprocReceiver {
         int batch = Integer.parseInt(args[1]);
         long warmup = Long.parseLong(args[2]) * 1_000_000L;
         long measure = Long.parseLong(args[3]) * 1_000_000L;
+        io.jnetmap.bench.BenchMain.pinGroupThread(1); // the CPU after the sender's, as the C reference's receiver
         try (Port rx = Netmap.open(name)) {
             Ring r = rx.rxRing(0);
             long got = 0;

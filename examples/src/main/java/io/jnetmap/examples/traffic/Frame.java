@@ -32,7 +32,8 @@ public final class Frame {
     private final byte[] bytes;
     /** The frame as 8-byte words in native order, for fast writes of short frames. */
     private final long[] words;
-    private final MemorySegment segment;
+    /** The frame's last 8 bytes in native order. */
+    private final long lastWord;
 
     /** A frame of {@code len} bytes from {@code srcMac} to {@code dstMac}, {@code srcIp} to {@code dstIp}. */
     public Frame(int len, byte[] srcMac, byte[] dstMac, byte[] srcIp, byte[] dstIp) {
@@ -58,10 +59,11 @@ public final class Frame {
             b[i] = (byte) ('a' + (i - 58) % 26);
         }
         this.bytes = b;
-        this.segment = MemorySegment.ofArray(b);
+        MemorySegment segment = MemorySegment.ofArray(b);
         this.words = new long[(len + 7) / 8];
         MemorySegment w = MemorySegment.ofArray(words);
         MemorySegment.copy(segment, 0, w, 0, len);
+        this.lastWord = segment.get(LONG_NATIVE, len - 8);
     }
 
     /** The default frame of {@code len} bytes: broadcast from 02:00:00:00:00:01, 10.0.0.1 to 10.1.0.1. */
@@ -80,9 +82,9 @@ public final class Frame {
         for (int i = 0; i < full; i++) {
             mem.set(LONG_NATIVE, off + ((long) i << 3), w[i]);
         }
-        int rest = bytes.length & 7;
-        if (rest != 0) {
-            MemorySegment.copy(segment, (long) full << 3, mem, off + ((long) full << 3), rest);
+        if ((bytes.length & 7) != 0) {
+            // the last 8 bytes as one store that overlaps the previous word (frames are at least MIN_LEN long)
+            mem.set(LONG_NATIVE, off + bytes.length - 8, lastWord);
         }
     }
 

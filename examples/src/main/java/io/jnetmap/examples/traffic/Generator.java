@@ -3,7 +3,10 @@ package io.jnetmap.examples.traffic;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.PortBrokenException;
 import io.jnetmap.core.Ring;
+import io.jnetmap.core.RingLayout;
 import io.jnetmap.core.Slot;
+import io.jnetmap.core.SlotLayout;
+import io.jnetmap.core.SlotWord;
 import io.jnetmap.poll.Pollable;
 import io.jnetmap.poll.Poller;
 import io.jnetmap.poll.WaitStrategy;
@@ -13,20 +16,47 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+
 /**
  * pkt-gen's {@code tx} and {@code txseq}: fills the TX rings of a port with the test frame in bursts,
- * one sync per burst and ring, waiting in a {@link Poller} when the rings are full. A slot's buffer is
- * written only when it changed ({@link Slot#NS_BUF_CHANGED}) or was never written, as netmap's pkt-gen
- * does; txseq also numbers every packet (one sequence per ring). Allocates nothing per packet.
+ * one sync per burst and ring, waiting in a {@link Poller} when the rings are full. By default a
+ * buffer is written once and then only the slot's length is set, as netmap's pkt-gen does ({@link
+ * #fill}); txseq also numbers every packet (one sequence per ring), {@code copy} writes every packet
+ * whole. Allocates nothing per packet.
  */
 public final class Generator {
     private final Port port;
     private final Frame frame;
     private final int burst;
     private final boolean seq;
+    private final boolean copy;
     private final WaitStrategy wait;
+    private final int len;
+    /** One bit per buffer of the port's region: the frame was written into that buffer ({@link #fill}). */
+    private final long[] written;
+    private final int numBufs;
+    private final long pool;
+    private final long bufSize;
+    /**
+     * The NS_BUF_CHANGED bits of a slot word for a port whose TX slots may come back with a buffer
+     * that carried other data (a NIC's or switch's pool: rewritten then, as netmap's pkt-gen does); 0
+     * on a pipe, whose every trip sets the flag on the same few buffers ({@link #fill}).
+     */
+    private final long changedBit;
 
+    /** A generator that writes each buffer once (no {@code copy}): see {@link #Generator(Port, Frame, int, boolean, boolean, WaitStrategy)}. */
     public Generator(Port port, Frame frame, int burst, boolean seq, WaitStrategy wait) {
+        this(port, frame, burst, seq, false, wait);
+    }
+
+    /**
+     * A generator of {@code frame} on every TX ring of {@code port}, {@code burst} packets per sync;
+     * {@code seq}: number every packet (txseq); {@code copy}: write the whole frame into every buffer
+     * before it is sent, not only into buffers never written (for a receiver that writes into the
+     * buffers it releases).
+     */
+    public Generator(Port port, Frame frame, int burst, boolean seq, boolean copy, WaitStrategy wait) {
         if (port.txRings() == 0) {
             throw new IllegalArgumentException("port " + port.name() + " has no TX rings bound (expected: at least one to send on)");
         }
@@ -38,18 +68,86 @@ public final class Generator {
         this.frame = frame;
         this.burst = burst;
         this.seq = seq;
+        this.copy = copy;
         this.wait = wait;
+        this.len = frame.length();
+        this.numBufs = port.txRing(0).region().numBufs();
+        this.written = new long[(numBufs + 63) >>> 6];
+        this.pool = port.txRing(0).region().bufOffset(0);
+        this.bufSize = port.txRing(0).bufSize();
+        this.changedBit = port.backend().equals("pipe") ? 0 : SlotWord.flagBits(Slot.NS_BUF_CHANGED);
+    }
+
+    /**
+     * The default fill, as netmap's pkt-gen: per packet one load and one store of the slot word (its
+     * {@code len} set, its flags cleared), and the frame written only into a buffer this generator
+     * never wrote (a bit per buffer index) or one flagged {@link Slot#NS_BUF_CHANGED} on a port that
+     * is not a pipe. On a pipe a buffer that comes back holds the frame still: the pipe swaps
+     * buffers between the two ends at every trip (and flags every one), but they are the same few
+     * buffers, which the receiver only reads (in netmap the two ends of a pipe share their buffers
+     * and pkt-gen writes each once); a receiver that writes into them, or passes them on by zero-copy
+     * swaps, needs {@code copy}. A bad {@code bufIdx} throws ({@link Ring#bufOffset}).
+     */
+    private void fill(Ring t, int head, int n) {
+        MemorySegment m = t.memory();
+        long slots = t.offset() + RingLayout.SLOTS_OFFSET;
+        long[] w = written;
+        int i = head;
+        for (int k = 0; k < n; k++) {
+            long so = SlotLayout.offset(slots, i);
+            long word = m.get(JAVA_LONG_UNALIGNED, so);
+            int b = SlotWord.bufIdx(word);
+            if (Integer.compareUnsigned(b, numBufs) >= 0 || (w[b >>> 6] & (1L << b)) == 0 || (word & changedBit) != 0) {
+                frame.writeTo(m, bufOffset(t, i, b));
+                w[b >>> 6] |= 1L << b;
+            }
+            m.set(JAVA_LONG_UNALIGNED, so, SlotWord.of(b, len, 0));
+            i = t.nextSlot(i);
+        }
+    }
+
+    /** The offset of buffer {@code b}, read from slot {@code i} of {@code t}: throws if it is outside the pool. */
+    private long bufOffset(Ring t, int i, int b) {
+        if (Integer.compareUnsigned(b, numBufs) >= 0) {
+            t.bufOffset(i); // throws SlotCorruptedException, which says what the slot holds
+            throw new IllegalStateException("slot " + i + " of " + t + " changed under the generator");
+        }
+        return pool + (long) b * bufSize;
+    }
+
+    /**
+     * The fill with per-packet work: {@code copy} writes the whole frame into every buffer, {@code seq}
+     * numbers every packet (from {@code s}, returned advanced) and writes the whole frame into every
+     * buffer flagged {@link Slot#NS_BUF_CHANGED} on any port (a pipe's too: a numbered stream is
+     * checked frame by frame, so it does not rely on what a receiver left in a buffer).
+     */
+    private long fillWriting(Ring t, int head, int n, long s) {
+        MemorySegment m = t.memory();
+        long[] w = written;
+        int i = head;
+        for (int k = 0; k < n; k++) {
+            int b = t.bufIdx(i);
+            long off = bufOffset(t, i, b);
+            if (copy || (w[b >>> 6] & (1L << b)) == 0 || (t.flags(i) & Slot.NS_BUF_CHANGED) != 0) {
+                frame.writeTo(m, off);
+                w[b >>> 6] |= 1L << b;
+            }
+            if (seq) {
+                Frame.writeSeq(m, off, s++);
+            }
+            t.setSlot(i, len, 0);
+            i = t.nextSlot(i);
+        }
+        return s;
     }
 
     /** Sends {@code count} packets (0 = until stopped) at up to {@code ratePps} (0 = as fast as possible). */
     public void run(long count, long ratePps, Counters c, AtomicBoolean stop) {
         int nrings = port.txRings();
         Ring[] rings = new Ring[nrings];
-        boolean[][] written = new boolean[nrings][];
         long[] seqs = new long[nrings];
         for (int r = 0; r < nrings; r++) {
             rings[r] = port.txRing(r);
-            written[r] = new boolean[rings[r].numSlots()];
         }
         int len = frame.length();
         long idleWait = TimeUnit.MILLISECONDS.toNanos(100);
@@ -74,22 +172,14 @@ public final class Generator {
                     if (n <= 0) {
                         continue;
                     }
-                    MemorySegment m = t.memory();
-                    boolean[] w = written[r];
-                    long s = seqs[r];
                     int i = t.head();
-                    for (int k = 0; k < n; k++) {
-                        long off = t.bufOffset(i);
-                        if (!w[i] || (t.flags(i) & Slot.NS_BUF_CHANGED) != 0) {
-                            frame.writeTo(m, off);
-                            w[i] = true;
-                        }
-                        if (seq) {
-                            Frame.writeSeq(m, off, s++);
-                        }
-                        t.setSlot(i, len, 0);
-                        i = t.nextSlot(i);
+                    long s = seqs[r];
+                    if (copy || seq) {
+                        s = fillWriting(t, i, n, s);
+                    } else {
+                        fill(t, i, n);
                     }
+                    i = t.slotAfter(i, n);
                     seqs[r] = s;
                     t.advanceTo(i);
                     t.sync();

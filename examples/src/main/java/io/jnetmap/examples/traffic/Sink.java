@@ -33,6 +33,47 @@ public final class Sink {
         this.wait = wait;
     }
 
+    /** Sequence errors and foreign frames of the current batch ({@link #checkSeq}). */
+    private long missing;
+    private long older;
+    private long foreign;
+
+    /**
+     * The default receive, as netmap's pkt-gen: the bytes of {@code n} slots from {@code h}, one length
+     * read per packet. (A method of its own, as {@link #checkSeq}: a hot loop inside the long-running
+     * {@link #run} would only ever be compiled on-stack, a method called per batch is compiled whole.)
+     */
+    private static long bytes(Ring ring, int h, int n) {
+        long bytes = 0;
+        for (int k = 0; k < n; k++) {
+            bytes += ring.len(h);
+            h = ring.nextSlot(h);
+        }
+        return bytes;
+    }
+
+    /** rxseq: checks the sequence numbers of {@code n} slots from {@code h}, expecting {@code e}; returns the next expected. */
+    private long checkSeq(Ring ring, int h, int n, long e) {
+        MemorySegment m = ring.memory();
+        for (int k = 0; k < n; k++) {
+            long off = ring.bufOffset(h);
+            int len = ring.len(h);
+            long s = Frame.isOurs(m, off, len) ? Frame.readSeq(m, off) : -1;
+            if (s < 0) {
+                foreign++;
+            } else if (s == e) {
+                e++;
+            } else if (s > e) {
+                missing += s - e;
+                e = s + 1;
+            } else {
+                older++;
+            }
+            h = ring.nextSlot(h);
+        }
+        return e;
+    }
+
     /** Receives {@code count} packets (0 = until stopped). */
     public void run(long count, Counters c, AtomicBoolean stop) {
         int nrings = port.rxRings();
@@ -48,9 +89,9 @@ public final class Sink {
             while (!stop.get() && (count == 0 || got < count)) {
                 int did = 0;
                 long bytes = 0;
-                long missing = 0;
-                long older = 0;
-                long foreign = 0;
+                missing = 0;
+                older = 0;
+                foreign = 0;
                 for (int r = 0; r < nrings; r++) {
                     Ring ring = rings[r];
                     int h = ring.head();
@@ -58,28 +99,11 @@ public final class Sink {
                     if (count != 0) {
                         n = (int) Math.min(n, count - got - did);
                     }
-                    MemorySegment m = ring.memory();
-                    long e = expect[r];
-                    for (int k = 0; k < n; k++) {
-                        int len = ring.len(h);
-                        bytes += len;
-                        if (seq) {
-                            long off = ring.bufOffset(h);
-                            long s = Frame.isOurs(m, off, len) ? Frame.readSeq(m, off) : -1;
-                            if (s < 0) {
-                                foreign++;
-                            } else if (s == e) {
-                                e++;
-                            } else if (s > e) {
-                                missing += s - e;
-                                e = s + 1;
-                            } else {
-                                older++;
-                            }
-                        }
-                        h = ring.nextSlot(h);
+                    if (seq) {
+                        expect[r] = checkSeq(ring, h, n, expect[r]);
                     }
-                    expect[r] = e;
+                    bytes += bytes(ring, h, n);
+                    h = ring.slotAfter(h, n);
                     ring.advanceTo(h);
                     did += n;
                 }
