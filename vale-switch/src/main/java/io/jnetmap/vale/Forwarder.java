@@ -285,11 +285,13 @@ final class Forwarder {
         int bad = 0;
         int drops = 0;
         boolean rewrite = lookup.rewrites();
+        int d0 = END; // the destination of every packet so far, while they all have the same
+        boolean mixed = false;
         for (int i = 0; i < n; i++) {
-            pNext[i] = END;
             if (pDst[i] == DROP_BAD) {
                 bad++;
                 drops++;
+                mixed = true;
                 continue;
             }
             long w = pWord[i];
@@ -308,18 +310,64 @@ final class Forwarder {
                     d = DROP_HAIRPIN;
                 } else if (d < 0 || byIndex[d] == null) {
                     d = LookupModule.NO_PORT;
-                } else {
-                    if (dHead[d] == END) {
-                        dHead[d] = i;
-                        touched[nTouched++] = d;
-                    } else {
-                        pNext[dTail[d]] = i;
-                    }
-                    dTail[d] = i;
-                    dSlots[d] += frags(i);
                 }
             } else if (d == LookupModule.BROADCAST && alone) {
                 d = LookupModule.NO_PORT; // flooded to nobody: the switch has no other port
+            }
+            if (d >= LookupModule.NO_PORT) {
+                drops++;
+            }
+            if (i == 0) {
+                d0 = d;
+            } else if (d != d0) {
+                mixed = true;
+            }
+            pDst[i] = d;
+        }
+        if (!mixed && d0 < ValeSwitch.MAX_PORTS) {
+            oneList(n, d0); // the common case: the whole batch to one port, in order
+        } else {
+            lists(n);
+        }
+        lookup.batchLookups(n - bad);
+        batchN = n;
+        batchDrops = drops;
+    }
+
+    /** Chains every packet of the batch, in order, into port {@code d}'s list. */
+    private void oneList(int n, int d) {
+        int[] next = pNext;
+        for (int i = 0; i < n - 1; i++) {
+            next[i] = i + 1;
+        }
+        next[n - 1] = END;
+        dHead[d] = 0;
+        dTail[d] = n - 1;
+        touched[nTouched++] = d;
+        int slots = n;
+        if (!batchSingle) {
+            slots = 0;
+            for (int i = 0; i < n; i++) {
+                slots += frags(i);
+            }
+        }
+        dSlots[d] = slots;
+    }
+
+    /** Chains each packet into its destination's list, or the broadcast list, by {@link #pDst}. */
+    private void lists(int n) {
+        for (int i = 0; i < n; i++) {
+            pNext[i] = END;
+            int d = pDst[i];
+            if (d < ValeSwitch.MAX_PORTS) {
+                if (dHead[d] == END) {
+                    dHead[d] = i;
+                    touched[nTouched++] = d;
+                } else {
+                    pNext[dTail[d]] = i;
+                }
+                dTail[d] = i;
+                dSlots[d] += frags(i);
             } else if (d == LookupModule.BROADCAST) {
                 if (bHead == END) {
                     bHead = i;
@@ -329,14 +377,7 @@ final class Forwarder {
                 bTail = i;
                 bSlots += frags(i);
             }
-            if (d >= LookupModule.NO_PORT) {
-                drops++;
-            }
-            pDst[i] = d;
         }
-        lookup.batchLookups(n - bad);
-        batchN = n;
-        batchDrops = drops;
     }
 
     // ----------------------------------------------------------------------------------------------
