@@ -14,6 +14,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.function.Supplier;
 
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
@@ -46,6 +47,16 @@ final class Forwarder {
     private static final int DROP_HAIRPIN = 260;
     private static final int END = -1;
     private static final VarHandle SEQ = VarHandles.field(MethodHandles.lookup(), "seq", long.class);
+
+    /**
+     * Per-stage timing for the bench's cost breakdown ({@code -Djnetmap.vale.stages=true}, read by
+     * {@code bench/…/ValeCpu} through {@link #STAGE_NS}): off by default, and then folded away by the
+     * JIT (a static final false). One {@link System#nanoTime()} per stage per batch, not per packet.
+     */
+    static final boolean STAGES = Boolean.getBoolean("jnetmap.vale.stages");
+    /** Nanoseconds per stage ({@link #STAGE_NAMES}), summed over every forwarder of the process (single-threaded bench only). */
+    static final long[] STAGE_NS = new long[7];
+    static final String[] STAGE_NAMES = {"batch", "lookup", "lease", "fill", "publish", "account", "packets"};
 
     /** The switch as of now: read once per batch. */
     private final Supplier<SwitchView> views;
@@ -96,6 +107,13 @@ final class Forwarder {
     private final int[] leaseStart = new int[ValeSwitch.MAX_PORTS];
     private final int[] leaseLen = new int[ValeSwitch.MAX_PORTS];
     private final DstRing[] locked = new DstRing[ValeSwitch.MAX_PORTS];
+
+    /** Packets in the current batch, and whether each of them is one slot (no NS_MOREFRAG chain). */
+    private int batchN;
+    private boolean batchSingle;
+    /** Bytes of the batch's packets (summed in {@link #batch}), and how many of them the lookup dropped. */
+    private long batchBytes;
+    private int batchDrops;
 
     private final Packet pkt = new Packet();
     /** Sender counters of the current call, flushed once at its end. */
@@ -153,18 +171,30 @@ final class Forwarder {
             boolean bp = src.backPressure;
             int pos = from;
             while (pos != to) {
+                long t0 = STAGES ? System.nanoTime() : 0;
                 int n = batch(pos, to);
                 if (n == 0) {
                     break; // only an incomplete packet remains
                 }
                 int cut = n;
+                long t1 = STAGES ? System.nanoTime() : 0;
                 lookupAll(n, view, self, now);
+                if (STAGES) {
+                    long t2 = System.nanoTime();
+                    STAGE_NS[0] += t1 - t0;
+                    STAGE_NS[1] += t2 - t1;
+                    STAGE_NS[6] += n;
+                }
                 if (bp) {
                     cut = deliverBackPressured(n, view, self);
                 } else {
                     deliverAll(n, view, self);
                 }
+                long t3 = STAGES ? System.nanoTime() : 0;
                 account(cut);
+                if (STAGES) {
+                    STAGE_NS[5] += System.nanoTime() - t3;
+                }
                 if (cut < n) {
                     tx[SwitchFileLayout.BP_STALLS]++;
                     pos = pSlot[cut];
@@ -172,7 +202,11 @@ final class Forwarder {
                 }
                 pos = RingIndex.advance(pSlot[n - 1], frags(n - 1), numSlots);
             }
+            long t4 = STAGES ? System.nanoTime() : 0;
             flushCounters(view.stats, self);
+            if (STAGES) {
+                STAGE_NS[5] += System.nanoTime() - t4;
+            }
             return pos;
         } finally {
             SEQ.setRelease(this, s + 2); // ordered store -> a quiescing thread sees the batch over
@@ -187,6 +221,8 @@ final class Forwarder {
     private int batch(int pos, int to) {
         int n = 0;
         int s = pos;
+        long bytes = 0;
+        batchSingle = true;
         while (s != to && n < BATCH) {
             long sl = SlotLayout.offset(slots, s);
             long w = mem.get(JAVA_LONG_UNALIGNED, sl);
@@ -198,18 +234,21 @@ final class Forwarder {
             pSlot[n] = s;
             pWord[n] = w;
             if ((flags & Slot.NS_MOREFRAG) == 0) {
+                bytes += len;
                 pShape[n] = shape(1, len, len);
                 pDst[n] = bad ? DROP_BAD : 0;
                 n++;
                 s = next;
                 continue;
             }
+            batchSingle = false;
             int frags = 1;
             int total = len;
             int maxFrag = len;
             int more;
             do {
                 if (next == to) {
+                    batchBytes = bytes;
                     return n; // incomplete: its last slot says more follow, wait for them
                 }
                 sl = SlotLayout.offset(slots, next);
@@ -225,9 +264,11 @@ final class Forwarder {
             } while (more != 0);
             pShape[n] = shape(frags, total, maxFrag);
             pDst[n] = bad || frags > Slot.MAX_FRAGS ? DROP_BAD : 0;
+            bytes += total;
             n++;
             s = next;
         }
+        batchBytes = bytes;
         return n;
     }
 
@@ -244,11 +285,15 @@ final class Forwarder {
         p.now = now;
         boolean alone = view.list.length < 2;
         int bad = 0;
+        int drops = 0;
         boolean rewrite = lookup.rewrites();
+        int d0 = END; // the destination of every packet so far, while they all have the same
+        boolean mixed = false;
         for (int i = 0; i < n; i++) {
-            pNext[i] = END;
             if (pDst[i] == DROP_BAD) {
                 bad++;
+                drops++;
+                mixed = true;
                 continue;
             }
             long w = pWord[i];
@@ -267,18 +312,64 @@ final class Forwarder {
                     d = DROP_HAIRPIN;
                 } else if (d < 0 || byIndex[d] == null) {
                     d = LookupModule.NO_PORT;
-                } else {
-                    if (dHead[d] == END) {
-                        dHead[d] = i;
-                        touched[nTouched++] = d;
-                    } else {
-                        pNext[dTail[d]] = i;
-                    }
-                    dTail[d] = i;
-                    dSlots[d] += frags(i);
                 }
             } else if (d == LookupModule.BROADCAST && alone) {
                 d = LookupModule.NO_PORT; // flooded to nobody: the switch has no other port
+            }
+            if (d >= LookupModule.NO_PORT) {
+                drops++;
+            }
+            if (i == 0) {
+                d0 = d;
+            } else if (d != d0) {
+                mixed = true;
+            }
+            pDst[i] = d;
+        }
+        if (!mixed && d0 < ValeSwitch.MAX_PORTS) {
+            oneList(n, d0); // the common case: the whole batch to one port, in order
+        } else {
+            lists(n);
+        }
+        lookup.batchLookups(n - bad);
+        batchN = n;
+        batchDrops = drops;
+    }
+
+    /** Chains every packet of the batch, in order, into port {@code d}'s list. */
+    private void oneList(int n, int d) {
+        int[] next = pNext;
+        for (int i = 0; i < n - 1; i++) {
+            next[i] = i + 1;
+        }
+        next[n - 1] = END;
+        dHead[d] = 0;
+        dTail[d] = n - 1;
+        touched[nTouched++] = d;
+        int slots = n;
+        if (!batchSingle) {
+            slots = 0;
+            for (int i = 0; i < n; i++) {
+                slots += frags(i);
+            }
+        }
+        dSlots[d] = slots;
+    }
+
+    /** Chains each packet into its destination's list, or the broadcast list, by {@link #pDst}. */
+    private void lists(int n) {
+        for (int i = 0; i < n; i++) {
+            pNext[i] = END;
+            int d = pDst[i];
+            if (d < ValeSwitch.MAX_PORTS) {
+                if (dHead[d] == END) {
+                    dHead[d] = i;
+                    touched[nTouched++] = d;
+                } else {
+                    pNext[dTail[d]] = i;
+                }
+                dTail[d] = i;
+                dSlots[d] += frags(i);
             } else if (d == LookupModule.BROADCAST) {
                 if (bHead == END) {
                     bHead = i;
@@ -288,9 +379,7 @@ final class Forwarder {
                 bTail = i;
                 bSlots += frags(i);
             }
-            pDst[i] = d;
         }
-        lookup.batchLookups(n - bad);
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -324,18 +413,27 @@ final class Forwarder {
         }
         int start = 0;
         int granted = 0;
+        long t0 = STAGES ? System.nanoTime() : 0;
         if (need > 0) {
             long r = d.reserve(need);
             start = (int) (r >>> 32);
             granted = (int) r;
         }
         int used = 0;
+        long t1 = STAGES ? System.nanoTime() : 0;
+        long t2 = 0;
         try {
             used = fill(view, d, start, granted, uHead, bcast, cut, broadcastMoves(view));
         } finally {
+            t2 = STAGES ? System.nanoTime() : 0;
             if (granted > 0) {
                 finishLease(d, start, granted, used); // even if a module's rewrite threw: never leave a lease open
             }
+        }
+        if (STAGES) {
+            STAGE_NS[2] += t1 - t0;
+            STAGE_NS[3] += t2 - t1;
+            STAGE_NS[4] += System.nanoTime() - t2;
         }
     }
 
@@ -393,6 +491,11 @@ final class Forwarder {
         long badDst = 0;
         int dIndex = d.portIndex;
         MemorySegment dm = d.mem;
+        int n = batchN;
+        if (uHead == 0 && bcast == END && batchSingle && dSlots[dIndex] == n && cut >= n && room >= n
+                && !rewrite && d.bufSize >= bufSize) {
+            return fillRun(view.stats, d, start, n, sameRegion); // the whole batch, one slot each, to d
+        }
         for (int u = uHead, b = bcast; u != END || b != END; ) {
             int i;
             boolean unicast;
@@ -482,6 +585,58 @@ final class Forwarder {
             st.addRx(dIndex, SwitchFileLayout.RX_BAD_SLOT, badDst);
         }
         return used;
+    }
+
+    /**
+     * {@link #fill}'s common case: every packet of the batch is one slot, goes to {@code d}, and its
+     * lease holds them all: one counted loop over the batch in order, no list walk, no per-packet
+     * fit checks (the sender's buffers are no larger than the destination's).
+     */
+    private int fillRun(SwitchStats st, DstRing d, int start, int n, boolean move) {
+        MemorySegment sm = mem;
+        MemorySegment dm = d.mem;
+        long dSlots = d.slots;
+        long dPool = d.bufPool;
+        int dBufSize = d.bufSize;
+        int dNumBufs = d.numBufs;
+        int dNumSlots = d.numSlots;
+        long sPool = bufPool;
+        int sBufSize = bufSize;
+        long sSlots = slots;
+        int sNumSlots = numSlots;
+        long[] words = pWord;
+        int s = pSlot[0];
+        int j = start;
+        long bytes = 0;
+        long badDst = 0;
+        for (int i = 0; i < n; i++) {
+            long w = words[i];
+            int len = SlotWord.len(w);
+            long dsl = SlotLayout.offset(dSlots, j);
+            int db = dm.get(JAVA_INT_UNALIGNED, dsl);
+            if (db < 2 || db >= dNumBufs) {
+                badDst++; // the receiver handed back a bad index: this slot goes out empty
+                dm.set(JAVA_INT_UNALIGNED, dsl + SlotLayout.LEN_OFFSET, 0);
+            } else if (move) {
+                sm.set(JAVA_LONG_UNALIGNED, SlotLayout.offset(sSlots, s),
+                        SlotWord.of(db, len, SlotWord.flags(w) | Slot.NS_BUF_CHANGED));
+                dm.set(JAVA_LONG_UNALIGNED, dsl, SlotWord.of(SlotWord.bufIdx(w), len, Slot.NS_BUF_CHANGED));
+            } else {
+                copy(sm, sPool + (long) SlotWord.bufIdx(w) * sBufSize, dm, dPool + (long) db * dBufSize, len);
+                dm.set(JAVA_INT_UNALIGNED, dsl + SlotLayout.LEN_OFFSET, SlotWord.lenFlags(len, 0));
+            }
+            bytes += len;
+            s = s + 1 == sNumSlots ? 0 : s + 1;
+            j = j + 1 == dNumSlots ? 0 : j + 1;
+        }
+        int dIndex = d.portIndex;
+        tx[SwitchFileLayout.TX_DELIVERED] += n;
+        st.addRx(dIndex, SwitchFileLayout.RX_PACKETS, n);
+        st.addRx(dIndex, SwitchFileLayout.RX_BYTES, bytes);
+        if (badDst != 0) {
+            st.addRx(dIndex, SwitchFileLayout.RX_BAD_SLOT, badDst);
+        }
+        return n;
     }
 
     /**
@@ -637,14 +792,23 @@ final class Forwarder {
     }
 
     /**
-     * Copies a packet between buffers with one bulk copy (bounds checked once per side, not per word).
-     * Short packets are rounded up to a multiple of 64 bytes, as netmap's nm_pkt_copy does, so that even
-     * a 60-byte frame takes the JDK's bulk copy stub rather than its word-by-word path for copies under
-     * 64 bytes; buffers are multiples of 64 bytes and {@code len} fits both, so the rounded-up tail
-     * stays inside them.
+     * Copies a packet between buffers, rounded up to a multiple of 64 bytes as netmap's nm_pkt_copy
+     * does (buffers are multiples of 64 bytes and {@code len} fits both, so the tail stays inside them).
+     * Up to 64 bytes: eight 8-byte moves through a 64-byte view of each buffer (one bounds check per
+     * buffer, the eight constant offsets need none; the JIT does not allocate the views), half the cost
+     * of the bulk copy's stub call at 60 bytes. Longer: one {@link MemorySegment#copy} (the JDK's copy
+     * stub; a length rounded to 64 spares it the odd tail).
      */
     private static void copy(MemorySegment src, long from, MemorySegment dst, long to, int len) {
-        MemorySegment.copy(src, from, dst, to, len <= 256 ? (len + 63) & ~63 : len);
+        if (len <= 64) {
+            MemorySegment s = src.asSlice(from, 64);
+            MemorySegment d = dst.asSlice(to, 64);
+            for (int k = 0; k < 64; k += 8) {
+                d.set(JAVA_LONG_UNALIGNED, k, s.get(JAVA_LONG_UNALIGNED, k));
+            }
+        } else {
+            MemorySegment.copy(src, from, dst, to, (len + 63) & ~63);
+        }
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -652,6 +816,11 @@ final class Forwarder {
 
     /** Counts the first {@code cut} packets of the batch as taken from the ring, and their drops by cause. */
     private void account(int cut) {
+        if (cut == batchN && batchDrops == 0) {
+            tx[SwitchFileLayout.TX_PACKETS] += cut; // the common case: the sums batch and lookupAll made
+            tx[SwitchFileLayout.TX_BYTES] += batchBytes;
+            return;
+        }
         long bytes = 0;
         for (int i = 0; i < cut; i++) {
             bytes += totalLen(i);

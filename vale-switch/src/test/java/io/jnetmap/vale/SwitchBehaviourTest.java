@@ -350,6 +350,63 @@ class SwitchBehaviourTest {
     }
 
     @Test
+    void aUnicastBatchCopiedToOnePortArrivesInOrderAndSkipsABadBufferIndex() {
+        unicastBatchToOnePort(false);
+    }
+
+    @Test
+    void aUnicastBatchSwappedToOnePortArrivesInOrderAndSkipsABadBufferIndex() {
+        unicastBatchToOnePort(true);
+    }
+
+    /**
+     * The forwarder's counted loop (every packet of the batch one slot, all to one port): frames of
+     * lengths around the short-copy limit (64 bytes) and long ones arrive in order with every byte,
+     * and the slot whose buffer index the receiver broke goes out empty, counted, the others intact.
+     */
+    private void unicastBatchToOnePort(boolean swap) {
+        Port a = open("a");
+        Port b = open(swap ? "b@share=" + sw + ":a" : "b");
+        announce(b, mac(2));
+        Ring r = b.rxRing(0);
+        int j = r.head();
+        int broken = r.slotAfter(j, 3);
+        int saved = r.bufIdx(broken);
+        r.setBufIdx(broken, 1); // reserved buffer: the switch must not write there
+        int[] lens = {60, 63, 64, 65, 14, 128, 200, 257, 1514, 2048};
+        Ring t = a.txRing(0);
+        int i = t.head();
+        for (int k = 0; k < lens.length; k++) {
+            Frames.write(t, i, mac(2), mac(1), 7, 100 + k, Math.max(lens[k], 26));
+            t.setLen(i, lens[k]);
+            i = t.nextSlot(i);
+        }
+        t.advanceTo(i);
+        t.sync();
+        r.sync();
+        assertEquals(lens.length, r.space(), "one slot per frame");
+        for (int k = 0; k < lens.length; k++) {
+            int s = r.slotAfter(j, k);
+            if (s == broken) {
+                assertEquals(0, r.len(s), "the slot with the bad buffer index goes out empty");
+                continue;
+            }
+            assertEquals(lens[k], r.len(s));
+            assertEquals(swap, (r.flags(s) & Slot.NS_BUF_CHANGED) != 0, "buffers move only when the ports share a region");
+            if (lens[k] >= 26) {
+                assertEquals(100 + k, r.memory().get(Frames.U64, r.bufOffset(s) + 18), "in order");
+                assertTrue(Frames.payloadIntact(r, s), "payload of frame " + k + " (" + lens[k] + " bytes)");
+            } else {
+                assertEquals(mac(2), Packet.readMac(r.memory(), r.bufOffset(s)), "a 14-byte frame's destination");
+            }
+        }
+        assertEquals(1, port("b").rxCounter(SwitchFileLayout.RX_BAD_SLOT));
+        r.setBufIdx(broken, saved);
+        r.advanceTo(r.tail());
+        r.sync();
+    }
+
+    @Test
     void switchesAreSeparate() {
         Port a = open("a");
         String other = sw + "x";

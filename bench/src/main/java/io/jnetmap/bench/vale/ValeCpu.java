@@ -26,6 +26,8 @@ public final class ValeCpu {
     static final int BATCH = ValeBench.BATCH;
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static int switches;
+    /** Heap bytes the measuring thread allocated per packet in the last {@link #nsPerPacket} (0 expected). */
+    static double lastAllocPerPacket;
 
     private ValeCpu() {
     }
@@ -56,6 +58,9 @@ public final class ValeCpu {
             while (mx.getCurrentThreadCpuTime() < warm) {
                 packets += cycle(tx, rx, len);
             }
+            resetStages();
+            com.sun.management.ThreadMXBean amx = (com.sun.management.ThreadMXBean) mx;
+            long a0 = amx.getCurrentThreadAllocatedBytes();
             long t0 = mx.getCurrentThreadCpuTime();
             long end = t0 + (long) (seconds * 1e9);
             packets = 0;
@@ -69,27 +74,112 @@ public final class ValeCpu {
             if (packets == 0) {
                 throw new IllegalStateException("nothing delivered");
             }
+            lastAllocPerPacket = (amx.getCurrentThreadAllocatedBytes() - a0) / (double) packets;
+            printStages((swap ? "swap" : "copy") + "." + len + "B");
             return (t - t0) / (double) packets;
         }
     }
 
     /** Sends {@link #BATCH} frames of {@code len} bytes, lets the receiver take them; returns how many arrived. */
     static int cycle(Ring tx, Ring rx, int len) {
+        if (STAGES) {
+            System.arraycopy(FWD, 0, fwdBefore, 0, FWD.length);
+        }
+        long t0 = STAGES ? System.nanoTime() : 0;
         int i = tx.head();
         for (int k = 0; k < BATCH; k++) {
             tx.setSlot(i, len, 0);
             i = tx.nextSlot(i);
         }
         tx.advanceTo(i);
+        long t1 = STAGES ? System.nanoTime() : 0;
         tx.sync();
+        long t2 = STAGES ? System.nanoTime() : 0;
         rx.sync();
         int got = rx.space();
         rx.advanceTo(rx.tail());
         rx.sync();
+        if (STAGES) {
+            commitStages(t0, t1, t2, System.nanoTime());
+        }
         if (got != BATCH) {
             throw new IllegalStateException("delivered " + got + " of " + BATCH + ": the figure would count drops");
         }
         return got;
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // the per-stage breakdown (-Djnetmap.vale.stages=true): wall time per stage, one nanoTime per
+    // stage per batch of 512 (the Forwarder's own stages are read from its package-private counters)
+
+    private static final boolean STAGES = Boolean.getBoolean("jnetmap.vale.stages");
+    /** The user's slot writes, the whole txsync, the receiver's rxsync and release. */
+    private static final long[] harness = new long[3];
+    /** The Forwarder's own counters (summed by it), a copy before each cycle, and the kept sums. */
+    private static final long[] FWD = STAGES ? forwarderStages() : new long[7];
+    private static final long[] fwdBefore = new long[7];
+    private static final long[] fwdKept = new long[7];
+    private static long bestCycle = Long.MAX_VALUE;
+    private static long keptPackets;
+    private static long allPackets;
+
+    /**
+     * Keeps a cycle's stage times only if it took less than twice the fastest cycle: on a shared
+     * machine a cycle during which the thread lost its CPU adds other threads' time to a stage.
+     */
+    private static void commitStages(long t0, long t1, long t2, long t3) {
+        long total = t3 - t0;
+        bestCycle = Math.min(bestCycle, total);
+        allPackets += BATCH;
+        if (total > 2 * bestCycle) {
+            return;
+        }
+        harness[0] += t1 - t0;
+        harness[1] += t2 - t1;
+        harness[2] += t3 - t2;
+        for (int k = 0; k < FWD.length; k++) {
+            fwdKept[k] += FWD[k] - fwdBefore[k];
+        }
+        keptPackets += BATCH;
+    }
+
+    private static long[] forwarderStages() {
+        try {
+            java.lang.reflect.Field f = Class.forName("io.jnetmap.vale.Forwarder").getDeclaredField("STAGE_NS");
+            f.setAccessible(true);
+            return (long[]) f.get(null);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("the Forwarder's stage counters: " + e, e);
+        }
+    }
+
+    private static void resetStages() {
+        if (STAGES) {
+            java.util.Arrays.fill(harness, 0);
+            java.util.Arrays.fill(fwdKept, 0);
+            keptPackets = 0;
+            allPackets = 0;
+        }
+    }
+
+    private static void printStages(String what) {
+        if (!STAGES) {
+            return;
+        }
+        long[] f = fwdKept;
+        long packets = keptPackets;
+        long inForward = f[0] + f[1] + f[2] + f[3] + f[4] + f[5];
+        String[] names = {"user: slot fill", "txsync: ring prologue/epilogue", "forward: batch (read+decode slots)",
+            "forward: lookup", "forward: lease", "forward: fill (copy/swap, dst slots)", "forward: complete/publish",
+            "forward: counters", "rxsync + release"};
+        double[] ns = {harness[0], harness[1] - inForward, f[0], f[1], f[2], f[3], f[4], f[5], harness[2]};
+        double total = 0;
+        for (int k = 0; k < names.length; k++) {
+            total += ns[k];
+            System.out.printf(Locale.ROOT, "stage.%s %-38s %6.2f ns%n", what, names[k], ns[k] / packets);
+        }
+        System.out.printf(Locale.ROOT, "stage.%s %-38s %6.2f ns (%.0f %% of the batches kept)%n", what, "total (wall)",
+                total / packets, 100.0 * packets / allPackets);
     }
 
     private static void drain(Ring r) {
@@ -140,5 +230,6 @@ public final class ValeCpu {
         int len = Integer.parseInt(args[1]);
         double ns = nsPerPacket(swap, len, Double.parseDouble(args[2]));
         System.out.printf(Locale.ROOT, "vale.%s.2p.%dB.cpu %.2f ns%n", args[0], len, ns);
+        System.out.printf(Locale.ROOT, "vale.%s.2p.%dB.cpu.alloc %.4f B/packet%n", args[0], len, lastAllocPerPacket);
     }
 }
