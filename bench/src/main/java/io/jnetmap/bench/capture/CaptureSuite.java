@@ -54,7 +54,7 @@ public final class CaptureSuite implements BenchMain.Suite {
 
     @Override
     public void run(boolean quick, BenchMain.Results out) throws Exception {
-        warmSec = quick ? 4.0 : 6.0; // the capturers' CPU per packet is read after the JIT is done (at 10 % of a few hundred kpps it takes seconds)
+        warmSec = quick ? 8.0 : 15.0; // the capturers' CPU per packet is read once the JIT is done: at 10 % of a few hundred kpps, after seconds
         windowSec = quick ? 2.0 : 4.0;
         // bin/jnetmap builds the tools and trains its start-up cache on first use: done here, not inside a measurement
         if (!new ProcessBuilder(tool("capture", "-d", "ip")).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)

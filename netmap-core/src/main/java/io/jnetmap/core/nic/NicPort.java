@@ -161,8 +161,9 @@ public final class NicPort extends AbstractPort {
      * sends on the interface too (no {@code PACKET_IGNORE_OUTGOING}), flagged {@link io.jnetmap.core.Slot#NS_TXMON}
      * in their RX slots as a monitor flags what a port sends; VLAN tags the kernel took off a received frame
      * (rx VLAN offload) are put back in front of its EtherType, as libpcap does; and the kernel hands its
-     * receive blocks over when full or {@link NicConfig#captureRetireMs()} (1000 ms, tcpdump's timeout) after
-     * their first frame, as libpcap's ring, instead of every 2 ms (the ring is rebuilt: frames in it are dropped).
+     * receive blocks ({@link NicConfig#captureBlockSize()}, 256 KiB) over when full or {@link NicConfig#captureRetireMs()}
+     * (1000 ms, tcpdump's timeout) after their first frame, as libpcap's ring, instead of every 2 ms (the ring is
+     * rebuilt, same total size: frames in it are dropped).
      * Call it before any traffic matters (then attach a filter, whose drop-all/drain sequence discards what came
      * before). Not for ports that forward: they would see their own transmissions, late.
      *
@@ -183,7 +184,7 @@ public final class NicPort extends AbstractPort {
             }
         }
         for (NicQueue q : queues) {
-            ((PacketQueue) q).setPassiveCapture(timeoutMs);
+            ((PacketQueue) q).setPassiveCapture(timeoutMs, NicConfig.current().captureBlockSize());
         }
     }
 
@@ -222,6 +223,11 @@ public final class NicPort extends AbstractPort {
             throw new UnsupportedOperationException(name() + ": reading blocks needs one AF_PACKET queue, this port has " + queues);
         }
         return q.fd();
+    }
+
+    /** The AF_PACKET queue of a one-queue port (tests). */
+    PacketQueue packetQueue() {
+        return (PacketQueue) queues.get(0);
     }
 
     /** Whether {@link #capture} can read this port: one AF_PACKET queue made a passive capture. */

@@ -108,8 +108,9 @@ final class PacketQueue implements NicQueue {
     private MemorySegment blocks;
     /** Owns the mapping of {@link #blocks}: closing it unmaps the ring. */
     private Arena ringArena = Arena.ofShared();
-    private final int blockSize;
-    private final int blockNr;
+    /** Bytes per block and blocks of the receive ring (a passive capture may rebuild it with larger blocks, same total). */
+    private int blockSize;
+    private int blockNr;
     /** The kernel's block retire timeout of the current ring, in ms. */
     private int retireMs;
     private final MemorySegment msgs;
@@ -386,7 +387,7 @@ final class PacketQueue implements NicQueue {
      * not every 2 ms. Frames in the ring are dropped (call it before traffic matters).
      * Only on TPACKET_V3 sockets (ports without {@code @vnet}).
      */
-    synchronized void setPassiveCapture(int captureRetireMs) {
+    synchronized void setPassiveCapture(int captureRetireMs, int captureBlockSize) {
         if (v2) {
             throw new UnsupportedOperationException(what + ": a passive capture takes plain frames (no @vnet option)");
         }
@@ -400,12 +401,18 @@ final class PacketQueue implements NicQueue {
                 throw e;
             }
         }
-        if (captureRetireMs != retireMs) {
+        if (captureBlockSize < FRAME_SIZE || Integer.bitCount(captureBlockSize) != 1) {
+            throw new IllegalArgumentException(what + ": block size " + captureBlockSize + " (expected: a power of two >= " + FRAME_SIZE + ")");
+        }
+        if (captureRetireMs != retireMs || captureBlockSize != blockSize) {
             // the kernel frees a ring only when nothing maps it, and takes a new one only when none is set
             ringArena.close();
             ringArena = Arena.ofShared();
+            long total = (long) blockSize * blockNr;
             try (Arena a = Arena.ofConfined()) {
                 setRing(a, 0, 0);
+                blockSize = captureBlockSize;
+                blockNr = (int) Math.max(2, total / captureBlockSize);
                 setRing(a, blockNr, captureRetireMs);
             }
             blocks = mapRing();
