@@ -26,7 +26,8 @@ import java.util.regex.Pattern;
  *   every thread) and its capacity, packets offered per CPU second. trafgen and the veth's delivery (the kernel filter
  *   included) run on the sender's CPU, so with the filter both capturers keep everything and their rates are equal by
  *   construction: {@code capture.live.udp9.vs.tcpdump} is therefore the capacity ratio (what filtering in the kernel
- *   is for: the issue's 2x), {@code capture.live.udp9.rate.vs.tcpdump} the rate ratio.</li>
+ *   is for: the issue's 2x), {@code capture.live.udp9.rate.vs.tcpdump} the rate ratio. CPU is read once the capturer's JIT
+ *   compilers went quiet (the steady state).</li>
  *   <li>Reading a file: {@code bin/jnetmap capture -r big.pcap -w /dev/null 'udp port 9'} against tcpdump's, wall
  *   time of the whole process (the launcher and the JVM's start included), in turn, on a generated file of mixed
  *   traffic (482 bytes a packet on average); the start-up (a {@code -c 1} run) and the per-packet time beside.</li>
@@ -54,7 +55,7 @@ public final class CaptureSuite implements BenchMain.Suite {
 
     @Override
     public void run(boolean quick, BenchMain.Results out) throws Exception {
-        warmSec = quick ? 8.0 : 15.0; // the capturers' CPU per packet is read once the JIT is done: at 10 % of a few hundred kpps, after seconds
+        warmSec = quick ? 4.0 : 8.0; // then settle(): the capturers' CPU per packet is read once the JIT is done
         windowSec = quick ? 2.0 : 4.0;
         // bin/jnetmap builds the tools and trains its start-up cache on first use: done here, not inside a measurement
         if (!new ProcessBuilder(tool("capture", "-d", "ip")).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
@@ -238,6 +239,7 @@ public final class CaptureSuite implements BenchMain.Suite {
             }
             tg = trafgen(v.nsA(), v.a(), cfg);
             Thread.sleep((long) (warmSec * 1000));
+            settle(cap, name);
             long c0 = NetLab.counter(v.nsB(), v.b(), "rx_packets");
             long cpu0 = cpuNanos(cap);
             long t0 = System.nanoTime();
@@ -276,6 +278,52 @@ public final class CaptureSuite implements BenchMain.Suite {
             out.put(name.replace(".capture.", ".capture.capacity.").replace("capture.live.", "capture.live.capacity."),
                     windowPackets / cpuSec / 1e6, "Mpps");
         }
+    }
+
+    /**
+     * Waits until the capturer's JIT compiler threads have been idle for a second (at most 30 s more): at 10 % of a few
+     * hundred kpps a JVM still compiles its capture loop 15 s in, and one C2 compilation in a 2 s window costs more than
+     * the packets. The figures are the steady state, as tcpdump's are from the start; the wait is printed.
+     */
+    private static void settle(Process p, String name) throws InterruptedException {
+        long t0 = System.nanoTime();
+        long last = jitNanos(p);
+        while (System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(30)) {
+            Thread.sleep(1000);
+            long now = jitNanos(p);
+            if (now - last < 1_000_000) {
+                break;
+            }
+            last = now;
+        }
+        long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        if (waited > 1500) {
+            System.out.println("# " + name + ": waited " + waited + " ms more for the JIT compilers to go quiet");
+        }
+    }
+
+    /** CPU time of the JIT compiler threads ("C1 CompilerThre…", "C2 CompilerThre…") of {@code p} and its descendants. */
+    private static long jitNanos(Process p) {
+        long sum = 0;
+        List<ProcessHandle> all = new ArrayList<>();
+        all.add(p.toHandle());
+        p.descendants().forEach(all::add);
+        for (ProcessHandle h : all) {
+            try (var tasks = Files.list(Path.of("/proc/" + h.pid() + "/task"))) {
+                for (Path t : tasks.toList()) {
+                    try {
+                        if (!Files.readString(t.resolve("comm")).contains("CompilerThre")) continue;
+                        String st = Files.readString(t.resolve("schedstat"));
+                        sum += Long.parseLong(st.substring(0, st.indexOf(' ')));
+                    } catch (IOException | RuntimeException gone) {
+                        // the thread ended in between
+                    }
+                }
+            } catch (IOException | RuntimeException gone) {
+                // ended in between
+            }
+        }
+        return sum;
     }
 
     /**

@@ -419,8 +419,18 @@ final class PacketQueue implements NicQueue {
             retireMs = captureRetireMs;
             block = 0;
             pktsLeft = 0;
+            // without a ring the socket queued frames (and counted those past its buffer as drops); the new ring purged
+            // them: they came before the capture, so the kernel's counters start again here
+            resetKernelCounters();
         }
         capture = true;
+    }
+
+    /** Reads PACKET_STATISTICS away (the kernel resets it on every read), as if the socket were new. */
+    private void resetKernelCounters() {
+        try (Arena a = Arena.ofConfined()) {
+            Linux.getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, a.allocate(12, 4));
+        }
     }
 
     /** The kernel's block retire timeout of the receive ring, in ms. */
@@ -893,6 +903,9 @@ final class PacketQueue implements NicQueue {
                 pktsLeft = 0;
             }
             attachSocketFilter(a, filter, count);
+            if (capture) {
+                resetKernelCounters(); // what the drop-all filter kept out was never offered to the capture
+            }
         }
     }
 

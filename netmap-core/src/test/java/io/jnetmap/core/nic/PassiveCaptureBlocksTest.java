@@ -126,6 +126,7 @@ class PassiveCaptureBlocksTest {
                 assertEquals(20, out.seqs.size(), "outgoing frames: " + out.seqs);
                 assertTrue(out.outgoing.stream().allMatch(o -> o), "flagged outgoing: " + out.outgoing);
                 assertEquals(1000L, out.seqs.get(0));
+                assertEquals(0, nic.stats().rxDrops(), "nothing dropped: " + nic.stats());
             }
         }
     }
