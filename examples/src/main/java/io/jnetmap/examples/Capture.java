@@ -551,28 +551,49 @@ public final class Capture implements Callable<Integer> {
     /**
      * The loop over AF_PACKET passive captures: every ready block read in place, the file written in large writes
      * ({@link Sink#batchDone}), and poll(2) on the sockets when no block is ready: the kernel wakes it when a block
-     * is full or its timeout passed, and every 100 ms for the stop flag.
+     * is full or its timeout passed, an eventfd when a signal stops the capture, and a 100 ms timeout only while
+     * the file has bytes staged. An idle capture does not wake at all.
      */
     private void blockLoop(List<Port> open, PacketFilter[] jvmFilter, PacketFilter[] jvmFilterOut, Sink sink, Counts c,
                            AtomicBoolean stop) throws IOException {
         int n = open.size();
         NicPort[] nics = new NicPort[n];
         BlockReader[] readers = new BlockReader[n];
+        io.jnetmap.sys.EventFd wake = io.jnetmap.sys.EventFd.create();
+        // runs beside StopOnSignal's hook on SIGINT/SIGTERM: the stop flag, then the poll(2) below wakes
+        Thread onSignal = new Thread(() -> {
+            stop.set(true);
+            wake.signal();
+        }, "capture-wake");
+        Runtime.getRuntime().addShutdownHook(onSignal);
+        boolean exiting = false;
         try (Arena a = Arena.ofConfined()) {
-            java.lang.foreign.MemorySegment fds = a.allocate(8L * n, 4); // struct pollfd { int fd; short events, revents; }
+            java.lang.foreign.MemorySegment fds = a.allocate(8L * (n + 1), 4); // struct pollfd { int fd; short events, revents; }
             for (int i = 0; i < n; i++) {
                 nics[i] = (NicPort) open.get(i);
                 readers[i] = new BlockReader(i, jvmFilter[i], jvmFilterOut[i], sink, c, stop);
                 fds.set(java.lang.foreign.ValueLayout.JAVA_INT, 8L * i, nics[i].captureFd());
                 fds.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 8L * i + 4, io.jnetmap.sys.Linux.POLLIN);
             }
+            fds.set(java.lang.foreign.ValueLayout.JAVA_INT, 8L * n, wake.fd());
+            fds.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 8L * n + 4, io.jnetmap.sys.Linux.POLLIN);
             while (!stop.get() && (count == 0 || c.written < count)) {
                 if (readReady(nics, readers, sink, c, stop) > 0) {
                     sink.batchDone(false);
                 } else {
                     sink.batchDone(true);
-                    io.jnetmap.sys.Linux.poll(fds, n, 100);
+                    boolean staged = sink.writer() != null && sink.writer().pending() > 0;
+                    io.jnetmap.sys.Linux.poll(fds, n + 1, staged ? 100 : -1);
                 }
+            }
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(onSignal);
+            } catch (IllegalStateException shuttingDown) {
+                exiting = true; // the hook may be signalling right now: its descriptor stays open until the JVM exits
+            }
+            if (!exiting) {
+                wake.close();
             }
         }
     }
