@@ -23,8 +23,18 @@ import java.util.Locale;
  *                     the ring with nearly empty blocks and wakes the reader often; libpcap uses its read timeout
  *                     (1000 ms in tcpdump). With 100 ms a capturer of a whole veth's traffic dropped a tenth of it
  *                     (not understood yet; 2 ms drops none or a few thousand at start), so 2 ms stays the default
+ *                     for ports that forward
+ * @param captureRetireMs {@code jnetmap.capture.retire_ms} ({@code JNETMAP_CAPTURE_RETIRE_MS}): the same timeout for a
+ *                     passive capture ({@link NicPort#setPassiveCapture()}), which rebuilds its ring with it: default
+ *                     1000 ms, tcpdump's read timeout, which libpcap gives the kernel as the block timeout. A capturer
+ *                     then wakes when a block is full or a second after its first frame, not every 2 ms
+ * @param captureBlockSize {@code jnetmap.capture.block_kib} ({@code JNETMAP_CAPTURE_BLOCK_KIB}, in KiB): block size of a
+ *                     passive capture's ring, the same total size in fewer or more blocks: default 256 KiB, libpcap's
+ *                     (its frame size, MAXIMUM_SNAPLEN); larger blocks wake the capturer less often (a power of two,
+ *                     4 KiB to 4 MiB)
  */
-public record NicConfig(String xdpMode, int xdpFill, int packetBlocks, int packetBlockSize, int packetRetireMs) {
+public record NicConfig(String xdpMode, int xdpFill, int packetBlocks, int packetBlockSize, int packetRetireMs,
+                        int captureRetireMs, int captureBlockSize) {
     public NicConfig {
         if (!xdpMode.equals("auto") && !xdpMode.equals("skb") && !xdpMode.equals("drv")) {
             throw new IllegalArgumentException("jnetmap.xdp.mode=" + xdpMode + " (expected: auto, skb or drv)");
@@ -38,6 +48,12 @@ public record NicConfig(String xdpMode, int xdpFill, int packetBlocks, int packe
         if (packetRetireMs < 1 || packetRetireMs > 10_000) {
             throw new IllegalArgumentException("jnetmap.packet.retire_ms=" + packetRetireMs + " (expected: 1..10000)");
         }
+        if (captureRetireMs < 1 || captureRetireMs > 10_000) {
+            throw new IllegalArgumentException("jnetmap.capture.retire_ms=" + captureRetireMs + " (expected: 1..10000)");
+        }
+        if (captureBlockSize < 4096 || captureBlockSize > 4 << 20 || Integer.bitCount(captureBlockSize) != 1) {
+            throw new IllegalArgumentException("jnetmap.capture.block_kib=" + (captureBlockSize >> 10) + " (expected: a power of two in 4..4096)");
+        }
     }
 
     /** The defaults, overridden by system properties and environment variables. */
@@ -47,7 +63,9 @@ public record NicConfig(String xdpMode, int xdpFill, int packetBlocks, int packe
                 Integer.parseInt(setting("jnetmap.xdp.fill", "JNETMAP_XDP_FILL", "8192")),
                 Integer.parseInt(setting("jnetmap.packet.blocks", "JNETMAP_PACKET_BLOCKS", "128")),
                 256 * 1024,
-                Integer.parseInt(setting("jnetmap.packet.retire_ms", "JNETMAP_PACKET_RETIRE_MS", "2")));
+                Integer.parseInt(setting("jnetmap.packet.retire_ms", "JNETMAP_PACKET_RETIRE_MS", "2")),
+                Integer.parseInt(setting("jnetmap.capture.retire_ms", "JNETMAP_CAPTURE_RETIRE_MS", "1000")),
+                Integer.parseInt(setting("jnetmap.capture.block_kib", "JNETMAP_CAPTURE_BLOCK_KIB", "256")) << 10);
     }
 
     private static String setting(String property, String env, String dflt) {

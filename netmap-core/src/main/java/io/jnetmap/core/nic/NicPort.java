@@ -160,21 +160,79 @@ public final class NicPort extends AbstractPort {
      * Makes this AF_PACKET port a passive capture, as libpcap's sockets are: it sees the frames the host
      * sends on the interface too (no {@code PACKET_IGNORE_OUTGOING}), flagged {@link io.jnetmap.core.Slot#NS_TXMON}
      * in their RX slots as a monitor flags what a port sends; VLAN tags the kernel took off a received frame
-     * (rx VLAN offload) are put back in front of its EtherType, as libpcap does. Call it before any
-     * traffic matters (then attach a filter, whose drop-all/drain sequence discards what came before).
-     * Not for ports that forward: they would see their own transmissions.
+     * (rx VLAN offload) are put back in front of its EtherType, as libpcap does; and the kernel hands its
+     * receive blocks ({@link NicConfig#captureBlockSize()}, 256 KiB) over when full or {@link NicConfig#captureRetireMs()}
+     * (1000 ms, tcpdump's timeout) after their first frame, as libpcap's ring, instead of every 2 ms (the ring is
+     * rebuilt, same total size: frames in it are dropped).
+     * Call it before any traffic matters (then attach a filter, whose drop-all/drain sequence discards what came
+     * before). Not for ports that forward: they would see their own transmissions, late.
      *
      * @throws UnsupportedOperationException if a queue is not AF_PACKET
      */
     public void setPassiveCapture() {
+        setPassiveCapture(NicConfig.current().captureRetireMs());
+    }
+
+    /**
+     * As {@link #setPassiveCapture()}, with blocks handed over at the latest {@code timeoutMs} after their first
+     * frame (libpcap's {@code pcap_set_timeout}).
+     */
+    public void setPassiveCapture(int timeoutMs) {
         for (NicQueue q : queues) {
             if (!(q instanceof PacketQueue)) {
                 throw new UnsupportedOperationException(name() + ": a passive capture needs the AF_PACKET backend (@backend=packet), this queue is " + q);
             }
         }
         for (NicQueue q : queues) {
-            ((PacketQueue) q).setPassiveCapture();
+            ((PacketQueue) q).setPassiveCapture(timeoutMs, NicConfig.current().captureBlockSize());
         }
+    }
+
+    /** What {@link #capture} hands each frame to. */
+    @FunctionalInterface
+    public interface CaptureHandler {
+        /**
+         * One frame: {@code caplen} bytes at {@code offset} of {@code segment}, readable only during the call;
+         * {@code wirelen} bytes on the wire; the kernel's receive time (ns since the epoch); {@code outgoing}: the
+         * host sent it. Returns false to stop after this frame.
+         */
+        boolean frame(java.lang.foreign.MemorySegment segment, long offset, int caplen, int wirelen, long timestampNanos,
+                      boolean outgoing);
+    }
+
+    /**
+     * Reads a passive capture ({@link #setPassiveCapture}) as libpcap does: the frames of every block the kernel
+     * handed over go to {@code handler} where the kernel wrote them, without passing through the RX ring, each
+     * block given back after its last frame. Stops after {@code limit} frames, when no block is ready, or when the
+     * handler returns false (the next call goes on with the frame after). Returns the frames delivered; 0 means
+     * wait for {@link #pollable()}. Use either this or the RX ring, not both.
+     *
+     * @throws UnsupportedOperationException if the port is not one AF_PACKET queue
+     * @throws IllegalStateException         if it is not a passive capture
+     */
+    public int capture(CaptureHandler handler, int limit) {
+        if (queues.size() != 1 || !(queues.get(0) instanceof PacketQueue q)) {
+            throw new UnsupportedOperationException(name() + ": reading blocks needs one AF_PACKET queue, this port has " + queues);
+        }
+        return q.capture(handler, limit);
+    }
+
+    /** The descriptor that poll(2) finds readable when {@link #capture} has a block to read (one AF_PACKET queue). */
+    public int captureFd() {
+        if (queues.size() != 1 || !(queues.get(0) instanceof PacketQueue q)) {
+            throw new UnsupportedOperationException(name() + ": reading blocks needs one AF_PACKET queue, this port has " + queues);
+        }
+        return q.fd();
+    }
+
+    /** The AF_PACKET queue of a one-queue port (tests). */
+    PacketQueue packetQueue() {
+        return (PacketQueue) queues.get(0);
+    }
+
+    /** Whether {@link #capture} can read this port: one AF_PACKET queue made a passive capture. */
+    public boolean capturesBlocks() {
+        return queues.size() == 1 && queues.get(0) instanceof PacketQueue q && q.isPassiveCapture();
     }
 
     /**

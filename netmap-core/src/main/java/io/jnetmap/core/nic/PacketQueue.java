@@ -104,9 +104,15 @@ final class PacketQueue implements NicQueue {
     private final Region region;
     private final MemorySegment mem;
     private final int bufSize;
-    private final MemorySegment blocks;
-    private final int blockSize;
-    private final int blockNr;
+    /** The mapped receive ring; replaced when a passive capture rebuilds it ({@link #setPassiveCapture}). */
+    private MemorySegment blocks;
+    /** Owns the mapping of {@link #blocks}: closing it unmaps the ring. */
+    private Arena ringArena = Arena.ofShared();
+    /** Bytes per block and blocks of the receive ring (a passive capture may rebuild it with larger blocks, same total). */
+    private int blockSize;
+    private int blockNr;
+    /** The kernel's block retire timeout of the current ring, in ms. */
+    private int retireMs;
     private final MemorySegment msgs;
     private final MemorySegment iovs;
     private final int[] slotOf;
@@ -156,16 +162,11 @@ final class PacketQueue implements NicQueue {
         this.bufSize = region.bufSize();
         this.blockSize = blockSize;
         this.blockNr = blockNr;
+        this.retireMs = retireMs;
         this.vlen = Math.min(VLEN, txSlots);
         try (Arena a = Arena.ofConfined()) {
             Linux.setsockoptInt(fd, SOL_PACKET, PACKET_VERSION, v2 ? TPACKET_V2 : TPACKET_V3);
             Linux.setsockoptInt(fd, SOL_PACKET, PACKET_VNET_HDR, 1); // before the ring: EBUSY after
-            MemorySegment req = a.allocate(28, 4);
-            req.set(JAVA_INT, 0, blockSize);
-            req.set(JAVA_INT, 4, blockNr);
-            req.set(JAVA_INT, 8, FRAME_SIZE);
-            req.set(JAVA_INT, 12, blockSize / FRAME_SIZE * blockNr);
-            req.set(JAVA_INT, 16, retireMs);
             if (v2) {
                 // frames longer than a ring frame (super-frames) are queued whole on the socket as well
                 Linux.setsockoptInt(fd, SOL_PACKET, PACKET_COPY_THRESH, 1);
@@ -175,7 +176,7 @@ final class PacketQueue implements NicQueue {
                     Linux.setsockoptInt(fd, Linux.SOL_SOCKET, Linux.SO_RCVBUF, COPY_RCVBUF); // capped by rmem_max
                 }
             }
-            Linux.setsockopt(fd, SOL_PACKET, PACKET_RX_RING, req, v2 ? 16 : 28);
+            setRing(a, blockNr, retireMs);
             try {
                 Linux.setsockoptInt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1);
             } catch (SyscallException e) {
@@ -184,14 +185,31 @@ final class PacketQueue implements NicQueue {
                 }
             }
         }
-        this.blocks = Linux.mmap((long) blockSize * blockNr, Linux.PROT_READ | Linux.PROT_WRITE,
-                Linux.MAP_SHARED | Linux.MAP_POPULATE, fd, 0, arena);
+        this.blocks = mapRing();
         this.msgs = arena.allocate((long) MMSG_SIZE * vlen, 8);
         this.iovs = arena.allocate((long) IOV_SIZE * iovPool(vlen), 8);
         this.zeroHdr = arena.allocate(VnetHeader.LEN_MRG, 8);
         this.slotOf = new int[vlen];
         this.nextOf = new int[vlen];
         this.rxMsg = arena.allocate(MMSG_SIZE + (long) IOV_SIZE * (MAX_FRAGS + 1), 8);
+    }
+
+    /** PACKET_RX_RING: {@code nr} blocks ({@code 0}: free the ring) handed over {@code retire} ms after their first frame at the latest. */
+    private void setRing(Arena a, int nr, int retire) {
+        MemorySegment req = a.allocate(28, 4);
+        if (nr > 0) {
+            req.set(JAVA_INT, 0, blockSize);
+            req.set(JAVA_INT, 4, nr);
+            req.set(JAVA_INT, 8, FRAME_SIZE);
+            req.set(JAVA_INT, 12, blockSize / FRAME_SIZE * nr);
+            req.set(JAVA_INT, 16, retire);
+        }
+        Linux.setsockopt(fd, SOL_PACKET, PACKET_RX_RING, req, v2 ? 16 : 28);
+    }
+
+    private MemorySegment mapRing() {
+        return Linux.mmap((long) blockSize * blockNr, Linux.PROT_READ | Linux.PROT_WRITE,
+                Linux.MAP_SHARED | Linux.MAP_POPULATE, fd, 0, ringArena);
     }
 
     /** iovecs for one batch: a header and a buffer per frame, plus one longest chain. */
@@ -363,12 +381,18 @@ final class PacketQueue implements NicQueue {
     }
 
     /**
-     * Sees outgoing frames too and marks them, puts stripped VLAN tags back ({@link NicPort#setPassiveCapture}).
+     * Sees outgoing frames too and marks them, puts stripped VLAN tags back ({@link NicPort#setPassiveCapture}),
+     * and rebuilds the receive ring with blocks handed over {@code captureRetireMs} after their first frame at the
+     * latest, as libpcap does with its read timeout: a capturer of little traffic wakes once per block or timeout,
+     * not every 2 ms. Frames in the ring are dropped (call it before traffic matters).
      * Only on TPACKET_V3 sockets (ports without {@code @vnet}).
      */
-    synchronized void setPassiveCapture() {
+    synchronized void setPassiveCapture(int captureRetireMs, int captureBlockSize) {
         if (v2) {
             throw new UnsupportedOperationException(what + ": a passive capture takes plain frames (no @vnet option)");
+        }
+        if (captureRetireMs < 1) {
+            throw new IllegalArgumentException(what + ": block timeout " + captureRetireMs + " ms (expected: >= 1)");
         }
         try {
             Linux.setsockoptInt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 0);
@@ -377,7 +401,144 @@ final class PacketQueue implements NicQueue {
                 throw e;
             }
         }
+        if (captureBlockSize < FRAME_SIZE || Integer.bitCount(captureBlockSize) != 1) {
+            throw new IllegalArgumentException(what + ": block size " + captureBlockSize + " (expected: a power of two >= " + FRAME_SIZE + ")");
+        }
+        if (captureRetireMs != retireMs || captureBlockSize != blockSize) {
+            // the kernel frees a ring only when nothing maps it, and takes a new one only when none is set
+            ringArena.close();
+            ringArena = Arena.ofShared();
+            long total = (long) blockSize * blockNr;
+            try (Arena a = Arena.ofConfined()) {
+                setRing(a, 0, 0);
+                blockSize = captureBlockSize;
+                blockNr = (int) Math.max(2, total / captureBlockSize);
+                setRing(a, blockNr, captureRetireMs);
+            }
+            blocks = mapRing();
+            retireMs = captureRetireMs;
+            block = 0;
+            pktsLeft = 0;
+            // without a ring the socket queued frames (and counted those past its buffer as drops); the new ring purged
+            // them: they came before the capture, so the kernel's counters start again here
+            resetKernelCounters();
+        }
         capture = true;
+    }
+
+    /** Reads PACKET_STATISTICS away (the kernel resets it on every read), as if the socket were new. */
+    private void resetKernelCounters() {
+        try (Arena a = Arena.ofConfined()) {
+            Linux.getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, a.allocate(12, 4));
+        }
+    }
+
+    /** The kernel's block retire timeout of the receive ring, in ms. */
+    int retireMs() {
+        return retireMs;
+    }
+
+    boolean isPassiveCapture() {
+        return capture;
+    }
+
+    /**
+     * A passive capture's frames straight out of the ring's blocks, as libpcap reads them: each ready block's frames
+     * handed to {@code h} in turn, the block given back after its last frame, up to {@code limit} frames or until
+     * the handler returns false (the next call goes on with the frame after). No copy for plain frames; a frame
+     * whose checksum the kernel left partial, whose VLAN tag it stripped, or a GSO super-frame (as segments) is
+     * delivered from a scratch buffer, as the RX ring would have it. Not to be mixed with {@link #rxsync}.
+     * Returns the frames delivered.
+     */
+    int capture(NicPort.CaptureHandler h, int limit) {
+        if (!capture) {
+            throw new IllegalStateException(what + ": not a passive capture (setPassiveCapture first)");
+        }
+        int n = 0;
+        MemorySegment bl = blocks;
+        while (n < limit) {
+            if (pktsLeft == 0) {
+                long b = (long) block * blockSize;
+                if (((int) INT.getAcquire(bl, b + 8) & TP_STATUS_USER) == 0) {
+                    break;
+                }
+                pktsLeft = bl.get(JAVA_INT, b + 12);
+                pktOff = b + bl.get(JAVA_INT, b + 16);
+                if (pktsLeft == 0) {
+                    releaseBlock();
+                    continue;
+                }
+            }
+            long f = pktOff;
+            pktOff += bl.get(JAVA_INT, f); // tp_next_offset: the position moves on before the handler can stop
+            boolean more = deliver(h, bl, f);
+            n++;
+            if (--pktsLeft == 0) {
+                releaseBlock(); // after the handler: it read the frame where the kernel put it
+            }
+            if (!more) {
+                break;
+            }
+        }
+        rxPackets += n;
+        return n;
+    }
+
+    /** One frame of a block ({@code tpacket3_hdr} at {@code f}) to the handler; its answer. */
+    private boolean deliver(NicPort.CaptureHandler h, MemorySegment bl, long f) {
+        int snap = bl.get(JAVA_INT, f + 12);
+        int wire = bl.get(JAVA_INT, f + 16);
+        int status = bl.get(JAVA_INT, f + 20);
+        long frame = f + Short.toUnsignedInt(bl.get(JAVA_SHORT, f + 24));
+        long ts = Integer.toUnsignedLong(bl.get(JAVA_INT, f + 4)) * 1_000_000_000L + Integer.toUnsignedLong(bl.get(JAVA_INT, f + 8));
+        boolean outgoing = Byte.toUnsignedInt(bl.get(JAVA_BYTE, f + 48 + 10)) == PACKET_OUTGOING;
+        int tci = bl.get(JAVA_INT, f + 32);
+        boolean tagged = (status & TP_STATUS_VLAN_VALID) != 0 || tci != 0;
+        long hdr = frame - VnetHeader.LEN;
+        int gso = VnetHeader.gsoType(bl, hdr) & ~VnetHeader.GSO_ECN;
+        boolean csum = (VnetHeader.flags(bl, hdr) & VnetHeader.F_NEEDS_CSUM) != 0;
+        if (!tagged && !csum && gso == VnetHeader.GSO_NONE) {
+            return h.frame(bl, frame, snap, wire, ts, outgoing); // the common case: the bytes where the kernel wrote them
+        }
+        if (gso != VnetHeader.GSO_NONE) {
+            int segs = segmenter.begin(bl, frame, snap, gso, VnetHeader.gsoSize(bl, hdr));
+            if (segs == Segmenter.NOT_SEGMENTABLE || segmenter.segmentLength() > scratch().byteSize()) {
+                rxBadGso++;
+                return true;
+            }
+            boolean more = true;
+            for (int i = 0; i < segs && more; i++) {
+                int len = segmenter.next(scratch, 0);
+                more = h.frame(scratch, 0, len, len, ts, outgoing);
+            }
+            rxSegmented++;
+            return more;
+        }
+        MemorySegment s = scratch();
+        int len = (int) Math.min(snap, s.byteSize() - 4);
+        MemorySegment.copy(bl, frame, s, 4, len);
+        if (csum && len == snap && Checksums.complete(s, 4, len, VnetHeader.csumStart(bl, hdr), VnetHeader.csumOffset(bl, hdr))) {
+            rxCsumDone++;
+        }
+        if (!tagged || len < 12) {
+            return h.frame(s, 4, len, wire, ts, outgoing);
+        }
+        // the tag back in front of the EtherType, as libpcap puts it (the MAC addresses move 4 bytes up)
+        int tpid = (status & TP_STATUS_VLAN_TPID_VALID) != 0 ? Short.toUnsignedInt(bl.get(JAVA_SHORT, f + 36)) : ETH_P_8021Q;
+        MemorySegment.copy(s, 4, s, 0, 12);
+        s.set(JAVA_SHORT_BE, 12, (short) tpid);
+        s.set(JAVA_SHORT_BE, 14, (short) tci);
+        return h.frame(s, 0, len + 4, wire + 4, ts, outgoing);
+    }
+
+    /** Room for a 64 KiB frame and a VLAN tag: the frames a capture cannot hand over in place. */
+    private MemorySegment scratch;
+
+    private MemorySegment scratch() {
+        if (scratch == null) {
+            scratch = arena.allocate(65536 + 4, 8);
+        }
+        return scratch;
     }
 
     /** recvmsg of the {@code len}-byte frame waiting on the socket into a chain from {@code slot}. */
@@ -704,12 +865,14 @@ final class PacketQueue implements NicQueue {
         }
         closed = true;
         Linux.close(fd);
+        ringArena.close();
         arena.close();
     }
 
     @Override
     public String toString() {
         return what + " (AF_PACKET fd " + fd + ", TPACKET_V" + (v2 ? 2 : 3) + " " + blockNr + " x " + (blockSize >> 10) + " KiB"
+                + (v2 ? "" : ", block timeout " + retireMs + " ms") + (capture ? ", passive capture" : "")
                 + (vnet != 0 ? ", vnet " + vnet : "") + ")";
     }
 
@@ -740,6 +903,9 @@ final class PacketQueue implements NicQueue {
                 pktsLeft = 0;
             }
             attachSocketFilter(a, filter, count);
+            if (capture) {
+                resetKernelCounters(); // what the drop-all filter kept out was never offered to the capture
+            }
         }
     }
 
