@@ -161,7 +161,7 @@ public final class NicPort extends AbstractPort {
      * sends on the interface too (no {@code PACKET_IGNORE_OUTGOING}), flagged {@link io.jnetmap.core.Slot#NS_TXMON}
      * in their RX slots as a monitor flags what a port sends; VLAN tags the kernel took off a received frame
      * (rx VLAN offload) are put back in front of its EtherType, as libpcap does; and the kernel hands its
-     * receive blocks ({@link NicConfig#captureBlockSize()}, 256 KiB) over when full or {@link NicConfig#captureRetireMs()}
+     * receive blocks ({@link NicConfig#captureBlockSize()}, 1 MiB) over when full or {@link NicConfig#captureRetireMs()}
      * (1000 ms, tcpdump's timeout) after their first frame, as libpcap's ring, instead of every 2 ms (the ring is
      * rebuilt, same total size: frames in it are dropped).
      * Call it before any traffic matters (then attach a filter, whose drop-all/drain sequence discards what came

@@ -143,7 +143,7 @@ class PassiveCaptureBlocksTest {
                 assertEquals(NicConfig.current().captureRetireMs(), q.retireMs(), "libpcap's timeout (tcpdump's 1000 ms) by default");
                 assertEquals(1000, NicConfig.current().captureRetireMs());
                 assertTrue(q.toString().contains("block timeout 1000 ms, passive capture"), q.toString());
-                assertTrue(q.toString().contains("128 x 256 KiB"), "libpcap's blocks, the same 32 MiB: " + q);
+                assertTrue(q.toString().contains("32 x 1024 KiB"), "1 MiB blocks, the same 32 MiB: " + q);
                 assertThrows(IllegalArgumentException.class, () -> nic.setPassiveCapture(0));
             }
         }
