@@ -340,26 +340,7 @@ public final class CaptureSuite implements BenchMain.Suite {
 
     /** CPU time of the JIT compiler threads ("C1 CompilerThre…", "C2 CompilerThre…") of {@code p} and its descendants. */
     private static long jitNanos(Process p) {
-        long sum = 0;
-        List<ProcessHandle> all = new ArrayList<>();
-        all.add(p.toHandle());
-        p.descendants().forEach(all::add);
-        for (ProcessHandle h : all) {
-            try (var tasks = Files.list(Path.of("/proc/" + h.pid() + "/task"))) {
-                for (Path t : tasks.toList()) {
-                    try {
-                        if (!Files.readString(t.resolve("comm")).contains("CompilerThre")) continue;
-                        String st = Files.readString(t.resolve("schedstat"));
-                        sum += Long.parseLong(st.substring(0, st.indexOf(' ')));
-                    } catch (IOException | RuntimeException gone) {
-                        // the thread ended in between
-                    }
-                }
-            } catch (IOException | RuntimeException gone) {
-                // ended in between
-            }
-        }
-        return sum;
+        return threadNanos(p, true);
     }
 
     /**
@@ -368,6 +349,11 @@ public final class CaptureSuite implements BenchMain.Suite {
      * 10 ms ticks are coarser than a filtered capturer's whole CPU time in a window (tcpdump: ~20 ms in 2 s).
      */
     private static long cpuNanos(Process p) {
+        return threadNanos(p, false);
+    }
+
+    /** schedstat's CPU nanoseconds summed over the threads of {@code p} and its descendants (only the JIT's, if {@code jitOnly}). */
+    private static long threadNanos(Process p, boolean jitOnly) {
         long sum = 0;
         List<ProcessHandle> all = new ArrayList<>();
         all.add(p.toHandle());
@@ -376,6 +362,7 @@ public final class CaptureSuite implements BenchMain.Suite {
             try (var tasks = Files.list(Path.of("/proc/" + h.pid() + "/task"))) {
                 for (Path t : tasks.toList()) {
                     try {
+                        if (jitOnly && !Files.readString(t.resolve("comm")).contains("CompilerThre")) continue;
                         String st = Files.readString(t.resolve("schedstat"));
                         sum += Long.parseLong(st.substring(0, st.indexOf(' ')));
                     } catch (IOException | RuntimeException gone) {

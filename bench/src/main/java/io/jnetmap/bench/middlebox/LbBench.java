@@ -50,6 +50,14 @@ public class LbBench {
         for (int k = 0; k < 4; k++) {
             consumers[k] = Netmap.open(p + "}" + k);
         }
+        udpTemplate(frame);
+    }
+
+    /**
+     * Writes the 64-byte frame the lb benchmarks send into {@code frame}: IPv4 UDP 10.100.0.1, ports 1234 → 4096;
+     * the benchmarks vary the source address per packet (4096 flows).
+     */
+    static void udpTemplate(long[] frame) {
         MemorySegment f = MemorySegment.ofArray(frame);
         f.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), 12, (short) 0x0800);
         f.set(ValueLayout.JAVA_BYTE, 14, (byte) 0x45);

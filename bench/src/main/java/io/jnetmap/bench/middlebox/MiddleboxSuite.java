@@ -48,36 +48,8 @@ public final class MiddleboxSuite {
              Port dst = Netmap.open(p + "{1")) {
             AtomicBoolean stop = new AtomicBoolean();
             AtomicLong received = new AtomicLong();
-            Thread sender = Thread.ofPlatform().start(() -> {
-                Ring t = src.txRing(0);
-                while (!stop.get()) {
-                    t.sync();
-                    int n = t.space();
-                    if (n == 0) {
-                        Thread.yield(); // 2 CPUs, 4 busy threads: let the emulator run
-                        continue;
-                    }
-                    int j = t.head();
-                    for (int k = 0; k < n; k++) {
-                        t.setSlot(j, 60, 0);
-                        j = t.nextSlot(j);
-                    }
-                    t.advanceTo(j);
-                }
-            });
-            Thread receiver = Thread.ofPlatform().start(() -> {
-                Ring r = dst.rxRing(0);
-                while (!stop.get()) {
-                    r.sync();
-                    int n = r.space();
-                    if (n == 0) {
-                        Thread.yield();
-                        continue;
-                    }
-                    r.advanceTo(r.tail());
-                    received.addAndGet(n);
-                }
-            });
+            Thread sender = spinSender(src, stop);
+            Thread receiver = spinReceiver(dst, stop, received);
             try (LinkEmulator em = LinkEmulator.start(a, b, LinkSpec.ideal(), LinkSpec.ideal(), 64L << 20, true)) {
                 Thread.sleep(1000); // warm-up
                 com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -115,5 +87,43 @@ public final class MiddleboxSuite {
             }
         }
         return sum;
+    }
+
+    /** A thread that fills {@code src}'s TX ring with 60-byte slots until {@code stop} (yields when full: 2 CPUs, 4 busy threads). */
+    static Thread spinSender(Port src, AtomicBoolean stop) {
+        return Thread.ofPlatform().start(() -> {
+            Ring t = src.txRing(0);
+            while (!stop.get()) {
+                t.sync();
+                int n = t.space();
+                if (n == 0) {
+                    Thread.yield();
+                    continue;
+                }
+                int j = t.head();
+                for (int k = 0; k < n; k++) {
+                    t.setSlot(j, 60, 0);
+                    j = t.nextSlot(j);
+                }
+                t.advanceTo(j);
+            }
+        });
+    }
+
+    /** A thread that drains {@code dst}'s RX ring until {@code stop}, adding what it took to {@code received}. */
+    static Thread spinReceiver(Port dst, AtomicBoolean stop, AtomicLong received) {
+        return Thread.ofPlatform().start(() -> {
+            Ring r = dst.rxRing(0);
+            while (!stop.get()) {
+                r.sync();
+                int n = r.space();
+                if (n == 0) {
+                    Thread.yield();
+                    continue;
+                }
+                r.advanceTo(r.tail());
+                received.addAndGet(n);
+            }
+        });
     }
 }

@@ -226,12 +226,7 @@ public final class PerCore {
     static void lb(int seconds, BenchMain.Results out) throws Exception {
         String p = "lbc" + ProcessHandle.current().pid() + "x" + (System.nanoTime() & 0xffffff);
         long[] frame = new long[8];
-        MemorySegment f = MemorySegment.ofArray(frame);
-        f.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), 12, (short) 0x0800);
-        f.set(ValueLayout.JAVA_BYTE, 14, (byte) 0x45);
-        f.set(ValueLayout.JAVA_BYTE, 23, (byte) 17);
-        f.set(U32, 30, 0x0a640001);
-        f.set(U32, 34, 0x04d21000);
+        LbBench.udpTemplate(frame);
         try (LoadBalancer lb = LoadBalancer.open(p + "}4", List.of(new LoadBalancer.Group(p, 4)), 0, 256);
              Port source = Netmap.open(p + "{4")) {
             Port[] consumers = new Port[4];
@@ -331,36 +326,8 @@ public final class PerCore {
                 busyLoop(warm, () -> em.releaseOnce(0) > 0, new AtomicLong(), new AtomicLong());
                 busyLoop(stop, () -> em.releaseOnce(0) > 0, cpu[2], cpu[3]);
             });
-            Thread sender = Thread.ofPlatform().start(() -> {
-                Ring t = src.txRing(0);
-                while (!stop.get()) {
-                    t.sync();
-                    int n = t.space();
-                    if (n == 0) {
-                        Thread.yield();
-                        continue;
-                    }
-                    int j = t.head();
-                    for (int k = 0; k < n; k++) {
-                        t.setSlot(j, 60, 0);
-                        j = t.nextSlot(j);
-                    }
-                    t.advanceTo(j);
-                }
-            });
-            Thread receiver = Thread.ofPlatform().start(() -> {
-                Ring r = dst.rxRing(0);
-                while (!stop.get()) {
-                    r.sync();
-                    int n = r.space();
-                    if (n == 0) {
-                        Thread.yield();
-                        continue;
-                    }
-                    r.advanceTo(r.tail());
-                    received.addAndGet(n);
-                }
-            });
+            Thread sender = MiddleboxSuite.spinSender(src, stop);
+            Thread receiver = MiddleboxSuite.spinReceiver(dst, stop, received);
             try {
                 warmUp(received::get);
                 long r0 = received.get();
