@@ -1,0 +1,40 @@
+package io.jnetmap.bench.pipe;
+
+import io.jnetmap.bench.limit.CLimits;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * {@code pipe.inproc.60B} and its C reference ({@code limits pipe inproc}) run alternately several
+ * times, one line per pair with its ratio, then the median and the spread of the ratios: a figure's
+ * spread on a shared machine without the rest of the suite. Usage: {@code PipeInprocRuns RUNS
+ * [WARMUP_MS MEASURE_MS [inproc|xproc]]} (on the class path of bench/target/benchmarks.jar, with
+ * {@code -Djnetmap.root}).
+ */
+public final class PipeInprocRuns {
+    private PipeInprocRuns() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int runs = Integer.parseInt(args[0]);
+        long warm = args.length > 1 ? Long.parseLong(args[1]) : 1000;
+        long window = args.length > 2 ? Long.parseLong(args[2]) : 1000;
+        String mode = args.length > 3 ? args[3] : "inproc";
+        if (!mode.equals("inproc") && !mode.equals("xproc")) {
+            throw new IllegalArgumentException("mode " + mode + " (expected inproc or xproc)");
+        }
+        List<Double> ratios = new ArrayList<>();
+        for (int i = 0; i < runs; i++) {
+            double java = mode.equals("inproc") ? PipeSuite.inproc(256, warm, window)[0] : PipeSuite.xproc(256, warm, window);
+            double c = Double.parseDouble(CLimits.measure("pipe", mode, "256", "" + window / 1000.0, "" + warm / 1000.0).get(0)[1]);
+            ratios.add(java / c);
+            System.out.printf("%s %d: java %.1f Mpps, C %.1f Mpps, %.3fx%n", mode, i, java, c, java / c);
+        }
+        Collections.sort(ratios);
+        System.out.printf("%s: median ratio %.3fx, range %.3f .. %.3f%n", mode, ratios.get(ratios.size() / 2), ratios.get(0),
+                ratios.get(ratios.size() - 1));
+        System.exit(0);
+    }
+}
