@@ -22,6 +22,21 @@ public final class PipeInprocRuns {
         long warm = args.length > 1 ? Long.parseLong(args[1]) : 1000;
         long window = args.length > 2 ? Long.parseLong(args[2]) : 1000;
         String mode = args.length > 3 ? args[3] : "inproc";
+        if (mode.equals("apart")) { // A/B: both ends opened by the main thread, or the receiving end by the receiving thread
+            List<Double> a = new ArrayList<>();
+            List<Double> b = new ArrayList<>();
+            for (int i = 0; i < runs; i++) {
+                double[] x = PipeSuite.inproc(256, warm, window, false);
+                double[] y = PipeSuite.inproc(256, warm, window, true);
+                a.add(x[0]);
+                b.add(y[0]);
+                System.out.printf("%d: together %.1f Mpps (rx %.2f ns/packet), apart %.1f Mpps (rx %.2f ns/packet)%n", i, x[0], x[1], y[0], y[1]);
+            }
+            Collections.sort(a);
+            Collections.sort(b);
+            System.out.printf("median together %.1f, apart %.1f; best %.1f, %.1f%n", a.get(runs / 2), b.get(runs / 2), a.get(runs - 1), b.get(runs - 1));
+            System.exit(0);
+        }
         if (!mode.equals("inproc") && !mode.equals("xproc")) {
             throw new IllegalArgumentException("mode " + mode + " (expected inproc or xproc)");
         }

@@ -225,18 +225,34 @@ public final class PipeSuite {
      * #send}, {@link XprocReceiver#receive}), warm-up and window. Returns {Mpps, receiver CPU ns per packet}.
      */
     static double[] inproc(int batch, long warmupMs, long measureMs) throws Exception {
-        String parent = "benchi" + ProcessHandle.current().pid() + "b" + batch;
-        try (Port tx = Netmap.open(parent + "{1@conf:pipes=1,slots=" + PipeBench.SLOTS); Port rx = Netmap.open(parent + "}1")) {
+        return inproc(batch, warmupMs, measureMs, false);
+    }
+
+    /** {@link #inproc}; with {@code apart}, the receiving end is opened by the receiving thread (its objects in that thread's TLAB), for A/B runs. */
+    static double[] inproc(int batch, long warmupMs, long measureMs, boolean apart) throws Exception {
+        String parent = "benchi" + ProcessHandle.current().pid() + "b" + batch + "x" + (System.nanoTime() & 0xffffff);
+        java.util.concurrent.CompletableFuture<Port> opened = new java.util.concurrent.CompletableFuture<>();
+        try (Port tx = Netmap.open(parent + "{1@conf:pipes=1,slots=" + PipeBench.SLOTS);
+             Port rx = apart ? null : Netmap.open(parent + "}1")) {
             AtomicBoolean done = new AtomicBoolean();
             AtomicReference<Throwable> failed = new AtomicReference<>();
             AtomicReference<long[]> result = new AtomicReference<>();
             Thread receiver = new Thread(() -> {
                 try {
                     BenchMain.pinGroupThread(1); // the CPU after the sender's, as the C reference's receiver
-                    result.set(XprocReceiver.receive(rx.rxRing(0), batch, TimeUnit.MILLISECONDS.toNanos(warmupMs),
-                            TimeUnit.MILLISECONDS.toNanos(measureMs)));
+                    Port r = rx != null ? rx : Netmap.open(parent + "}1");
+                    try {
+                        opened.complete(r);
+                        result.set(XprocReceiver.receive(r.rxRing(0), batch, TimeUnit.MILLISECONDS.toNanos(warmupMs),
+                                TimeUnit.MILLISECONDS.toNanos(measureMs)));
+                    } finally {
+                        if (rx == null) {
+                            r.close();
+                        }
+                    }
                 } catch (Throwable e) {
                     failed.set(e);
+                    opened.completeExceptionally(e);
                 } finally {
                     done.set(true);
                 }
@@ -251,6 +267,7 @@ public final class PipeSuite {
                 }
             }, "inproc-sender");
             receiver.start();
+            opened.get(30, TimeUnit.SECONDS);
             sender.start();
             sender.join();
             receiver.join(30_000);
