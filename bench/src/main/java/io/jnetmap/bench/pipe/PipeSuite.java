@@ -56,13 +56,6 @@ public final class PipeSuite {
         for (String note : COMPARISON) {
             System.out.println("NOTE " + note);
         }
-        // --quick: batch 256 only (the headline figures), so the suite stays under a minute
-        BenchMain.jmh("io\\.jnetmap\\.bench\\.pipe\\.PipeBench\\..*", quick, true, out, (q, opt) -> {
-            if (q) {
-                opt.param("batch", "256");
-            }
-        });
-        alias(out, "pipe.inproc.60B.jmh", "pipe.inproc.60B.jmh.b256", "Mpps");
         for (int batch : BATCHES) {
             if (quick && batch != 256) {
                 continue;
@@ -79,6 +72,14 @@ public final class PipeSuite {
             out.put("pipe.xproc.60B.b" + batch, xproc(batch, quick ? 1000 : 2000, quick ? 1000 : 3000), "Mpps");
         }
         alias(out, "pipe.xproc.60B", "pipe.xproc.60B.b256", "Mpps");
+        // JMH after the figures the C references bound, so those run right after them
+        // --quick: batch 256 only (the headline figures), so the suite stays under a minute
+        BenchMain.jmh("io\\.jnetmap\\.bench\\.pipe\\.PipeBench\\..*", quick, true, out, (q, opt) -> {
+            if (q) {
+                opt.param("batch", "256");
+            }
+        });
+        alias(out, "pipe.inproc.60B.jmh", "pipe.inproc.60B.jmh.b256", "Mpps");
         for (WaitStrategy s : new WaitStrategy[] {WaitStrategy.busySpin(), WaitStrategy.block()}) {
             boolean busy = s.kind() == WaitStrategy.Kind.BUSY_SPIN;
             int rounds = busy ? (quick ? 100_000 : 400_000) : (quick ? 3_000 : 10_000);
