@@ -10,14 +10,19 @@ import java.util.List;
  * {@code pipe.inproc.60B} and its C reference ({@code limits pipe inproc}) run alternately several
  * times, one line per pair with its ratio, then the median and the spread of the ratios: a figure's
  * spread on a shared machine without the rest of the suite. Usage: {@code PipeInprocRuns RUNS
- * [WARMUP_MS MEASURE_MS [inproc|xproc]]} (on the class path of bench/target/benchmarks.jar, with
- * {@code -Djnetmap.root}).
+ * [WARMUP_MS MEASURE_MS [inproc|xproc|apart]]} (on the class path of bench/target/benchmarks.jar, with
+ * {@code -Djnetmap.root}); {@code apart}: A/B of {@code pipe.inproc} with both ends opened by one
+ * thread (together, as users and the suite do) or each by its own thread (heap objects apart).
  */
 public final class PipeInprocRuns {
     private PipeInprocRuns() {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length < 1 || args.length > 4 || !args[0].matches("[1-9][0-9]{0,3}")) {
+            System.err.println("usage: PipeInprocRuns RUNS [WARMUP_MS MEASURE_MS [inproc|xproc|apart]]");
+            System.exit(2);
+        }
         int runs = Integer.parseInt(args[0]);
         long warm = args.length > 1 ? Long.parseLong(args[1]) : 1000;
         long window = args.length > 2 ? Long.parseLong(args[2]) : 1000;
@@ -30,15 +35,17 @@ public final class PipeInprocRuns {
                 double[] y = PipeSuite.inproc(256, warm, window, true);
                 a.add(x[0]);
                 b.add(y[0]);
-                System.out.printf("%d: together %.1f Mpps (rx %.2f ns/packet), apart %.1f Mpps (rx %.2f ns/packet)%n", i, x[0], x[1], y[0], y[1]);
+                System.out.printf("%d: together %.1f Mpps (rx %.2f ns/packet), apart %.1f Mpps (rx %.2f ns/packet)%n",
+                        i, x[0], x[1], y[0], y[1]);
             }
             Collections.sort(a);
             Collections.sort(b);
-            System.out.printf("median together %.1f, apart %.1f; best %.1f, %.1f%n", a.get(runs / 2), b.get(runs / 2), a.get(runs - 1), b.get(runs - 1));
+            System.out.printf("median together %.1f, apart %.1f; best %.1f, %.1f%n",
+                    a.get(runs / 2), b.get(runs / 2), a.get(runs - 1), b.get(runs - 1));
             System.exit(0);
         }
         if (!mode.equals("inproc") && !mode.equals("xproc")) {
-            throw new IllegalArgumentException("mode " + mode + " (expected inproc or xproc)");
+            throw new IllegalArgumentException("mode " + mode + " (expected inproc, xproc or apart)");
         }
         List<Double> ratios = new ArrayList<>();
         for (int i = 0; i < runs; i++) {

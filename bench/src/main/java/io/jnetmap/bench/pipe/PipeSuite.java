@@ -22,8 +22,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code bench/run pipe}: pipe throughput in one process (two pinned threads, {@link #inproc}; and as
- * JMH iterations, {@link PipeBench}, with its peers), pipe throughput across two processes and ping-pong round trips (hand-rolled: a second JVM, and
- * percentiles from a histogram) next to the machine's floor for a round trip between two threads
+ * JMH iterations, {@link PipeBench}, with its peers), pipe throughput across two processes and
+ * ping-pong round trips (hand-rolled: a second JVM, and percentiles from a histogram) next to the machine's floor for a round trip between two threads
  * ({@code peer.spin.pingpong.p50}), and the allocation per packet. Every figure is 60-byte packets.
  */
 public final class PipeSuite {
@@ -229,7 +229,10 @@ public final class PipeSuite {
         return inproc(batch, warmupMs, measureMs, false);
     }
 
-    /** {@link #inproc}; with {@code apart}, the receiving end is opened by the receiving thread (its objects in that thread's TLAB), for A/B runs. */
+    /**
+     * {@link #inproc}; with {@code apart}, the receiving end is opened by the receiving thread (its
+     * objects in that thread's TLAB, away from the sending end's), for A/B runs ({@link PipeInprocRuns}).
+     */
     static double[] inproc(int batch, long warmupMs, long measureMs, boolean apart) throws Exception {
         String parent = "benchi" + ProcessHandle.current().pid() + "b" + batch + "x" + (System.nanoTime() & 0xffffff);
         java.util.concurrent.CompletableFuture<Port> opened = new java.util.concurrent.CompletableFuture<>();
