@@ -30,9 +30,14 @@ public final class PipeInprocRuns {
         if (mode.equals("apart")) { // A/B: both ends opened by the main thread, or the receiving end by the receiving thread
             List<Double> a = new ArrayList<>();
             List<Double> b = new ArrayList<>();
+            PipeSuite.inproc(256, warm, window, false); // the JIT's warm-up, not counted
             for (int i = 0; i < runs; i++) {
+                boolean apartFirst = (i & 1) == 1; // alternate the order: A B, B A, ...
+                double[] y = apartFirst ? PipeSuite.inproc(256, warm, window, true) : null;
                 double[] x = PipeSuite.inproc(256, warm, window, false);
-                double[] y = PipeSuite.inproc(256, warm, window, true);
+                if (!apartFirst) {
+                    y = PipeSuite.inproc(256, warm, window, true);
+                }
                 a.add(x[0]);
                 b.add(y[0]);
                 System.out.printf("%d: together %.1f Mpps (rx %.2f ns/packet), apart %.1f Mpps (rx %.2f ns/packet)%n",
