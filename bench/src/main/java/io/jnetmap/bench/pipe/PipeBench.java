@@ -140,7 +140,7 @@ public class PipeBench {
     @Benchmark
     @Group("inproc")
     @GroupThreads(1)
-    @Result(name = "pipe.inproc.60B.b{batch}", unit = "Mpps", scale = 1e-6, metric = "received")
+    @Result(name = "pipe.inproc.60B.jmh.b{batch}", unit = "Mpps", scale = 1e-6, metric = "received")
     public int inproc(PipeState s, Counts c) {
         return fill(s.tx.txRing(0), s.batch, c);
     }

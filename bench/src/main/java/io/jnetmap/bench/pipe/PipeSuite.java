@@ -21,9 +21,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * {@code bench/run pipe}: pipe throughput in one process and its peers ({@link PipeBench}, JMH), pipe
- * throughput across two processes and ping-pong round trips (hand-rolled: a second JVM, and
- * percentiles from a histogram) next to the machine's floor for a round trip between two threads
+ * {@code bench/run pipe}: pipe throughput in one process (two pinned threads, {@link #inproc}; and as
+ * JMH iterations, {@link PipeBench}, with its peers), pipe throughput across two processes and
+ * ping-pong round trips (hand-rolled: a second JVM, and percentiles from a histogram) next to the machine's floor for a round trip between two threads
  * ({@code peer.spin.pingpong.p50}), and the allocation per packet. Every figure is 60-byte packets.
  */
 public final class PipeSuite {
@@ -36,7 +36,9 @@ public final class PipeSuite {
         "  by an atomic exchange, the released bufIdx checked, both flagged NS_BUF_CHANGED; RX tail published; the peer's wait word read after a fence; TX tail read);",
         "  receiver: one rxsync per loop (new slots' bufIdx and len checked; released slots given back), then up to 256 packets, each length read;",
         "  both: the sender and the receiver pinned to a CPU each, busy-polling; figure = packets received in a window after a warm-up, both ends running",
-        "  (xproc: Java 1 s warm-up + 1 s window (quick), C the same; inproc: Java JMH iterations after JMH's warm-up, C the xproc window with two threads)."
+        "  (1 s warm-up + 1 s window (quick; 2 s + 3 s otherwise), Java and C alike; inproc: two threads of one process on one pipe, xproc: two processes);",
+        "  pipe.inproc.60B.b*.rx.cpu: the receiving thread's CPU time per packet in the window. pipe.inproc.60B.jmh: the same loops as JMH iterations",
+        "  (PipeBench, JMH's warm-up and per-invocation overhead), no C peer."
     };
 
     private PipeSuite() {
@@ -48,17 +50,20 @@ public final class PipeSuite {
         BenchMain.ratio("pipe.xproc.60B.vs.jctools", "pipe.xproc.60B", "peer.jctools.60B");
         BenchMain.ratio("pipe.pingpong.busy.vs.spin", "peer.spin.pingpong.p50", "pipe.pingpong.busy.p50");
         BenchMain.ratio("pipe.inproc.60B.vs.c", "pipe.inproc.60B", "limit.pipe.inproc.60B");
+        BenchMain.ratio("pipe.inproc.60B.jmh.vs.c", "pipe.inproc.60B.jmh", "limit.pipe.inproc.60B");
         BenchMain.ratio("pipe.xproc.60B.vs.c", "pipe.xproc.60B", "limit.pipe.xproc.60B");
         io.jnetmap.bench.limit.CLimits.pipe(quick, out); // the C references first, in the same run
         for (String note : COMPARISON) {
             System.out.println("NOTE " + note);
         }
-        // --quick: batch 256 only (the headline figures), so the suite stays under a minute
-        BenchMain.jmh("io\\.jnetmap\\.bench\\.pipe\\.PipeBench\\..*", quick, true, out, (q, opt) -> {
-            if (q) {
-                opt.param("batch", "256");
+        for (int batch : BATCHES) {
+            if (quick && batch != 256) {
+                continue;
             }
-        });
+            double[] in = inproc(batch, quick ? 1000 : 2000, quick ? 1000 : 3000);
+            out.put("pipe.inproc.60B.b" + batch, in[0], "Mpps");
+            out.put("pipe.inproc.60B.b" + batch + ".rx.cpu", in[1], "ns");
+        }
         alias(out, "pipe.inproc.60B", "pipe.inproc.60B.b256", "Mpps");
         for (int batch : BATCHES) {
             if (quick && batch != 256) {
@@ -67,6 +72,14 @@ public final class PipeSuite {
             out.put("pipe.xproc.60B.b" + batch, xproc(batch, quick ? 1000 : 2000, quick ? 1000 : 3000), "Mpps");
         }
         alias(out, "pipe.xproc.60B", "pipe.xproc.60B.b256", "Mpps");
+        // JMH after the figures the C references bound, so those run right after them
+        // --quick: batch 256 only (the headline figures), so the suite stays under a minute
+        BenchMain.jmh("io\\.jnetmap\\.bench\\.pipe\\.PipeBench\\..*", quick, true, out, (q, opt) -> {
+            if (q) {
+                opt.param("batch", "256");
+            }
+        });
+        alias(out, "pipe.inproc.60B.jmh", "pipe.inproc.60B.jmh.b256", "Mpps");
         for (WaitStrategy s : new WaitStrategy[] {WaitStrategy.busySpin(), WaitStrategy.block()}) {
             boolean busy = s.kind() == WaitStrategy.Kind.BUSY_SPIN;
             int rounds = busy ? (quick ? 100_000 : 400_000) : (quick ? 3_000 : 10_000);
@@ -159,24 +172,7 @@ public final class PipeSuite {
             Thread sender = new Thread(() -> {
                 try {
                     BenchMain.pinGroupThread(0); // a CPU of its own, as the C reference's sender (the receiver takes the next)
-                    Ring t = tx.txRing(0);
-                    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(warmupMs + measureMs + 30_000);
-                    while (!done.get() && System.nanoTime() < deadline) {
-                        for (int k = 0; k < 1024; k++) {
-                            int n = Math.min(batch, t.space());
-                            if (n == 0) {
-                                t.sync();
-                                continue;
-                            }
-                            int i = t.head();
-                            for (int j = 0; j < n; j++) {
-                                t.setSlot(i, PipeBench.LEN, 0);
-                                i = t.nextSlot(i);
-                            }
-                            t.advanceTo(i);
-                            t.sync();
-                        }
-                    }
+                    send(tx.txRing(0), batch, done, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(warmupMs + measureMs + 30_000));
                 } catch (Throwable e) {
                     failed.set(e);
                 }
@@ -197,6 +193,93 @@ public final class PipeSuite {
             }
             String[] w = result.get().split(" ");
             return Long.parseLong(w[1]) * 1e3 / Long.parseLong(w[2]);
+        }
+    }
+
+    /**
+     * The sending loop of {@code pipe.xproc} and {@code pipe.inproc}: busy-polls {@code t}, filling up to
+     * {@code batch} free slots (length 60) and publishing them with one txsync, until {@code done} or
+     * the deadline ({@link System#nanoTime}).
+     */
+    static void send(Ring t, int batch, AtomicBoolean done, long deadline) {
+        while (!done.get() && System.nanoTime() < deadline) {
+            for (int k = 0; k < 1024; k++) {
+                int n = Math.min(batch, t.space());
+                if (n == 0) {
+                    t.sync();
+                    continue;
+                }
+                int i = t.head();
+                for (int j = 0; j < n; j++) {
+                    t.setSlot(i, PipeBench.LEN, 0);
+                    i = t.nextSlot(i);
+                }
+                t.advanceTo(i);
+                t.sync();
+            }
+        }
+    }
+
+    /**
+     * {@code pipe.inproc}: what {@link #xproc} measures, with both ends in this JVM: a sender thread and
+     * a receiver thread on one pipe, pinned to a CPU each as in the C reference, the same loops ({@link
+     * #send}, {@link XprocReceiver#receive}), warm-up and window. Returns {Mpps, receiver CPU ns per packet}.
+     */
+    static double[] inproc(int batch, long warmupMs, long measureMs) throws Exception {
+        return inproc(batch, warmupMs, measureMs, false);
+    }
+
+    /**
+     * {@link #inproc}; with {@code apart}, the receiving end is opened by the receiving thread (its
+     * objects in that thread's TLAB, away from the sending end's), for A/B runs ({@link PipeInprocRuns}).
+     */
+    static double[] inproc(int batch, long warmupMs, long measureMs, boolean apart) throws Exception {
+        String parent = "benchi" + ProcessHandle.current().pid() + "b" + batch + "x" + (System.nanoTime() & 0xffffff);
+        java.util.concurrent.CompletableFuture<Port> opened = new java.util.concurrent.CompletableFuture<>();
+        try (Port tx = Netmap.open(parent + "{1@conf:pipes=1,slots=" + PipeBench.SLOTS);
+             Port rx = apart ? null : Netmap.open(parent + "}1")) {
+            AtomicBoolean done = new AtomicBoolean();
+            AtomicReference<Throwable> failed = new AtomicReference<>();
+            AtomicReference<long[]> result = new AtomicReference<>();
+            Thread receiver = new Thread(() -> {
+                try {
+                    BenchMain.pinGroupThread(1); // the CPU after the sender's, as the C reference's receiver
+                    Port r = rx != null ? rx : Netmap.open(parent + "}1");
+                    try {
+                        opened.complete(r);
+                        result.set(XprocReceiver.receive(r.rxRing(0), batch, TimeUnit.MILLISECONDS.toNanos(warmupMs),
+                                TimeUnit.MILLISECONDS.toNanos(measureMs)));
+                    } finally {
+                        if (rx == null) {
+                            r.close();
+                        }
+                    }
+                } catch (Throwable e) {
+                    failed.set(e);
+                    opened.completeExceptionally(e);
+                } finally {
+                    done.set(true);
+                }
+            }, "inproc-receiver");
+            Thread sender = new Thread(() -> {
+                try {
+                    BenchMain.pinGroupThread(0);
+                    send(tx.txRing(0), batch, done, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(warmupMs + measureMs + 30_000));
+                } catch (Throwable e) {
+                    failed.set(e);
+                    done.set(true);
+                }
+            }, "inproc-sender");
+            receiver.start();
+            opened.get(30, TimeUnit.SECONDS);
+            sender.start();
+            sender.join();
+            receiver.join(30_000);
+            if (failed.get() != null || result.get() == null) {
+                throw new IllegalStateException("pipe.inproc failed", failed.get());
+            }
+            long[] r = result.get();
+            return new double[] {r[0] * 1e3 / r[1], (double) r[2] / Math.max(1, r[0])};
         }
     }
 
