@@ -3,8 +3,11 @@ package io.jnetmap.test;
 import io.jnetmap.core.ShmDirectory;
 import io.jnetmap.examples.Main;
 
+import io.jnetmap.core.nic.NetLab;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -24,11 +27,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * real processes: pkt-gen holds the end and publishes monitors of it ({@code $JNETMAP_DIR/.monitors});
  * capture in another process asks it for one. tcpdump reads what capture wrote. A capture killed
  * mid-run does not stop pkt-gen, whose relay thread then ends; pkt-gen's death ends the capture with
- * a clear error; a port open nowhere is a one-line error naming it.
+ * a clear error; a port open nowhere is a one-line error naming it. The same for a NIC port held by
+ * pkt-gen inside a namespace, captured from the root namespace, where the interface does not exist.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class PipeMonitorAcrossProcessesTest {
     private static final String SRC_MAC = "02:00:00:00:00:0c";
+
+    @RegisterExtension
+    static final NetLab.Fixture NET = NetLab.fixture(1);
 
     private static List<String> java(String... args) {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
@@ -173,6 +180,45 @@ class PipeMonitorAcrossProcessesTest {
             assertEquals(1, err.lines().count(), "one line: " + err);
             assertTrue(!Files.exists(ShmDirectory.path().resolve(".monitors").resolve(gen.pid() + ".sock")),
                     "the dead holder's socket file was removed by the process that found it");
+        } finally {
+            for (Process p : all) {
+                p.destroyForcibly();
+            }
+            for (Process p : all) {
+                p.waitFor(30, TimeUnit.SECONDS);
+            }
+            try (var s = Files.list(dir)) {
+                for (Path f : s.toList()) {
+                    Files.deleteIfExists(f);
+                }
+            }
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    @Test
+    void captureOfANicPortHeldByAnotherProcessInAnotherNamespace() throws Exception {
+        NetLab.Veth v = NET.veth();
+        Path dir = Files.createTempDirectory("nic-monitor");
+        List<Process> all = new ArrayList<>();
+        try {
+            List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", v.nsA()));
+            cmd.addAll(java("pkt-gen", "-i", "netmap:" + v.a(), "-f", "tx", "-n", "0", "-R", "5000", "-w", "0",
+                    "-S", v.macA(), "-D", v.macB(), "-T", "0"));
+            Path genLog = dir.resolve("gen.log");
+            Process gen = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(genLog.toFile()).start();
+            all.add(gen);
+            awaitPublished(gen, genLog);
+            Path file = dir.resolve("n.pcap");
+            Path capLog = dir.resolve("capture.log");
+            Process capture = start(capLog, "capture", "-i", "netmap:" + v.a() + "/t", "-w", file.toString(), "-c", "200");
+            all.add(capture);
+            assertTrue(capture.waitFor(60, TimeUnit.SECONDS), Files.readString(capLog));
+            assertEquals(0, capture.exitValue(), Files.readString(capLog));
+            assertTrue(Files.readString(capLog).contains("monitor of process"), Files.readString(capLog));
+            assertEquals(200, tcpdumpCount(file, "ether src " + v.macA() + " and ether dst " + v.macB() + " and udp"),
+                    Files.readString(capLog));
+            assertTrue(gen.isAlive(), Files.readString(genLog));
         } finally {
             for (Process p : all) {
                 p.destroyForcibly();
