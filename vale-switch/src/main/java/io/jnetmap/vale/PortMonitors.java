@@ -23,6 +23,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 
 /**
@@ -126,8 +127,7 @@ public final class PortMonitors implements MonitorPublisher {
             }
             relay = MonitorRelay.serve(m, end, client, line.substring(sp + 1));
             reply(ch, "ok monitoring " + name.text() + " for process " + client + " through " + end.name());
-            ch.configureBlocking(false);
-            ByteBuffer b = ByteBuffer.allocate(64);
+            ByteBuffer b = ByteBuffer.allocate(64); // ch is non-blocking since readLine
             while (ch.read(b) >= 0 && relay.alive()) {
                 b.clear();
                 Thread.sleep(100);
@@ -243,22 +243,31 @@ public final class PortMonitors implements MonitorPublisher {
         }
     }
 
-    /** One line (without its newline) from blocking channel {@code ch}, at most LINE_MAX bytes. */
+    /**
+     * One line (without its newline) from {@code ch}, at most LINE_MAX bytes, by {@code deadline}
+     * ({@link System#nanoTime()}): a stopped peer cannot hang the reader. Leaves {@code ch} non-blocking.
+     */
     private static String readLine(SocketChannel ch, long deadline) throws IOException {
+        ch.configureBlocking(false);
         ByteBuffer b = ByteBuffer.allocate(LINE_MAX);
         ByteBuffer one = ByteBuffer.allocate(1);
         while (b.hasRemaining()) {
             one.clear();
-            if (ch.read(one) < 0) {
+            int n = ch.read(one);
+            if (n < 0) {
                 throw new IOException("connection closed before a whole line");
+            }
+            if (n == 0) {
+                if (System.nanoTime() > deadline) {
+                    throw new IOException("no whole line within " + TimeUnit.NANOSECONDS.toSeconds(TIMEOUT_NANOS) + " s");
+                }
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+                continue;
             }
             if (one.get(0) == '\n') {
                 return new String(b.array(), 0, b.position(), StandardCharsets.UTF_8);
             }
             b.put(one.get(0));
-            if (System.nanoTime() > deadline) {
-                throw new IOException("no whole line within " + TimeUnit.NANOSECONDS.toSeconds(TIMEOUT_NANOS) + " s");
-            }
         }
         throw new IOException("line longer than " + LINE_MAX + " bytes");
     }
