@@ -11,6 +11,7 @@ module io.jnetmap.core {
     exports io.jnetmap.core.offload;
 
     uses io.jnetmap.core.spi.PortProvider;
+    uses io.jnetmap.core.spi.MonitorPublisher;
 
     provides io.jnetmap.core.spi.PortProvider with io.jnetmap.core.nic.NicProvider, io.jnetmap.core.MonitorProvider;
 }

@@ -10,5 +10,6 @@ module io.jnetmap.vale {
     uses io.jnetmap.vale.LookupModule;
 
     provides io.jnetmap.core.spi.PortProvider with io.jnetmap.vale.ValeProvider;
+    provides io.jnetmap.core.spi.MonitorPublisher with io.jnetmap.vale.PortMonitors;
     provides io.jnetmap.vale.LookupModule with io.jnetmap.vale.lookup.LearningBridge;
 }

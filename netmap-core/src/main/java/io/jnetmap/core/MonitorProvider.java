@@ -1,5 +1,6 @@
 package io.jnetmap.core;
 
+import io.jnetmap.core.spi.MonitorPublisher;
 import io.jnetmap.core.spi.PortProvider;
 
 import java.util.Set;
@@ -34,8 +35,14 @@ public final class MonitorProvider implements PortProvider {
         if (remote != null) {
             return remote;
         }
+        MonitorPublisher mp = Netmap.publisher();
+        Port published = mp == null ? null : mp.openMonitor(name);
+        if (published != null) {
+            return published;
+        }
         throw new NetmapException("cannot open monitor \"" + name + "\": " + watched
-                + " is not open in this process, and no process serving it publishes monitors (monitors reach"
-                + " a port of this process, or a port of a VALE switch wherever its host runs: open " + watched + " first)");
+                + " is not open in this process nor in any live process publishing monitors (monitors reach"
+                + " a port of this process, a pipe end or NIC port open in another jnetmap process, or a port of"
+                + " a VALE switch wherever its host runs: open " + watched + " first)");
     }
 }

@@ -1,5 +1,6 @@
 package io.jnetmap.core;
 
+import io.jnetmap.core.spi.MonitorPublisher;
 import io.jnetmap.core.spi.PortProvider;
 
 import java.util.ArrayList;
@@ -24,6 +25,8 @@ public final class Netmap {
             "netmap", "io.jnetmap:netmap-core", "monitor", "io.jnetmap:netmap-core",
             "vale", "io.jnetmap:vale-switch", "pipe", "io.jnetmap:pipes", "vhost", "io.jnetmap:vhost");
     private static volatile Map<String, PortProvider> providers;
+    /** The one {@link MonitorPublisher} (element 0, null if none), once looked up. */
+    private static volatile MonitorPublisher[] publisher;
     /**
      * Ports open in this process, by name without options: for {@code @share=} and monitors. Netmap owns
      * it: ports never deregister themselves; an entry whose port reports {@link Port#isClosed()} is
@@ -51,7 +54,29 @@ public final class Netmap {
         Port port = provider.open(pn);
         OPEN.values().removeIf(Port::isClosed);
         OPEN.compute(pn.withoutOptions(), (k, old) -> old == null || old.isClosed() ? port : old);
+        if (pn.kind().equals("pipe") || pn.kind().equals("netmap")) {
+            MonitorPublisher mp = publisher();
+            if (mp != null) {
+                mp.published(port);
+            }
+        }
         return port;
+    }
+
+    /** The loaded {@link MonitorPublisher}, or null if no module on the class path provides one. */
+    static MonitorPublisher publisher() {
+        MonitorPublisher[] p = publisher;
+        if (p == null) {
+            synchronized (Netmap.class) {
+                p = publisher;
+                if (p == null) {
+                    p = new MonitorPublisher[] {
+                        ServiceLoader.load(MonitorPublisher.class, Netmap.class.getClassLoader()).findFirst().orElse(null)};
+                    publisher = p;
+                }
+            }
+        }
+        return p[0];
     }
 
     /** The port kinds available in this process and the provider class serving each. */

@@ -28,6 +28,7 @@ final class MonitorRelay extends RelayThread {
     /** Relays of this process. Guarded by ValeSwitches.CONFIG. */
     private static final List<MonitorRelay> RELAYS = new ArrayList<>();
 
+    /** The switch whose port is watched; null for a pipe end or NIC port published by {@link PortMonitors}. */
     private final ValeSwitch sw;
     /** {@code valeS:P/FLAGS=PIPE} as requested: what DETACH_MONITOR names. */
     final String binding;
@@ -88,6 +89,33 @@ final class MonitorRelay extends RelayThread {
         } catch (RuntimeException e) {
             m.close();
             throw e;
+        }
+    }
+
+    /**
+     * Relays copy monitor {@code m} (of a pipe end or NIC port of this process, {@link PortMonitors})
+     * into pipe end {@code end} for process {@code client}; {@code binding} names it in listings.
+     */
+    static MonitorRelay serve(MonitorPort m, Port end, int client, String binding) {
+        synchronized (ValeSwitches.CONFIG) {
+            MonitorRelay r = new MonitorRelay(null, binding, client, m, end);
+            RELAYS.add(r);
+            r.start();
+            return r;
+        }
+    }
+
+    /** Copies dropped by the monitor so far (the requester did not keep up). */
+    long drops() {
+        return monitor.drops();
+    }
+
+    /** Closes a relay opened by {@link #serve}: stops it, closes the monitor and the pipe end. */
+    void closeServed() {
+        synchronized (ValeSwitches.CONFIG) {
+            if (RELAYS.contains(this)) {
+                close();
+            }
         }
     }
 

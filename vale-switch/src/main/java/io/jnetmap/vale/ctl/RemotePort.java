@@ -57,8 +57,15 @@ public final class RemotePort implements Port {
     private volatile String broken;
     /** Guarded by {@code this}: the pidfd watch of the host, cancelled at close. */
     private ProcessWatch.Watch hostWatch;
+    /** For a monitor published by a process that is not a switch's host: what tells it to stop at close; else null. */
+    private final Runnable undo;
 
     private RemotePort(PortName name, Port end, Path hostFile, int hostPid, String binding, Command detach) {
+        this(name, end, hostFile, hostPid, binding, detach, null);
+    }
+
+    private RemotePort(PortName name, Port end, Path hostFile, int hostPid, String binding, Command detach, Runnable undo) {
+        this.undo = undo;
         this.name = name;
         this.detach = detach;
         this.end = end;
@@ -73,7 +80,9 @@ public final class RemotePort implements Port {
         if (closed.get()) {
             return;
         }
-        broken = "switch " + name.switchName() + "'s host (pid " + hostPid + ") died; close " + name.text()
+        broken = undo != null
+                ? "process " + hostPid + ", which held " + name.monitored() + ", died; the monitor " + name.text() + " has ended"
+                : "switch " + name.switchName() + "'s host (pid " + hostPid + ") died; close " + name.text()
                 + " and open it again to reach the switch's next host";
         EventFd.adopt(end.pollable().fd()).signal(); // a user asleep in a Poller wakes up and sees ERR
     }
@@ -116,6 +125,18 @@ public final class RemotePort implements Port {
         return open(pn, host, Command.ATTACH_MONITOR, Command.DETACH_MONITOR, pn.monitored() + flags, "");
     }
 
+    /**
+     * Monitor {@code pn} served by process {@code ownerPid} (not a switch's host) into pipe end {@code end}
+     * of this process: broken when that process dies; {@code undo} tells it to stop at close.
+     */
+    public static Port ofPublished(PortName pn, Port end, int ownerPid, Runnable undo) {
+        RemotePort p = new RemotePort(pn, end, null, ownerPid, pn.text(), Command.DETACH_MONITOR, undo);
+        synchronized (p) {
+            p.hostWatch = ProcessWatch.onExit(ownerPid, p::hostDied);
+        }
+        return p;
+    }
+
     private static Port open(PortName pn, ValeCtl.SwitchInfo host, Command attach, Command detach, String what, String options) {
         String parent = "valep" + ProcessHandle.current().pid() + "x" + PIPES.incrementAndGet();
         StringBuilder conf = new StringBuilder("@conf:pipes=1");
@@ -153,7 +174,7 @@ public final class RemotePort implements Port {
     /** {@code vale@PID/pipe}: a port of the switch in process PID, reached through a pipe. */
     @Override
     public String backend() {
-        return (detach == Command.DETACH_MONITOR ? "monitor of " : "") + "vale@" + hostPid + "/" + end.backend();
+        return (detach == Command.DETACH_MONITOR ? "monitor of " : "") + (undo != null ? "process " : "vale@") + hostPid + "/" + end.backend();
     }
 
     @Override
@@ -219,6 +240,10 @@ public final class RemotePort implements Port {
             }
         }
         try {
+            if (undo != null) {
+                undo.run();
+                return;
+            }
             if (broken != null) {
                 return; // no host to ask
             }
