@@ -48,7 +48,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 @Command(name = "capture", mixinStandardHelpOptions = true, versionProvider = Capture.Version.class,
         description = "tcpdump without libpcap: capture from ports or read a file, filter with a pcap-filter expression, write pcap/pcapng or print.")
 public final class Capture implements Callable<Integer> {
-    @Option(names = "-i", paramLabel = "PORT", description = "port to capture from (netmap syntax), repeatable: netmap:eth0, vale0:a, pipe}1, vale0:a/rt (a copy monitor: from any process for a switch's ports, else of a port of this process)")
+    @Option(names = "-i", paramLabel = "PORT", description = "port to capture from (netmap syntax), repeatable: netmap:eth0, vale0:a, pipe}1, vale0:a/rt (a copy monitor of a port open in any process: a switch port, a pipe end, a NIC port)")
     List<String> ports = new ArrayList<>();
 
     @Option(names = "-r", paramLabel = "FILE", description = "read packets from a pcap or pcapng file instead")
