@@ -162,11 +162,18 @@ public final class Pcap implements AutoCloseable {
     /**
      * pcap_setfilter: compiles {@code expression}; in the kernel on AF_PACKET NIC ports ("kernel") and on
      * AF_XDP ones ("xdp", translated to eBPF in the XDP program), in the JVM elsewhere or when the verifier
-     * refuses it ("jvm"; {@link #filterFallback()} says why). Returns where.
+     * refuses it ("jvm"; {@link #filterFallback()} says why). A program that loops ({@code protochain}: a
+     * backward jump, which the kernel's classic BPF refuses) runs in the JVM on every port, as libpcap runs it
+     * in user space. Returns where.
      */
     public String setFilter(String expression) {
         Bpf prog = compile(expression, snaplen);
-        if (port instanceof NicPort nic && port.backend().toLowerCase(Locale.ROOT).contains("packet")) {
+        filterFallback = null;
+        boolean kernelPort = port instanceof NicPort && (port.backend().toLowerCase(Locale.ROOT).contains("packet")
+                || port.backend().toLowerCase(Locale.ROOT).contains("xdp"));
+        if (kernelPort && prog.hasBackwardJump()) {
+            filterFallback = "protochain loops (a backward jump), which classic BPF in the kernel refuses";
+        } else if (port instanceof NicPort nic && port.backend().toLowerCase(Locale.ROOT).contains("packet")) {
             try {
                 Bpf live = FilterCompiler.compileLinuxLive(expression, snaplen, true); // stripped VLAN tags as libpcap
                 nic.setSocketFilter(live.toSockFilter(arena), live.length());
@@ -177,7 +184,8 @@ public final class Pcap implements AutoCloseable {
                 // a queue that is not AF_PACKET (host rings): filter in the JVM
             }
         }
-        if (!prog.readsAncillary() && port instanceof NicPort nic && port.backend().toLowerCase(Locale.ROOT).contains("xdp")) {
+        if (filterFallback == null && !prog.readsAncillary() && port instanceof NicPort nic
+                && port.backend().toLowerCase(Locale.ROOT).contains("xdp")) {
             try {
                 nic.setXdpFilter(prog.toSockFilter(arena), prog.length());
                 filter = null;
@@ -196,7 +204,10 @@ public final class Pcap implements AutoCloseable {
         return "jvm";
     }
 
-    /** Why the last filter runs in the JVM although the port is AF_XDP (the verifier's refusal), or null. */
+    /**
+     * Why the last filter runs in the JVM although the port could run it in the kernel (the XDP verifier's
+     * refusal, or a looping program), or null.
+     */
     public String filterFallback() {
         return filterFallback;
     }

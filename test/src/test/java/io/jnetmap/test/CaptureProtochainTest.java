@@ -1,5 +1,6 @@
 package io.jnetmap.test;
 
+import io.jnetmap.capture.Pcap;
 import io.jnetmap.core.nic.NetLab;
 import io.jnetmap.examples.Capture;
 import io.jnetmap.sys.NetNamespace;
@@ -20,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * {@code protochain} on a live AF_PACKET port: the program loops (a backward jump), which the kernel's
  * classic BPF refuses, so capture filters in the JVM, says so in its "listening on" line, and still
- * captures exactly the matching frames.
+ * captures exactly the matching frames; {@code Pcap.setFilter} keeps it in the JVM too.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class CaptureProtochainTest {
@@ -52,6 +53,13 @@ class CaptureProtochainTest {
             List<String> lines = o.lines().toList();
             assertEquals(4, lines.size(), o);
             for (String l : lines) assertTrue(l.contains("ICMP echo"), o);
+            // the API as well: Pcap.setFilter keeps a looping program in the JVM and says why
+            try (NetNamespace ignored = NetNamespace.enter(v.nsB()); Pcap p = Pcap.openLive("netmap:" + v.b() + "@backend=packet", 262144)) {
+                assertEquals("jvm", p.setFilter("ip6 protochain 17"));
+                assertTrue(p.filterFallback().contains("protochain"), p.filterFallback());
+                assertEquals("kernel", p.setFilter("udp"));
+                assertEquals(null, p.filterFallback());
+            }
         }
     }
 }
