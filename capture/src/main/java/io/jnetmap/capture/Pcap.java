@@ -87,6 +87,8 @@ public final class Pcap implements AutoCloseable {
     /** The filter for packets the port sent (slots flagged NS_TXMON): differs from {@link #filter} for inbound/outbound. */
     private PacketFilter filterOut;
     private String filterFallback;
+    /** Where the last filter ran in the kernel ("kernel", "xdp"), or null. */
+    private String kernelFilter;
     private Poller poller;
     private volatile boolean breakRequested;
     private long received;
@@ -179,7 +181,7 @@ public final class Pcap implements AutoCloseable {
                 nic.setSocketFilter(live.toSockFilter(arena), live.length());
                 filter = null;
                 filterOut = null;
-                return "kernel";
+                return kernelFilter = "kernel";
             } catch (UnsupportedOperationException e) {
                 // a queue that is not AF_PACKET (host rings): filter in the JVM
             }
@@ -190,13 +192,20 @@ public final class Pcap implements AutoCloseable {
                 nic.setXdpFilter(prog.toSockFilter(arena), prog.length());
                 filter = null;
                 filterOut = null;
-                return "xdp";
+                return kernelFilter = "xdp";
             } catch (UnsupportedOperationException e) {
                 filterFallback = e.getMessage(); // the verifier refused it: filter in the JVM, and say why
             }
         }
         if (prog.readsAncillary() && reader != null) {
             throw new UnsupportedOperationException("inbound/outbound not supported on Ethernet when reading savefiles");
+        }
+        if (kernelFilter != null && port instanceof NicPort nic) {
+            // an earlier filter still runs in the kernel: let everything through there, filter here
+            Bpf all = new Bpf(Bpf.Insn.stmt(Bpf.RET | Bpf.K, snaplen));
+            if (kernelFilter.equals("kernel")) nic.setSocketFilter(all.toSockFilter(arena), all.length());
+            else nic.setXdpFilter(all.toSockFilter(arena), all.length());
+            kernelFilter = null;
         }
         // a port's RX slots are what it received, its monitor's NS_TXMON copies what it sent
         filter = PacketFilter.bytecode(prog.withPacketType(Bpf.PACKET_HOST));

@@ -11,11 +11,13 @@ import org.junit.jupiter.api.Timeout;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -59,6 +61,11 @@ class CaptureProtochainTest {
                 assertTrue(p.filterFallback().contains("protochain"), p.filterFallback());
                 assertEquals("kernel", p.setFilter("udp"));
                 assertEquals(null, p.filterFallback());
+                // back to the JVM: the kernel's udp filter must not stay in front of it
+                assertEquals("jvm", p.setFilter("ip protochain 1"));
+                String again = NetLab.inNs(v.nsA(), "ping", "-c", "2", "-i", "0.2", "-W", "2", "10.7.1.2");
+                assertTrue(again.contains("2 received"), again);
+                assertNotNull(p.next(Duration.ofSeconds(5)), "an ICMP frame through the JVM filter");
             }
         }
     }
