@@ -9,8 +9,10 @@ import java.util.Locale;
 /**
  * A classic BPF program (linux/filter.h {@code struct sock_filter}): {@code code}, {@code jt}, {@code jf},
  * {@code k} per instruction, as the kernel's SO_ATTACH_FILTER takes it and as {@code tcpdump -d} prints it.
- * Validated when built: at most {@link #MAX_INSNS} instructions, known opcodes, jumps forward and inside the
- * program, scratch cells 0..15, the last instruction a return.
+ * Validated when built: at most {@link #MAX_INSNS} instructions, known opcodes, jumps inside the program
+ * (conditional ones forward; {@code ja} backward too, as libpcap's {@code protochain} loop needs, which
+ * the kernel's classic BPF refuses: see {@link #hasBackwardJump()}), scratch cells 0..15, the last
+ * instruction a return.
  */
 public final class Bpf {
     public static final int MAX_INSNS = 4096;
@@ -126,7 +128,8 @@ public final class Bpf {
                 if (op > JSET) {
                     bad = "jump";
                 } else if (op == JA) {
-                    if (in.k() < 0 || (long) i + 1 + in.k() >= n) {
+                    long target = (long) i + 1 + in.k();
+                    if (target < 0 || target >= n) {
                         bad = "jump target";
                     }
                 } else if (in.jt() < 0 || in.jt() > 255 || in.jf() < 0 || in.jf() > 255
@@ -173,6 +176,20 @@ public final class Bpf {
 
     public int k(int i) {
         return k[i];
+    }
+
+    /**
+     * Whether a {@code ja} jumps backward (a loop: libpcap's {@code protochain}). The Linux kernel's classic
+     * BPF and the XDP translation take forward jumps only, so such a program runs in the JVM, as libpcap
+     * runs it in user space; there every packet is held to {@link BpfInterpreter#MAX_BACKWARD_JUMPS}.
+     */
+    public boolean hasBackwardJump() {
+        for (int i = 0; i < length(); i++) {
+            if (code(i) == (JMP | JA) && k[i] < 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public Insn insn(int i) {

@@ -20,6 +20,8 @@ import static java.lang.constant.ConstantDescs.CD_void;
  * Classic BPF compiled to JVM bytecode with java.lang.classfile: one hidden class per filter, whose
  * {@code run} is the program straight-line, A, X and M[] in locals, every load bounds-checked against the
  * captured length as the interpreter does (the interpreter stays the reference; tests compare the two).
+ * A backward {@code ja} becomes a backward goto (a JVM loop) that first counts down a budget of
+ * {@link BpfInterpreter#MAX_BACKWARD_JUMPS} and drops the packet when it is spent, as the interpreter does.
  * A program too large for one method falls back to the interpreter.
  */
 final class BpfBytecode {
@@ -35,7 +37,8 @@ final class BpfBytecode {
     private static final ValueLayout.OfShort BE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
     // locals of run(MemorySegment seg, long off, int caplen, int wirelen)
-    private static final int SEG = 1, OFF = 2, CAPLEN = 4, WIRELEN = 5, REG_A = 6, REG_X = 7, MEM0 = 8, TMP = 8 + MEMWORDS;
+    private static final int SEG = 1, OFF = 2, CAPLEN = 4, WIRELEN = 5, REG_A = 6, REG_X = 7, MEM0 = 8, TMP = 8 + MEMWORDS,
+            LOOPS = TMP + 2;
 
     private BpfBytecode() {
     }
@@ -103,6 +106,10 @@ final class BpfBytecode {
             cob.iconst_0();
             cob.istore(r);
         }
+        if (p.hasBackwardJump()) {
+            cob.loadConstant(BpfInterpreter.MAX_BACKWARD_JUMPS);
+            cob.istore(LOOPS);
+        }
         for (int i = 0; i < n; i++) {
             cob.labelBinding(at[i]);
             int c = p.code(i), k = p.k(i);
@@ -127,6 +134,11 @@ final class BpfBytecode {
                 case ALU -> alu(cob, c, k, drop);
                 case JMP -> {
                     if (c == (JMP | JA)) {
+                        if (k < 0) { // a loop: spend one turn of the budget, drop when none is left
+                            cob.iinc(LOOPS, -1);
+                            cob.iload(LOOPS);
+                            cob.iflt(drop);
+                        }
                         cob.goto_(at[i + 1 + k]);
                         break;
                     }

@@ -10,11 +10,21 @@ import static io.jnetmap.capture.Bpf.*;
  * the program with 0 (drop), so does a division by X = 0; shifts by 32 or more give 0. {@code ld #pktlen}
  * is the length on the wire. Nothing is allocated per packet (the scratch memory is this object's). M[] starts
  * at 0 on every packet, as in the bytecode (the kernel refuses a program that reads M[] before storing it,
- * libpcap leaves it undefined): never what an earlier packet left.
+ * libpcap leaves it undefined): never what an earlier packet left. A backward {@code ja} (libpcap's
+ * {@code protochain} loop) is followed at most {@link #MAX_BACKWARD_JUMPS} times a packet, then the packet is
+ * dropped: libpcap's loop over IPv6 extension headers always advances, but its AH step does not (it sets X
+ * from the AH length alone), so a crafted AH header pointing at itself would spin forever.
  */
 public final class BpfInterpreter implements PacketFilter {
     private static final ValueLayout.OfInt BE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfShort BE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
+
+    /**
+     * Backward jumps one packet may take before it is dropped: a loop that moves its header offset on by
+     * 4 bytes or more a turn (libpcap's steps are 8 bytes per IPv6 extension header, 8 or more per AH)
+     * walks a whole {@link FilterCompiler#DEFAULT_SNAPLEN}-byte capture in fewer turns.
+     */
+    public static final int MAX_BACKWARD_JUMPS = FilterCompiler.DEFAULT_SNAPLEN / 4;
 
     private final short[] code;
     private final int[] jt;
@@ -52,6 +62,7 @@ public final class BpfInterpreter implements PacketFilter {
     public int run(MemorySegment seg, long off, int caplen, int wirelen) {
         int a = 0, x = 0;
         int pc = 0;
+        int loops = MAX_BACKWARD_JUMPS;
         int[] m = mem;
         if (usesMem) java.util.Arrays.fill(m, 0);
         while (true) {
@@ -103,7 +114,10 @@ public final class BpfInterpreter implements PacketFilter {
                 case LDX | MEM: x = m[kk]; break;
                 case ST: m[kk] = a; break;
                 case STX: m[kk] = x; break;
-                case JMP | JA: pc += kk; break;
+                case JMP | JA:
+                    if (kk < 0 && --loops < 0) return 0;
+                    pc += kk;
+                    break;
                 case JMP | JGT | K: pc += Integer.compareUnsigned(a, kk) > 0 ? jt[pc] : jf[pc]; break;
                 case JMP | JGE | K: pc += Integer.compareUnsigned(a, kk) >= 0 ? jt[pc] : jf[pc]; break;
                 case JMP | JEQ | K: pc += a == kk ? jt[pc] : jf[pc]; break;

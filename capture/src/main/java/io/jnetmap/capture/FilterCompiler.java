@@ -121,7 +121,7 @@ public final class FilterCompiler {
         Cond cond = program();
         Blocks g = new Blocks(snaplen);
         Blocks.Node root = cond.build(g, g.accept, g.reject);
-        if (optimize) {
+        if (optimize && protochains == 0) {
             root = g.optimize(root);
             if (root == g.reject) {
                 return null;
@@ -878,6 +878,84 @@ public final class FilterCompiler {
         };
     }
 
+    private static final int IPPROTO_HOPOPTS = 0, IPPROTO_ROUTING = 43, IPPROTO_AH = 51, IPPROTO_NONE = 59, IPPROTO_DSTOPTS = 60;
+
+    /**
+     * libpcap's gen_protochain: the header chain walked from the IP header to the first header that is
+     * {@code v}, "no next header", or neither an IPv6 extension header (hop-by-hop, destination options,
+     * routing, fragment) nor AH; true if that one is {@code v}. One block whose statements are the loop
+     * (a backward {@code ja}), the scratch cell M[0] and X its own, then {@code jeq #v}. As in libpcap, the
+     * AH step sets X to the AH header's length alone (not added to where it is), and the whole program is
+     * then left unoptimized (libpcap's optimizer needs an acyclic program and turns itself off): tcpdump
+     * runs exactly that program, and so the same packets match.
+     */
+    private Cond protochain(int v, Pq p, Tok at) {
+        if (p == Pq.DEFAULT) return Cond.or(protochain(v, Pq.IP, at), protochain(v, Pq.IP6, at));
+        if (p != Pq.IP && p != Pq.IP6) throw error(at, "bad protocol applied for 'protochain'");
+        protochains++;
+        final int reg = 0;
+        boolean v6 = p == Pq.IP6;
+        List<Insn> s = new ArrayList<>();
+        if (v6) {
+            s.add(stmt(LD | B | ABS, offNl + 6)); // A = next header
+            s.add(stmt(LDX | IMM, 40)); // X = the IPv6 header's length
+        } else {
+            s.add(stmt(LD | B | ABS, offNl + 9)); // A = protocol
+            s.add(stmt(LDX | B | MSH, offNl)); // X = the IPv4 header's length
+        }
+        // the jumps to "end" and "ahcheck" are filled in once their places are known
+        int again = s.size();
+        s.add(null); // jeq #v, end
+        s.add(null); // jeq #none, end
+        int v6start = s.size(), fragAt = -1;
+        if (v6) {
+            for (int h : new int[] {IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING, IPPROTO_FRAGMENT}) {
+                s.add(stmt(JMP | JEQ | K, h)); // to the extension-header step
+            }
+            fragAt = s.size() - 1;
+            int advance = s.size();
+            for (int j = v6start; j < advance; j++) {
+                Insn h = s.get(j);
+                s.set(j, Insn.jump(JMP | JEQ | K, h.k(), advance - j - 1, 0)); // jf: the next test (fragment's: below)
+            }
+            s.add(stmt(LD | B | IND, offNl)); // A = this header's next header
+            s.add(stmt(ST, reg));
+            s.add(stmt(LD | B | IND, offNl + 1)); // X += (length + 1) * 8
+            s.add(stmt(ALU | ADD | K, 1));
+            s.add(stmt(ALU | MUL | K, 8));
+            s.add(stmt(ALU | ADD | X, 0));
+            s.add(stmt(MISC | TAX, 0));
+            s.add(stmt(LD | MEM, reg));
+            s.add(stmt(JMP | JA, again - s.size() - 1));
+        } else {
+            s.add(stmt(ALU | ADD | K, 0)); // nop, as libpcap's
+        }
+        int ahcheck = s.size();
+        if (fragAt >= 0) s.set(fragAt, Insn.jump(JMP | JEQ | K, IPPROTO_FRAGMENT, s.get(fragAt).jt(), ahcheck - fragAt - 1));
+        s.add(null); // jeq #ah, next, end
+        s.add(stmt(MISC | TXA, 0));
+        s.add(stmt(LD | B | IND, offNl)); // A = AH's next header
+        s.add(stmt(ST, reg));
+        s.add(stmt(MISC | TXA, 0));
+        s.add(stmt(ALU | ADD | K, 1));
+        s.add(stmt(MISC | TAX, 0));
+        s.add(stmt(LD | B | IND, offNl)); // X = (AH length + 2) * 4, libpcap's step
+        s.add(stmt(ALU | ADD | K, 2));
+        s.add(stmt(ALU | MUL | K, 4));
+        s.add(stmt(MISC | TAX, 0));
+        s.add(stmt(LD | MEM, reg));
+        s.add(stmt(JMP | JA, again - s.size() - 1));
+        int end = s.size();
+        s.add(stmt(ALU | ADD | K, 0)); // end: nop
+        s.set(again, Insn.jump(JMP | JEQ | K, v, end - again - 1, 0));
+        s.set(again + 1, Insn.jump(JMP | JEQ | K, IPPROTO_NONE, end - again - 2, v6 ? 0 : ahcheck - 1 - (again + 1) - 1));
+        s.set(ahcheck, Insn.jump(JMP | JEQ | K, IPPROTO_AH, 0, end - ahcheck - 1));
+        return Cond.and(linktype(v6 ? ETHERTYPE_IPV6 : ETHERTYPE_IP, at), Cond.test(s, JMP | JEQ | K, v));
+    }
+
+    /** protochain terms read so far: a program with one is not optimized (libpcap's no_optimize). */
+    private int protochains;
+
     private Cond protoAbbrev(Pq p, Tok at) {
         return switch (p) {
             case IP -> linktype(ETHERTYPE_IP, at);
@@ -1086,7 +1164,10 @@ public final class FilterCompiler {
                 if (q.dir != Dq.DEFAULT) throw error(at, "direction applied to 'proto'");
                 return proto((int) v, q.proto, at);
             }
-            default -> throw error(at, "'protochain' is not supported by jnetmap");
+            default -> {
+                if (dotted != null) throw error(at, "illegal protocol number " + dotted.text());
+                return protochain((int) v, q.proto, at);
+            }
         }
     }
 
@@ -1253,7 +1334,11 @@ public final class FilterCompiler {
                 }
                 return proto(v, q.proto, t);
             }
-            default -> throw error(t, "'protochain' is not supported by jnetmap");
+            default -> {
+                int v = Services.ipProto(name);
+                if (v < 0) throw error(t, "unknown ip proto '" + name + "'");
+                return protochain(v, q.proto, t);
+            }
         }
     }
 

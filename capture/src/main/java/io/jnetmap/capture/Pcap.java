@@ -87,6 +87,8 @@ public final class Pcap implements AutoCloseable {
     /** The filter for packets the port sent (slots flagged NS_TXMON): differs from {@link #filter} for inbound/outbound. */
     private PacketFilter filterOut;
     private String filterFallback;
+    /** Where the last filter ran in the kernel ("kernel", "xdp"), or null. */
+    private String kernelFilter;
     private Poller poller;
     private volatile boolean breakRequested;
     private long received;
@@ -162,27 +164,35 @@ public final class Pcap implements AutoCloseable {
     /**
      * pcap_setfilter: compiles {@code expression}; in the kernel on AF_PACKET NIC ports ("kernel") and on
      * AF_XDP ones ("xdp", translated to eBPF in the XDP program), in the JVM elsewhere or when the verifier
-     * refuses it ("jvm"; {@link #filterFallback()} says why). Returns where.
+     * refuses it ("jvm"; {@link #filterFallback()} says why). A program that loops ({@code protochain}: a
+     * backward jump, which the kernel's classic BPF refuses) runs in the JVM on every port, as libpcap runs it
+     * in user space. Returns where.
      */
     public String setFilter(String expression) {
         Bpf prog = compile(expression, snaplen);
-        if (port instanceof NicPort nic && port.backend().toLowerCase(Locale.ROOT).contains("packet")) {
+        filterFallback = null;
+        boolean kernelPort = port instanceof NicPort && (port.backend().toLowerCase(Locale.ROOT).contains("packet")
+                || port.backend().toLowerCase(Locale.ROOT).contains("xdp"));
+        if (kernelPort && prog.hasBackwardJump()) {
+            filterFallback = "protochain loops (a backward jump), which classic BPF in the kernel refuses";
+        } else if (port instanceof NicPort nic && port.backend().toLowerCase(Locale.ROOT).contains("packet")) {
             try {
                 Bpf live = FilterCompiler.compileLinuxLive(expression, snaplen, true); // stripped VLAN tags as libpcap
                 nic.setSocketFilter(live.toSockFilter(arena), live.length());
                 filter = null;
                 filterOut = null;
-                return "kernel";
+                return kernelFilter = "kernel";
             } catch (UnsupportedOperationException e) {
                 // a queue that is not AF_PACKET (host rings): filter in the JVM
             }
         }
-        if (!prog.readsAncillary() && port instanceof NicPort nic && port.backend().toLowerCase(Locale.ROOT).contains("xdp")) {
+        if (filterFallback == null && !prog.readsAncillary() && port instanceof NicPort nic
+                && port.backend().toLowerCase(Locale.ROOT).contains("xdp")) {
             try {
                 nic.setXdpFilter(prog.toSockFilter(arena), prog.length());
                 filter = null;
                 filterOut = null;
-                return "xdp";
+                return kernelFilter = "xdp";
             } catch (UnsupportedOperationException e) {
                 filterFallback = e.getMessage(); // the verifier refused it: filter in the JVM, and say why
             }
@@ -190,13 +200,23 @@ public final class Pcap implements AutoCloseable {
         if (prog.readsAncillary() && reader != null) {
             throw new UnsupportedOperationException("inbound/outbound not supported on Ethernet when reading savefiles");
         }
+        if (kernelFilter != null && port instanceof NicPort nic) {
+            // an earlier filter still runs in the kernel: let everything through there, filter here
+            Bpf all = new Bpf(Bpf.Insn.stmt(Bpf.RET | Bpf.K, snaplen));
+            if (kernelFilter.equals("kernel")) nic.setSocketFilter(all.toSockFilter(arena), all.length());
+            else nic.setXdpFilter(all.toSockFilter(arena), all.length());
+            kernelFilter = null;
+        }
         // a port's RX slots are what it received, its monitor's NS_TXMON copies what it sent
         filter = PacketFilter.bytecode(prog.withPacketType(Bpf.PACKET_HOST));
         filterOut = prog.readsAncillary() ? PacketFilter.bytecode(prog.withPacketType(Bpf.PACKET_OUTGOING)) : filter;
         return "jvm";
     }
 
-    /** Why the last filter runs in the JVM although the port is AF_XDP (the verifier's refusal), or null. */
+    /**
+     * Why the last filter runs in the JVM although the port could run it in the kernel (the XDP verifier's
+     * refusal, or a looping program), or null.
+     */
     public String filterFallback() {
         return filterFallback;
     }

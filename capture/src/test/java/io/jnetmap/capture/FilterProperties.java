@@ -22,7 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Random expressions from the grammar: interpreter and bytecode agree with each other and with tcpdump.
- * Random valid BPF programs on random packets: the bytecode agrees with the interpreter.
+ * Random valid BPF programs on random packets, some with backward jumps (loops, capped): the bytecode agrees
+ * with the interpreter.
  */
 class FilterProperties {
     static Path dir;
@@ -48,7 +49,8 @@ class FilterProperties {
             "src host 10.0.0.2", "dst net 10.0.0.0/8", "net 192.168.1.0/24", "port 80", "src port 53", "dst port 443", "tcp port 22",
             "udp port 7", "portrange 10-30", "ether broadcast", "ether multicast", "ether src 2:0:0:0:0:1", "ip multicast",
             "ip6 multicast", "host fe80::1", "less 70", "greater 100", "ip proto 17", "ip6 proto 6", "proto 132", "rarp", "sctp",
-            "ether proto 0x88cc", "host 1.1.1.1 or 10.0.0.2", "tcp port 80 or 443"};
+            "ether proto 0x88cc", "host 1.1.1.1 or 10.0.0.2", "tcp port 80 or 443", "protochain 6", "ip6 protochain 17",
+            "ip protochain 51", "protochain 58"};
     static final String[] ACCESSORS = {"ip[0]", "ip[9]", "ip[2:2]", "ip[6:2]", "tcp[13]", "tcp[0:2]", "tcp[2:2]", "udp[0:2]", "udp[4:2]",
             "icmp[0]", "ether[12:2]", "ether[0]", "ip6[6]", "icmp6[0]", "arp[7]", "len", "ip[12:4]", "tcp[12]"};
 
@@ -167,6 +169,8 @@ class FilterProperties {
             } else if (kind == 2) {
                 int left = n - 1 - (out.size() + 1);
                 out.add(Insn.jump(JMP | jumps[r.nextInt(jumps.length)] | (r.nextBoolean() ? X : K), k, r.nextInt(left + 1), r.nextInt(left + 1)));
+            } else if (kind == 3 && !out.isEmpty() && r.nextInt(4) == 0) {
+                out.add(Insn.stmt(JMP | JA, -1 - r.nextInt(out.size() + 1))); // a loop, often endless: the cap ends it
             } else {
                 out.add(Insn.stmt(RET | (r.nextBoolean() ? A : K), k));
             }

@@ -76,6 +76,9 @@ class TcpdumpEquivalenceTest {
             "ip[8] ^ 64 = 0", "ip[8] | 1 = 65", "ip[8] - 64 = 0", "ip[8] << 1 = 128", "len - 14 > 100",
             "ip[2:2] + 14 = len", "ip[2:2] + 14 != len", "1 = 1", "1 = 2", "2 > 1 and ip", "ether[0:4] + 1 > 0",
             "byte 0 = 2", "byte 0 & 1", "byte 23 = 6", "byte 0 > 1", "byte 0 < 2", "byte 13 | 0",
+            // a loop over the IPv6 extension headers and AH (a backward jump; ProtochainTest has the header chains)
+            "protochain 6", "ip6 protochain 17", "ip protochain 51", "protochain \\udp", "ip6 protochain 44",
+            "protochain 6 and port 80", "vlan and ip6 protochain 6", "not protochain 17 or icmp",
     };
 
     static final String[] COMBINED = {
@@ -251,7 +254,8 @@ class TcpdumpEquivalenceTest {
             "ether host 1.1.1.1", "ip6 port 5", "tcp proto 6", "host", "tcp and", "(tcp", "tcp)", "ip[", "ip[1:3] = 1",
             "tcp[0] =", "and tcp", "port", "vlan 5000", "mpls 2000000", "ip[0] / 0 = 1", "host nosuchhost.invalid", "port nosuchservice",
             "not", "len >", "tcp port 80 or or 443", "src dst host 1.1.1.1", "net 10.0.0.0/33", "1.2.3.4.5.6", "ip broadcast 5",
-            "mpls and vlan", "udp[x] = 1", "ip and arp", "1 = 2", "ether proto \\nosuchproto", "ip proto \\nosuchproto"};
+            "mpls and vlan", "udp[x] = 1", "ip and arp", "1 = 2", "ether proto \\nosuchproto", "ip proto \\nosuchproto",
+            "tcp protochain 6", "ip protochain tcp", "src protochain 6", "protochain \\nosuchproto"};
 
     @Test
     void whatTcpdumpRejectsJnetmapRejectsWithAColumn() throws Exception {

@@ -478,7 +478,11 @@ public final class Capture implements Callable<Integer> {
                     jvmFilter[i] = inFilter;
                     jvmFilterOut[i] = outFilter;
                     where = "filter in the JVM (bytecode)";
-                    if (p instanceof NicPort nic && p.backend().toLowerCase(Locale.ROOT).contains("packet")) {
+                    boolean kernelPort = p instanceof NicPort && (p.backend().toLowerCase(Locale.ROOT).contains("packet")
+                            || p.backend().toLowerCase(Locale.ROOT).contains("xdp"));
+                    if (kernelPort && program.hasBackwardJump()) { // as libpcap on Linux: the kernel refuses loops
+                        where = "filter in the JVM (bytecode), not in the kernel: protochain loops (a backward jump), which classic BPF in the kernel refuses";
+                    } else if (p instanceof NicPort nic && p.backend().toLowerCase(Locale.ROOT).contains("packet")) {
                         try {
                             // as libpcap on Linux: the first vlan reads a tag the kernel stripped from beside the frame
                             Bpf live = FilterCompiler.compileLinuxLive(String.join(" ", expression), snaplen, true);
