@@ -111,30 +111,42 @@ class CaptureKernelFilterTest {
         }
     }
 
+    /**
+     * Addresses NET.1 (side a) and NET.2 (side b) on {@code v}, {@code capture -i netmap:B -c 4 EXPR} in b's
+     * namespace and two pings from a while it runs (answered: the capture is passive); returns the capture's
+     * {stdout, stderr} once it exited 0.
+     */
+    @SuppressWarnings("try")
+    static String[] captureFourWhilePinging(NetLab.Veth v, String net, String expr) throws Exception {
+        NetLab.inNs(v.nsA(), "ip", "addr", "add", net + ".1/24", "dev", v.a());
+        NetLab.inNs(v.nsB(), "ip", "addr", "add", net + ".2/24", "dev", v.b());
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        CompletableFuture<Integer> cap = CompletableFuture.supplyAsync(() -> {
+            try (NetNamespace ignored = NetNamespace.enter(v.nsB())) {
+                return Capture.run(new String[] {"-i", "netmap:" + v.b(), "-c", "4", expr},
+                        new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+            }
+        }, r -> new Thread(r, "capture").start());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!err.toString(StandardCharsets.UTF_8).contains("listening on")) {
+            assertTrue(System.nanoTime() < deadline, "capture started: " + err);
+            Thread.sleep(20);
+        }
+        String ping = NetLab.inNs(v.nsA(), "ping", "-c", "2", "-i", "0.2", "-W", "2", net + ".2");
+        assertTrue(ping.contains("2 received"), ping);
+        assertEquals(0, cap.get(30, TimeUnit.SECONDS), err.toString(StandardCharsets.UTF_8));
+        String e = err.toString(StandardCharsets.UTF_8), o = out.toString(StandardCharsets.UTF_8);
+        return new String[] {o, e};
+    }
+
     @Test
     @SuppressWarnings("try")
     void captureOnANicIsPassiveAndFiltersInTheKernel(@TempDir Path dir) throws Exception {
         try (NetLab lab = new NetLab()) {
             NetLab.Veth v = lab.vethPair();
-            NetLab.inNs(v.nsA(), "ip", "addr", "add", "10.7.0.1/24", "dev", v.a());
-            NetLab.inNs(v.nsB(), "ip", "addr", "add", "10.7.0.2/24", "dev", v.b());
-            ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-            CompletableFuture<Integer> cap = CompletableFuture.supplyAsync(() -> {
-                try (NetNamespace ignored = NetNamespace.enter(v.nsB())) {
-                    return Capture.run(new String[] {"-i", "netmap:" + v.b(), "-c", "4", "icmp"},
-                            new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-                }
-            }, r -> new Thread(r, "capture").start());
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (!err.toString(StandardCharsets.UTF_8).contains("listening on")) {
-                assertTrue(System.nanoTime() < deadline, "capture started: " + err);
-                Thread.sleep(20);
-            }
             // the host stack keeps its traffic: ping answers while capture runs
-            String ping = NetLab.inNs(v.nsA(), "ping", "-c", "2", "-i", "0.2", "-W", "2", "10.7.0.2");
-            assertTrue(ping.contains("2 received"), ping);
-            assertEquals(0, cap.get(30, TimeUnit.SECONDS), err.toString(StandardCharsets.UTF_8));
-            String e = err.toString(StandardCharsets.UTF_8), o = out.toString(StandardCharsets.UTF_8);
+            String[] oe = captureFourWhilePinging(v, "10.7.0", "icmp");
+            String o = oe[0], e = oe[1];
             assertTrue(e.contains("filter in the kernel (SO_ATTACH_FILTER)"), e);
             assertTrue(e.contains("4 packets captured"), e);
             List<String> lines = o.lines().toList();

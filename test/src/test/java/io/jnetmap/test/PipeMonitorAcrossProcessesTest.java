@@ -9,14 +9,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -69,29 +65,20 @@ class PipeMonitorAcrossProcessesTest {
         }
     }
 
-    private static long tcpdumpCount(Path file, String filter) throws Exception {
-        Process p = new ProcessBuilder("tcpdump", "-n", "-r", file.toString(), "--count", filter).redirectErrorStream(true).start();
-        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                return String.join("\n", r.lines().toList());
-            } catch (java.io.IOException e) {
-                throw new IllegalStateException(e);
+    /** Kills what a test started and removes its scratch directory, whatever the test's outcome. */
+    private static void stopAndRemove(List<Process> all, Path dir) throws Exception {
+        for (Process p : all) {
+            p.destroyForcibly();
+        }
+        for (Process p : all) {
+            p.waitFor(30, TimeUnit.SECONDS);
+        }
+        try (var s = Files.list(dir)) {
+            for (Path f : s.toList()) {
+                Files.deleteIfExists(f);
             }
-        });
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "tcpdump finished");
-        String s = out.get(10, TimeUnit.SECONDS);
-        assertEquals(0, p.exitValue(), s);
-        return s.lines().filter(l -> l.endsWith(" packets")).mapToLong(l -> Long.parseLong(l.substring(0, l.indexOf(' '))))
-                .findFirst().orElseThrow(() -> new AssertionError("tcpdump --count: " + s));
-    }
-
-    private static String threadsOf(Process p) throws Exception {
-        Path jcmd = Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("jcmd");
-        Process d = new ProcessBuilder(jcmd.toString(), String.valueOf(p.pid()), "Thread.print").redirectErrorStream(true).start();
-        String out = new String(d.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(d.waitFor(60, TimeUnit.SECONDS), "jcmd finished");
-        assertTrue(out.contains("\"main\""), "a thread dump: " + out);
-        return out;
+        }
+        Files.deleteIfExists(dir);
     }
 
     @Test
@@ -120,8 +107,8 @@ class PipeMonitorAcrossProcessesTest {
             assertTrue(capture.waitFor(60, TimeUnit.SECONDS), "capture ended after -c packets: " + Files.readString(capLog));
             assertEquals(0, capture.exitValue(), Files.readString(capLog));
             assertTrue(Files.readString(capLog).contains(n + " packets captured"), Files.readString(capLog));
-            assertEquals(n, tcpdumpCount(file, ""), "tcpdump reads every frame");
-            assertEquals(n, tcpdumpCount(file, "ether src " + SRC_MAC + " and udp"), "pkt-gen's frames");
+            assertEquals(n, RemoteMonitorTest.tcpdumpCount(file, ""), "tcpdump reads every frame");
+            assertEquals(n, RemoteMonitorTest.tcpdumpCount(file, "ether src " + SRC_MAC + " and udp"), "pkt-gen's frames");
 
             // 2. what a pipe{M held by a sending pkt-gen sent (to a pkt-gen draining pipe}M)
             String txEnd = "pipe{" + (id + 1);
@@ -138,7 +125,7 @@ class PipeMonitorAcrossProcessesTest {
             all.add(capture2);
             assertTrue(capture2.waitFor(60, TimeUnit.SECONDS), Files.readString(capLog2));
             assertEquals(0, capture2.exitValue(), Files.readString(capLog2));
-            assertEquals(500, tcpdumpCount(file2, "ether src " + SRC_MAC + " and udp"), Files.readString(capLog2));
+            assertEquals(500, RemoteMonitorTest.tcpdumpCount(file2, "ether src " + SRC_MAC + " and udp"), Files.readString(capLog2));
 
             // 3. a capture killed while the holder sends: the holder goes on, and its relay thread ends
             Path capLog3 = dir.resolve("capture3.log");
@@ -146,14 +133,14 @@ class PipeMonitorAcrossProcessesTest {
             all.add(capture3);
             awaitLine(capture3, capLog3, "listening on " + txEnd + "/t");
             String relay = "vale-monitor-" + txEnd + "/t-" + capture3.pid();
-            assertTrue(threadsOf(gen).contains(relay), "the holder relays for capture3 in thread " + relay);
+            assertTrue(RemoteMonitorTest.threadsOf(gen).contains(relay), "the holder relays for capture3 in thread " + relay);
             capture3.destroyForcibly();
             assertTrue(capture3.waitFor(30, TimeUnit.SECONDS));
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             String threads;
             do {
                 Thread.sleep(200);
-                threads = threadsOf(gen);
+                threads = RemoteMonitorTest.threadsOf(gen);
             } while (threads.contains("vale-monitor-") && System.nanoTime() < until);
             assertTrue(!threads.contains("vale-monitor-"), "relay for the dead capture gone: " + threads);
             assertTrue(gen.isAlive(), "the holder lives on: " + Files.readString(genLog));
@@ -181,18 +168,7 @@ class PipeMonitorAcrossProcessesTest {
             assertTrue(!Files.exists(ShmDirectory.path().resolve(".monitors").resolve(gen.pid() + ".sock")),
                     "the dead holder's socket file was removed by the process that found it");
         } finally {
-            for (Process p : all) {
-                p.destroyForcibly();
-            }
-            for (Process p : all) {
-                p.waitFor(30, TimeUnit.SECONDS);
-            }
-            try (var s = Files.list(dir)) {
-                for (Path f : s.toList()) {
-                    Files.deleteIfExists(f);
-                }
-            }
-            Files.deleteIfExists(dir);
+            stopAndRemove(all, dir);
         }
     }
 
@@ -216,22 +192,11 @@ class PipeMonitorAcrossProcessesTest {
             assertTrue(capture.waitFor(60, TimeUnit.SECONDS), Files.readString(capLog));
             assertEquals(0, capture.exitValue(), Files.readString(capLog));
             assertTrue(Files.readString(capLog).contains("monitor of process"), Files.readString(capLog));
-            assertEquals(200, tcpdumpCount(file, "ether src " + v.macA() + " and ether dst " + v.macB() + " and udp"),
+            assertEquals(200, RemoteMonitorTest.tcpdumpCount(file, "ether src " + v.macA() + " and ether dst " + v.macB() + " and udp"),
                     Files.readString(capLog));
             assertTrue(gen.isAlive(), Files.readString(genLog));
         } finally {
-            for (Process p : all) {
-                p.destroyForcibly();
-            }
-            for (Process p : all) {
-                p.waitFor(30, TimeUnit.SECONDS);
-            }
-            try (var s = Files.list(dir)) {
-                for (Path f : s.toList()) {
-                    Files.deleteIfExists(f);
-                }
-            }
-            Files.deleteIfExists(dir);
+            stopAndRemove(all, dir);
         }
     }
 }

@@ -53,7 +53,7 @@ class RemoteMonitorTest {
     }
 
     /** tcpdump's count of the packets of {@code file} matching {@code filter}. */
-    private static long tcpdumpCount(Path file, String filter) throws Exception {
+    static long tcpdumpCount(Path file, String filter) throws Exception {
         Process p = new ProcessBuilder("tcpdump", "-n", "-r", file.toString(), "--count", filter).redirectErrorStream(true).start();
         CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
@@ -70,7 +70,7 @@ class RemoteMonitorTest {
     }
 
     /** The thread dump of {@code p} (jcmd Thread.print, from the JDK running this test). */
-    private static String threadsOf(Process p) throws Exception {
+    static String threadsOf(Process p) throws Exception {
         Path jcmd = Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("jcmd");
         Process d = new ProcessBuilder(jcmd.toString(), String.valueOf(p.pid()), "Thread.print").redirectErrorStream(true).start();
         String out = new String(d.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
