@@ -255,7 +255,8 @@ class TcpdumpEquivalenceTest {
             "tcp[0] =", "and tcp", "port", "vlan 5000", "mpls 2000000", "ip[0] / 0 = 1", "host nosuchhost.invalid", "port nosuchservice",
             "not", "len >", "tcp port 80 or or 443", "src dst host 1.1.1.1", "net 10.0.0.0/33", "1.2.3.4.5.6", "ip broadcast 5",
             "mpls and vlan", "udp[x] = 1", "ip and arp", "1 = 2", "ether proto \\nosuchproto", "ip proto \\nosuchproto",
-            "tcp protochain 6", "ip protochain tcp", "src protochain 6", "protochain \\nosuchproto"};
+            "tcp protochain 6", "ip protochain tcp", "src protochain 6", "protochain \\nosuchproto",
+            "protochain", "arp protochain 6", "ether protochain 6", "protochain 1.2"};
 
     @Test
     void whatTcpdumpRejectsJnetmapRejectsWithAColumn() throws Exception {
