@@ -8,7 +8,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Suite {@code soak}: {@code bin/jnetmap selftest soak} for 10 minutes (40 s with {@code --quick}):
+ * Suite {@code soak}: {@code bin/jnetmap selftest soak} for 10 minutes (90 s with {@code --quick}):
  * pipe, switch and (as root) NIC traffic with ports attached and detached every 2 s and the switch's
  * counters read 4 times a second. Figures: the drift of the soak process's anonymous resident memory
  * after warm-up (%; must stay within 5), and whether the run passed (1) — 0 loss on pipe and switch,
@@ -19,7 +19,7 @@ public final class SoakSuite implements BenchMain.Suite {
     public void run(boolean quick, BenchMain.Results out) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream ps = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-        int code = Main.commandLine(ps, ps).execute("selftest", "soak", "-t", quick ? "40" : "600");
+        int code = Main.commandLine(ps, ps).execute("selftest", "soak", "-t", quick ? "90" : "600");
         String text = bytes.toString(StandardCharsets.UTF_8);
         for (String line : text.split("\n")) {
             if (line.startsWith("RESULT soak.rss.anon.drift ")) {
