@@ -96,15 +96,19 @@ class PcapNicTest {
     }
 
     static Pcap open() {
-        return open(false);
+        return open(NET.veth(), false);
     }
 
-    /** A handle on b; {@code slots}: read through the RX slots as before the blocks ({@code jnetmap.pcap.read_slots}). */
-    @SuppressWarnings("try")
     static Pcap open(boolean slots) {
-        try (NetNamespace ignored = NetNamespace.enter(NET.veth().nsB())) {
+        return open(NET.veth(), slots);
+    }
+
+    /** A handle on v's b end; {@code slots}: read through the RX slots as before the blocks ({@code jnetmap.pcap.read_slots}). */
+    @SuppressWarnings("try")
+    static Pcap open(NetLab.Veth v, boolean slots) {
+        try (NetNamespace ignored = NetNamespace.enter(v.nsB())) {
             if (slots) System.setProperty("jnetmap.pcap.read_slots", "true");
-            return Pcap.openLive("netmap:" + NET.veth().b(), 262144, TIMEOUT);
+            return Pcap.openLive("netmap:" + v.b(), 262144, TIMEOUT);
         } finally {
             System.clearProperty("jnetmap.pcap.read_slots");
         }
