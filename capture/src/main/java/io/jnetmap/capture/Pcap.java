@@ -513,8 +513,12 @@ public final class Pcap implements AutoCloseable {
         v.caplen = len;
     }
 
-    /** Sleeps until the port may have packets, {@link #breakLoop} is called, or {@code timeoutMs} passed. */
-    private void waitForPackets(int timeoutMs) {
+    /**
+     * Sleeps until the port may have packets, {@link #breakLoop} is called, or {@code timeoutMs} passed.
+     *
+     * @throws IOException if the capture socket reports an error, as libpcap does ("the interface went down")
+     */
+    private void waitForPackets(int timeoutMs) throws IOException {
         if (blocks != null) {
             // the socket is readable when a block is ready; rxsync is never called (the blocks are read in place)
             pollFds.set(ValueLayout.JAVA_SHORT, 6, (short) 0);
@@ -524,6 +528,10 @@ public final class Pcap implements AutoCloseable {
             }
             if (pollFds.get(ValueLayout.JAVA_SHORT, 14) != 0) {
                 wake.drain();
+            }
+            short ev = pollFds.get(ValueLayout.JAVA_SHORT, 6);
+            if ((ev & (Linux.POLLERR | Linux.POLLHUP | Linux.POLLNVAL)) != 0) {
+                socketError(ev);
             }
             return;
         }
@@ -537,6 +545,25 @@ public final class Pcap implements AutoCloseable {
             poller.poll(Math.min(timeoutMs, 100) * 1_000_000L);
         }
     }
+
+    /** The capture socket polled with an error: what libpcap says of it, or nothing if the error was already taken. */
+    private void socketError(short ev) throws IOException {
+        if ((ev & Linux.POLLNVAL) != 0) {
+            throw new IOException(port.name() + ": the capture socket is closed (poll: POLLNVAL)");
+        }
+        if ((ev & Linux.POLLHUP) != 0) {
+            throw new IOException(port.name() + ": hangup on the capture socket (poll: POLLHUP)");
+        }
+        int err = Linux.getsockoptInt(blocks.captureFd(), Linux.SOL_SOCKET, SO_ERROR); // reading it clears it
+        if (err == io.jnetmap.sys.Errno.ENETDOWN) {
+            throw new IOException(port.name() + ": the interface went down");
+        }
+        if (err != 0) {
+            throw new IOException(port.name() + ": error on the capture socket: " + io.jnetmap.sys.Errno.describe(err));
+        }
+    }
+
+    private static final int SO_ERROR = 4;
 
     /**
      * pcap_stats: on a NIC, received = packets that passed the kernel's filter (read, or dropped by the kernel for

@@ -287,4 +287,34 @@ class PcapNicTest {
             assertEquals(expected, seen.seqs);
         }
     }
+
+    /** As libpcap's: the interface going down ends a waiting loop with an error instead of a loop that never wakes. */
+    @Test
+    @SuppressWarnings("try")
+    void aLoopEndsWithAnErrorWhenTheInterfaceGoesDown() throws Exception {
+        try (NetLab lab = new NetLab()) {
+            NetLab.Veth v = lab.vethPair();
+            Pcap p;
+            try (NetNamespace ignored = NetNamespace.enter(v.nsB())) {
+                p = Pcap.openLive("netmap:" + v.b(), 2048);
+            }
+            try (Pcap pcap = p) {
+                CompletableFuture<Long> running = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return pcap.loop(0, x -> { });
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+                Thread.sleep(300);
+                assertFalse(running.isDone());
+                NetLab.inNs(v.nsB(), "ip", "link", "set", v.b(), "down");
+                java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                        () -> running.get(30, TimeUnit.SECONDS));
+                assertTrue(e.getCause() instanceof java.io.UncheckedIOException, e.toString());
+                String msg = e.getCause().getCause().getMessage();
+                assertTrue(msg.contains(v.b()) && msg.endsWith(": the interface went down"), msg);
+            }
+        }
+    }
 }
