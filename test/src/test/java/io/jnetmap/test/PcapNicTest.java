@@ -317,4 +317,47 @@ class PcapNicTest {
             }
         }
     }
+
+    /**
+     * The counters count what the kernel dropped: 30 000 frames of 1514 bytes into a ring of 32 MiB that nobody reads
+     * meanwhile. Each frame is read once (in order) or counted as dropped by the kernel (or, at the sending veth,
+     * by the veth itself); received is what was read plus the kernel's drops, as libpcap's ps_recv.
+     */
+    @Test
+    @SuppressWarnings("try")
+    void theCountersCountWhatTheKernelDropped() throws Exception {
+        try (NetLab lab = new NetLab()) {
+            NetLab.Veth v = lab.vethPair();
+            Pcap p;
+            try (NetNamespace ignored = NetNamespace.enter(v.nsB())) {
+                p = Pcap.openLive("netmap:" + v.b(), 262144, TIMEOUT);
+            }
+            try (Pcap pcap = p; Port tx = NetLab.open(v.nsA(), "netmap:" + v.a() + "@backend=packet")) {
+                assertEquals("kernel", pcap.setFilter("ether proto 0x88b5"));
+                long vethDrops0 = NetLab.counter(v.nsA(), v.a(), "tx_dropped");
+                int n = 30_000;
+                List<byte[]> frames = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    byte[] f = frame(i, 1514);
+                    System.arraycopy(Frames.mac(v.macB()), 0, f, 0, 6);
+                    System.arraycopy(Frames.mac(v.macA()), 0, f, 6, 6);
+                    frames.add(f);
+                }
+                send(tx, frames);
+                long read = 0;
+                long last = -1;
+                for (Pcap.PacketView pv; (pv = pcap.next(Duration.ofMillis(500))) != null; read++) {
+                    long seq = seqOf(pv.segment(), pv.offset());
+                    assertTrue(seq > last, "in order, each once: " + seq + " after " + last);
+                    assertEquals(1514, pv.caplen());
+                    last = seq;
+                }
+                Pcap.Stats st = pcap.stats();
+                long vethDrops = NetLab.counter(v.nsA(), v.a(), "tx_dropped") - vethDrops0;
+                assertTrue(st.kernelDrops() > 0, "a full ring drops: " + st + ", read " + read);
+                assertEquals(read + st.kernelDrops(), st.received(), st.toString());
+                assertEquals(n, read + st.kernelDrops() + vethDrops, "read " + read + ", " + st + ", dropped by the veth " + vethDrops);
+            }
+        }
+    }
 }
