@@ -460,6 +460,9 @@ public final class Pcap implements AutoCloseable {
     /**
      * pcap_loop: until {@code count} packets (0 = forever), the end of the file, or {@link #breakLoop}, waiting for
      * packets on a live port. Returns the packets handed over; {@link #broken()} says whether breakLoop ended it.
+     *
+     * @throws IOException if the file is corrupt, or the capture socket of a NIC reports an error ("the interface went
+     *                     down")
      */
     public long loop(long count, Handler h) throws IOException {
         long got = 0;
