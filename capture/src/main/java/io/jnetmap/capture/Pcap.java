@@ -8,11 +8,14 @@ import io.jnetmap.core.nic.NicStats;
 import io.jnetmap.poll.Pollable;
 import io.jnetmap.poll.Poller;
 import io.jnetmap.poll.WaitStrategy;
+import io.jnetmap.sys.EventFd;
+import io.jnetmap.sys.Linux;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -25,7 +28,15 @@ import java.util.Locale;
  * {@link #breakLoop}, and a dumper ({@link #dumpOpen}). Not thread-safe, except {@link #breakLoop}.
  *
  * <p>A live NIC ({@code netmap:IF}) is opened passively, on the AF_PACKET backend, unless the name chooses
- * one; there the filter runs in the kernel (SO_ATTACH_FILTER), elsewhere in the JVM as bytecode.
+ * one; there the filter runs in the kernel (SO_ATTACH_FILTER), elsewhere in the JVM as bytecode, and packets are
+ * read where the kernel wrote them, in its TPACKET_V3 blocks ({@link NicPort#capture}), as libpcap reads them: the
+ * handler's view points into the block, which goes back to the kernel after its last packet. Other ports (pipes,
+ * switch ports, monitors, AF_XDP or several AF_PACKET queues) are read through their RX slots. The system property
+ * {@code jnetmap.pcap.read_slots=true} makes a handle opened after it read a NIC's slots too (to compare the two).
+ *
+ * <p>As libpcap's: {@link #dispatch} hands over what is ready and does not wait; {@link #loop} waits;
+ * {@link #next} waits up to its timeout and returns a copy valid until the next call. {@link #breakLoop} (from
+ * the handler or another thread, which it wakes) makes the running call return, or the next one if none runs.
  */
 public final class Pcap implements AutoCloseable {
     /** Receives each packet; the view is valid only during the call. */
@@ -76,7 +87,10 @@ public final class Pcap implements AutoCloseable {
     /** libpcap's pcap_stat: received (by the filter), dropped by the kernel, dropped by the interface/us. */
     public record Stats(long received, long kernelDrops, long ifDrops) { }
 
-    private static final Handler NOTHING = v -> { };
+    /** Frames a block read hands over before looking at the break flag and the caller's limit again. */
+    private static final int BLOCK_BATCH = 8192;
+    /** Longest a live wait sleeps before looking again (breakLoop wakes it at once). */
+    private static final int WAIT_MS = 1000;
 
     private final Port port;
     private final PacketReader reader;
@@ -91,12 +105,26 @@ public final class Pcap implements AutoCloseable {
     private String kernelFilter;
     private Poller poller;
     private volatile boolean breakRequested;
+    /** The last read stopped because of {@link #breakLoop} (and took the request). */
+    private boolean broke;
+    private volatile boolean closed;
     private long received;
     private final long wallAtStart = System.currentTimeMillis() * 1_000_000L;
     private final long monoAtStart = System.nanoTime();
 
     /** Per RX ring: the slots carry the kernel's receive time (AF_PACKET), else the sync time is used. */
     private final boolean[] kernelTs;
+
+    /** A NIC read in place from its TPACKET_V3 blocks, or null (slots, or a file). */
+    private final NicPort blocks;
+    private final BlockReader blockReader;
+    /** Blocks: {@link #breakLoop} wakes a waiting loop through it (a loop on slots looks every 100 ms). */
+    private final EventFd wake;
+    /** Blocks: {@code struct pollfd} for the capture socket and {@link #wake}. */
+    private final MemorySegment pollFds;
+    /** {@link #next} on a live port: the packet copied here, as libpcap's oneshot buffer (its slot or block goes back). */
+    private MemorySegment oneshot;
+    private final Handler copyToOneshot = this::copyToOneshot;
 
     private Pcap(Port port, PacketReader reader, int snaplen) {
         this.port = port;
@@ -106,6 +134,26 @@ public final class Pcap implements AutoCloseable {
         for (int r = 0; r < kernelTs.length; r++) {
             kernelTs[r] = port instanceof NicPort nic && nic.rxTimestamps(r);
         }
+        this.blocks = port instanceof NicPort nic && nic.capturesBlocks() && !Boolean.getBoolean("jnetmap.pcap.read_slots") ? nic : null;
+        this.blockReader = blocks != null ? new BlockReader() : null;
+        this.wake = blocks != null ? EventFd.create() : null;
+        if (blocks != null) {
+            pollFds = arena.allocate(16, 8);
+            pollFds.set(ValueLayout.JAVA_INT, 0, blocks.captureFd());
+            pollFds.set(ValueLayout.JAVA_SHORT, 4, Linux.POLLIN);
+            pollFds.set(ValueLayout.JAVA_INT, 8, wake.fd());
+            pollFds.set(ValueLayout.JAVA_SHORT, 12, Linux.POLLIN);
+        } else {
+            pollFds = null;
+        }
+    }
+
+    /**
+     * How this handle reads packets: "blocks" (a NIC's TPACKET_V3 blocks, in place), "slots" (the port's RX rings)
+     * or "file".
+     */
+    public String readPath() {
+        return port == null ? "file" : blocks != null ? "blocks" : "slots";
     }
 
     /**
@@ -121,16 +169,37 @@ public final class Pcap implements AutoCloseable {
         return k == kernelTs.length ? "kernel" : k == 0 ? "sync" : "mixed";
     }
 
-    /** pcap_open_live: a port by its netmap name (a NIC passively, on AF_PACKET). */
+    /** pcap_open_live: a port by its netmap name (a NIC passively, on AF_PACKET, with tcpdump's 1 s block timeout). */
     public static Pcap openLive(String portName, int snaplen) {
+        return openLive(portName, snaplen, null);
+    }
+
+    /**
+     * pcap_open_live with libpcap's {@code to_ms}: on a NIC read in blocks, the kernel hands a block over when it is
+     * full or {@code timeout} after its first packet (1 ms .. 10 s); a capturer of little traffic sees packets that
+     * late and wakes that seldom. Other ports deliver each packet at once and ignore it. Null: the default
+     * ({@code jnetmap.capture.retire_ms}, 1000 ms).
+     */
+    public static Pcap openLive(String portName, int snaplen, Duration timeout) {
+        if (snaplen < 1) {
+            throw new IllegalArgumentException("snaplen=" + snaplen + " (expected: >= 1)");
+        }
+        long ms = timeout == null ? 0 : timeout.toMillis();
+        if (timeout != null && (ms < 1 || ms > 10_000)) {
+            throw new IllegalArgumentException("timeout=" + timeout + " (expected: 1 ms .. 10 s)");
+        }
         String name = portName.startsWith("netmap:") && !portName.contains("@backend=") ? portName + "@backend=packet" : portName;
         Port p = Netmap.open(name);
-        if (p.rxRings() == 0) {
+        try {
+            if (p.rxRings() == 0) {
+                throw new IllegalArgumentException("port " + portName + " has no RX rings bound (expected: at least one to capture from)");
+            }
+            passiveCapture(p, (int) ms);
+            return new Pcap(p, null, snaplen);
+        } catch (RuntimeException | Error e) {
             p.close();
-            throw new IllegalArgumentException("port " + portName + " has no RX rings bound (expected: at least one to capture from)");
+            throw e;
         }
-        passiveCapture(p);
-        return new Pcap(p, null, snaplen);
     }
 
     /**
@@ -139,9 +208,15 @@ public final class Pcap implements AutoCloseable {
      * Returns whether it did.
      */
     public static boolean passiveCapture(Port p) {
+        return passiveCapture(p, 0);
+    }
+
+    /** As {@link #passiveCapture(Port)} with a block timeout in ms (0: the default). */
+    private static boolean passiveCapture(Port p, int timeoutMs) {
         if (p instanceof NicPort nic && p.backend().toLowerCase(Locale.ROOT).contains("packet")) {
             try {
-                nic.setPassiveCapture();
+                if (timeoutMs > 0) nic.setPassiveCapture(timeoutMs);
+                else nic.setPassiveCapture();
                 return true;
             } catch (UnsupportedOperationException e) { // host rings (TAP), @vnet: as they are
                 return false;
@@ -221,19 +296,57 @@ public final class Pcap implements AutoCloseable {
         return filterFallback;
     }
 
-    /** pcap_breakloop: the running loop/dispatch returns after the current packet. Any thread. */
+    /**
+     * pcap_breakloop: the running {@link #loop}, {@link #dispatch} or {@link #next} returns after the current packet
+     * (from the handler) or before the next one (from another thread, waking it if it waits: at once on a NIC read in
+     * blocks, within 100 ms on other ports); if none runs, the next call returns at once. The call that returns takes
+     * the request.
+     */
     public void breakLoop() {
         breakRequested = true;
+        if (wake != null && !closed) {
+            wake.signal();
+        }
     }
 
-    /** pcap_dispatch: the packets available now (at most {@code max}, 0 = all of one batch); returns how many were handed over. */
+    /** Takes a pending {@link #breakLoop} request: true if there was one (the read stops). */
+    private boolean takeBreak() {
+        if (breakRequested) {
+            breakRequested = false;
+            broke = true;
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * pcap_dispatch (non-blocking, as after pcap_setnonblock): the packets ready now, at most {@code max} (0 = all
+     * of one batch: every ready block of a NIC, the filled slots of each RX ring, the rest of a file); returns how
+     * many were handed over. Never waits.
+     */
     public int dispatch(int max, Handler h) throws IOException {
-        int limit = max <= 0 ? Integer.MAX_VALUE : max;
+        broke = false;
+        return read(max <= 0 ? Integer.MAX_VALUE : max, h);
+    }
+
+    private int read(int limit, Handler h) throws IOException {
+        if (takeBreak()) {
+            return 0;
+        }
+        if (blocks != null) {
+            return readBlocks(limit, h);
+        }
         if (reader != null) {
-            int n = 0;
-            while (n < limit && !breakRequested && reader.next()) {
-                received++;
-                if (filter != null && !filter.matches(reader.segment(), reader.offset(), reader.caplen(), reader.wirelen())) continue;
+            return readFile(limit, h);
+        }
+        return readSlots(limit, h);
+    }
+
+    private int readFile(int limit, Handler h) throws IOException {
+        int n = 0;
+        while (n < limit && reader.next()) {
+            received++;
+            if (filter == null || filter.matches(reader.segment(), reader.offset(), reader.caplen(), reader.wirelen())) {
                 view.segment = reader.segment();
                 view.offset = reader.offset();
                 view.caplen = Math.min(reader.caplen(), snaplen);
@@ -243,76 +356,223 @@ public final class Pcap implements AutoCloseable {
                 h.packet(view);
                 n++;
             }
-            return n;
+            if (takeBreak()) {
+                break;
+            }
         }
+        return n;
+    }
+
+    private int readSlots(int limit, Handler h) {
         int n = 0;
         long ts = wallAtStart + (System.nanoTime() - monoAtStart);
-        for (int r = 0; r < port.rxRings() && n < limit && !breakRequested; r++) {
+        boolean stop = false;
+        for (int r = 0; r < port.rxRings() && n < limit && !stop; r++) {
             Ring ring = port.rxRing(r);
             boolean kts = kernelTs[r];
             int avail = ring.space();
             int head = ring.head();
             int bufSize = ring.bufSize();
-            for (int k = 0; k < avail && n < limit && !breakRequested; k++) {
-                int len = ring.len(head);
-                long off = ring.bufOffset(head);
-                int have = Math.min(len, bufSize);
-                received++;
-                PacketFilter f = (ring.flags(head) & io.jnetmap.core.Slot.NS_TXMON) != 0 ? filterOut : filter;
-                if (f == null || f.matches(ring.memory(), off, have, len)) {
-                    view.segment = ring.memory();
-                    view.offset = off;
-                    view.caplen = Math.min(have, snaplen);
-                    view.wirelen = len;
-                    view.tsNanos = kts ? ring.ptr(head) : ts;
-                    view.iface = 0;
-                    h.packet(view);
-                    n++;
+            try {
+                for (int k = 0; k < avail && n < limit && !stop; k++) {
+                    int len = ring.len(head);
+                    long off = ring.bufOffset(head);
+                    int have = Math.min(len, bufSize);
+                    received++;
+                    PacketFilter f = (ring.flags(head) & io.jnetmap.core.Slot.NS_TXMON) != 0 ? filterOut : filter;
+                    int slot = head;
+                    head = ring.nextSlot(head); // the slot is taken even if the handler throws
+                    if (f == null || f.matches(ring.memory(), off, have, len)) {
+                        view.segment = ring.memory();
+                        view.offset = off;
+                        view.caplen = Math.min(have, snaplen);
+                        view.wirelen = len;
+                        view.tsNanos = kts ? ring.ptr(slot) : ts;
+                        view.iface = 0;
+                        h.packet(view);
+                        n++;
+                    }
+                    stop = takeBreak();
                 }
-                head = ring.nextSlot(head);
+            } finally {
+                ring.advanceTo(head);
             }
-            ring.advanceTo(head);
         }
         port.rxSync();
         return n;
     }
 
-    /** pcap_loop: until {@code count} packets (0 = forever), the end of the file, or {@link #breakLoop}. Returns the count. */
+    /**
+     * What a NIC's block reader hands each frame to: the filter, then the caller's handler with the view on the
+     * frame where the kernel wrote it. Stops the block reader at the caller's limit, on {@link #breakLoop}, or when
+     * the handler throws (kept, thrown after the reader has put its place in the block right).
+     */
+    private final class BlockReader implements NicPort.CaptureHandler {
+        Handler handler;
+        int limit;
+        int handed;
+        Throwable failure;
+
+        @Override
+        public boolean frame(MemorySegment seg, long off, int caplen, int wirelen, long ts, boolean outgoing) {
+            PacketFilter f = outgoing ? filterOut : filter;
+            if (f == null || f.matches(seg, off, caplen, wirelen)) {
+                PacketView v = view;
+                v.segment = seg;
+                v.offset = off;
+                v.caplen = Math.min(caplen, snaplen);
+                v.wirelen = wirelen;
+                v.tsNanos = ts;
+                v.iface = 0;
+                try {
+                    handler.packet(v);
+                } catch (Throwable t) {
+                    failure = t;
+                    return false;
+                }
+                handed++;
+            }
+            return handed < limit && !breakRequested;
+        }
+    }
+
+    private int readBlocks(int limit, Handler h) {
+        BlockReader r = blockReader;
+        r.handler = h;
+        r.limit = limit;
+        r.handed = 0;
+        int got;
+        do {
+            got = blocks.capture(r, BLOCK_BATCH);
+        } while (got == BLOCK_BATCH && r.handed < limit && !breakRequested && r.failure == null);
+        r.handler = null;
+        Throwable t = r.failure;
+        if (t != null) {
+            r.failure = null;
+            if (t instanceof RuntimeException e) throw e;
+            if (t instanceof Error e) throw e;
+            throw new IllegalStateException("the handler failed", t); // a checked exception thrown sneakily
+        }
+        takeBreak();
+        return r.handed;
+    }
+
+    /**
+     * pcap_loop: until {@code count} packets (0 = forever), the end of the file, or {@link #breakLoop}, waiting for
+     * packets on a live port. Returns the packets handed over; {@link #broken()} says whether breakLoop ended it.
+     *
+     * @throws IOException if the file is corrupt, or the capture socket of a NIC reports an error ("the interface went
+     *                     down")
+     */
     public long loop(long count, Handler h) throws IOException {
         long got = 0;
-        breakRequested = false;
-        while (!breakRequested && (count <= 0 || got < count)) {
-            int n = dispatch(count <= 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, count - got), h);
+        broke = false;
+        while (count <= 0 || got < count) {
+            int n = read(count <= 0 ? Integer.MAX_VALUE : (int) Math.min(Integer.MAX_VALUE, count - got), h);
             got += n;
+            if (broke) {
+                break;
+            }
             if (n == 0) {
                 if (reader != null) break;
-                waitForPackets();
+                waitForPackets(WAIT_MS);
             }
         }
-        breakRequested = false;
         return got;
     }
 
-    /** pcap_next_ex: the next packet (the reusable view), or null at the end of a file / after {@code timeout} live. */
-    public PacketView next(Duration timeout) throws IOException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        do {
-            if (dispatch(1, NOTHING) > 0) return view;
-            if (reader != null) return null;
-            waitForPackets();
-        } while (System.nanoTime() < deadline);
-        return null;
+    /** Whether the last {@link #loop}, {@link #dispatch} or {@link #next} returned because of {@link #breakLoop} (libpcap's -2). */
+    public boolean broken() {
+        return broke;
     }
 
-    private void waitForPackets() {
+    /**
+     * pcap_next_ex: the next packet, or null at the end of a file, after {@code timeout} live, or on
+     * {@link #breakLoop}. On a live port the view holds a copy (its slot or block has gone back), valid until the
+     * next call; on a file, the reader's bytes, valid until the next call too.
+     */
+    public PacketView next(Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        broke = false;
+        while (true) {
+            if (read(1, reader != null ? NOTHING : copyToOneshot) > 0) return view;
+            if (reader != null || broke) return null;
+            long left = deadline - System.nanoTime();
+            if (left <= 0) return null;
+            waitForPackets((int) Math.min(WAIT_MS, Math.max(1, (left + 999_999) / 1_000_000)));
+        }
+    }
+
+    private static final Handler NOTHING = v -> { };
+
+    private void copyToOneshot(PacketView v) {
+        if (oneshot == null) {
+            oneshot = arena.allocate(Math.min(snaplen, 1 << 18), 8);
+        }
+        int len = (int) Math.min(v.caplen, oneshot.byteSize());
+        MemorySegment.copy(v.segment, v.offset, oneshot, 0, len);
+        v.segment = oneshot;
+        v.offset = 0;
+        v.caplen = len;
+    }
+
+    /**
+     * Sleeps until the port may have packets, {@link #breakLoop} is called, or {@code timeoutMs} passed.
+     *
+     * @throws IOException if the capture socket reports an error, as libpcap does ("the interface went down")
+     */
+    private void waitForPackets(int timeoutMs) throws IOException {
+        if (blocks != null) {
+            // the socket is readable when a block is ready; rxsync is never called (the blocks are read in place)
+            pollFds.set(ValueLayout.JAVA_SHORT, 6, (short) 0);
+            pollFds.set(ValueLayout.JAVA_SHORT, 14, (short) 0);
+            if (!breakRequested) {
+                Linux.poll(pollFds, 2, timeoutMs);
+            }
+            if (pollFds.get(ValueLayout.JAVA_SHORT, 14) != 0) {
+                wake.drain();
+            }
+            short ev = pollFds.get(ValueLayout.JAVA_SHORT, 6);
+            if ((ev & (Linux.POLLERR | Linux.POLLHUP | Linux.POLLNVAL)) != 0) {
+                socketError(ev);
+            }
+            return;
+        }
+        // slots: the port's own readiness (syncs included), looking at the break flag every 100 ms at the latest (an
+        // eventfd beside it would cost a poll(2) per look while the poller spins)
         if (poller == null) {
             poller = new Poller(WaitStrategy.spinThenBlock(Duration.ofNanos(50_000)));
             poller.add(port.pollable(), Pollable.IN);
         }
-        poller.poll(Duration.ofMillis(100).toNanos());
+        if (!breakRequested) {
+            poller.poll(Math.min(timeoutMs, 100) * 1_000_000L);
+        }
     }
 
-    /** pcap_stats: packets seen by the filter, dropped by the kernel, dropped by jnetmap (bad slots, truncations). */
+    /** The capture socket polled with an error: what libpcap says of it, or nothing if the error was already taken. */
+    private void socketError(short ev) throws IOException {
+        if ((ev & Linux.POLLNVAL) != 0) {
+            throw new IOException(port.name() + ": the capture socket is closed (poll: POLLNVAL)");
+        }
+        if ((ev & Linux.POLLHUP) != 0) {
+            throw new IOException(port.name() + ": hangup on the capture socket (poll: POLLHUP)");
+        }
+        int err = Linux.getsockoptInt(blocks.captureFd(), Linux.SOL_SOCKET, SO_ERROR); // reading it clears it
+        if (err == io.jnetmap.sys.Errno.ENETDOWN) {
+            throw new IOException(port.name() + ": the interface went down");
+        }
+        if (err != 0) {
+            throw new IOException(port.name() + ": error on the capture socket: " + io.jnetmap.sys.Errno.describe(err));
+        }
+    }
+
+    private static final int SO_ERROR = 4;
+
+    /**
+     * pcap_stats: on a NIC, received = packets that passed the kernel's filter (read, or dropped by the kernel for
+     * want of room), dropped by the kernel (its PACKET_STATISTICS), dropped by jnetmap (bad slots, truncations);
+     * elsewhere, the packets the filter saw.
+     */
     public Stats stats() {
         if (port instanceof NicPort nic) {
             NicStats s = nic.stats();
@@ -363,8 +623,10 @@ public final class Pcap implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         try {
             if (poller != null) poller.close();
+            if (wake != null) wake.close();
             if (port != null) port.close();
             if (reader != null) reader.close();
         } catch (IOException e) {

@@ -31,6 +31,7 @@ class PcapLiveTest {
     void injectFilterLoopAndNext() throws Exception {
         String parent = "pcap" + ProcessHandle.current().pid() + "x" + (System.nanoTime() & 0xffff);
         try (Pcap tx = Pcap.openLive(parent + "{1", 262144); Pcap rx = Pcap.openLive(parent + "}1", 262144)) {
+            assertEquals("slots", rx.readPath()); // a pipe: its RX slots
             assertEquals("jvm", rx.setFilter("udp dst port 53"));
             for (int i = 0; i < 100; i++) {
                 byte[] f = udp(i % 2 == 0 ? 53 : 80);
