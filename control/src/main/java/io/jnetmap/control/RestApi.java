@@ -419,6 +419,11 @@ final class RestApi {
     }
 
     static JsonObject macTableJson(ValeSwitch sw, LearningBridge b, int max) {
+        return macTableJson(sw, b, max, System.nanoTime());
+    }
+
+    /** The learning table with idle times as of {@code nowNanos} ({@link System#nanoTime}). */
+    static JsonObject macTableJson(ValeSwitch sw, LearningBridge b, int max, long nowNanos) {
         JsonArray a = new JsonArray();
         String[] names = new String[ValeSwitch.MAX_PORTS];
         for (SwitchPort p : sw.portList()) {
@@ -427,7 +432,7 @@ final class RestApi {
             }
         }
         int[] total = new int[1];
-        b.forEach(System.nanoTime(), (mac, port, idle) -> {
+        b.forEach(nowNanos, (mac, port, idle) -> {
             total[0]++;
             if (a.size() < max) {
                 a.add(new JsonObject().put("mac", Packet.macToString(mac)).put("port", names[port] != null ? names[port] : "#" + port)
