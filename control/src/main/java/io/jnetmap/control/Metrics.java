@@ -99,6 +99,9 @@ final class Metrics {
     private int portCount;
     /** Ports of each switch in this scrape's list. */
     private int[] switchPorts = new int[4];
+    /** Each listed port's labels, {@code switch="S",port="P"}, encoded once per scrape: port k's are {@code [labelEnd[k-1], labelEnd[k])}. */
+    private final MetricsOut portLabels = new MetricsOut(16 * 1024);
+    private int[] labelEnd = new int[256];
     /** This scrape's NIC ports: the port, its switch and switch port if attached (else null), its counters. */
     private NicPort[] nics = new NicPort[4];
     private String[] nicSwitch = new String[4];
@@ -129,17 +132,14 @@ final class Metrics {
             for (int k = 0; k < portCount; k++) {
                 SwitchPort p = ports[k];
                 for (int i = 0; i < DROPS.length; i++) {
-                    w.begin(PORT_DROPS).label(SWITCH, portSwitch[k]).label(PORT, p.name()).label(CAUSE, DROP_CAUSES[i])
-                            .end(p.txCounter(DROPS[i]));
+                    beginPort(w, PORT_DROPS, k).label(CAUSE, DROP_CAUSES[i]).end(p.txCounter(DROPS[i]));
                 }
             }
             w.family(RX_DROPS);
             for (int k = 0; k < portCount; k++) {
                 SwitchPort p = ports[k];
-                w.begin(RX_DROPS).label(SWITCH, portSwitch[k]).label(PORT, p.name()).label(CAUSE, "full")
-                        .end(p.rxCounter(SwitchFileLayout.RX_DROP_FULL));
-                w.begin(RX_DROPS).label(SWITCH, portSwitch[k]).label(PORT, p.name()).label(CAUSE, "bad_slot")
-                        .end(p.rxCounter(SwitchFileLayout.RX_BAD_SLOT));
+                beginPort(w, RX_DROPS, k).label(CAUSE, "full").end(p.rxCounter(SwitchFileLayout.RX_DROP_FULL));
+                beginPort(w, RX_DROPS, k).label(CAUSE, "bad_slot").end(p.rxCounter(SwitchFileLayout.RX_BAD_SLOT));
             }
             portFamily(w, STALLS, p -> p.txCounter(SwitchFileLayout.BP_STALLS));
             portFamily(w, BACKPRESSURE, p -> p.backPressure() ? 1 : 0);
@@ -192,6 +192,7 @@ final class Metrics {
     /** Lists the switches' ports once for the whole scrape (a port added meanwhile shows in the next). */
     private void listPorts(List<ValeSwitch> sws) {
         portCount = 0;
+        portLabels.reset(false);
         if (switchPorts.length < sws.size()) {
             switchPorts = new int[sws.size() * 2];
         }
@@ -204,8 +205,12 @@ final class Metrics {
                 if (portCount == ports.length) {
                     ports = Arrays.copyOf(ports, portCount * 2);
                     portSwitch = Arrays.copyOf(portSwitch, portCount * 2);
+                    labelEnd = Arrays.copyOf(labelEnd, portCount * 2);
                 }
-                ports[portCount] = list.get(i);
+                SwitchPort p = list.get(i);
+                portLabels.labelsOnly().label(SWITCH, name).label(PORT, p.name());
+                labelEnd[portCount] = portLabels.length();
+                ports[portCount] = p;
                 portSwitch[portCount++] = name;
             }
         }
@@ -228,9 +233,13 @@ final class Metrics {
     private void portFamily(MetricsOut w, Family f, ToLongFunction<SwitchPort> v) {
         w.family(f);
         for (int k = 0; k < portCount; k++) {
-            SwitchPort p = ports[k];
-            w.begin(f).label(SWITCH, portSwitch[k]).label(PORT, p.name()).end(v.applyAsLong(p));
+            beginPort(w, f, k).end(v.applyAsLong(ports[k]));
         }
+    }
+
+    /** Begins a sample of {@code f} for listed port {@code k}, with its switch and port labels. */
+    private MetricsOut beginPort(MetricsOut w, Family f, int k) {
+        return w.begin(f, portLabels, k == 0 ? 0 : labelEnd[k - 1], labelEnd[k]);
     }
 
     private static long occupancy(SwitchPort p) {

@@ -84,6 +84,25 @@ final class MetricsOut extends ByteOut {
     }
 
     /**
+     * Begins a sample of {@code f} with labels written before: bytes {@code [from, to)} of {@code labels},
+     * a writer that holds them as {@link #labelsOnly} and {@link #label(byte[], String)} wrote them.
+     */
+    MetricsOut begin(Family f, MetricsOut labels, int from, int to) {
+        raw(f.sampleStart);
+        ensure(to - from);
+        System.arraycopy(labels.b, from, b, n, to - from);
+        n += to - from;
+        labelled = to > from;
+        return this;
+    }
+
+    /** Begins a list of labels alone (no sample name), to be copied into samples by {@link #begin(Family, MetricsOut, int, int)}. */
+    MetricsOut labelsOnly() {
+        labelled = false;
+        return this;
+    }
+
+    /**
      * A label of the sample begun: {@code name} from {@link #label(String)}, {@code value} escaped as
      * both formats want it in a label value (backslash, double quote and line feed behind a backslash,
      * the line feed as {@code \n}), the rest in UTF-8.
