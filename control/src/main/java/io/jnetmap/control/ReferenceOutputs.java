@@ -14,15 +14,14 @@ import io.jnetmap.vale.ctl.SwitchFileLayout;
 import io.jnetmap.vale.lookup.FlowCache;
 import io.jnetmap.vale.lookup.L3Router;
 import io.jnetmap.vale.lookup.LearningBridge;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
-
 import java.util.function.ToLongFunction;
 
 /**
@@ -30,7 +29,9 @@ import java.util.function.ToLongFunction;
  * {@code /metrics} through a {@code StringBuilder} and {@code String}s per sample, the page's event
  * through a tree of {@code JsonObject}s. Kept as the reference the new writers ({@link Metrics},
  * {@link Events}) must equal byte for byte (the tests) and as the old path the ctl benchmark measures
- * beside the new one ({@link OutputPaths}); never served.
+ * beside the new one ({@link OutputPaths}); never served. One difference is intended: NIC ports
+ * attached to a switch but not open in this process came here in identity-hash order; {@link Metrics}
+ * lists them in the switches' order (with one such port, or none, the pages are equal).
  */
 final class ReferenceOutputs {
     private ReferenceOutputs() {
