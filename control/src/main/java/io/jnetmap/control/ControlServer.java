@@ -67,10 +67,11 @@ public final class ControlServer implements AutoCloseable {
     /** The periodic outputs' writers and the buffers their bytes go out in: used on the event loop only. */
     private final Metrics metrics = new Metrics();
     private final Events events = new Events();
-    private final ReplyBuffers buffers = new ReplyBuffers();
+    private final ReplyBuffers buffers;
 
-    private ControlServer(Vertx vertx, HttpServer server, Hosted hosted, RestApi api, byte[] token, String host) {
+    private ControlServer(Vertx vertx, HttpServer server, Hosted hosted, RestApi api, ReplyBuffers buffers, byte[] token, String host) {
         this.vertx = vertx;
+        this.buffers = buffers;
         this.server = server;
         this.hosted = hosted;
         this.api = api;
@@ -113,7 +114,8 @@ public final class ControlServer implements AutoCloseable {
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1).setInternalBlockingPoolSize(1));
         HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port)
                 .setMaxInitialLineLength(8192).setMaxHeaderSize(16384));
-        RestApi api = new RestApi(hosted);
+        ReplyBuffers buffers = new ReplyBuffers();
+        RestApi api = new RestApi(hosted, buffers);
         ControlServer[] self = new ControlServer[1];
         server.requestHandler(req -> self[0].handle(req));
         try {
@@ -122,7 +124,7 @@ public final class ControlServer implements AutoCloseable {
             vertx.close();
             throw new IllegalStateException("cannot serve HTTP on " + host + ":" + port + ": " + e.getMessage(), e);
         }
-        self[0] = new ControlServer(vertx, server, hosted, api, token, host);
+        self[0] = new ControlServer(vertx, server, hosted, api, buffers, token, host);
         return self[0];
     }
 
@@ -268,8 +270,9 @@ public final class ControlServer implements AutoCloseable {
     }
 
     private static void json(HttpServerResponse resp, int status, Object body) {
-        if (body instanceof Buffer written) { // a listing written straight into bytes (JsonOut), newline included
-            resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(written);
+        if (body instanceof ReplyBuffers.Taken written) { // a listing written straight into bytes (JsonOut), newline included
+            resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
+            written.end(resp);
             return;
         }
         String text = body instanceof JsonObject o ? o.encode() : body instanceof JsonArray a ? a.encode() : String.valueOf(body);

@@ -6,8 +6,8 @@ import java.util.Arrays;
 
 /**
  * JSON written straight into a reusable byte array, for the large listings (a switch's 254 ports with
- * their counters): no tree of {@code JsonObject}s, no boxed counters, no intermediate {@code String};
- * the bytes are copied once, into the response's {@link Buffer}. One per event loop, reused request
+ * their counters) and the page's events: no tree of {@code JsonObject}s, no boxed counters, no
+ * intermediate {@code String}; the bytes are copied once, into a pooled response buffer ({@link ReplyBuffers}). One per event loop, reused request
  * after request ({@link #reset}); not thread-safe.
  *
  * <p>Commas are the writer's business: {@link #name} before each member of an object, values and
@@ -131,12 +131,18 @@ final class JsonOut extends ByteOut {
         return this;
     }
 
-    /** The document so far plus a final newline, copied into a new buffer. */
-    Buffer toBuffer() {
+    /** Ends the document with a newline (a reply's last byte); refuses a document not closed. */
+    JsonOut endDocument() {
         if (depth != 0) {
             throw new IllegalStateException("JSON document not closed: depth=" + depth);
         }
         put((byte) '\n');
+        return this;
+    }
+
+    /** The document so far plus a final newline, copied into a new buffer. */
+    Buffer toBuffer() {
+        endDocument();
         return Buffer.buffer(n).appendBytes(b, 0, n);
     }
 

@@ -19,6 +19,21 @@ final class ReplyBuffers {
 
     private final ArrayDeque<Buffer> free = new ArrayDeque<>();
 
+    /**
+     * A reply body copied into a buffer of the pool, to be sent later (after the request's futures):
+     * {@link #end} sends it and gives the buffer back once written.
+     */
+    record Taken(ReplyBuffers pool, Buffer big, int length) {
+        Future<Void> end(HttpServerResponse resp) {
+            return resp.end(big.slice(0, length)).andThen(done -> pool.give(big));
+        }
+    }
+
+    /** {@code out}'s bytes in a buffer of the pool, for {@link Taken#end}. */
+    Taken copy(ByteOut out) {
+        return new Taken(this, take(out), out.length());
+    }
+
     /** Ends {@code resp} with {@code out}'s bytes. */
     Future<Void> end(HttpServerResponse resp, ByteOut out) {
         Buffer big = take(out);

@@ -30,7 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * {@code /metrics} and the page's events, written straight into bytes, are the bytes the String and
  * JsonObject paths before them gave ({@link ReferenceOutputs}): for switches of 0, 1 and 254 ports, in
- * process and over HTTP (where they go out in reused buffers of shrinking and growing size), and
+ * process and over HTTP (where they go out in reused buffers of shrinking and growing size, as the
+ * REST listings do), and
  * for label values and JSON strings that need escaping.
  */
 class ScrapeOutputTest {
@@ -95,6 +96,10 @@ class ScrapeOutputTest {
                                 assertEquals(200, r.status());
                                 assertEquals(om ? Metrics.OPENMETRICS : Metrics.TEXT, r.contentType());
                                 assertEquals(ReferenceOutputs.metrics(served, om), r.body(), served.size() + " switches, openMetrics=" + om);
+                            }
+                            for (ValeSwitch sw : served) { // the listings go out in the same pool, in buffers the pages left
+                                assertEquals(RestApi.portsJson(sw).encode() + "\n", http.get("/api/v1/switches/" + sw.name() + "/ports").body());
+                                assertEquals(RestApi.switchJson(sw, true).encode() + "\n", http.get("/api/v1/switches/" + sw.name()).body());
                             }
                         }
                     }

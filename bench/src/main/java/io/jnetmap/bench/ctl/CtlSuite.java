@@ -53,7 +53,7 @@ import java.util.concurrent.atomic.AtomicReference;
  *   by the served path (written straight into reused bytes, sent in a pooled buffer), with the path
  *   before it ({@code .before.*}: a String or a JsonObject tree, encoded into a new buffer) alternately in
  *   the same JVM; {@code ctl.metrics254.http.*}: a scrape over HTTP on a kept connection, and the bytes
- *   the server's event loop allocated per scrape.</li>
+ *   the server's event loop allocated per scrape ({@code ctl.rest.ports254.eventloop.alloc}: per listing).</li>
  * </ul>
  */
 public final class CtlSuite {
@@ -411,6 +411,12 @@ public final class CtlSuite {
                     throw new IllegalStateException("GET ports: " + status);
                 }
             }
+            var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long a0 = eventLoopAllocated(mx);
+            for (int i = 0; i < 500; i++) {
+                plain.get(path);
+            }
+            out.put("ctl.rest.ports254.eventloop.alloc", (eventLoopAllocated(mx) - a0) / 1024.0 / 500, "KB");
             scrapeCosts(sw, plain, scrapes, scrapes, out);
             return lat;
         } finally {
