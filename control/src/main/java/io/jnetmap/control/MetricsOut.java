@@ -61,10 +61,6 @@ final class MetricsOut extends ByteOut {
         return this;
     }
 
-    boolean openMetrics() {
-        return openMetrics;
-    }
-
     /** {@code name="} encoded, for {@link #label(byte[], String)}. */
     static byte[] label(String name) {
         return (name + "=\"").getBytes(StandardCharsets.UTF_8);
