@@ -1,8 +1,6 @@
 package io.jnetmap.control;
 
-import io.jnetmap.vale.SwitchPort;
 import io.jnetmap.vale.ValeSwitch;
-import io.jnetmap.vale.ctl.SwitchFileLayout;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -66,9 +64,14 @@ public final class ControlServer implements AutoCloseable {
     private final RestApi api;
     private final byte[] token;
     private final String url;
+    /** The periodic outputs' writers and the buffers their bytes go out in: used on the event loop only. */
+    private final Metrics metrics = new Metrics();
+    private final Events events = new Events();
+    private final ReplyBuffers buffers;
 
-    private ControlServer(Vertx vertx, HttpServer server, Hosted hosted, RestApi api, byte[] token, String host) {
+    private ControlServer(Vertx vertx, HttpServer server, Hosted hosted, RestApi api, ReplyBuffers buffers, byte[] token, String host) {
         this.vertx = vertx;
+        this.buffers = buffers;
         this.server = server;
         this.hosted = hosted;
         this.api = api;
@@ -111,7 +114,8 @@ public final class ControlServer implements AutoCloseable {
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1).setInternalBlockingPoolSize(1));
         HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port)
                 .setMaxInitialLineLength(8192).setMaxHeaderSize(16384));
-        RestApi api = new RestApi(hosted);
+        ReplyBuffers buffers = new ReplyBuffers();
+        RestApi api = new RestApi(hosted, buffers);
         ControlServer[] self = new ControlServer[1];
         server.requestHandler(req -> self[0].handle(req));
         try {
@@ -120,7 +124,7 @@ public final class ControlServer implements AutoCloseable {
             vertx.close();
             throw new IllegalStateException("cannot serve HTTP on " + host + ":" + port + ": " + e.getMessage(), e);
         }
-        self[0] = new ControlServer(vertx, server, hosted, api, token, host);
+        self[0] = new ControlServer(vertx, server, hosted, api, buffers, token, host);
         return self[0];
     }
 
@@ -165,8 +169,8 @@ public final class ControlServer implements AutoCloseable {
             if (path.equals("/metrics")) {
                 only(m, HttpMethod.GET);
                 boolean om = Metrics.wantsOpenMetrics(req.getHeader(HttpHeaders.ACCEPT));
-                resp.putHeader(HttpHeaders.CONTENT_TYPE, om ? Metrics.OPENMETRICS : Metrics.TEXT)
-                        .end(Metrics.render(hosted.all(), om));
+                resp.putHeader(HttpHeaders.CONTENT_TYPE, om ? Metrics.OPENMETRICS : Metrics.TEXT);
+                buffers.end(resp, metrics.write(hosted.all(), om));
                 return;
             }
             if (path.equals("/api/v1/openapi.json")) {
@@ -266,8 +270,9 @@ public final class ControlServer implements AutoCloseable {
     }
 
     private static void json(HttpServerResponse resp, int status, Object body) {
-        if (body instanceof Buffer written) { // a listing written straight into bytes (JsonOut), newline included
-            resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(written);
+        if (body instanceof ReplyBuffers.Taken written) { // a listing written straight into bytes (JsonOut), newline included
+            resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
+            written.end(resp);
             return;
         }
         String text = body instanceof JsonObject o ? o.encode() : body instanceof JsonArray a ? a.encode() : String.valueOf(body);
@@ -315,45 +320,7 @@ public final class ControlServer implements AutoCloseable {
 
     private void send(HttpServerResponse resp) {
         if (!resp.closed() && !resp.ended() && !resp.writeQueueFull()) {
-            resp.write("data: " + snapshot().encode() + "\n\n");
+            buffers.write(resp, events.write(hosted.all(), System.currentTimeMillis(), System.nanoTime()));
         }
-    }
-
-    private static int ringUsed(SwitchPort p) {
-        try {
-            return p.ringOccupancy();
-        } catch (IllegalStateException leftMeanwhile) {
-            return 0;
-        }
-    }
-
-    /** What the page shows: every switch, its ports and counters, its learning table (first 64 entries). */
-    JsonObject snapshot() {
-        JsonArray sws = new JsonArray();
-        for (ValeSwitch sw : hosted.all()) {
-            JsonArray ports = new JsonArray();
-            for (SwitchPort p : sw.portList()) {
-                JsonObject drops = new JsonObject();
-                for (int i = 0; i < Metrics.DROP_CAUSES.length; i++) {
-                    drops.put(Metrics.DROP_CAUSES[i], p.txCounter(SwitchFileLayout.DROP_FULL + i));
-                }
-                drops.put("rx_full", p.rxCounter(SwitchFileLayout.RX_DROP_FULL));
-                ports.add(new JsonObject().put("name", p.name()).put("backend", p.backend())
-                        .put("kind", p instanceof io.jnetmap.vale.AttachedPort ? "attached" : "vale")
-                        .put("backPressure", p.backPressure())
-                        .put("rxPackets", p.rxCounter(SwitchFileLayout.RX_PACKETS))
-                        .put("txPackets", p.txCounter(SwitchFileLayout.TX_PACKETS))
-                        .put("rxBytes", p.rxCounter(SwitchFileLayout.RX_BYTES))
-                        .put("txBytes", p.txCounter(SwitchFileLayout.TX_BYTES))
-                        .put("drops", drops).put("ringUsed", ringUsed(p)).put("ringSize", p.ringCapacity()));
-            }
-            JsonObject j = new JsonObject().put("name", sw.name()).put("lookup", RestApi.lookupJson(sw)).put("ports", ports);
-            var b = Hosted.bridge(sw);
-            if (b != null) {
-                j.put("macTable", RestApi.macTableJson(sw, b, 64));
-            }
-            sws.add(j);
-        }
-        return new JsonObject().put("time", System.currentTimeMillis()).put("switches", sws);
     }
 }

@@ -6,19 +6,17 @@ import java.util.Arrays;
 
 /**
  * JSON written straight into a reusable byte array, for the large listings (a switch's 254 ports with
- * their counters): no tree of {@code JsonObject}s, no boxed counters, no intermediate {@code String};
- * the bytes are copied once, into the response's {@link Buffer}. One per event loop, reused request
+ * their counters) and the page's events: no tree of {@code JsonObject}s, no boxed counters, no
+ * intermediate {@code String}; the bytes are copied once, into a pooled response buffer ({@link ReplyBuffers}). One per event loop, reused request
  * after request ({@link #reset}); not thread-safe.
  *
  * <p>Commas are the writer's business: {@link #name} before each member of an object, values and
  * {@code begin*} calls in arrays, and the writer puts the separators.
  */
-final class JsonOut {
+final class JsonOut extends ByteOut {
     /** Most nesting: one bit per level says whether the level has a member already. */
     private static final int MAX_DEPTH = 62;
 
-    private byte[] b;
-    private int n;
     private int depth;
     /** Bit d set: level d has written a member, the next one needs a comma. */
     private long started;
@@ -26,12 +24,12 @@ final class JsonOut {
     private boolean afterName;
 
     JsonOut(int capacity) {
-        b = new byte[Math.max(64, capacity)];
+        super(capacity);
     }
 
     /** Empties the writer for a new document (keeps its array). */
     JsonOut reset() {
-        n = 0;
+        clear();
         depth = 0;
         started = 0;
         afterName = false;
@@ -66,9 +64,7 @@ final class JsonOut {
     /** A member name encoded once ({@link #key}), for names written again and again. */
     JsonOut name(byte[] key) {
         separate();
-        ensure(key.length);
-        System.arraycopy(key, 0, b, n, key.length);
-        n += key.length;
+        raw(key);
         afterName = true;
         return this;
     }
@@ -99,40 +95,55 @@ final class JsonOut {
 
     JsonOut value(long v) {
         separate();
-        if (v == Long.MIN_VALUE) {
-            ascii("-9223372036854775808");
-            return this;
+        decimal(v);
+        return this;
+    }
+
+    /** {@code k / 1000.0}, a double, as Jackson writes it ({@link ByteOut#thousandths}). */
+    JsonOut valueThousandths(long k) {
+        separate();
+        thousandths(k);
+        return this;
+    }
+
+    /** A MAC address as a string, {@code "02:00:00:00:00:0a"} (as {@code Packet.macToString}). */
+    JsonOut valueMac(long mac) {
+        separate();
+        ensure(19);
+        b[n++] = '"';
+        for (int i = 5; i >= 0; i--) {
+            int o = (int) (mac >>> (8 * i)) & 0xff;
+            b[n++] = (byte) LOWER_HEX[o >>> 4];
+            b[n++] = (byte) LOWER_HEX[o & 15];
+            if (i > 0) {
+                b[n++] = ':';
+            }
         }
-        if (v < 0) {
-            put((byte) '-');
-            v = -v;
+        b[n++] = '"';
+        return this;
+    }
+
+    private static final char[] LOWER_HEX = "0123456789abcdef".toCharArray();
+
+    /** Text outside the document (an event stream's {@code data: } before it), ASCII. */
+    JsonOut text(String ascii) {
+        ascii(ascii);
+        return this;
+    }
+
+    /** Ends the document with a newline (a reply's last byte); refuses a document not closed. */
+    JsonOut endDocument() {
+        if (depth != 0) {
+            throw new IllegalStateException("JSON document not closed: depth=" + depth);
         }
-        int digits = 1;
-        for (long t = v; t >= 10; t /= 10) {
-            digits++;
-        }
-        ensure(digits);
-        for (int i = n + digits - 1; i >= n; i--) {
-            b[i] = (byte) ('0' + v % 10);
-            v /= 10;
-        }
-        n += digits;
+        put((byte) '\n');
         return this;
     }
 
     /** The document so far plus a final newline, copied into a new buffer. */
     Buffer toBuffer() {
-        if (depth != 0) {
-            throw new IllegalStateException("JSON document not closed: depth=" + depth);
-        }
-        put((byte) '\n');
+        endDocument();
         return Buffer.buffer(n).appendBytes(b, 0, n);
-    }
-
-    /** The document so far, as text (for tests). */
-    @Override
-    public String toString() {
-        return new String(b, 0, n, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     private JsonOut open(char c) {
@@ -167,69 +178,48 @@ final class JsonOut {
         started |= bit;
     }
 
+    /**
+     * {@code s} quoted and escaped as Jackson (Vert.x's {@code encode()}) escapes it, then as UTF-8:
+     * {@code "} and {@code \\} with a backslash, the five controls with short forms ({@code \b \t \n
+     * \f \r}) so, the other controls as backslash-u-00XX (upper-case hex), everything else as it is.
+     */
     private void string(String s) {
         int len = s.length();
-        ensure(len * 6 + 2); // worst case: every char escaped as backslash-u and four hex digits
+        ensure(len * 6 + 2); // at most 6 bytes a char (a control as backslash-u and four digits): no check in the loop below
         byte[] a = b;
-        int o = n;
-        a[o++] = '"';
+        a[n++] = '"';
         for (int i = 0; i < len; i++) {
             char c = s.charAt(i);
             if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-                a[o++] = (byte) c;
+                a[n++] = (byte) c;
             } else if (c == '"' || c == '\\') {
-                a[o++] = '\\';
-                a[o++] = (byte) c;
+                put((byte) '\\');
+                put((byte) c);
             } else if (c < 0x20) {
-                a[o++] = '\\';
-                a[o++] = 'u';
-                a[o++] = '0';
-                a[o++] = '0';
-                a[o++] = (byte) HEX[c >> 4];
-                a[o++] = (byte) HEX[c & 15];
-            } else if (c < 0x800) {
-                a[o++] = (byte) (0xc0 | c >> 6);
-                a[o++] = (byte) (0x80 | c & 0x3f);
-            } else if (Character.isHighSurrogate(c) && i + 1 < len && Character.isLowSurrogate(s.charAt(i + 1))) {
-                int cp = Character.toCodePoint(c, s.charAt(++i));
-                a[o++] = (byte) (0xf0 | cp >> 18);
-                a[o++] = (byte) (0x80 | cp >> 12 & 0x3f);
-                a[o++] = (byte) (0x80 | cp >> 6 & 0x3f);
-                a[o++] = (byte) (0x80 | cp & 0x3f);
+                char shortForm = switch (c) {
+                    case '\b' -> 'b';
+                    case '\t' -> 't';
+                    case '\n' -> 'n';
+                    case '\f' -> 'f';
+                    case '\r' -> 'r';
+                    default -> 0;
+                };
+                if (shortForm != 0) {
+                    put((byte) '\\');
+                    put((byte) shortForm);
+                } else {
+                    ascii("\\u00");
+                    put((byte) HEX[c >> 4]);
+                    put((byte) HEX[c & 15]);
+                }
             } else if (Character.isSurrogate(c)) {
-                a[o++] = '\\'; // a lone surrogate has no UTF-8 form: escaped, as Jackson does
-                a[o++] = 'u';
-                a[o++] = (byte) HEX[c >> 12];
-                a[o++] = (byte) HEX[c >> 8 & 15];
-                a[o++] = (byte) HEX[c >> 4 & 15];
-                a[o++] = (byte) HEX[c & 15];
+                i = surrogate(s, i);
             } else {
-                a[o++] = (byte) (0xe0 | c >> 12);
-                a[o++] = (byte) (0x80 | c >> 6 & 0x3f);
-                a[o++] = (byte) (0x80 | c & 0x3f);
+                utf8(c);
             }
         }
-        a[o++] = '"';
-        n = o;
+        put((byte) '"');
     }
 
-    private static final char[] HEX = "0123456789abcdef".toCharArray();
-
-    private void ascii(String s) {
-        ensure(s.length());
-        for (int i = 0; i < s.length(); i++) {
-            b[n++] = (byte) s.charAt(i);
-        }
-    }
-
-    private void put(byte c) {
-        ensure(1);
-        b[n++] = c;
-    }
-
-    private void ensure(int more) {
-        if (n + more > b.length) {
-            b = Arrays.copyOf(b, Math.max(b.length * 2, n + more));
-        }
-    }
+    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 }

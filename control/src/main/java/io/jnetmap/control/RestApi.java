@@ -32,7 +32,10 @@ import java.util.Set;
  * forbids it.
  */
 final class RestApi {
-    /** A reply: status and JSON body (an object, an array, or a {@link Buffer} of JSON text from {@link JsonOut}). */
+    /**
+     * A reply: status and JSON body (an object, an array, or JSON text from {@link JsonOut} in a pooled
+     * buffer, {@link ReplyBuffers.Taken}).
+     */
     record Reply(int status, Object body) {
         static Reply ok(Object body) {
             return new Reply(200, body);
@@ -42,9 +45,12 @@ final class RestApi {
     private final Hosted hosted;
     /** The large listings' writer: used only on the event loop, synchronously in {@link #handle}. */
     private final JsonOut out = new JsonOut(128 * 1024);
+    /** The buffers the listings go out in (the server's, shared with its other large replies). */
+    private final ReplyBuffers buffers;
 
-    RestApi(Hosted hosted) {
+    RestApi(Hosted hosted, ReplyBuffers buffers) {
         this.hosted = hosted;
+        this.buffers = buffers;
     }
 
     /**
@@ -69,7 +75,7 @@ final class RestApi {
             if (method == HttpMethod.GET) {
                 JsonOut o = out.reset();
                 writeSwitch(o, sw);
-                return done(o.toBuffer());
+                return done(buffers.copy(o.endDocument()));
             }
             allow(method, HttpMethod.GET, HttpMethod.DELETE);
             return ControlQueue.call(ctx, () -> {
@@ -85,7 +91,7 @@ final class RestApi {
                     if (method == HttpMethod.GET) {
                         JsonOut o = out.reset();
                         writePorts(o, sw);
-                        return done(o.toBuffer());
+                        return done(buffers.copy(o.endDocument()));
                     }
                     allow(method, HttpMethod.GET, HttpMethod.POST);
                     return addPort(ctx, sw, json(body));
@@ -419,6 +425,11 @@ final class RestApi {
     }
 
     static JsonObject macTableJson(ValeSwitch sw, LearningBridge b, int max) {
+        return macTableJson(sw, b, max, System.nanoTime());
+    }
+
+    /** The learning table with idle times as of {@code nowNanos} ({@link System#nanoTime}). */
+    static JsonObject macTableJson(ValeSwitch sw, LearningBridge b, int max, long nowNanos) {
         JsonArray a = new JsonArray();
         String[] names = new String[ValeSwitch.MAX_PORTS];
         for (SwitchPort p : sw.portList()) {
@@ -427,7 +438,7 @@ final class RestApi {
             }
         }
         int[] total = new int[1];
-        b.forEach(System.nanoTime(), (mac, port, idle) -> {
+        b.forEach(nowNanos, (mac, port, idle) -> {
             total[0]++;
             if (a.size() < max) {
                 a.add(new JsonObject().put("mac", Packet.macToString(mac)).put("port", names[port] != null ? names[port] : "#" + port)

@@ -13,6 +13,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -43,17 +44,24 @@ class RouteChurnTest {
             AtomicReference<Throwable> failed = new AtomicReference<>();
             AtomicLong sent = new AtomicLong();
             long[] got = new long[2];
+            AtomicBoolean txDone = new AtomicBoolean(); // set once the sender counted its last packet and flushed its ring
             Thread rx = Thread.ofPlatform().start(() -> {
                 try {
-                    while (!stop.get() || got[0] < sent.get()) {
+                    // until the sender is done and everything it counted arrived somewhere: stopping when got reached
+                    // sent while the sender was between its txsync and counting that batch lost the last batch
+                    long deadline = Long.MAX_VALUE;
+                    while (!txDone.get() || got[0] + got[1] < sent.get()) {
                         int n = drain(b);
                         got[0] += n;
                         got[1] += drain(c);
                         if (n == 0) {
                             Thread.yield();
                         }
-                        if (stop.get() && got[0] + got[1] >= sent.get()) {
-                            break;
+                        if (txDone.get() && deadline == Long.MAX_VALUE) {
+                            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                        }
+                        if (System.nanoTime() > deadline) {
+                            break; // the assertions below say what is missing
                         }
                     }
                 } catch (Throwable e) {
@@ -86,6 +94,8 @@ class RouteChurnTest {
                     }
                 } catch (Throwable e) {
                     failed.set(e);
+                } finally {
+                    txDone.set(true);
                 }
             });
             // 10,000 changes: routes 10.100.k.0/24 added via c and removed again, and a whole-table replace every 1,000
@@ -98,7 +108,7 @@ class RouteChurnTest {
             }
             stop.set(true);
             tx.join();
-            rx.join(20_000);
+            rx.join(60_000);
             assertNull(failed.get());
             var pa = sw.port("a").orElseThrow();
             assertTrue(sent.get() > 1000, "traffic flowed: " + sent.get());

@@ -2,6 +2,7 @@ package io.jnetmap.bench.ctl;
 
 import io.jnetmap.bench.BenchMain;
 import io.jnetmap.control.ControlServer;
+import io.jnetmap.control.OutputPaths;
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
 import io.jnetmap.core.Ring;
@@ -18,6 +19,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
 import java.lang.foreign.ValueLayout;
 import java.net.InetAddress;
 import java.net.Socket;
@@ -25,7 +27,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -46,7 +47,13 @@ import java.util.concurrent.atomic.AtomicReference;
  *   <li>{@code ctl.apply.p99}: from a control request entering the queue to its change being visible to
  *   forwarders (a port's back-pressure flag), while the copy loop runs; {@code ctl.apply.housekeeper.*}:
  *   the same request where only the housekeeping thread may apply it (the path before issue 10's
- *   per-batch drain), measured alternately in the same run.</li>
+ *   per-batch drain), measured alternately in the same run;</li>
+ *   <li>{@code ctl.metrics254.*}, {@code ctl.events254.*}: one scrape of /metrics, one event of the page's
+ *   stream, for a switch of 254 ports: bytes allocated and CPU time of the calling thread (ThreadMXBean)
+ *   by the served path (written straight into reused bytes, sent in a pooled buffer), with the path
+ *   before it ({@code .before.*}: a String or a JsonObject tree, encoded into a new buffer) alternately in
+ *   the same JVM; {@code ctl.metrics254.http.*}: a scrape over HTTP on a kept connection, and the bytes
+ *   the server's event loop allocated per scrape ({@code ctl.rest.ports254.eventloop.alloc}: per listing).</li>
  * </ul>
  */
 public final class CtlSuite {
@@ -96,11 +103,114 @@ public final class CtlSuite {
         } finally {
             sw.close();
         }
-        long[][] rest = restLatencies(quick ? 1000 : 4000);
+        long[][] rest = restLatencies(quick ? 1000 : 4000, quick ? 1000 : 4000, out);
         out.put("ctl.rest.ports254.p50", percentile(rest[0], 0.50) / 1e6, "ms");
         out.put("ctl.rest.ports254.p99", percentile(rest[0], 0.99) / 1e6, "ms");
         out.put("ctl.rest.ports254.httpclient.p50", percentile(rest[1], 0.50) / 1e6, "ms");
         out.put("ctl.rest.ports254.httpclient.p99", percentile(rest[1], 0.99) / 1e6, "ms");
+    }
+
+    /**
+     * Bytes allocated and CPU nanoseconds of this thread per call of each of {@code paths}, called in
+     * alternating blocks (A B C D, A B C D, ...) after a warm-up of every path, {@code calls} times each.
+     * Returns {bytes, nanos} per path.
+     */
+    private static double[][] costs(int calls, Runnable... paths) {
+        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        for (int i = 0; i < 300; i++) { // compiled before measured
+            for (Runnable p : paths) {
+                p.run();
+            }
+        }
+        int block = 20;
+        double[][] cost = new double[paths.length][2];
+        for (int done = 0; done < calls; done += block) {
+            for (int k = 0; k < paths.length; k++) {
+                long a0 = mx.getCurrentThreadAllocatedBytes();
+                long c0 = mx.getCurrentThreadCpuTime();
+                for (int i = 0; i < block; i++) {
+                    paths[k].run();
+                }
+                long c1 = mx.getCurrentThreadCpuTime();
+                long a1 = mx.getCurrentThreadAllocatedBytes();
+                cost[k][0] += a1 - a0;
+                cost[k][1] += c1 - c0;
+            }
+        }
+        int total = (calls + block - 1) / block * block;
+        for (double[] c : cost) {
+            c[0] /= total;
+            c[1] /= total;
+        }
+        return cost;
+    }
+
+    /**
+     * The cost of /metrics and of the page's event for {@code sw}, new path beside the path before, and
+     * a scrape over HTTP on a kept connection ({@code plain}) with the allocation of the server's event
+     * loop per scrape.
+     */
+    private static void scrapeCosts(ValeSwitch sw, PlainHttp plain, int calls, int scrapes, BenchMain.Results out) throws Exception {
+        OutputPaths paths = new OutputPaths(List.of(sw));
+        int[] sink = new int[1];
+        double[][] c = costs(calls, () -> sink[0] += paths.metrics(false), () -> sink[0] += paths.metricsBefore(false),
+                () -> sink[0] += paths.event(), () -> sink[0] += paths.eventBefore());
+        if (sink[0] == 0) {
+            throw new IllegalStateException("the outputs wrote nothing");
+        }
+        int pageBytes = paths.metrics(false);
+        out.put("ctl.metrics254.bytes", pageBytes / 1024.0, "KB");
+        out.put("ctl.metrics254.alloc", c[0][0] / 1024.0, "KB");
+        out.put("ctl.metrics254.before.alloc", c[1][0] / 1024.0, "KB");
+        out.put("ctl.metrics254.cpu", c[0][1] / 1e3, "us");
+        out.put("ctl.metrics254.before.cpu", c[1][1] / 1e3, "us");
+        out.put("ctl.metrics254.cpu.vs.before", c[0][1] / c[1][1], "x");
+        out.put("ctl.events254.bytes", paths.event() / 1024.0, "KB");
+        out.put("ctl.events254.alloc", c[2][0] / 1024.0, "KB");
+        out.put("ctl.events254.before.alloc", c[3][0] / 1024.0, "KB");
+        out.put("ctl.events254.cpu", c[2][1] / 1e3, "us");
+        out.put("ctl.events254.before.cpu", c[3][1] / 1e3, "us");
+        out.put("ctl.events254.cpu.vs.before", c[2][1] / c[3][1], "x");
+
+        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        for (int i = 0; i < 300; i++) { // warm-up
+            plain.get("/metrics");
+        }
+        long[] lat = new long[scrapes];
+        long a0 = eventLoopAllocated(mx);
+        for (int i = 0; i < scrapes; i++) {
+            long t0 = System.nanoTime();
+            int status = plain.get("/metrics");
+            lat[i] = System.nanoTime() - t0;
+            if (status != 200) {
+                throw new IllegalStateException("GET /metrics: " + status);
+            }
+        }
+        long a1 = eventLoopAllocated(mx);
+        if (plain.length() != pageBytes) {
+            out.warn("WARNING ctl.metrics254.http: the page over HTTP had " + plain.length() + " bytes, in process " + pageBytes
+                    + " (a counter moved meanwhile?)");
+        }
+        out.put("ctl.metrics254.http.p50", percentile(lat, 0.50) / 1e6, "ms");
+        out.put("ctl.metrics254.http.p99", percentile(lat, 0.99) / 1e6, "ms");
+        out.put("ctl.metrics254.http.eventloop.alloc", (a1 - a0) / 1024.0 / scrapes, "KB");
+    }
+
+    /** Bytes allocated so far by this JVM's Vert.x event-loop threads (the server's one; an idle one of a closed server adds nothing). */
+    private static long eventLoopAllocated(com.sun.management.ThreadMXBean mx) {
+        long sum = 0;
+        int found = 0;
+        for (java.lang.management.ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
+            if (t != null && t.getThreadName().startsWith("vert.x-eventloop-thread-")) {
+                long a = mx.getThreadAllocatedBytes(t.getThreadId());
+                sum += Math.max(0, a);
+                found++;
+            }
+        }
+        if (found == 0) {
+            throw new IllegalStateException("no Vert.x event-loop thread in this JVM (expected: the ControlServer's)");
+        }
+        return sum;
     }
 
     /**
@@ -272,7 +382,7 @@ public final class CtlSuite {
      * the time is the server's and the loopback's), [1] with {@code java.net.http.HttpClient} (its
      * selector thread adds two thread hand-offs per request), alternating.
      */
-    private static long[][] restLatencies(int count) throws Exception {
+    private static long[][] restLatencies(int count, int scrapes, BenchMain.Results out) throws Exception {
         String name = "valebctl" + ProcessHandle.current().pid() + "_" + (n++);
         ValeSwitch sw = ValeSwitches.create(name, new LearningBridge());
         try (ControlServer server = ControlServer.start("127.0.0.1", 0, null, List.of(sw));
@@ -301,6 +411,13 @@ public final class CtlSuite {
                     throw new IllegalStateException("GET ports: " + status);
                 }
             }
+            var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long a0 = eventLoopAllocated(mx);
+            for (int i = 0; i < 500; i++) {
+                plain.get(path);
+            }
+            out.put("ctl.rest.ports254.eventloop.alloc", (eventLoopAllocated(mx) - a0) / 1024.0 / 500, "KB");
+            scrapeCosts(sw, plain, scrapes, scrapes, out);
             return lat;
         } finally {
             sw.close();
@@ -313,6 +430,7 @@ public final class CtlSuite {
         private final OutputStream out;
         private final InputStream in;
         private byte[] body = new byte[1 << 18];
+        private int length;
 
         PlainHttp(int port) throws IOException {
             socket = new Socket(InetAddress.getLoopbackAddress(), port);
@@ -340,7 +458,13 @@ public final class CtlSuite {
                 body = new byte[length];
             }
             in.readNBytes(body, 0, length);
+            this.length = length;
             return Integer.parseInt(status.split(" ")[1]);
+        }
+
+        /** The last body's length. */
+        int length() {
+            return length;
         }
 
         private String line() throws IOException {
