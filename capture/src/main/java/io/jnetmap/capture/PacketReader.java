@@ -250,7 +250,7 @@ public final class PacketReader implements AutoCloseable {
                 last = -1;
             }
             long so = slots + (long) h * SlotLayout.SIZE;
-            int idx = dst.get(java.lang.foreign.ValueLayout.JAVA_INT, so + SlotLayout.BUF_IDX_OFFSET);
+            int idx = dst.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, so + SlotLayout.BUF_IDX_OFFSET);
             if (Integer.compareUnsigned(idx, numBufs) >= 0) {
                 pos = p;
                 throw new SlotCorruptedException(ring + ": slot " + h + " holds bufIdx=" + Integer.toUnsignedString(idx)
@@ -258,7 +258,7 @@ public final class PacketReader implements AutoCloseable {
             }
             int len = Math.min(cap, bufSize);
             MemorySegment.copy(src, from, dst, pool + (long) idx * bufSize, len);
-            dst.set(java.lang.foreign.ValueLayout.JAVA_INT, so + SlotLayout.LEN_OFFSET, SlotWord.lenFlags(len, 0));
+            dst.set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, so + SlotLayout.LEN_OFFSET, SlotWord.lenFlags(len, 0));
             bytes += len;
             h = h + 1 == numSlots ? 0 : h + 1;
             k++;

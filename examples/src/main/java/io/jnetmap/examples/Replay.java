@@ -69,6 +69,7 @@ public final class Replay implements Callable<Integer> {
      * works on a batch while the next fills. {@code jnetmap.replay.batch} sets it.
      */
     private static final int FAST_BATCH = Integer.getInteger("jnetmap.replay.batch", 256);
+    private static final int FULL_SPINS = Integer.getInteger("jnetmap.replay.spins", 16);
 
     /**
      * {@code -t}: every packet of {@code r} into {@code t}, copied by the reader straight from its read buffer into
@@ -91,7 +92,11 @@ public final class Replay implements Callable<Integer> {
                     if (stop.get()) return;
                     if (room == 0) {
                         // a yield now and then: where the receiver shares our CPU, spinning only delays it
-                        if ((++idle & 63) == 0) Thread.yield(); else Thread.onSpinWait();
+                        if ((++idle & 63) == 0) {
+                            Thread.yield();
+                        } else {
+                            for (int i = 0; i < FULL_SPINS; i++) Thread.onSpinWait();
+                        }
                         continue;
                     }
                 }
