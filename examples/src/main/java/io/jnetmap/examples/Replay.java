@@ -4,7 +4,11 @@ import io.jnetmap.capture.CaptureFileException;
 import io.jnetmap.capture.PacketReader;
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
+import io.jnetmap.core.PortBrokenException;
 import io.jnetmap.core.Ring;
+import io.jnetmap.poll.Pollable;
+import io.jnetmap.poll.Poller;
+import io.jnetmap.poll.WaitStrategy;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -12,6 +16,7 @@ import picocli.CommandLine.Option;
 import java.io.PrintStream;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -69,7 +74,11 @@ public final class Replay implements Callable<Integer> {
      * works on a batch while the next fills. {@code jnetmap.replay.batch} sets it.
      */
     private static final int FAST_BATCH = Integer.getInteger("jnetmap.replay.batch", 256);
-    private static final int FULL_SPINS = Integer.getInteger("jnetmap.replay.spins", 16);
+    /** How long {@code -t} looks for room in a full ring before it sleeps (as pkt-gen's default), and at most sleeps. */
+    private static final long FULL_SPIN_NANOS = 50_000, FULL_WAIT_NANOS = 100_000_000;
+
+    /** Where {@code -t} waits for a full ring to free slots (made at the first wait, closed at the end). */
+    private Poller fullWait;
 
     /**
      * {@code -t}: every packet of {@code r} into {@code t}, copied by the reader straight from its read buffer into
@@ -83,20 +92,22 @@ public final class Replay implements Callable<Integer> {
         int h = t.head();
         int room = t.space();
         long sent = progress[SENT], bytes0 = r.copiedBytes();
-        int idle = 0;
         try {
             while (true) {
                 if (room == 0) { // take what the port freed
                     port.txSync();
                     room = t.space();
                     if (stop.get()) return;
-                    if (room == 0) {
-                        // a yield now and then: where the receiver shares our CPU, spinning only delays it
-                        if ((++idle & 63) == 0) {
-                            Thread.yield();
-                        } else {
-                            for (int i = 0; i < FULL_SPINS; i++) Thread.onSpinWait();
+                    if (room == 0) { // as pkt-gen: look again for a while, then sleep until the receiver frees slots
+                        if (fullWait == null) {
+                            fullWait = new Poller(WaitStrategy.spinThenBlock(Duration.ofNanos(FULL_SPIN_NANOS)));
+                            fullWait.add(port.pollable(), Pollable.OUT);
                         }
+                        if (fullWait.poll(FULL_WAIT_NANOS) > 0 && (fullWait.readyEvents(0) & Pollable.ERR) != 0) {
+                            port.txSync(); // throws what broke the port (its peer died, or broke the rules)
+                            throw new PortBrokenException("port " + port.name() + " reports an error");
+                        }
+                        room = t.space(); // the poll synced the ring
                         continue;
                     }
                 }
@@ -227,13 +238,16 @@ public final class Replay implements Callable<Integer> {
                         }
                     }
                 }
+                drain(port, t);
             } catch (CaptureFileException e) {
                 // every packet before the corrupt record goes out, nothing after it; then the error's one line
                 drain(port, t);
                 out.printf(Locale.ROOT, "replay: %d packets %d bytes sent before the error%n", progress[SENT], progress[BYTES]);
                 throw e;
+            } finally {
+                if (fullWait != null) fullWait.close();
+                fullWait = null;
             }
-            drain(port, t);
         }
         long sent = progress[SENT];
         double secs = (System.nanoTime() - start) / 1e9;
