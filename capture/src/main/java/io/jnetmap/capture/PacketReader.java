@@ -229,6 +229,10 @@ public final class PacketReader implements AutoCloseable {
                 last = p;
                 p += 16 + cap;
             } else { // refill, end of file, a corrupt record, or pcapng
+                if (last >= 0) { // the packet before stays current if none follows (a refill moves its bytes)
+                    currentPcap(last);
+                    last = -1;
+                }
                 pos = p;
                 try {
                     if (!next()) {
@@ -265,17 +269,20 @@ public final class PacketReader implements AutoCloseable {
         }
         pos = p;
         copiedBytes += bytes;
-        if (last >= 0) { // the last packet came by the fast path: make it the current one
-            long sec = i32(last) & 0xffffffffL;
-            long frac = i32(last + 4) & 0xffffffffL;
-            packetFileOffset = segFileOffset + last;
-            pktOff = last + 16;
-            caplen = i32(last + 8);
-            wirelen = i32(last + 12);
-            tsNanos = sec * 1_000_000_000L + (nanos ? frac : frac * 1000);
-            ifIndex = 0;
-        }
+        if (last >= 0) currentPcap(last); // the last packet came by the fast path: it is the current one
         return k;
+    }
+
+    /** Makes the pcap record held at {@code rec} the current packet. */
+    private void currentPcap(int rec) {
+        long sec = i32(rec) & 0xffffffffL;
+        long frac = i32(rec + 4) & 0xffffffffL;
+        packetFileOffset = segFileOffset + rec;
+        pktOff = rec + 16;
+        caplen = i32(rec + 8);
+        wirelen = i32(rec + 12);
+        tsNanos = sec * 1_000_000_000L + (nanos ? frac : frac * 1000);
+        ifIndex = 0;
     }
 
     /** The sum of the lengths {@link #copyInto} has written into slots (each packet cut to the buffer size). */

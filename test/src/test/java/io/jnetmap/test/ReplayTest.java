@@ -1,5 +1,6 @@
 package io.jnetmap.test;
 
+import io.jnetmap.capture.PacketReader;
 import io.jnetmap.capture.PacketWriter;
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
@@ -263,6 +264,48 @@ class ReplayTest {
                     assertEquals(1, errors.size(), what);
                     assertTrue(errors.get(0).startsWith("replay: " + (f == corrupt ? "corrupt packet record" : "truncated packet")), what);
                     assertTrue(done.out().contains("replay: " + expect + " packets"), what);
+                }
+            }
+        }
+    }
+    /**
+     * {@link PacketReader#copyInto} against {@link PacketReader#next()} on a second reader of the same file, in batches
+     * of odd sizes across refills, in both byte orders and pcapng: the slots hold the packets cut to the buffer size, the
+     * last one copied is the current packet (length, timestamp, file offset), and {@code copiedBytes} is the sum.
+     */
+    @Test
+    void copyIntoAgreesWithNext(@TempDir Path dir) throws Exception {
+        int n = 4_000;
+        Path us = dir.resolve("us.pcap"), be = dir.resolve("be.pcap"), ng = dir.resolve("c.pcapng");
+        writeBig(us, PacketWriter.Format.PCAP_MICRO, n);
+        toBigEndian(us, be);
+        writeBig(ng, PacketWriter.Format.PCAPNG, n);
+        String parent = "rpr" + ProcessHandle.current().pid() + "x" + (System.nanoTime() & 0xffff);
+        try (Port tx = Netmap.open(parent + "{1")) {
+            Ring t = tx.txRing(0);
+            for (Path f : List.of(us, be, ng)) {
+                try (PacketReader a = PacketReader.open(f); PacketReader b = PacketReader.open(f)) {
+                    int i = 0, k, batch = 1;
+                    long bytes = 0;
+                    while ((k = a.copyInto(t, t.head(), batch)) > 0) {
+                        for (int j = 0, h = t.head(); j < k; j++, i++, h = t.nextSlot(h)) {
+                            assertTrue(b.next(), f + ": packet " + i);
+                            byte[] want = bigPacket(i);
+                            int len = Math.min(want.length, t.bufSize());
+                            assertEquals(len, t.len(h), f + ": packet " + i);
+                            assertEquals(-1, MemorySegment.ofArray(want).asSlice(0, len).mismatch(t.memory().asSlice(t.bufOffset(h), len)),
+                                    f + ": packet " + i);
+                            bytes += len;
+                        }
+                        assertEquals(b.caplen(), a.caplen(), f + ": packet " + (i - 1));
+                        assertEquals(b.wirelen(), a.wirelen(), f + ": packet " + (i - 1));
+                        assertEquals(b.timestampNanos(), a.timestampNanos(), f + ": packet " + (i - 1));
+                        assertEquals(b.fileOffset(), a.fileOffset(), f + ": packet " + (i - 1));
+                        assertEquals(bytes, a.copiedBytes(), f + ": packet " + (i - 1));
+                        batch = batch * 3 % (t.numSlots() - 2) + 1; // 1, 4, 13, 40, ...: batches end anywhere in a refill
+                    }
+                    assertEquals(n, i, f.toString());
+                    assertTrue(!b.next(), f.toString());
                 }
             }
         }
