@@ -1,5 +1,11 @@
 package io.jnetmap.capture;
 
+import io.jnetmap.core.Ring;
+import io.jnetmap.core.RingLayout;
+import io.jnetmap.core.SlotCorruptedException;
+import io.jnetmap.core.SlotLayout;
+import io.jnetmap.core.SlotWord;
+
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -51,6 +57,9 @@ public final class PacketReader implements AutoCloseable {
     private final List<String> ifNames = new ArrayList<>();
     private boolean eof;
     private boolean closed;
+    /** A corrupt record met by {@link #copyInto} after it had copied packets: thrown by the next call. */
+    private CaptureFileException pending;
+    private long copiedBytes;
 
     // the current packet
     private int pktOff;
@@ -181,7 +190,104 @@ public final class PacketReader implements AutoCloseable {
 
     /** Moves to the next packet; false at the end of the file. */
     public boolean next() throws IOException {
+        if (pending != null) throw pending;
         return format == Format.PCAP ? nextPcap() : nextNg();
+    }
+
+    /**
+     * Copies the next packets, at most {@code max}, into the buffers of {@code ring}'s slots from {@code head} on
+     * (slots the user owns, as a TX ring's from its head), each cut to the ring's buffer size, and sets each slot's
+     * length (flags 0). The ring's head is left alone. Returns how many were copied, 0 at the end of the file; the
+     * last one is then the current packet and {@link #copiedBytes()} has grown by their lengths. A corrupt or
+     * truncated record ends a batch before it: the packets before it are returned, and the next call (or
+     * {@link #next()}) throws {@link CaptureFileException}.
+     *
+     * <p>A pcap record held whole in the read buffer goes straight from it into the slot's buffer: one test of its
+     * header a record, the slot word read and written as one access each; nothing is allocated. The rest (records
+     * across a refill, pcapng blocks) goes through {@link #next()}.
+     */
+    public int copyInto(Ring ring, int head, int max) throws IOException {
+        if (pending != null) throw pending;
+        int numSlots = ring.numSlots();
+        java.util.Objects.checkIndex(head, numSlots);
+        if (max < 0 || max >= numSlots) throw new IllegalArgumentException("max=" + max + " (expected: 0.." + (numSlots - 1) + ")");
+        MemorySegment dst = ring.memory();
+        long slots = ring.offset() + RingLayout.SLOTS_OFFSET;
+        int bufSize = ring.bufSize(), numBufs = ring.region().numBufs();
+        long pool = ring.region().bufOffset(0);
+        boolean pcap = format == Format.PCAP, sw = swapped;
+        ByteBuffer b = buf;
+        MemorySegment src = seg;
+        int p = pos, end = lim, h = head, k = 0, last = -1;
+        long bytes = 0;
+        while (k < max) {
+            int cap;
+            long from;
+            if (pcap && end - p >= 16
+                    && Integer.compareUnsigned(cap = sw ? Integer.reverseBytes(b.getInt(p + 8)) : b.getInt(p + 8), end - p - 16) <= 0) {
+                from = p + 16; // the whole record is held
+                last = p;
+                p += 16 + cap;
+            } else { // refill, end of file, a corrupt record, or pcapng
+                if (last >= 0) { // the packet before stays current if none follows (a refill moves its bytes)
+                    currentPcap(last);
+                    last = -1;
+                }
+                pos = p;
+                try {
+                    if (!next()) {
+                        p = pos;
+                        break;
+                    }
+                } catch (CaptureFileException e) {
+                    p = pos;
+                    if (k == 0) throw e;
+                    pending = e;
+                    break;
+                }
+                b = buf;
+                src = seg;
+                p = pos;
+                end = lim;
+                cap = caplen;
+                from = pktOff;
+                last = -1;
+            }
+            long so = slots + (long) h * SlotLayout.SIZE;
+            int idx = dst.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, so + SlotLayout.BUF_IDX_OFFSET);
+            if (Integer.compareUnsigned(idx, numBufs) >= 0) {
+                pos = p;
+                throw new SlotCorruptedException(ring + ": slot " + h + " holds bufIdx=" + Integer.toUnsignedString(idx)
+                        + " (expected: 0.." + (numBufs - 1) + "): the ring's shared memory was overwritten");
+            }
+            int len = Math.min(cap, bufSize);
+            MemorySegment.copy(src, from, dst, pool + (long) idx * bufSize, len);
+            dst.set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, so + SlotLayout.LEN_OFFSET, SlotWord.lenFlags(len, 0));
+            bytes += len;
+            h = h + 1 == numSlots ? 0 : h + 1;
+            k++;
+        }
+        pos = p;
+        copiedBytes += bytes;
+        if (last >= 0) currentPcap(last); // the last packet came by the fast path: it is the current one
+        return k;
+    }
+
+    /** Makes the pcap record held at {@code rec} the current packet. */
+    private void currentPcap(int rec) {
+        long sec = i32(rec) & 0xffffffffL;
+        long frac = i32(rec + 4) & 0xffffffffL;
+        packetFileOffset = segFileOffset + rec;
+        pktOff = rec + 16;
+        caplen = i32(rec + 8);
+        wirelen = i32(rec + 12);
+        tsNanos = sec * 1_000_000_000L + (nanos ? frac : frac * 1000);
+        ifIndex = 0;
+    }
+
+    /** The sum of the lengths {@link #copyInto} has written into slots (each packet cut to the buffer size). */
+    public long copiedBytes() {
+        return copiedBytes;
     }
 
     private boolean nextPcap() throws IOException {

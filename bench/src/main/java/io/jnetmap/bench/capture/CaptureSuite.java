@@ -34,7 +34,8 @@ import java.util.regex.Pattern;
  *   {@code capture.read.*} reads 500k packets (4M without --quick), where the JVM's start and warm-up weigh;
  *   {@code capture.read.big.*} reads 2M packets (5M without --quick, 1-2.5 GB on /dev/shm), where the steady state
  *   does, with the CPU time (user + system) per packet of each process beside the wall-clock rate.</li>
- *   <li>{@code replay -t} from a file of 60-byte frames into a pipe: Mpps and bytes allocated per packet.</li>
+ *   <li>{@code replay -t} from a file of 60-byte frames into a pipe: Mpps, CPU time a packet (replay and drain) and bytes
+ *   allocated per packet.</li>
  * </ul>
  */
 public final class CaptureSuite implements BenchMain.Suite {
@@ -61,6 +62,10 @@ public final class CaptureSuite implements BenchMain.Suite {
 
     @Override
     public void run(boolean quick, BenchMain.Results out) throws Exception {
+        if ("replay".equals(System.getProperty("jnetmap.bench.capture.only"))) { // the replay lines alone, for a quick rerun
+            replay(quick, out);
+            return;
+        }
         warmSec = quick ? 4.0 : 8.0; // then settle(): the capturers' CPU per packet is read once the JIT is done
         windowSec = quick ? 2.0 : 4.0;
         // bin/jnetmap builds the tools and trains its start-up cache on first use: done here, not inside a measurement
@@ -115,8 +120,10 @@ public final class CaptureSuite implements BenchMain.Suite {
 
     /**
      * {@code replay -t} (as fast as possible) of a file of 60-byte frames into a pipe whose other end a second thread
-     * drains: packets per second of the replay thread, and the bytes it allocates per packet beyond a run's fixed
-     * cost (a run of three loops minus a run of one, over the packets between them), which must be 0.
+     * drains: packets per second of the replay thread and its CPU time a packet (thread CPU clock, its waits for a full
+     * ring included; the drain's beside it), medians of three runs of three loops, and the bytes it allocates per packet
+     * beyond a run's fixed cost (a run of three loops minus a run of one, over the packets between them), which must be 0.
+     * On two CPUs shared with other work the rate follows the host; the CPU figures move less.
      */
     private static void replay(boolean quick, BenchMain.Results out) throws Exception {
         int n = quick ? 1_000_000 : 4_000_000;
@@ -145,27 +152,36 @@ public final class CaptureSuite implements BenchMain.Suite {
                 }
             });
             com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-            long[] alloc = new long[2];
-            double[] pps = new double[2];
-            int[] loops = {1, 3};
+            int[] loops = {1, 3, 3, 3}; // the first also warms up; allocation from the first two, rates and CPU from the last three
+            long[] alloc = new long[loops.length];
+            double[] pps = new double[loops.length - 1], cpu = new double[loops.length - 1], drainCpu = new double[loops.length - 1];
             try {
-                for (int k = 0; k < 2; k++) {
+                for (int k = 0; k < loops.length; k++) {
                     java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
                     long a0 = mx.getCurrentThreadAllocatedBytes();
+                    long c0 = mx.getCurrentThreadCpuTime(), d0 = mx.getThreadCpuTime(drain.threadId());
                     long t0 = System.nanoTime();
                     int code = io.jnetmap.examples.Replay.run(new String[] {"-r", file.toString(), "-i", parent + "{1", "-t", "-T", "0",
                             "-l", "" + loops[k]}, new java.io.PrintStream(log, true));
                     long t = System.nanoTime() - t0;
+                    long c = mx.getCurrentThreadCpuTime() - c0, d = mx.getThreadCpuTime(drain.threadId()) - d0;
                     alloc[k] = mx.getCurrentThreadAllocatedBytes() - a0;
                     if (code != 0) throw new IllegalStateException("replay failed: " + log);
-                    pps[k] = (double) n * loops[k] / (t / 1e9);
+                    if (k > 0) {
+                        pps[k - 1] = (double) n * loops[k] / (t / 1e9);
+                        cpu[k - 1] = (double) c / ((double) n * loops[k]);
+                        drainCpu[k - 1] = (double) d / ((double) n * loops[k]);
+                    }
                     System.out.println("# " + log.toString().strip().replace('\n', ' '));
                 }
             } finally {
                 done.set(true);
                 drain.join();
             }
-            out.put("capture.replay.60B", pps[1] / 1e6, "Mpps");
+            out.put("capture.replay.60B", median(pps) / 1e6, "Mpps");
+            // CPU of the replay thread a packet (its waits for a full ring included) and of the draining thread's spin
+            out.put("capture.replay.60B.cpu_per_packet", median(cpu), "ns");
+            out.put("capture.replay.60B.drain_cpu_per_packet", median(drainCpu), "ns");
             out.put("capture.replay.alloc", Math.max(0, alloc[1] - alloc[0]) / (2.0 * n), "B/op");
         } finally {
             Files.deleteIfExists(file);
