@@ -334,7 +334,7 @@ final class Metrics {
         nicCount++;
     }
 
-    private static long nicValue(NicStats st, int f) {
+    static long nicValue(NicStats st, int f) {
         return switch (f) {
             case 0 -> st.rxPackets();
             case 1 -> st.txPackets();
@@ -359,30 +359,7 @@ final class Metrics {
                     }
                 }
                 try {
-                    long txUsed = 0;
-                    long txSize = 0;
-                    for (int i = 0; i < pp.txRings(); i++) {
-                        Ring r = pp.txRing(i);
-                        // the backend holds [tail, head) of a TX ring, one slot of it always empty
-                        txUsed += Math.max(0, RingIndex.distance(r.tail(), r.head(), r.numSlots()) - 1);
-                        txSize += r.numSlots() - 1;
-                    }
-                    long rxUsed = 0;
-                    long rxSize = 0;
-                    for (int i = 0; i < pp.rxRings(); i++) {
-                        Ring r = pp.rxRing(i);
-                        rxUsed += RingIndex.distance(r.head(), r.tail(), r.numSlots()); // the user holds [head, tail)
-                        rxSize += r.numSlots() - 1;
-                    }
-                    long[] v = pipeValues[pipeCount];
-                    v[0] = txUsed;
-                    v[1] = rxUsed;
-                    v[2] = txSize;
-                    v[3] = rxSize;
-                    v[4] = pp.peerOpen() ? 1 : 0;
-                    v[5] = pp.peerDeaths();
-                    v[6] = pp.peerFaults();
-                    v[7] = pp.wakeupsSent();
+                    readPipe(pp, pipeValues[pipeCount]);
                     pipes[pipeCount++] = pp;
                 } catch (IllegalStateException closedMeanwhile) {
                     // its memory went with it: not listed this time
@@ -395,6 +372,37 @@ final class Metrics {
                 w.begin(PIPE_FAMILIES[f]).label(PIPE, pipes[i].name()).end(pipeValues[i][f]);
             }
         }
+    }
+
+    /**
+     * A pipe end's values in the order of {@link #PIPE_FAMILIES}: TX and RX ring slots used, their sizes,
+     * the peer open (1/0), its deaths, its faults, wake-ups sent. Throws IllegalStateException when the end
+     * closed meanwhile (its memory went with it).
+     */
+    static void readPipe(PipePort pp, long[] v) {
+        long txUsed = 0;
+        long txSize = 0;
+        for (int i = 0; i < pp.txRings(); i++) {
+            Ring r = pp.txRing(i);
+            // the backend holds [tail, head) of a TX ring, one slot of it always empty
+            txUsed += Math.max(0, RingIndex.distance(r.tail(), r.head(), r.numSlots()) - 1);
+            txSize += r.numSlots() - 1;
+        }
+        long rxUsed = 0;
+        long rxSize = 0;
+        for (int i = 0; i < pp.rxRings(); i++) {
+            Ring r = pp.rxRing(i);
+            rxUsed += RingIndex.distance(r.head(), r.tail(), r.numSlots()); // the user holds [head, tail)
+            rxSize += r.numSlots() - 1;
+        }
+        v[0] = txUsed;
+        v[1] = rxUsed;
+        v[2] = txSize;
+        v[3] = rxSize;
+        v[4] = pp.peerOpen() ? 1 : 0;
+        v[5] = pp.peerDeaths();
+        v[6] = pp.peerFaults();
+        v[7] = pp.wakeupsSent();
     }
 
     private static Family counter(String name, String help) {

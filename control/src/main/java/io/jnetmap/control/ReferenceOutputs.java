@@ -2,8 +2,6 @@ package io.jnetmap.control;
 
 import io.jnetmap.core.Netmap;
 import io.jnetmap.core.Port;
-import io.jnetmap.core.Ring;
-import io.jnetmap.core.RingIndex;
 import io.jnetmap.core.nic.NicPort;
 import io.jnetmap.core.nic.NicStats;
 import io.jnetmap.pipe.PipePort;
@@ -199,16 +197,7 @@ final class ReferenceOutputs {
             w.family(fam[f][0], "counter", fam[f][1]);
             for (int i = 0; i < stats.size(); i++) {
                 NicStats st = stats.get(i);
-                long v = switch (f) {
-                    case 0 -> st.rxPackets();
-                    case 1 -> st.txPackets();
-                    case 2 -> st.rxDrops();
-                    case 3 -> st.txDrops();
-                    case 4 -> st.badSlots();
-                    case 5 -> st.csumCompleted();
-                    default -> st.segmented();
-                };
-                w.sample(fam[f][0], v, "nic", labels.get(i)[0]);
+                w.sample(fam[f][0], Metrics.nicValue(st, f), "nic", labels.get(i)[0]);
             }
         }
     }
@@ -220,23 +209,9 @@ final class ReferenceOutputs {
         for (Port p : open) {
             if (p instanceof PipePort pp && !pp.isClosed()) {
                 try {
-                    long txUsed = 0;
-                    long txSize = 0;
-                    for (int i = 0; i < pp.txRings(); i++) {
-                        Ring r = pp.txRing(i);
-                        // the backend holds [tail, head) of a TX ring, one slot of it always empty
-                        txUsed += Math.max(0, RingIndex.distance(r.tail(), r.head(), r.numSlots()) - 1);
-                        txSize += r.numSlots() - 1;
-                    }
-                    long rxUsed = 0;
-                    long rxSize = 0;
-                    for (int i = 0; i < pp.rxRings(); i++) {
-                        Ring r = pp.rxRing(i);
-                        rxUsed += RingIndex.distance(r.head(), r.tail(), r.numSlots()); // the user holds [head, tail)
-                        rxSize += r.numSlots() - 1;
-                    }
-                    values.add(new long[] {txUsed, rxUsed, txSize, rxSize, pp.peerOpen() ? 1 : 0, pp.peerDeaths(), pp.peerFaults(),
-                        pp.wakeupsSent()});
+                    long[] v = new long[8];
+                    Metrics.readPipe(pp, v);
+                    values.add(v);
                     pipes.add(pp);
                 } catch (IllegalStateException closedMeanwhile) {
                     // its memory went with it: not listed this time

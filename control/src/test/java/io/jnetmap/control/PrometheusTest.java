@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.ServerSocket;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -39,7 +40,7 @@ class PrometheusTest {
         Packages.ensure("prometheus", "prometheus");
         String name = RestApiTest.unique("valep");
         ValeSwitch sw = ValeSwitches.create(name, new FlowCache(new LearningBridge())); // every family has samples
-        Process prom = null;
+        Prometheus prom = null;
         AtomicBoolean stop = new AtomicBoolean();
         AtomicReference<Throwable> failed = new AtomicReference<>();
         Thread tx = null;
@@ -50,33 +51,12 @@ class PrometheusTest {
             // promtool on the page, with traffic counters present
             RestApiTest.send(a, 0x02000000000bL, 0x02000000000aL, 4);
             RestApiTest.send(pm, 0x02000000000bL, 0x02000000000aL, 2);
-            Process check = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
-            check.getOutputStream().write(http.get("/metrics").body().getBytes(StandardCharsets.UTF_8));
-            check.getOutputStream().close();
-            String said = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertEquals(0, check.waitFor(), "promtool check metrics: " + said);
-            assertEquals("", said.strip(), "promtool's lint is silent");
+            promtoolAccepts(http.get("/metrics").body().getBytes(StandardCharsets.UTF_8), "the page");
 
-            int promPort;
-            try (ServerSocket s = new ServerSocket(0)) {
-                promPort = s.getLocalPort();
-            }
-            Path cfg = dir.resolve("prometheus.yml");
-            Files.writeString(cfg, """
-                    global:
-                      scrape_interval: 1s
-                      evaluation_interval: 1s
-                    scrape_configs:
-                      - job_name: switchd
-                        static_configs:
-                          - targets: ['127.0.0.1:%d']
-                    """.formatted(server.port()));
-            prom = new ProcessBuilder("prometheus", "--config.file=" + cfg, "--storage.tsdb.path=" + dir.resolve("data"),
-                    "--web.listen-address=127.0.0.1:" + promPort).redirectErrorStream(true)
-                    .redirectOutput(dir.resolve("prometheus.log").toFile()).start();
+            prom = Prometheus.start(dir, Prometheus.job("switchd", "/metrics", server.port()));
             tx = RestApiTest.pacedSender(a, RATE, stop, failed);
             Thread rx = RestApiTest.drainer(b, stop);
-            Http promHttp = new Http("http://127.0.0.1:" + promPort);
+            Http promHttp = prom.http();
             String q = "rate(jnetmap_port_transmit_packets_total{switch=\"" + name + "\",port=\"a\"}[5s])";
             double seen = -1;
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -110,20 +90,66 @@ class PrometheusTest {
                 tx.join();
             }
             if (prom != null) {
-                prom.destroy();
-                if (!prom.waitFor(10, TimeUnit.SECONDS)) {
-                    prom.destroyForcibly();
-                }
+                prom.close();
             }
             sw.close();
         }
     }
 
-    private static String tail(Path log) throws IOException {
+    static String tail(Path log) throws IOException {
         if (!Files.exists(log)) {
             return "(none)";
         }
         List<String> l = Files.readAllLines(log);
         return String.join("\n", l.subList(Math.max(0, l.size() - 10), l.size()));
+    }
+
+    /** {@code promtool check metrics} accepts {@code page} and its lint says nothing. */
+    static void promtoolAccepts(byte[] page, String what) throws IOException, InterruptedException {
+        Process check = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
+        try (OutputStream in = check.getOutputStream()) {
+            in.write(page);
+        }
+        String said = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, check.waitFor(), "promtool check metrics on " + what + ": " + said);
+        assertEquals("", said.strip(), "promtool's lint is silent on " + what);
+    }
+
+    /** A Prometheus server on a free local port, scraping every second, its log in {@code prometheus.log}. */
+    record Prometheus(Process process, Http http) implements AutoCloseable {
+        static String job(String name, String path, int port) {
+            return """
+                      - job_name: %s
+                        metrics_path: %s
+                        static_configs:
+                          - targets: ['127.0.0.1:%d']
+                    """.formatted(name, path, port);
+        }
+
+        static Prometheus start(Path dir, String... jobs) throws IOException {
+            int port;
+            try (ServerSocket s = new ServerSocket(0)) {
+                port = s.getLocalPort();
+            }
+            Path cfg = dir.resolve("prometheus.yml");
+            Files.writeString(cfg, """
+                    global:
+                      scrape_interval: 1s
+                      evaluation_interval: 1s
+                    scrape_configs:
+                    """ + String.join("", jobs));
+            Process p = new ProcessBuilder("prometheus", "--config.file=" + cfg, "--storage.tsdb.path=" + dir.resolve("data"),
+                    "--web.listen-address=127.0.0.1:" + port).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("prometheus.log").toFile()).start();
+            return new Prometheus(p, new Http("http://127.0.0.1:" + port));
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            process.destroy();
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        }
     }
 }

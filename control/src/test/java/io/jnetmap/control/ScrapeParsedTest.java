@@ -13,13 +13,10 @@ import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -42,7 +39,7 @@ class ScrapeParsedTest {
         Packages.ensure("prometheus", "prometheus");
         String name = RestApiTest.unique("valeq");
         ValeSwitch sw = ValeSwitches.create(name, new FlowCache(new LearningBridge()));
-        Process prom = null;
+        PrometheusTest.Prometheus prom = null;
         HttpServer pages = null;
         try (Port a = Netmap.open(name + ":a"); ControlServer server = ControlServer.start("127.0.0.1", 0, null, List.of(sw))) {
             for (int i = 0; i < ValeSwitch.MAX_PORTS - 1; i++) {
@@ -53,42 +50,20 @@ class ScrapeParsedTest {
             Http.Response scrape = http.get("/metrics");
             assertEquals(200, scrape.status());
             assertEquals(Metrics.TEXT, scrape.contentType());
-            promtoolAccepts(scrape.body().getBytes(StandardCharsets.UTF_8), "a scrape of a switch of 254 ports");
+            PrometheusTest.promtoolAccepts(scrape.body().getBytes(StandardCharsets.UTF_8), "a scrape of a switch of 254 ports");
 
             byte[] text = hardPage(false);
             byte[] om = hardPage(true);
-            promtoolAccepts(text, "label values that need escaping");
+            PrometheusTest.promtoolAccepts(text, "label values that need escaping");
             pages = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
             serve(pages, "/text", Metrics.TEXT, text);
             serve(pages, "/om", Metrics.OPENMETRICS, om);
             pages.start();
 
-            int promPort;
-            try (ServerSocket s = new ServerSocket(0)) {
-                promPort = s.getLocalPort();
-            }
-            Path cfg = dir.resolve("prometheus.yml");
-            Files.writeString(cfg, """
-                    global:
-                      scrape_interval: 1s
-                      evaluation_interval: 1s
-                    scrape_configs:
-                      - job_name: switchd
-                        static_configs:
-                          - targets: ['127.0.0.1:%d']
-                      - job_name: hardtext
-                        metrics_path: /text
-                        static_configs:
-                          - targets: ['127.0.0.1:%d']
-                      - job_name: hardom
-                        metrics_path: /om
-                        static_configs:
-                          - targets: ['127.0.0.1:%d']
-                    """.formatted(server.port(), pages.getAddress().getPort(), pages.getAddress().getPort()));
-            prom = new ProcessBuilder("prometheus", "--config.file=" + cfg, "--storage.tsdb.path=" + dir.resolve("data"),
-                    "--web.listen-address=127.0.0.1:" + promPort).redirectErrorStream(true)
-                    .redirectOutput(dir.resolve("prometheus.log").toFile()).start();
-            Http promHttp = new Http("http://127.0.0.1:" + promPort);
+            int pagesPort = pages.getAddress().getPort();
+            prom = PrometheusTest.Prometheus.start(dir, PrometheusTest.Prometheus.job("switchd", "/metrics", server.port()),
+                    PrometheusTest.Prometheus.job("hardtext", "/text", pagesPort), PrometheusTest.Prometheus.job("hardom", "/om", pagesPort));
+            Http promHttp = prom.http();
 
             String ports = "count(jnetmap_port_receive_packets_total{switch=\"" + name + "\"})";
             String sent = "jnetmap_port_transmit_packets_total{switch=\"" + name + "\",port=\"a\"}";
@@ -115,10 +90,7 @@ class ScrapeParsedTest {
                 pages.stop(0);
             }
             if (prom != null) {
-                prom.destroy();
-                if (!prom.waitFor(10, TimeUnit.SECONDS)) {
-                    prom.destroyForcibly();
-                }
+                prom.close();
             }
             sw.close();
         }
@@ -145,16 +117,6 @@ class ScrapeParsedTest {
         });
     }
 
-    private static void promtoolAccepts(byte[] page, String what) throws IOException, InterruptedException {
-        Process check = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
-        try (OutputStream in = check.getOutputStream()) {
-            in.write(page);
-        }
-        String said = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, check.waitFor(), "promtool check metrics on " + what + ": " + said);
-        assertEquals("", said.strip(), "promtool's lint is silent on " + what);
-    }
-
     /** The result of an instant query, once Prometheus has one (within 60 s). */
     private static JsonArray query(Http prom, String q, Path dir) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -174,8 +136,7 @@ class ScrapeParsedTest {
             }
             Thread.sleep(500);
         }
-        List<String> log = Files.exists(dir.resolve("prometheus.log")) ? Files.readAllLines(dir.resolve("prometheus.log")) : List.of();
         throw new AssertionError("Prometheus gave no result for " + q + " within 60 s: " + last + "; its log: "
-                + String.join("\n", log.subList(Math.max(0, log.size() - 10), log.size())));
+                + PrometheusTest.tail(dir.resolve("prometheus.log")));
     }
 }
