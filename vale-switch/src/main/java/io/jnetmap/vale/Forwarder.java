@@ -609,25 +609,39 @@ final class Forwarder {
         int j = start;
         long bytes = 0;
         long badDst = 0;
-        for (int i = 0; i < n; i++) {
-            long w = words[i];
-            int len = SlotWord.len(w);
-            long dsl = SlotLayout.offset(dSlots, j);
-            int db = dm.get(JAVA_INT_UNALIGNED, dsl);
-            if (db < 2 || db >= dNumBufs) {
-                badDst++; // the receiver handed back a bad index: this slot goes out empty
-                dm.set(JAVA_INT_UNALIGNED, dsl + SlotLayout.LEN_OFFSET, 0);
-            } else if (move) {
-                sm.set(JAVA_LONG_UNALIGNED, SlotLayout.offset(sSlots, s),
-                        SlotWord.of(db, len, SlotWord.flags(w) | Slot.NS_BUF_CHANGED));
-                dm.set(JAVA_LONG_UNALIGNED, dsl, SlotWord.of(SlotWord.bufIdx(w), len, Slot.NS_BUF_CHANGED));
-            } else {
-                copy(sm, sPool + (long) SlotWord.bufIdx(w) * sBufSize, dm, dPool + (long) db * dBufSize, len);
-                dm.set(JAVA_INT_UNALIGNED, dsl + SlotLayout.LEN_OFFSET, SlotWord.lenFlags(len, 0));
+        // in runs where neither ring wraps: the slot offsets are then linear in the loop's counter and
+        // the JIT checks the slot accesses' bounds once per run instead of per packet
+        for (int i = 0; i < n; ) {
+            int run = Math.min(n - i, Math.min(sNumSlots - s, dNumSlots - j));
+            long sBase = SlotLayout.offset(sSlots, s);
+            long dBase = SlotLayout.offset(dSlots, j);
+            for (int k = 0; k < run; k++) {
+                long w = words[i + k];
+                int len = SlotWord.len(w);
+                long dsl = dBase + (long) k * SlotLayout.SIZE;
+                int db = dm.get(JAVA_INT_UNALIGNED, dsl);
+                if (db < 2 || db >= dNumBufs) {
+                    badDst++; // the receiver handed back a bad index: this slot goes out empty
+                    dm.set(JAVA_INT_UNALIGNED, dsl + SlotLayout.LEN_OFFSET, 0);
+                } else if (move) {
+                    sm.set(JAVA_LONG_UNALIGNED, sBase + (long) k * SlotLayout.SIZE,
+                            SlotWord.of(db, len, SlotWord.flags(w) | Slot.NS_BUF_CHANGED));
+                    dm.set(JAVA_LONG_UNALIGNED, dsl, SlotWord.of(SlotWord.bufIdx(w), len, Slot.NS_BUF_CHANGED));
+                } else {
+                    copy(sm, sPool + (long) SlotWord.bufIdx(w) * sBufSize, dm, dPool + (long) db * dBufSize, len);
+                    dm.set(JAVA_INT_UNALIGNED, dsl + SlotLayout.LEN_OFFSET, SlotWord.lenFlags(len, 0));
+                }
+                bytes += len;
             }
-            bytes += len;
-            s = s + 1 == sNumSlots ? 0 : s + 1;
-            j = j + 1 == dNumSlots ? 0 : j + 1;
+            i += run;
+            s += run;
+            if (s == sNumSlots) {
+                s = 0;
+            }
+            j += run;
+            if (j == dNumSlots) {
+                j = 0;
+            }
         }
         int dIndex = d.portIndex;
         tx[SwitchFileLayout.TX_DELIVERED] += n;
