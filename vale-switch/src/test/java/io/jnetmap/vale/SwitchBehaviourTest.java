@@ -152,6 +152,53 @@ class SwitchBehaviourTest {
         assertEquals(0, Frames.receive(a).size());
     }
 
+    /**
+     * The common batch (every packet one slot, all to one port) is filled in stretches that end where
+     * either ring wraps: with rings of 13 and 29 (or 11) slots and batches of 1 to 10 frames, a stretch breaks at
+     * every position. Every frame arrives whole and in order, short ones (copied as one 64-byte line)
+     * and long ones alike, and the receiver's byte counter is the sum of their lengths.
+     */
+    @Test
+    void theCommonBatchArrivesWholeAcrossTheRingsWrapPointsInCopyMode() {
+        commonBatchesAcrossWrapPoints(open("a@conf:tx-slots=13,rx-slots=13"), open("b@conf:tx-slots=29,rx-slots=29"));
+    }
+
+    /** The same with the buffers swapped (the receiver shares the sender's region). */
+    @Test
+    void theCommonBatchArrivesWholeAcrossTheRingsWrapPointsInSwapMode() {
+        commonBatchesAcrossWrapPoints(open("a@conf:tx-slots=13,rx-slots=13"), open("b@conf:tx-slots=11,rx-slots=11@share=" + sw + ":a"));
+    }
+
+    private void commonBatchesAcrossWrapPoints(Port a, Port b) {
+        announce(b, mac(2));
+        long seq = 0;
+        long bytes = 0;
+        for (int round = 0; round < 300; round++) {
+            int count = 1 + round % 10;
+            int len = round % 3 == 0 ? 26 + round % 39 : 26 + (round * 37) % 1489;
+            assertEquals(count, Frames.send(a, mac(2), mac(1), 7, seq, count, len, 0));
+            Ring r = b.rxRing(0);
+            r.sync();
+            int j = r.head();
+            int got = 0;
+            while (j != r.tail()) {
+                assertEquals(len, r.len(j), "round " + round);
+                assertEquals(seq + got, r.memory().get(Frames.U64, r.bufOffset(j) + 18), "round " + round + ": in order");
+                assertTrue(Frames.payloadIntact(r, j), "round " + round + ": the frame arrived whole");
+                got++;
+                j = r.nextSlot(j);
+            }
+            r.advanceTo(j);
+            r.sync();
+            assertEquals(count, got, "round " + round + ": every frame of the batch");
+            seq += count;
+            bytes += (long) count * len;
+        }
+        assertEquals(seq, port("b").rxCounter(SwitchFileLayout.RX_PACKETS));
+        assertEquals(bytes, port("b").rxCounter(SwitchFileLayout.RX_BYTES));
+        assertEquals(0, port("b").rxCounter(SwitchFileLayout.RX_DROP_FULL));
+    }
+
     @Test
     void aFullDestinationDropsAndCountsByCause() {
         Port a = open("a");
