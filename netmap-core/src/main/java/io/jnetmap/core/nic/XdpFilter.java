@@ -36,9 +36,18 @@ final class XdpFilter {
     private static final int PASS = 2;
     private static final int MAX_OFF = 32767 - 8;
 
-    /** The eBPF program (8-byte instructions) for {@code count} classic instructions at {@code filter}. */
+    /** Classic BPF's longest program (the kernel's BPF_MAXINSNS). */
+    static final int MAX_INSNS = 4096;
+
+    /**
+     * The eBPF program (8-byte instructions) for {@code count} classic instructions at {@code filter}, which is
+     * {@linkplain #validate validated} first.
+     *
+     * @throws IllegalArgumentException      if the program is not valid classic BPF ({@link #validate})
+     * @throws UnsupportedOperationException if it is, but cannot run in XDP (an ancillary load)
+     */
     static byte[] translate(MemorySegment filter, int count, int xskMapFd) {
-        if (count < 1 || count > 4096) throw new IllegalArgumentException("count=" + count + " (expected: 1..4096)");
+        validate(filter, count);
         int[] start = new int[count + 1];
         Emitter first = null;
         for (int pass = 0; pass < 2; pass++) {
@@ -48,7 +57,11 @@ final class XdpFilter {
             prologue(e);
             for (int i = 0; i < count; i++) {
                 start[i] = e.n;
-                insn(e, filter, i, count, at);
+                try {
+                    insn(e, filter, i, count, at);
+                } catch (UnsupportedOperationException x) {
+                    throw new UnsupportedOperationException("instruction " + i + ": " + x.getMessage(), x);
+                }
             }
             start[count] = e.n;
             e.passAt = e.n;
@@ -64,6 +77,89 @@ final class XdpFilter {
             first = e;
         }
         throw new AssertionError();
+    }
+
+    /**
+     * Checks {@code count} instructions at {@code filter} as the kernel checks a classic program
+     * ({@code bpf_check_classic}), before anything is translated or loaded: 1..4096 instructions, known
+     * operation codes, jumps forward and inside the program, scratch cells 0..15, no division by the constant
+     * 0, a return last. The first fault is thrown as one line naming the instruction and why ("jump at
+     * instruction 7 goes backward (to 5): classic BPF allows only forward jumps").
+     *
+     * @throws IllegalArgumentException if the program is not valid classic BPF
+     */
+    static void validate(MemorySegment filter, int count) {
+        if (count < 1 || count > MAX_INSNS) {
+            throw new IllegalArgumentException("a program of " + count + " instructions (expected: 1.." + MAX_INSNS
+                    + ", classic BPF's limit BPF_MAXINSNS)");
+        }
+        if (filter.byteSize() < 8L * count) {
+            throw new IllegalArgumentException("a program of " + count + " instructions in " + filter.byteSize()
+                    + " bytes (expected: 8 bytes per instruction, " + 8L * count + ")");
+        }
+        for (int i = 0; i < count; i++) {
+            long o = 8L * i;
+            int code = Short.toUnsignedInt(filter.get(JAVA_SHORT, o));
+            int jt = Byte.toUnsignedInt(filter.get(JAVA_BYTE, o + 2));
+            int jf = Byte.toUnsignedInt(filter.get(JAVA_BYTE, o + 3));
+            int k = filter.get(JAVA_INT, o + 4);
+            if (!validCode(code)) {
+                throw new IllegalArgumentException("instruction " + i + ": code 0x" + Integer.toHexString(code)
+                        + " is not a classic BPF instruction");
+            }
+            switch (code) {
+                case 0x60, 0x61, 0x02, 0x03 -> { // LD/LDX MEM, ST, STX
+                    if (Integer.compareUnsigned(k, 15) > 0) {
+                        throw new IllegalArgumentException("instruction " + i + ": scratch cell M[" + Integer.toUnsignedString(k)
+                                + "] (expected: 0..15)");
+                    }
+                }
+                case 0x34, 0x94 -> { // DIV K, MOD K
+                    if (k == 0) {
+                        throw new IllegalArgumentException("instruction " + i + ": division by the constant 0");
+                    }
+                }
+                case 0x05 -> { // JA: k is unsigned in the kernel; read as signed, a loop or a jump back is negative
+                    if (k < 0) {
+                        long to = (long) i + 1 + k;
+                        throw new IllegalArgumentException("jump at instruction " + i + " goes backward ("
+                                + (to == i ? "to itself, a loop" : to >= 0 ? "to " + to : "by " + (-(long) k - 1))
+                                + "): classic BPF allows only forward jumps");
+                    }
+                    if ((long) i + 1 + k >= count) {
+                        throw new IllegalArgumentException("jump at instruction " + i + " goes past the end (to "
+                                + ((long) i + 1 + k) + ", the last instruction is " + (count - 1) + ")");
+                    }
+                }
+                default -> {
+                    if ((code & 0x07) == 0x05 && (i + 1 + jt >= count || i + 1 + jf >= count)) {
+                        throw new IllegalArgumentException("jump at instruction " + i + " goes past the end (to "
+                                + (i + 1 + Math.max(jt, jf)) + ", the last instruction is " + (count - 1) + ")");
+                    }
+                }
+            }
+        }
+        int last = Short.toUnsignedInt(filter.get(JAVA_SHORT, 8L * (count - 1)));
+        if (last != 0x06 && last != 0x16) {
+            throw new IllegalArgumentException("instruction " + (count - 1) + ", the last, is not a return (code 0x"
+                    + Integer.toHexString(last) + "): classic BPF programs end with one");
+        }
+    }
+
+    /** The operation codes classic BPF has (the kernel's table in {@code bpf_check_classic}). */
+    private static boolean validCode(int code) {
+        return switch (code) {
+            // LD: IMM, W/H/B ABS, W/H/B IND, MEM, LEN; LDX: IMM, MEM, LEN, B MSH; ST; STX
+            case 0x00, 0x20, 0x28, 0x30, 0x40, 0x48, 0x50, 0x60, 0x80, 0x01, 0x61, 0x81, 0xb1, 0x02, 0x03 -> true;
+            // ALU K and X: ADD SUB MUL DIV OR AND LSH RSH MOD XOR; NEG
+            case 0x04, 0x0c, 0x14, 0x1c, 0x24, 0x2c, 0x34, 0x3c, 0x44, 0x4c, 0x54, 0x5c, 0x64, 0x6c, 0x74, 0x7c,
+                 0x94, 0x9c, 0xa4, 0xac, 0x84 -> true;
+            // JMP: JA; JEQ JGT JGE JSET, K and X
+            case 0x05, 0x15, 0x1d, 0x25, 0x2d, 0x35, 0x3d, 0x45, 0x4d -> true;
+            // RET K, A; MISC TAX, TXA
+            case 0x06, 0x16, 0x07, 0x87 -> true;
+            default -> false;
+        };
     }
 
     private static void prologue(Emitter e) {
