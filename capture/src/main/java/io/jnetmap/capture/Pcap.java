@@ -109,8 +109,10 @@ public final class Pcap implements AutoCloseable {
     private int retireMs;
     /** Blocks: the interface disappeared; thrown once its last block has been read (or could not come any more). */
     private IOException gone;
-    /** Blocks: the interface went down (or is being deleted); looked at again at each wait until it delivers. */
-    private boolean wentDown;
+    /** Blocks: when the interface went down (or began to be deleted), 0 if not; looked at again at the waits after. */
+    private long wentDownAt;
+    /** How long after a down the waits look for a deletion (the kernel completes it microseconds after the error). */
+    private static final long DOWN_LOOK_NANOS = 2_000_000_000L;
     /** {@link System#nanoTime()} after which {@link #gone} is thrown even if no last block came. */
     private long goneDeadline;
     /** The last read stopped because of {@link #breakLoop} (and took the request). */
@@ -579,14 +581,16 @@ public final class Pcap implements AutoCloseable {
             if (gone != null && (ev & Linux.POLLIN) != 0) {
                 goneDeadline = System.nanoTime(); // the last block: read it, then end
             }
-            if ((ev & Linux.POLLIN) != 0) {
-                wentDown = false; // delivering again
-            }
             try {
-                if (wentDown && gone == null) {
+                if (wentDownAt != 0 && gone == null) {
                     checkInterfaceGone(blocks, port.name());
+                    if (System.nanoTime() - wentDownAt > DOWN_LOOK_NANOS) {
+                        wentDownAt = 0; // down, not deleted
+                    }
                 }
-                wentDown |= checkCaptureSocket(blocks, port.name(), ev);
+                if (checkCaptureSocket(blocks, port.name(), ev)) {
+                    wentDownAt = System.nanoTime();
+                }
             } catch (InterfaceGoneException e) {
                 gone = e;
                 goneDeadline = System.nanoTime() + (retireMs + 200) * 1_000_000L;

@@ -624,7 +624,7 @@ public final class Capture implements Callable<Integer> {
             // an interface deleted under the capture: the error that ends it once its last block is in
             IOException gone = null;
             long goneDeadline = 0;
-            boolean[] wentDown = new boolean[n]; // looked at again at each wake-up until it delivers
+            long[] wentDownAt = new long[n]; // when a port's interface went down: looked at again at the wake-ups after
             boolean anyDown = false;
             while (!stop.get() && (count == 0 || c.written < count)) {
                 if (readReady(nics, readers, sink, c, stop) > 0) {
@@ -651,14 +651,16 @@ public final class Capture implements Callable<Integer> {
                         if (gone != null && (ev & io.jnetmap.sys.Linux.POLLIN) != 0) {
                             goneDeadline = System.nanoTime(); // the last block: read it, then end
                         }
-                        if ((ev & io.jnetmap.sys.Linux.POLLIN) != 0) {
-                            wentDown[i] = false; // delivering again
-                        }
                         try {
-                            if (wentDown[i] && gone == null) {
+                            if (wentDownAt[i] != 0 && gone == null) {
                                 io.jnetmap.capture.Pcap.checkInterfaceGone(nics[i], ports.get(i));
+                                if (System.nanoTime() - wentDownAt[i] > 2_000_000_000L) {
+                                    wentDownAt[i] = 0; // down, not deleted (the kernel completes a deletion microseconds after the error)
+                                }
                             }
-                            wentDown[i] |= io.jnetmap.capture.Pcap.checkCaptureSocket(nics[i], ports.get(i), ev);
+                            if (io.jnetmap.capture.Pcap.checkCaptureSocket(nics[i], ports.get(i), ev)) {
+                                wentDownAt[i] = System.nanoTime();
+                            }
                         } catch (io.jnetmap.capture.Pcap.InterfaceGoneException e) {
                             // as tcpdump, but with the frames of the block the kernel was filling: it hands it over
                             // with its block timeout, and nothing comes after it
@@ -667,7 +669,7 @@ public final class Capture implements Callable<Integer> {
                         }
                     }
                     anyDown = false;
-                    for (boolean d : wentDown) anyDown |= d;
+                    for (long d : wentDownAt) anyDown |= d != 0;
                 }
             }
         } finally {
