@@ -64,15 +64,22 @@ final class XdpFilter {
                 }
             }
             start[count] = e.n;
+            // each ending only if some instruction goes there: the verifier refuses unreachable code ("ret #k" alone)
+            boolean toPass = pass == 0 ? e.usedPass : first.usedPass;
+            boolean toRedirect = pass == 0 ? e.usedRedirect : first.usedRedirect;
             e.passAt = e.n;
-            e.mov(R0, PASS);
-            e.exit();
+            if (toPass) {
+                e.mov(R0, PASS);
+                e.exit();
+            }
             e.redirectAt = e.n;
-            e.ldxw(R2, FP, -8);
-            e.ldMapFd(R1, xskMapFd);
-            e.mov(R3, PASS);
-            e.raw(0x85, 0, 0, 0, 51); // call bpf_redirect_map
-            e.exit();
+            if (toRedirect) {
+                e.ldxw(R2, FP, -8);
+                e.ldMapFd(R1, xskMapFd);
+                e.mov(R3, PASS);
+                e.raw(0x85, 0, 0, 0, 51); // call bpf_redirect_map
+                e.exit();
+            }
             if (pass == 1) return e.code;
             first = e;
         }
@@ -193,10 +200,10 @@ final class XdpFilter {
             case 0x06 -> {
                 int src = code & 0x18;
                 if (src == 0x00) { // RET K
-                    e.ja(k != 0 ? e.redirectAt : e.passAt);
+                    e.ja(k != 0 ? e.toRedirect() : e.toPass());
                 } else if (src == 0x10) { // RET A
-                    e.raw(0x56, A, 0, e.rel(e.redirectAt), 0); // JMP32: if A != 0 -> redirect
-                    e.ja(e.passAt);
+                    e.raw(0x56, A, 0, e.rel(e.toRedirect()), 0); // JMP32: if A != 0 -> redirect
+                    e.ja(e.toPass());
                 } else {
                     throw new UnsupportedOperationException("ret code 0x" + Integer.toHexString(code) + " at " + i);
                 }
@@ -229,20 +236,20 @@ final class XdpFilter {
                 }
                 if (k < 0 || k > MAX_OFF) { // ancillary (SKF_AD_OFF) or past any XDP frame
                     if (k < 0) throw new UnsupportedOperationException("ancillary load at offset " + k);
-                    e.ja(e.passAt);
+                    e.ja(e.toPass());
                     return;
                 }
                 int base = R6;
                 if (mode == 0x40) { // IND: X + k
                     // if X > 0x3fff -> pass: past any XDP frame, and a bound the verifier needs on the offset
-                    e.raw(0x25, X, 0, e.rel(e.passAt), 0x3fff);
+                    e.raw(0x25, X, 0, e.rel(e.toPass()), 0x3fff);
                     e.raw(0xbf, R2, R6, 0, 0);
                     e.raw(0x0f, R2, X, 0, 0);       // r2 = data + X
                     base = R2;
                 }
                 e.raw(0xbf, R1, base, 0, 0);
                 e.raw(0x07, R1, 0, 0, k + bytes);   // r1 = base + k + size
-                e.raw(0x2d, R1, R9, e.rel(e.passAt), 0); // if r1 > data_end -> pass
+                e.raw(0x2d, R1, R9, e.rel(e.toPass()), 0); // if r1 > data_end -> pass
                 int ld = bytes == 4 ? 0x61 : bytes == 2 ? 0x69 : 0x71;
                 if (mode == 0xa0) { // MSH: X = 4 * (P[k] & 0xf)
                     e.raw(0x71, X, base, k, 0);
@@ -266,7 +273,7 @@ final class XdpFilter {
         }
         if (op > 0xa0) throw new UnsupportedOperationException("alu code 0x" + Integer.toHexString(code));
         if (x && (op == 0x30 || op == 0x90)) { // classic BPF returns 0 on a division by zero
-            e.raw(0x16, X, 0, e.rel(e.passAt), 0); // JMP32 if X == 0 -> pass
+            e.raw(0x16, X, 0, e.rel(e.toPass()), 0); // JMP32 if X == 0 -> pass
         }
         if (!x && (op == 0x30 || op == 0x90) && k == 0) {
             throw new UnsupportedOperationException("division by the constant 0");
@@ -300,12 +307,27 @@ final class XdpFilter {
         int n;
         int passAt;
         int redirectAt;
+        /** Whether some instruction jumps to the pass / redirect ending. */
+        boolean usedPass;
+        boolean usedRedirect;
 
         Emitter(byte[] code, int passAt, int redirectAt) {
             this.code = code;
             this.passAt = passAt;
             this.redirectAt = redirectAt;
             this.seg = code == null ? null : MemorySegment.ofArray(code);
+        }
+
+        /** The pass ending, as a jump's target. */
+        int toPass() {
+            usedPass = true;
+            return passAt;
+        }
+
+        /** The redirect ending, as a jump's target. */
+        int toRedirect() {
+            usedRedirect = true;
+            return redirectAt;
         }
 
         /** The offset field of a jump at the next instruction to {@code target}. */
