@@ -623,6 +623,7 @@ public final class Capture implements Callable<Integer> {
             fds.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 8L * n + 4, io.jnetmap.sys.Linux.POLLIN);
             // an interface deleted under the capture: the error that ends it once its last block is in
             IOException gone = null;
+            int goneIndex = -1;
             long goneDeadline = 0;
             long[] wentDownAt = new long[n]; // when a port's interface went down: looked at again at the wake-ups after
             boolean anyDown = false;
@@ -648,7 +649,7 @@ public final class Capture implements Callable<Integer> {
                     io.jnetmap.sys.Linux.poll(fds, n + 1, timeout);
                     for (int i = 0; i < n; i++) {
                         short ev = fds.get(java.lang.foreign.ValueLayout.JAVA_SHORT, 8L * i + 6);
-                        if (gone != null && (ev & io.jnetmap.sys.Linux.POLLIN) != 0) {
+                        if (i == goneIndex && (ev & io.jnetmap.sys.Linux.POLLIN) != 0) {
                             goneDeadline = System.nanoTime(); // the last block: read it, then end
                         }
                         try {
@@ -665,6 +666,7 @@ public final class Capture implements Callable<Integer> {
                             // as tcpdump, but with the frames of the block the kernel was filling: it hands it over
                             // with its block timeout, and nothing comes after it
                             gone = e;
+                            goneIndex = i;
                             goneDeadline = System.nanoTime() + (io.jnetmap.core.nic.NicConfig.current().captureRetireMs() + 200) * 1_000_000L;
                         }
                     }
