@@ -105,6 +105,16 @@ public final class Pcap implements AutoCloseable {
     private String kernelFilter;
     private Poller poller;
     private volatile boolean breakRequested;
+    /** Blocks: the kernel's block timeout, ms (the last block of an interface that disappeared comes this late). */
+    private int retireMs;
+    /** Blocks: the interface disappeared; thrown once its last block has been read (or could not come any more). */
+    private IOException gone;
+    /** Blocks: when the interface went down (or began to be deleted), 0 if not; looked at again at the waits after. */
+    private long wentDownAt;
+    /** How long after a down the waits look for a deletion (the kernel completes it microseconds after the error). */
+    private static final long DOWN_LOOK_NANOS = 2_000_000_000L;
+    /** {@link System#nanoTime()} after which {@link #gone} is thrown even if no last block came. */
+    private long goneDeadline;
     /** The last read stopped because of {@link #breakLoop} (and took the request). */
     private boolean broke;
     private volatile boolean closed;
@@ -195,7 +205,9 @@ public final class Pcap implements AutoCloseable {
                 throw new IllegalArgumentException("port " + portName + " has no RX rings bound (expected: at least one to capture from)");
             }
             passiveCapture(p, (int) ms);
-            return new Pcap(p, null, snaplen);
+            Pcap pcap = new Pcap(p, null, snaplen);
+            pcap.retireMs = ms > 0 ? (int) ms : io.jnetmap.core.nic.NicConfig.current().captureRetireMs();
+            return pcap;
         } catch (RuntimeException | Error e) {
             p.close();
             throw e;
@@ -326,7 +338,11 @@ public final class Pcap implements AutoCloseable {
      */
     public int dispatch(int max, Handler h) throws IOException {
         broke = false;
-        return read(max <= 0 ? Integer.MAX_VALUE : max, h);
+        try {
+            return read(max <= 0 ? Integer.MAX_VALUE : max, h);
+        } catch (io.jnetmap.core.PortBrokenException e) {
+            throw new CaptureEndedException(e.getMessage(), e);
+        }
     }
 
     private int read(int limit, Handler h) throws IOException {
@@ -460,11 +476,22 @@ public final class Pcap implements AutoCloseable {
     /**
      * pcap_loop: until {@code count} packets (0 = forever), the end of the file, or {@link #breakLoop}, waiting for
      * packets on a live port. Returns the packets handed over; {@link #broken()} says whether breakLoop ended it.
+     * As libpcap 1.10's, a NIC that goes down is waited for (it may come back up); one that disappears ends the loop,
+     * after the frames the kernel still held for it; a monitor of a port of another process ends, after every copy
+     * relayed, when that port closes or its process dies.
      *
-     * @throws IOException if the file is corrupt, or the capture socket of a NIC reports an error ("the interface went
-     *                     down")
+     * @throws IOException if the file is corrupt, the NIC disappeared ("PORT: the interface disappeared") or its
+     *                     capture socket reports another error, or the port stopped for good (the monitored port closed)
      */
     public long loop(long count, Handler h) throws IOException {
+        try {
+            return loopOn(count, h);
+        } catch (io.jnetmap.core.PortBrokenException e) {
+            throw new CaptureEndedException(e.getMessage(), e);
+        }
+    }
+
+    private long loopOn(long count, Handler h) throws IOException {
         long got = 0;
         broke = false;
         while (count <= 0 || got < count) {
@@ -494,6 +521,14 @@ public final class Pcap implements AutoCloseable {
     public PacketView next(Duration timeout) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         broke = false;
+        try {
+            return nextOn(deadline);
+        } catch (io.jnetmap.core.PortBrokenException e) {
+            throw new CaptureEndedException(e.getMessage(), e);
+        }
+    }
+
+    private PacketView nextOn(long deadline) throws IOException {
         while (true) {
             if (read(1, reader != null ? NOTHING : copyToOneshot) > 0) return view;
             if (reader != null || broke) return null;
@@ -523,6 +558,16 @@ public final class Pcap implements AutoCloseable {
      */
     private void waitForPackets(int timeoutMs) throws IOException {
         if (blocks != null) {
+            if (gone != null) {
+                // the interface disappeared: its last block comes with the kernel's block timeout, then nothing more
+                long left = goneDeadline - System.nanoTime();
+                if (left <= 0) {
+                    IOException e = gone;
+                    gone = null;
+                    throw e;
+                }
+                timeoutMs = (int) Math.min(timeoutMs, Math.max(1, left / 1_000_000));
+            }
             // the socket is readable when a block is ready; rxsync is never called (the blocks are read in place)
             pollFds.set(ValueLayout.JAVA_SHORT, 6, (short) 0);
             pollFds.set(ValueLayout.JAVA_SHORT, 14, (short) 0);
@@ -533,8 +578,22 @@ public final class Pcap implements AutoCloseable {
                 wake.drain();
             }
             short ev = pollFds.get(ValueLayout.JAVA_SHORT, 6);
-            if ((ev & (Linux.POLLERR | Linux.POLLHUP | Linux.POLLNVAL)) != 0) {
-                socketError(ev);
+            if (gone != null && (ev & Linux.POLLIN) != 0) {
+                goneDeadline = System.nanoTime(); // the last block: read it, then end
+            }
+            try {
+                if (wentDownAt != 0 && gone == null) {
+                    checkInterfaceGone(blocks, port.name());
+                    if (System.nanoTime() - wentDownAt > DOWN_LOOK_NANOS) {
+                        wentDownAt = 0; // down, not deleted
+                    }
+                }
+                if (checkCaptureSocket(blocks, port.name(), ev)) {
+                    wentDownAt = System.nanoTime();
+                }
+            } catch (InterfaceGoneException e) {
+                gone = e;
+                goneDeadline = System.nanoTime() + (retireMs + 200) * 1_000_000L;
             }
             return;
         }
@@ -549,20 +608,76 @@ public final class Pcap implements AutoCloseable {
         }
     }
 
-    /** The capture socket polled with an error: what libpcap says of it, or nothing if the error was already taken. */
-    private void socketError(short ev) throws IOException {
-        if ((ev & Linux.POLLNVAL) != 0) {
-            throw new IOException(port.name() + ": the capture socket is closed (poll: POLLNVAL)");
+    /**
+     * The interface a NIC capture read from was deleted (libpcap's "The interface disappeared"). The frames of the block
+     * the kernel was filling come with its block timeout: a reader that wants them all reads on until then.
+     */
+    public static final class InterfaceGoneException extends CaptureEndedException {
+        private static final long serialVersionUID = 1L;
+
+        public InterfaceGoneException(String message) {
+            super(message, null);
         }
-        if ((ev & Linux.POLLHUP) != 0) {
-            throw new IOException(port.name() + ": hangup on the capture socket (poll: POLLHUP)");
+    }
+
+    /**
+     * The port stopped delivering for good: a NIC's capture socket reported an error ({@link #checkCaptureSocket}), the
+     * monitored port of another process closed, or that process died. What was read before it has been handed over.
+     */
+    public static class CaptureEndedException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        public CaptureEndedException(String message, Throwable cause) {
+            super(message, cause);
         }
-        int err = Linux.getsockoptInt(blocks.captureFd(), Linux.SOL_SOCKET, SO_ERROR); // reading it clears it
+    }
+
+    /**
+     * What poll(2) reported besides POLLIN on a NIC's capture socket ({@link NicPort#captureFd}), read as libpcap 1.10
+     * reads it; the one place {@link #loop} and the {@code capture} tool look at it. Returns if the capture goes on:
+     * false when nothing was reported, true when the interface went down but still exists (it may come back up:
+     * tcpdump waits for it), or is being deleted: then the caller wakes within a second or so while it waits, to call
+     * {@link #checkInterfaceGone}. Reads, and so clears, the socket's pending error.
+     *
+     * @throws InterfaceGoneException if the interface was deleted ({@code NAME: the interface disappeared})
+     * @throws CaptureEndedException  for any other error on the socket, a hangup (POLLHUP) or a closed descriptor (POLLNVAL)
+     */
+    public static boolean checkCaptureSocket(NicPort nic, String name, short revents) throws IOException {
+        if ((revents & (Linux.POLLERR | Linux.POLLHUP | Linux.POLLNVAL)) == 0) {
+            return false;
+        }
+        if ((revents & Linux.POLLNVAL) != 0) {
+            throw new CaptureEndedException(name + ": the capture socket is closed (poll: POLLNVAL)", null);
+        }
+        if ((revents & Linux.POLLHUP) != 0) {
+            throw new CaptureEndedException(name + ": hangup on the capture socket (poll: POLLHUP)", null);
+        }
+        int fd = nic.captureFd();
+        int err = Linux.getsockoptInt(fd, Linux.SOL_SOCKET, SO_ERROR); // reading it clears it
         if (err == io.jnetmap.sys.Errno.ENETDOWN) {
-            throw new IOException(port.name() + ": the interface went down");
+            checkInterfaceGone(nic, name);
+            return true;
         }
         if (err != 0) {
-            throw new IOException(port.name() + ": error on the capture socket: " + io.jnetmap.sys.Errno.describe(err));
+            throw new CaptureEndedException(name + ": error on the capture socket: " + io.jnetmap.sys.Errno.describe(err), null);
+        }
+        return false;
+    }
+
+    /**
+     * Whether the interface of a NIC's capture socket was deleted: the kernel forgets the socket's interface (its
+     * ifindex becomes -1). It sets ENETDOWN and wakes the socket a moment before that, so after
+     * {@link #checkCaptureSocket} returned true a capture looks again at its next waits.
+     *
+     * @throws InterfaceGoneException if it was ({@code NAME: the interface disappeared})
+     */
+    public static void checkInterfaceGone(NicPort nic, String name) throws InterfaceGoneException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment sll = a.allocate(20, 4); // struct sockaddr_ll: family, protocol, ifindex @4, ...
+            Linux.getsockname(nic.captureFd(), sll);
+            if (sll.get(ValueLayout.JAVA_INT, 4) <= 0) {
+                throw new InterfaceGoneException(name + ": the interface disappeared");
+            }
         }
     }
 

@@ -283,9 +283,8 @@ public final class Capture implements Callable<Integer> {
                 }
                 return 0;
             }
-            live(program, filter, fmt, c, stop);
+            return live(program, filter, fmt, c, stop);
         }
-        return 0;
     }
 
     /**
@@ -444,7 +443,8 @@ public final class Capture implements Callable<Integer> {
         return name;
     }
 
-    private void live(Bpf program, PacketFilter filter, PacketWriter.Format fmt, Counts c, AtomicBoolean stop) throws Exception {
+    /** Captures from the {@code -i} ports; returns the exit status (failed when a port ended the capture: gone, closed). */
+    private int live(Bpf program, PacketFilter filter, PacketWriter.Format fmt, Counts c, AtomicBoolean stop) throws Exception {
         List<Port> open = new ArrayList<>();
         try (Arena arena = Arena.ofConfined()) {
             for (String name : ports) {
@@ -508,11 +508,19 @@ public final class Capture implements Callable<Integer> {
                         p.name(), p.backend(), p.rxRings(), where, tsSource, snaplen);
             }
             boolean blocks = open.stream().allMatch(p -> p instanceof NicPort nic && nic.capturesBlocks());
+            int status = 0;
             try (Sink sink = sink(fmt, ports, descriptions)) {
-                if (blocks) {
-                    blockLoop(open, jvmFilter, jvmFilterOut, sink, c, stop);
-                } else {
-                    loop(open, jvmFilter, jvmFilterOut, kernelTs, sink, c, stop);
+                try {
+                    if (blocks) {
+                        blockLoop(open, jvmFilter, jvmFilterOut, sink, c, stop);
+                    } else {
+                        loop(open, jvmFilter, jvmFilterOut, kernelTs, sink, c, stop);
+                    }
+                } catch (io.jnetmap.capture.Pcap.CaptureEndedException | io.jnetmap.core.PortBrokenException e) {
+                    // as tcpdump's "pcap_loop: The interface disappeared": what was read is written, then the error, the
+                    // counts, a failed exit (a file's error goes up as it is)
+                    err.println("capture: " + e.getMessage());
+                    status = Cli.FAILED;
                 }
                 long kernelDrops = 0, received = c.seen, ours = 0;
                 for (int i = 0; i < open.size(); i++) {
@@ -529,6 +537,7 @@ public final class Capture implements Callable<Integer> {
                 err.printf(Locale.ROOT, "%d packets captured%n%d packets received by filter%n%d packets dropped by kernel%n%d packets dropped by jnetmap%n",
                         c.written, received, kernelDrops, ours);
             }
+            return status;
         } finally {
             for (Port p : open) {
                 p.close();
@@ -612,13 +621,57 @@ public final class Capture implements Callable<Integer> {
             }
             fds.set(java.lang.foreign.ValueLayout.JAVA_INT, 8L * n, wake.fd());
             fds.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 8L * n + 4, io.jnetmap.sys.Linux.POLLIN);
+            // an interface deleted under the capture: the error that ends it once its last block is in
+            IOException gone = null;
+            int goneIndex = -1;
+            long goneDeadline = 0;
+            long[] wentDownAt = new long[n]; // when a port's interface went down: looked at again at the wake-ups after
+            boolean anyDown = false;
             while (!stop.get() && (count == 0 || c.written < count)) {
                 if (readReady(nics, readers, sink, c, stop) > 0) {
                     sink.batchDone(false);
                 } else {
                     sink.batchDone(true);
                     boolean staged = sink.writer() != null && sink.writer().pending() > 0;
-                    io.jnetmap.sys.Linux.poll(fds, n + 1, staged ? 100 : -1);
+                    int timeout = staged ? 100 : -1;
+                    if (gone != null) {
+                        long left = goneDeadline - System.nanoTime();
+                        if (left <= 0) {
+                            throw gone;
+                        }
+                        timeout = (int) Math.clamp(left / 1_000_000, 1, staged ? 100 : Integer.MAX_VALUE);
+                    } else if (anyDown) {
+                        timeout = staged ? 100 : 500; // to see a deletion the kernel reports just after the error
+                    }
+                    for (int i = 0; i < n; i++) {
+                        fds.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 8L * i + 6, (short) 0);
+                    }
+                    io.jnetmap.sys.Linux.poll(fds, n + 1, timeout);
+                    for (int i = 0; i < n; i++) {
+                        short ev = fds.get(java.lang.foreign.ValueLayout.JAVA_SHORT, 8L * i + 6);
+                        if (i == goneIndex && (ev & io.jnetmap.sys.Linux.POLLIN) != 0) {
+                            goneDeadline = System.nanoTime(); // the last block: read it, then end
+                        }
+                        try {
+                            if (wentDownAt[i] != 0 && gone == null) {
+                                io.jnetmap.capture.Pcap.checkInterfaceGone(nics[i], ports.get(i));
+                                if (System.nanoTime() - wentDownAt[i] > 2_000_000_000L) {
+                                    wentDownAt[i] = 0; // down, not deleted (the kernel completes a deletion microseconds after the error)
+                                }
+                            }
+                            if (io.jnetmap.capture.Pcap.checkCaptureSocket(nics[i], ports.get(i), ev)) {
+                                wentDownAt[i] = System.nanoTime();
+                            }
+                        } catch (io.jnetmap.capture.Pcap.InterfaceGoneException e) {
+                            // as tcpdump, but with the frames of the block the kernel was filling: it hands it over
+                            // with its block timeout, and nothing comes after it
+                            gone = e;
+                            goneIndex = i;
+                            goneDeadline = System.nanoTime() + (io.jnetmap.core.nic.NicConfig.current().captureRetireMs() + 200) * 1_000_000L;
+                        }
+                    }
+                    anyDown = false;
+                    for (long d : wentDownAt) anyDown |= d != 0;
                 }
             }
         } finally {

@@ -288,34 +288,68 @@ class PcapNicTest {
         }
     }
 
-    /** As libpcap's: the interface going down ends a waiting loop with an error instead of a loop that never wakes. */
+    /**
+     * As libpcap 1.10's (tcpdump 4.99 here): an interface that goes down is waited for and the loop goes on when it comes
+     * back up; one that is deleted ends the loop with an IOException ("the interface disappeared") instead of a loop that
+     * never wakes, after every frame sent before, those of the block the kernel was still filling too (tcpdump loses
+     * those).
+     */
     @Test
     @SuppressWarnings("try")
-    void aLoopEndsWithAnErrorWhenTheInterfaceGoesDown() throws Exception {
+    void aLoopGoesOnOverDownAndEndsWithAnErrorWhenTheInterfaceDisappears() throws Exception {
         try (NetLab lab = new NetLab()) {
             NetLab.Veth v = lab.vethPair();
             Pcap p;
             try (NetNamespace ignored = NetNamespace.enter(v.nsB())) {
-                p = Pcap.openLive("netmap:" + v.b(), 2048);
+                p = Pcap.openLive("netmap:" + v.b(), 2048); // tcpdump's 1 s block timeout: the last block is not handed over yet
             }
-            try (Pcap pcap = p) {
+            try (Pcap pcap = p; Port tx = NetLab.open(v.nsA(), "netmap:" + v.a() + "@backend=packet")) {
+                List<Long> seqs = java.util.Collections.synchronizedList(new ArrayList<>());
                 CompletableFuture<Long> running = CompletableFuture.supplyAsync(() -> {
                     try {
-                        return pcap.loop(0, x -> { });
+                        return pcap.loop(0, x -> {
+                            if (x.caplen() >= Frames.SEQ_OFFSET + 16 && x.segment().get(ValueLayout.JAVA_BYTE, x.offset() + 12) == (byte) 0x88) {
+                                seqs.add(seqOf(x.segment(), x.offset()));
+                            }
+                        });
                     } catch (java.io.IOException e) {
                         throw new java.io.UncheckedIOException(e);
                     }
                 });
+                List<Long> sent = new ArrayList<>();
+                send(tx, framesFor(v, sent, 5));
                 Thread.sleep(300);
-                assertFalse(running.isDone());
                 NetLab.inNs(v.nsB(), "ip", "link", "set", v.b(), "down");
+                Thread.sleep(1500);
+                assertFalse(running.isDone(), "the loop goes on while the interface is down");
+                NetLab.inNs(v.nsB(), "ip", "link", "set", v.b(), "up");
+                Thread.sleep(300);
+                send(tx, framesFor(v, sent, 5));
+                Thread.sleep(50);
+                NetLab.inNs(v.nsB(), "ip", "link", "del", v.b());
                 java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
                         () -> running.get(30, TimeUnit.SECONDS));
                 assertTrue(e.getCause() instanceof java.io.UncheckedIOException, e.toString());
+                assertTrue(e.getCause().getCause() instanceof Pcap.InterfaceGoneException, e.toString());
                 String msg = e.getCause().getCause().getMessage();
-                assertTrue(msg.contains(v.b()) && msg.endsWith(": the interface went down"), msg);
+                assertTrue(msg.contains(v.b()) && msg.endsWith(": the interface disappeared"), msg);
+                assertEquals(sent, seqs, "every frame sent before the interface disappeared, once, in order");
             }
         }
+    }
+
+    /** {@code n} test frames from a to b of {@code v}, their sequence numbers added to {@code sent}. */
+    private static List<byte[]> framesFor(NetLab.Veth v, List<Long> sent, int n) {
+        List<byte[]> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            long seq = SEQ.incrementAndGet();
+            byte[] f = frame(seq, 200);
+            System.arraycopy(Frames.mac(v.macB()), 0, f, 0, 6);
+            System.arraycopy(Frames.mac(v.macA()), 0, f, 6, 6);
+            out.add(f);
+            sent.add(seq);
+        }
+        return out;
     }
 
     /**

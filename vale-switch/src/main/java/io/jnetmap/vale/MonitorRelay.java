@@ -157,10 +157,30 @@ final class MonitorRelay extends RelayThread {
         }
     }
 
-    /** Ends the relay once the watched port closed. */
+    /** {@link System#nanoTime()} when an empty round first found the watched port closed; 0 before. */
+    private long closedSeenAt;
+    /** Copies still in the monitor at the last look after the close. */
+    private long lastPending = Long.MAX_VALUE;
+
+    /**
+     * Ends the relay once the watched port closed and the monitor's last copies are in the pipe: the requester, told by
+     * the pipe end this process then closes, sees them before the end. A requester that takes none for 2 s loses them.
+     */
     @Override
     boolean idle() {
-        return !monitor.target().isClosed();
+        if (!monitor.target().isClosed()) {
+            return true;
+        }
+        long pending = 0;
+        for (int i = 0; i < monitor.rxRings(); i++) {
+            pending += monitor.rxRing(i).space();
+        }
+        long now = System.nanoTime();
+        if (closedSeenAt == 0 || pending < lastPending) {
+            closedSeenAt = now; // moving: wait on
+            lastPending = pending;
+        }
+        return pending > 0 && now - closedSeenAt < 2_000_000_000L;
     }
 
     /** Copies to wait for while the pipe has room, room while it has none. */

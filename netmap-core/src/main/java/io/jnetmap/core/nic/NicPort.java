@@ -252,6 +252,9 @@ public final class NicPort extends AbstractPort {
      * program belongs to the interface: every port of this process on it sees the filter. Frames already
      * in the RX rings (received before the filter) are dropped, as libpcap drains before attaching.
      *
+     * @throws IllegalArgumentException      if the program is not valid classic BPF (a jump backward or past the end,
+     *         more than 4096 instructions, an unknown code: one line naming the instruction), checked before anything
+     *         is loaded into the kernel
      * @throws UnsupportedOperationException if a queue is not AF_XDP, or the translation or the verifier
      *         refuses the program (the message says why: filter in the JVM instead)
      */

@@ -36,9 +36,18 @@ final class XdpFilter {
     private static final int PASS = 2;
     private static final int MAX_OFF = 32767 - 8;
 
-    /** The eBPF program (8-byte instructions) for {@code count} classic instructions at {@code filter}. */
+    /** Classic BPF's longest program (the kernel's BPF_MAXINSNS). */
+    static final int MAX_INSNS = 4096;
+
+    /**
+     * The eBPF program (8-byte instructions) for {@code count} classic instructions at {@code filter}, which is
+     * {@linkplain #validate validated} first.
+     *
+     * @throws IllegalArgumentException      if the program is not valid classic BPF ({@link #validate})
+     * @throws UnsupportedOperationException if it is, but cannot run in XDP (an ancillary load)
+     */
     static byte[] translate(MemorySegment filter, int count, int xskMapFd) {
-        if (count < 1 || count > 4096) throw new IllegalArgumentException("count=" + count + " (expected: 1..4096)");
+        validate(filter, count);
         int[] start = new int[count + 1];
         Emitter first = null;
         for (int pass = 0; pass < 2; pass++) {
@@ -48,22 +57,116 @@ final class XdpFilter {
             prologue(e);
             for (int i = 0; i < count; i++) {
                 start[i] = e.n;
-                insn(e, filter, i, count, at);
+                try {
+                    insn(e, filter, i, count, at);
+                } catch (UnsupportedOperationException x) {
+                    throw new UnsupportedOperationException("instruction " + i + ": " + x.getMessage(), x);
+                }
             }
             start[count] = e.n;
+            // each ending only if some instruction goes there: the verifier refuses unreachable code ("ret #k" alone)
+            boolean toPass = pass == 0 ? e.usedPass : first.usedPass;
+            boolean toRedirect = pass == 0 ? e.usedRedirect : first.usedRedirect;
             e.passAt = e.n;
-            e.mov(R0, PASS);
-            e.exit();
+            if (toPass) {
+                e.mov(R0, PASS);
+                e.exit();
+            }
             e.redirectAt = e.n;
-            e.ldxw(R2, FP, -8);
-            e.ldMapFd(R1, xskMapFd);
-            e.mov(R3, PASS);
-            e.raw(0x85, 0, 0, 0, 51); // call bpf_redirect_map
-            e.exit();
+            if (toRedirect) {
+                e.ldxw(R2, FP, -8);
+                e.ldMapFd(R1, xskMapFd);
+                e.mov(R3, PASS);
+                e.raw(0x85, 0, 0, 0, 51); // call bpf_redirect_map
+                e.exit();
+            }
             if (pass == 1) return e.code;
             first = e;
         }
         throw new AssertionError();
+    }
+
+    /**
+     * Checks {@code count} instructions at {@code filter} as the kernel checks a classic program
+     * ({@code bpf_check_classic}), before anything is translated or loaded: 1..4096 instructions, known
+     * operation codes, jumps forward and inside the program, scratch cells 0..15, no division by the constant
+     * 0, a return last. The first fault is thrown as one line naming the instruction and why ("jump at
+     * instruction 7 goes backward (to 5): classic BPF allows only forward jumps").
+     *
+     * @throws IllegalArgumentException if the program is not valid classic BPF
+     */
+    static void validate(MemorySegment filter, int count) {
+        if (count < 1 || count > MAX_INSNS) {
+            throw new IllegalArgumentException("a program of " + count + " instructions (expected: 1.." + MAX_INSNS
+                    + ", classic BPF's limit BPF_MAXINSNS)");
+        }
+        if (filter.byteSize() < 8L * count) {
+            throw new IllegalArgumentException("a program of " + count + " instructions in " + filter.byteSize()
+                    + " bytes (expected: 8 bytes per instruction, " + 8L * count + ")");
+        }
+        for (int i = 0; i < count; i++) {
+            long o = 8L * i;
+            int code = Short.toUnsignedInt(filter.get(JAVA_SHORT, o));
+            int jt = Byte.toUnsignedInt(filter.get(JAVA_BYTE, o + 2));
+            int jf = Byte.toUnsignedInt(filter.get(JAVA_BYTE, o + 3));
+            int k = filter.get(JAVA_INT, o + 4);
+            if (!validCode(code)) {
+                throw new IllegalArgumentException("instruction " + i + ": code 0x" + Integer.toHexString(code)
+                        + " is not a classic BPF instruction");
+            }
+            switch (code) {
+                case 0x60, 0x61, 0x02, 0x03 -> { // LD/LDX MEM, ST, STX
+                    if (Integer.compareUnsigned(k, 15) > 0) {
+                        throw new IllegalArgumentException("instruction " + i + ": scratch cell M[" + Integer.toUnsignedString(k)
+                                + "] (expected: 0..15)");
+                    }
+                }
+                case 0x34, 0x94 -> { // DIV K, MOD K
+                    if (k == 0) {
+                        throw new IllegalArgumentException("instruction " + i + ": division by the constant 0");
+                    }
+                }
+                case 0x05 -> { // JA: k is unsigned in the kernel; read as signed, a loop or a jump back is negative
+                    if (k < 0) {
+                        long to = (long) i + 1 + k;
+                        throw new IllegalArgumentException("jump at instruction " + i + " goes backward ("
+                                + (to == i ? "to itself, a loop" : to >= 0 ? "to " + to : "by " + (-(long) k - 1))
+                                + "): classic BPF allows only forward jumps");
+                    }
+                    if ((long) i + 1 + k >= count) {
+                        throw new IllegalArgumentException("jump at instruction " + i + " goes past the end (to "
+                                + ((long) i + 1 + k) + ", the last instruction is " + (count - 1) + ")");
+                    }
+                }
+                default -> {
+                    if ((code & 0x07) == 0x05 && (i + 1 + jt >= count || i + 1 + jf >= count)) {
+                        throw new IllegalArgumentException("jump at instruction " + i + " goes past the end (to "
+                                + (i + 1 + Math.max(jt, jf)) + ", the last instruction is " + (count - 1) + ")");
+                    }
+                }
+            }
+        }
+        int last = Short.toUnsignedInt(filter.get(JAVA_SHORT, 8L * (count - 1)));
+        if (last != 0x06 && last != 0x16) {
+            throw new IllegalArgumentException("instruction " + (count - 1) + ", the last, is not a return (code 0x"
+                    + Integer.toHexString(last) + "): classic BPF programs end with one");
+        }
+    }
+
+    /** The operation codes classic BPF has (the kernel's table in {@code bpf_check_classic}). */
+    private static boolean validCode(int code) {
+        return switch (code) {
+            // LD: IMM, W/H/B ABS, W/H/B IND, MEM, LEN; LDX: IMM, MEM, LEN, B MSH; ST; STX
+            case 0x00, 0x20, 0x28, 0x30, 0x40, 0x48, 0x50, 0x60, 0x80, 0x01, 0x61, 0x81, 0xb1, 0x02, 0x03 -> true;
+            // ALU K and X: ADD SUB MUL DIV OR AND LSH RSH MOD XOR; NEG
+            case 0x04, 0x0c, 0x14, 0x1c, 0x24, 0x2c, 0x34, 0x3c, 0x44, 0x4c, 0x54, 0x5c, 0x64, 0x6c, 0x74, 0x7c,
+                 0x94, 0x9c, 0xa4, 0xac, 0x84 -> true;
+            // JMP: JA; JEQ JGT JGE JSET, K and X
+            case 0x05, 0x15, 0x1d, 0x25, 0x2d, 0x35, 0x3d, 0x45, 0x4d -> true;
+            // RET K, A; MISC TAX, TXA
+            case 0x06, 0x16, 0x07, 0x87 -> true;
+            default -> false;
+        };
     }
 
     private static void prologue(Emitter e) {
@@ -97,10 +200,10 @@ final class XdpFilter {
             case 0x06 -> {
                 int src = code & 0x18;
                 if (src == 0x00) { // RET K
-                    e.ja(k != 0 ? e.redirectAt : e.passAt);
+                    e.ja(k != 0 ? e.toRedirect() : e.toPass());
                 } else if (src == 0x10) { // RET A
-                    e.raw(0x56, A, 0, e.rel(e.redirectAt), 0); // JMP32: if A != 0 -> redirect
-                    e.ja(e.passAt);
+                    e.raw(0x56, A, 0, e.rel(e.toRedirect()), 0); // JMP32: if A != 0 -> redirect
+                    e.ja(e.toPass());
                 } else {
                     throw new UnsupportedOperationException("ret code 0x" + Integer.toHexString(code) + " at " + i);
                 }
@@ -133,20 +236,20 @@ final class XdpFilter {
                 }
                 if (k < 0 || k > MAX_OFF) { // ancillary (SKF_AD_OFF) or past any XDP frame
                     if (k < 0) throw new UnsupportedOperationException("ancillary load at offset " + k);
-                    e.ja(e.passAt);
+                    e.ja(e.toPass());
                     return;
                 }
                 int base = R6;
                 if (mode == 0x40) { // IND: X + k
                     // if X > 0x3fff -> pass: past any XDP frame, and a bound the verifier needs on the offset
-                    e.raw(0x25, X, 0, e.rel(e.passAt), 0x3fff);
+                    e.raw(0x25, X, 0, e.rel(e.toPass()), 0x3fff);
                     e.raw(0xbf, R2, R6, 0, 0);
                     e.raw(0x0f, R2, X, 0, 0);       // r2 = data + X
                     base = R2;
                 }
                 e.raw(0xbf, R1, base, 0, 0);
                 e.raw(0x07, R1, 0, 0, k + bytes);   // r1 = base + k + size
-                e.raw(0x2d, R1, R9, e.rel(e.passAt), 0); // if r1 > data_end -> pass
+                e.raw(0x2d, R1, R9, e.rel(e.toPass()), 0); // if r1 > data_end -> pass
                 int ld = bytes == 4 ? 0x61 : bytes == 2 ? 0x69 : 0x71;
                 if (mode == 0xa0) { // MSH: X = 4 * (P[k] & 0xf)
                     e.raw(0x71, X, base, k, 0);
@@ -170,7 +273,7 @@ final class XdpFilter {
         }
         if (op > 0xa0) throw new UnsupportedOperationException("alu code 0x" + Integer.toHexString(code));
         if (x && (op == 0x30 || op == 0x90)) { // classic BPF returns 0 on a division by zero
-            e.raw(0x16, X, 0, e.rel(e.passAt), 0); // JMP32 if X == 0 -> pass
+            e.raw(0x16, X, 0, e.rel(e.toPass()), 0); // JMP32 if X == 0 -> pass
         }
         if (!x && (op == 0x30 || op == 0x90) && k == 0) {
             throw new UnsupportedOperationException("division by the constant 0");
@@ -204,12 +307,27 @@ final class XdpFilter {
         int n;
         int passAt;
         int redirectAt;
+        /** Whether some instruction jumps to the pass / redirect ending. */
+        boolean usedPass;
+        boolean usedRedirect;
 
         Emitter(byte[] code, int passAt, int redirectAt) {
             this.code = code;
             this.passAt = passAt;
             this.redirectAt = redirectAt;
             this.seg = code == null ? null : MemorySegment.ofArray(code);
+        }
+
+        /** The pass ending, as a jump's target. */
+        int toPass() {
+            usedPass = true;
+            return passAt;
+        }
+
+        /** The redirect ending, as a jump's target. */
+        int toRedirect() {
+            usedRedirect = true;
+            return redirectAt;
         }
 
         /** The offset field of a jump at the next instruction to {@code target}. */

@@ -59,6 +59,13 @@ public final class RemotePort implements Port {
     private ProcessWatch.Watch hostWatch;
     /** For a monitor published by a process that is not a switch's host: what tells it to stop at close; else null. */
     private final Runnable undo;
+    /**
+     * For a monitor: the other end of its pipe, held by the relaying process, which closes it when the relay stops
+     * because the monitored port closed (its state word becomes 0); null for other ports.
+     */
+    private final io.jnetmap.core.NetmapIf relayEnd;
+    /** A monitor that ended: the sync that makes the relay's last copies visible is done; the next empty one throws. */
+    private boolean lastSyncDone;
 
     private RemotePort(PortName name, Port end, Path hostFile, int hostPid, String binding, Command detach) {
         this(name, end, hostFile, hostPid, binding, detach, null);
@@ -73,6 +80,26 @@ public final class RemotePort implements Port {
         this.hostPid = hostPid;
         this.binding = binding;
         this.pollable = new BrokenAwarePollable(end.pollable());
+        String mine = end.netmapIf().name();
+        int brace = mine.lastIndexOf('{');
+        this.relayEnd = detach == Command.DETACH_MONITOR && brace >= 0
+                ? end.region().findIf(mine.substring(0, brace) + "}" + mine.substring(brace + 1)).orElse(null) : null;
+    }
+
+    /**
+     * Before a monitor's user sleeps: the relaying process closed its end of the pipe, so the relay stopped (the
+     * monitored port closed, or its switch did), while that process lives on. The monitor ends as a broken port does,
+     * after the copies already relayed ({@link #rxSync}). Two reads of shared memory.
+     */
+    private void checkRelayEnded() {
+        io.jnetmap.core.NetmapIf r = relayEnd;
+        if (r != null && broken == null && r.state() == 0 && !closed.get()) {
+            synchronized (this) {
+                if (broken == null) {
+                    broken = "the monitored port " + name.monitored() + " closed" + (undo != null ? " (in process " + hostPid + ")" : "");
+                }
+            }
+        }
     }
 
     /** On the watch thread: the host is gone. Under {@code this}, so the end's eventfd is still open. */
@@ -82,6 +109,8 @@ public final class RemotePort implements Port {
         }
         broken = undo != null
                 ? "process " + hostPid + ", which held " + name.monitored() + ", died; the monitor " + name.text() + " has ended"
+                : relayEnd != null
+                ? "the monitored port " + name.monitored() + " closed: switch " + name.switchName() + "'s host (pid " + hostPid + ") died"
                 : "switch " + name.switchName() + "'s host (pid " + hostPid + ") died; close " + name.text()
                 + " and open it again to reach the switch's next host";
         EventFd.adopt(end.pollable().fd()).signal(); // a user asleep in a Poller wakes up and sees ERR
@@ -213,10 +242,32 @@ public final class RemotePort implements Port {
         end.txSync();
     }
 
+    /**
+     * As the pipe end's; a monitor that ended (its relay stopped, or its relaying process died) first hands over what
+     * the relay had sent: one last sync makes it visible, and the sync after it that finds the RX rings empty throws.
+     */
     @Override
     public void rxSync() {
+        String why = broken;
+        if (why != null && relayEnd != null) {
+            if (lastSyncDone && rxEmpty()) {
+                throw new PortBrokenException(why);
+            }
+            lastSyncDone = true;
+            end.rxSync(); // the relay is gone: what it published stays readable in the shared region
+            return;
+        }
         checkNotBroken();
         end.rxSync();
+    }
+
+    private boolean rxEmpty() {
+        for (int i = 0; i < end.rxRings(); i++) {
+            if (end.rxRing(i).space() != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override
@@ -269,11 +320,13 @@ public final class RemotePort implements Port {
 
         @Override
         public int pollNow(int interest) {
+            checkRelayEnded();
             return broken != null ? ERR : inner.pollNow(interest);
         }
 
         @Override
         public int arm(int interest) {
+            checkRelayEnded();
             return broken != null ? ERR : inner.arm(interest);
         }
 
