@@ -1,6 +1,5 @@
 package io.jnetmap.test;
 
-import io.jnetmap.examples.Main;
 import io.jnetmap.vale.ctl.ValeCtl;
 
 import org.junit.jupiter.api.Test;
@@ -12,6 +11,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static io.jnetmap.test.RemoteMonitorTest.awaitLine;
+import static io.jnetmap.test.RemoteMonitorTest.java;
+import static io.jnetmap.test.RemoteMonitorTest.start;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -25,27 +27,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class MonitoredPortClosedTest {
     private static final String A_MAC = "02:00:00:00:0c:0a";
-
-    private static List<String> java(String... args) {
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                Main.class.getName()));
-        cmd.addAll(List.of(args));
-        return cmd;
-    }
-
-    private static Process start(Path log, String... args) throws Exception {
-        return new ProcessBuilder(java(args)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    }
-
-    private static void awaitLine(Process p, Path log, String text) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!Files.readString(log).contains(text)) {
-            assertTrue(p.isAlive(), "process exited before printing \"" + text + "\": " + Files.readString(log));
-            assertTrue(System.nanoTime() < deadline, "timed out waiting for \"" + text + "\": " + Files.readString(log));
-            Thread.sleep(20);
-        }
-    }
 
     private static void awaitPortA(String sw) throws Exception {
         ValeAcrossProcessesTest.await("port a in " + sw, () -> ValeCtl.find(sw).stream()

@@ -1,7 +1,6 @@
 package io.jnetmap.test;
 
 import io.jnetmap.core.ShmDirectory;
-import io.jnetmap.examples.Main;
 
 import io.jnetmap.core.nic.NetLab;
 
@@ -15,6 +14,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static io.jnetmap.test.RemoteMonitorTest.awaitLine;
+import static io.jnetmap.test.RemoteMonitorTest.java;
+import static io.jnetmap.test.RemoteMonitorTest.start;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -32,27 +34,6 @@ class PipeMonitorAcrossProcessesTest {
 
     @RegisterExtension
     static final NetLab.Fixture NET = NetLab.fixture(1);
-
-    private static List<String> java(String... args) {
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                Main.class.getName()));
-        cmd.addAll(List.of(args));
-        return cmd;
-    }
-
-    private static Process start(Path log, String... args) throws Exception {
-        return new ProcessBuilder(java(args)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    }
-
-    private static void awaitLine(Process p, Path log, String text) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!Files.readString(log).contains(text)) {
-            assertTrue(p.isAlive(), "process exited before printing \"" + text + "\": " + Files.readString(log));
-            assertTrue(System.nanoTime() < deadline, "timed out waiting for \"" + text + "\": " + Files.readString(log));
-            Thread.sleep(20);
-        }
-    }
 
     /** Waits until process {@code p} publishes monitors (it has opened its port). */
     private static void awaitPublished(Process p, Path log) throws Exception {

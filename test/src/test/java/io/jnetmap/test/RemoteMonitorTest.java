@@ -30,7 +30,8 @@ class RemoteMonitorTest {
     private static final String A_MAC = "02:00:00:00:00:0a";
     private static final String B_MAC = "02:00:00:00:00:0b";
 
-    private static List<String> java(String... args) {
+    /** A jnetmap tool run as a JVM of its own: {@code java … io.jnetmap.examples.Main ARGS}. */
+    static List<String> java(String... args) {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx256m", "-cp", System.getProperty("java.class.path"),
                 Main.class.getName()));
@@ -39,11 +40,12 @@ class RemoteMonitorTest {
     }
 
     /** Starts a tool whose output goes to {@code log}. */
-    private static Process start(Path log, String... args) throws Exception {
+    static Process start(Path log, String... args) throws Exception {
         return new ProcessBuilder(java(args)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
-    private static void awaitLine(Process p, Path log, String text) throws Exception {
+    /** Waits (up to 60 s) until {@code log} holds {@code text}; fails if {@code p} exits first. */
+    static void awaitLine(Process p, Path log, String text) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!Files.readString(log).contains(text)) {
             assertTrue(p.isAlive(), "process exited before printing \"" + text + "\": " + Files.readString(log));
