@@ -102,12 +102,7 @@ class ProtochainTest {
 
     @AfterAll
     static void tearDown() throws Exception {
-        if (dir != null) {
-            try (var s = Files.list(dir)) {
-                for (Path p : s.toList()) Files.deleteIfExists(p);
-            }
-            Files.deleteIfExists(dir);
-        }
+        Tcpdump.removeTraceDir(dir);
     }
 
     static final String[] EXPRESSIONS = {"ip6 protochain 6", "ip6 protochain 17", "ip protochain 6", "ip protochain 17", "protochain 6",

@@ -38,6 +38,18 @@ final class Tcpdump {
     }
 
     /** Writes packets to a pcap whose packet i has the timestamp i seconds. */
+    /** Removes a test's scratch directory of traces (and the files in it); null: nothing made. */
+    static void removeTraceDir(Path dir) throws IOException {
+        if (dir != null) {
+            try (var s = Files.list(dir)) {
+                for (Path p : s.toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+            Files.deleteIfExists(dir);
+        }
+    }
+
     static void writeTrace(Path file, List<byte[]> packets) throws IOException {
         try (PacketWriter w = PacketWriter.create(file, PacketWriter.Format.PCAP_MICRO, 262144, List.of("test"))) {
             int i = 0;

@@ -37,12 +37,7 @@ class TcpdumpEquivalenceTest {
 
     @AfterAll
     static void tearDown() throws Exception {
-        if (dir != null) {
-            try (var s = Files.list(dir)) {
-                for (Path p : s.toList()) Files.deleteIfExists(p);
-            }
-            Files.deleteIfExists(dir);
-        }
+        Tcpdump.removeTraceDir(dir);
     }
 
     static final String[] PRIMITIVES = {

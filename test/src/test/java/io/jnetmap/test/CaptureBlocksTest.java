@@ -6,7 +6,6 @@ import io.jnetmap.core.Ring;
 import io.jnetmap.core.nic.Frames;
 import io.jnetmap.core.nic.NetLab;
 import io.jnetmap.examples.Capture;
-import io.jnetmap.examples.Main;
 import io.jnetmap.sys.NetNamespace;
 
 import org.junit.jupiter.api.Test;
@@ -89,11 +88,7 @@ class CaptureBlocksTest {
             NetLab.Veth v = lab.vethPair();
             Path file = dir.resolve("stopped.pcap");
             Path log = dir.resolve("capture.log");
-            List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", v.nsB(),
-                    ProcessHandle.current().info().command().orElse("java"), "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
-                    "-Xmx256m", "-cp", System.getProperty("java.class.path"), Main.class.getName(), "capture",
-                    "-i", "netmap:" + v.b(), "-w", file.toString()));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            Process p = RemoteMonitorTest.startIn(v.nsB(), log, "capture", "-i", "netmap:" + v.b(), "-w", file.toString());
             try {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
                 while (!Files.readString(log).contains("listening on")) {

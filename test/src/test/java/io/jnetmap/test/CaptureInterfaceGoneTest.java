@@ -4,7 +4,6 @@ import io.jnetmap.core.Port;
 import io.jnetmap.core.Ring;
 import io.jnetmap.core.nic.Frames;
 import io.jnetmap.core.nic.NetLab;
-import io.jnetmap.examples.Main;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -12,7 +11,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -48,11 +46,7 @@ class CaptureInterfaceGoneTest {
             NetLab.Veth v = lab.vethPair();
             Path file = dir.resolve("gone.pcap");
             Path log = dir.resolve("capture.log");
-            List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", v.nsB(),
-                    ProcessHandle.current().info().command().orElse("java"), "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
-                    "-Xmx256m", "-cp", System.getProperty("java.class.path"), Main.class.getName(), "capture",
-                    "-i", "netmap:" + v.b(), "-w", file.toString(), "ether proto 0x88b5"));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            Process p = RemoteMonitorTest.startIn(v.nsB(), log, "capture", "-i", "netmap:" + v.b(), "-w", file.toString(), "ether proto 0x88b5");
             try {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
                 while (!Files.readString(log).contains("listening on")) {

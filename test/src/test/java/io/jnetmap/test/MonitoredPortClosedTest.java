@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import static io.jnetmap.test.RemoteMonitorTest.awaitLine;
 import static io.jnetmap.test.RemoteMonitorTest.java;
 import static io.jnetmap.test.RemoteMonitorTest.start;
+import static io.jnetmap.test.RemoteMonitorTest.stopAndRemove;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -113,18 +114,7 @@ class MonitoredPortClosedTest {
             }
             assertTrue(host.isAlive(), "the switch's host lives on: " + Files.readString(dir.resolve("host.log")));
         } finally {
-            for (Process p : all) {
-                p.destroyForcibly();
-            }
-            for (Process p : all) {
-                p.waitFor(30, TimeUnit.SECONDS);
-            }
-            try (var s = Files.list(dir)) {
-                for (Path f : s.toList()) {
-                    Files.deleteIfExists(f);
-                }
-            }
-            Files.deleteIfExists(dir);
+            stopAndRemove(all, dir);
         }
     }
 }

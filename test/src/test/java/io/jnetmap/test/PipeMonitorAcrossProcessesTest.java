@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static io.jnetmap.test.RemoteMonitorTest.awaitLine;
-import static io.jnetmap.test.RemoteMonitorTest.java;
 import static io.jnetmap.test.RemoteMonitorTest.start;
+import static io.jnetmap.test.RemoteMonitorTest.stopAndRemove;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -44,22 +44,6 @@ class PipeMonitorAcrossProcessesTest {
             assertTrue(System.nanoTime() < deadline, "no " + sock + ": " + Files.readString(log));
             Thread.sleep(20);
         }
-    }
-
-    /** Kills what a test started and removes its scratch directory, whatever the test's outcome. */
-    private static void stopAndRemove(List<Process> all, Path dir) throws Exception {
-        for (Process p : all) {
-            p.destroyForcibly();
-        }
-        for (Process p : all) {
-            p.waitFor(30, TimeUnit.SECONDS);
-        }
-        try (var s = Files.list(dir)) {
-            for (Path f : s.toList()) {
-                Files.deleteIfExists(f);
-            }
-        }
-        Files.deleteIfExists(dir);
     }
 
     @Test
@@ -159,11 +143,9 @@ class PipeMonitorAcrossProcessesTest {
         Path dir = Files.createTempDirectory("nic-monitor");
         List<Process> all = new ArrayList<>();
         try {
-            List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", v.nsA()));
-            cmd.addAll(java("pkt-gen", "-i", "netmap:" + v.a(), "-f", "tx", "-n", "0", "-R", "5000", "-w", "0",
-                    "-S", v.macA(), "-D", v.macB(), "-T", "0"));
             Path genLog = dir.resolve("gen.log");
-            Process gen = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(genLog.toFile()).start();
+            Process gen = RemoteMonitorTest.startIn(v.nsA(), genLog, "pkt-gen", "-i", "netmap:" + v.a(), "-f", "tx", "-n", "0", "-R", "5000",
+                    "-w", "0", "-S", v.macA(), "-D", v.macB(), "-T", "0");
             all.add(gen);
             awaitPublished(gen, genLog);
             Path file = dir.resolve("n.pcap");

@@ -44,6 +44,13 @@ class RemoteMonitorTest {
         return new ProcessBuilder(java(args)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
+    /** Starts a tool in network namespace {@code ns} ({@code ip netns exec}), its output to {@code log}. */
+    static Process startIn(String ns, Path log, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns));
+        cmd.addAll(java(args));
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
     /** Waits (up to 60 s) until {@code log} holds {@code text}; fails if {@code p} exits first. */
     static void awaitLine(Process p, Path log, String text) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -52,6 +59,22 @@ class RemoteMonitorTest {
             assertTrue(System.nanoTime() < deadline, "timed out waiting for \"" + text + "\": " + Files.readString(log));
             Thread.sleep(20);
         }
+    }
+
+    /** Kills what a test started and removes its scratch directory, whatever the test's outcome. */
+    static void stopAndRemove(List<Process> all, Path dir) throws Exception {
+        for (Process p : all) {
+            p.destroyForcibly();
+        }
+        for (Process p : all) {
+            p.waitFor(30, TimeUnit.SECONDS);
+        }
+        try (var s = Files.list(dir)) {
+            for (Path f : s.toList()) {
+                Files.deleteIfExists(f);
+            }
+        }
+        Files.deleteIfExists(dir);
     }
 
     /** tcpdump's count of the packets of {@code file} matching {@code filter}. */
@@ -161,18 +184,7 @@ class RemoteMonitorTest {
             assertEquals(10, tcpdumpCount(file3, ""), Files.readString(capLog3));
             assertEquals(10, tcpdumpCount(file3, "ether src " + A_MAC), "outbound: only what a sent");
         } finally {
-            for (Process p : all) {
-                p.destroyForcibly();
-            }
-            for (Process p : all) {
-                p.waitFor(30, TimeUnit.SECONDS);
-            }
-            try (var s = Files.list(dir)) {
-                for (Path f : s.toList()) {
-                    Files.deleteIfExists(f);
-                }
-            }
-            Files.deleteIfExists(dir);
+            stopAndRemove(all, dir);
         }
     }
 }
