@@ -105,16 +105,8 @@ public final class Pcap implements AutoCloseable {
     private String kernelFilter;
     private Poller poller;
     private volatile boolean breakRequested;
-    /** Blocks: the kernel's block timeout, ms (the last block of an interface that disappeared comes this late). */
-    private int retireMs;
-    /** Blocks: the interface disappeared; thrown once its last block has been read (or could not come any more). */
-    private IOException gone;
-    /** Blocks: when the interface went down (or began to be deleted), 0 if not; looked at again at the waits after. */
-    private long wentDownAt;
-    /** How long after a down the waits look for a deletion (the kernel completes it microseconds after the error). */
-    private static final long DOWN_LOOK_NANOS = 2_000_000_000L;
-    /** {@link System#nanoTime()} after which {@link #gone} is thrown even if no last block came. */
-    private long goneDeadline;
+    /** Blocks: what the capture socket says besides POLLIN (the interface down, deleted), read as libpcap 1.10 reads it. */
+    private SocketWatch watch;
     /** The last read stopped because of {@link #breakLoop} (and took the request). */
     private boolean broke;
     private volatile boolean closed;
@@ -147,6 +139,7 @@ public final class Pcap implements AutoCloseable {
         this.blocks = port instanceof NicPort nic && nic.capturesBlocks() && !Boolean.getBoolean("jnetmap.pcap.read_slots") ? nic : null;
         this.blockReader = blocks != null ? new BlockReader() : null;
         this.wake = blocks != null ? EventFd.create() : null;
+        this.watch = blocks != null ? new SocketWatch(blocks, port.name(), io.jnetmap.core.nic.NicConfig.current().captureRetireMs()) : null;
         if (blocks != null) {
             pollFds = arena.allocate(16, 8);
             pollFds.set(ValueLayout.JAVA_INT, 0, blocks.captureFd());
@@ -206,7 +199,9 @@ public final class Pcap implements AutoCloseable {
             }
             passiveCapture(p, (int) ms);
             Pcap pcap = new Pcap(p, null, snaplen);
-            pcap.retireMs = ms > 0 ? (int) ms : io.jnetmap.core.nic.NicConfig.current().captureRetireMs();
+            if (pcap.blocks != null && ms > 0) {
+                pcap.watch = new SocketWatch(pcap.blocks, p.name(), (int) ms); // the block timeout passiveCapture set
+            }
             return pcap;
         } catch (RuntimeException | Error e) {
             p.close();
@@ -554,47 +549,21 @@ public final class Pcap implements AutoCloseable {
     /**
      * Sleeps until the port may have packets, {@link #breakLoop} is called, or {@code timeoutMs} passed.
      *
-     * @throws IOException if the capture socket reports an error, as libpcap does ("the interface went down")
+     * @throws IOException if the capture socket reports an error or the interface disappeared ({@link SocketWatch})
      */
     private void waitForPackets(int timeoutMs) throws IOException {
         if (blocks != null) {
-            if (gone != null) {
-                // the interface disappeared: its last block comes with the kernel's block timeout, then nothing more
-                long left = goneDeadline - System.nanoTime();
-                if (left <= 0) {
-                    IOException e = gone;
-                    gone = null;
-                    throw e;
-                }
-                timeoutMs = (int) Math.min(timeoutMs, Math.max(1, left / 1_000_000));
-            }
+            int ms = watch.timeout(timeoutMs);
             // the socket is readable when a block is ready; rxsync is never called (the blocks are read in place)
             pollFds.set(ValueLayout.JAVA_SHORT, 6, (short) 0);
             pollFds.set(ValueLayout.JAVA_SHORT, 14, (short) 0);
             if (!breakRequested) {
-                Linux.poll(pollFds, 2, timeoutMs);
+                Linux.poll(pollFds, 2, ms);
             }
             if (pollFds.get(ValueLayout.JAVA_SHORT, 14) != 0) {
                 wake.drain();
             }
-            short ev = pollFds.get(ValueLayout.JAVA_SHORT, 6);
-            if (gone != null && (ev & Linux.POLLIN) != 0) {
-                goneDeadline = System.nanoTime(); // the last block: read it, then end
-            }
-            try {
-                if (wentDownAt != 0 && gone == null) {
-                    checkInterfaceGone(blocks, port.name());
-                    if (System.nanoTime() - wentDownAt > DOWN_LOOK_NANOS) {
-                        wentDownAt = 0; // down, not deleted
-                    }
-                }
-                if (checkCaptureSocket(blocks, port.name(), ev)) {
-                    wentDownAt = System.nanoTime();
-                }
-            } catch (InterfaceGoneException e) {
-                gone = e;
-                goneDeadline = System.nanoTime() + (retireMs + 200) * 1_000_000L;
-            }
+            watch.polled(pollFds.get(ValueLayout.JAVA_SHORT, 6));
             return;
         }
         // slots: the port's own readiness (syncs included), looking at the break flag every 100 ms at the latest (an
@@ -621,7 +590,7 @@ public final class Pcap implements AutoCloseable {
     }
 
     /**
-     * The port stopped delivering for good: a NIC's capture socket reported an error ({@link #checkCaptureSocket}), the
+     * The port stopped delivering for good: a NIC's capture socket reported an error ({@link SocketWatch}), the
      * monitored port of another process closed, or that process died. What was read before it has been handed over.
      */
     public static class CaptureEndedException extends IOException {
@@ -633,55 +602,115 @@ public final class Pcap implements AutoCloseable {
     }
 
     /**
-     * What poll(2) reported besides POLLIN on a NIC's capture socket ({@link NicPort#captureFd}), read as libpcap 1.10
-     * reads it; the one place {@link #loop} and the {@code capture} tool look at it. Returns if the capture goes on:
-     * false when nothing was reported, true when the interface went down but still exists (it may come back up:
-     * tcpdump waits for it), or is being deleted: then the caller wakes within a second or so while it waits, to call
-     * {@link #checkInterfaceGone}. Reads, and so clears, the socket's pending error.
-     *
-     * @throws InterfaceGoneException if the interface was deleted ({@code NAME: the interface disappeared})
-     * @throws CaptureEndedException  for any other error on the socket, a hangup (POLLHUP) or a closed descriptor (POLLNVAL)
+     * A NIC capture socket's end, read as libpcap 1.10 reads it, for {@link #loop} and the {@code capture} tool:
+     * a waiter asks {@link #timeout} how long it may sleep, then hands {@link #polled} what poll(2) reported. An
+     * interface that goes down is waited for (tcpdump waits for it to come back up); one deleted ends the capture
+     * with {@link InterfaceGoneException} once its last block, which the kernel hands over with its block timeout,
+     * has been read. The kernel sets ENETDOWN and wakes the socket a moment before it forgets the socket's interface
+     * (its ifindex becomes -1), so after a down the waits look again for a while.
      */
-    public static boolean checkCaptureSocket(NicPort nic, String name, short revents) throws IOException {
-        if ((revents & (Linux.POLLERR | Linux.POLLHUP | Linux.POLLNVAL)) == 0) {
+    public static final class SocketWatch {
+        /** How long after a down the waits look for a deletion (the kernel completes it microseconds after the error). */
+        private static final long DOWN_LOOK_NANOS = 2_000_000_000L;
+        /** The longest wait while a down may still turn out to be a deletion, ms. */
+        private static final int DOWN_WAIT_MS = 500;
+        private static final int SO_ERROR = 4;
+
+        private final NicPort nic;
+        private final String name;
+        private final long retireNanos;
+        /** When the interface went down (or began to be deleted), 0 if not. */
+        private long wentDownAt;
+        /** The interface disappeared: thrown once its last block has been read (or could not come any more). */
+        private InterfaceGoneException gone;
+        /** {@link System#nanoTime()} after which {@link #gone} is thrown even if no last block came. */
+        private long goneDeadline;
+
+        /** @param retireMs the socket's block timeout (the last block of a deleted interface comes this late) */
+        public SocketWatch(NicPort nic, String name, int retireMs) {
+            this.nic = nic;
+            this.name = name;
+            this.retireNanos = retireMs * 1_000_000L;
+        }
+
+        /**
+         * How long the caller may sleep in poll(2), ms, given what it would ({@code ms}, -1 = no limit): shorter while a
+         * down may be a deletion or a deleted interface's last block is due.
+         *
+         * @throws InterfaceGoneException once the deleted interface's last block had its chance
+         */
+        public int timeout(int ms) throws InterfaceGoneException {
+            if (gone != null) {
+                long left = goneDeadline - System.nanoTime();
+                if (left <= 0) {
+                    InterfaceGoneException e = gone;
+                    gone = null;
+                    throw e;
+                }
+                return (int) Math.clamp(left / 1_000_000, 1, ms < 0 ? Integer.MAX_VALUE : ms);
+            }
+            return wentDownAt == 0 ? ms : ms < 0 ? DOWN_WAIT_MS : Math.min(ms, DOWN_WAIT_MS);
+        }
+
+        /**
+         * What poll(2) reported on the socket ({@code revents}). Reads, and so clears, the socket's pending error.
+         *
+         * @throws CaptureEndedException for an error other than the interface going down, a hangup (POLLHUP) or a
+         *                               closed descriptor (POLLNVAL)
+         */
+        public void polled(short revents) throws IOException {
+            long now = System.nanoTime();
+            if (gone != null && (revents & Linux.POLLIN) != 0) {
+                goneDeadline = now; // the last block: read it, then end
+            }
+            try {
+                if (wentDownAt != 0 && gone == null) {
+                    checkInterfaceGone();
+                    if (now - wentDownAt > DOWN_LOOK_NANOS) {
+                        wentDownAt = 0; // down, not deleted
+                    }
+                }
+                if (checkSocket(revents)) {
+                    wentDownAt = now;
+                }
+            } catch (InterfaceGoneException e) {
+                gone = e;
+                goneDeadline = now + retireNanos + 200_000_000L;
+            }
+        }
+
+        /** True when the interface went down (or is being deleted); false when nothing was reported. */
+        private boolean checkSocket(short revents) throws IOException {
+            if ((revents & (Linux.POLLERR | Linux.POLLHUP | Linux.POLLNVAL)) == 0) {
+                return false;
+            }
+            if ((revents & Linux.POLLNVAL) != 0) {
+                throw new CaptureEndedException(name + ": the capture socket is closed (poll: POLLNVAL)", null);
+            }
+            if ((revents & Linux.POLLHUP) != 0) {
+                throw new CaptureEndedException(name + ": hangup on the capture socket (poll: POLLHUP)", null);
+            }
+            int err = Linux.getsockoptInt(nic.captureFd(), Linux.SOL_SOCKET, SO_ERROR); // reading it clears it
+            if (err == io.jnetmap.sys.Errno.ENETDOWN) {
+                checkInterfaceGone();
+                return true;
+            }
+            if (err != 0) {
+                throw new CaptureEndedException(name + ": error on the capture socket: " + io.jnetmap.sys.Errno.describe(err), null);
+            }
             return false;
         }
-        if ((revents & Linux.POLLNVAL) != 0) {
-            throw new CaptureEndedException(name + ": the capture socket is closed (poll: POLLNVAL)", null);
-        }
-        if ((revents & Linux.POLLHUP) != 0) {
-            throw new CaptureEndedException(name + ": hangup on the capture socket (poll: POLLHUP)", null);
-        }
-        int fd = nic.captureFd();
-        int err = Linux.getsockoptInt(fd, Linux.SOL_SOCKET, SO_ERROR); // reading it clears it
-        if (err == io.jnetmap.sys.Errno.ENETDOWN) {
-            checkInterfaceGone(nic, name);
-            return true;
-        }
-        if (err != 0) {
-            throw new CaptureEndedException(name + ": error on the capture socket: " + io.jnetmap.sys.Errno.describe(err), null);
-        }
-        return false;
-    }
 
-    /**
-     * Whether the interface of a NIC's capture socket was deleted: the kernel forgets the socket's interface (its
-     * ifindex becomes -1). It sets ENETDOWN and wakes the socket a moment before that, so after
-     * {@link #checkCaptureSocket} returned true a capture looks again at its next waits.
-     *
-     * @throws InterfaceGoneException if it was ({@code NAME: the interface disappeared})
-     */
-    public static void checkInterfaceGone(NicPort nic, String name) throws InterfaceGoneException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment sll = a.allocate(20, 4); // struct sockaddr_ll: family, protocol, ifindex @4, ...
-            Linux.getsockname(nic.captureFd(), sll);
-            if (sll.get(ValueLayout.JAVA_INT, 4) <= 0) {
-                throw new InterfaceGoneException(name + ": the interface disappeared");
+        private void checkInterfaceGone() throws InterfaceGoneException {
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment sll = a.allocate(20, 4); // struct sockaddr_ll: family, protocol, ifindex @4, ...
+                Linux.getsockname(nic.captureFd(), sll);
+                if (sll.get(ValueLayout.JAVA_INT, 4) <= 0) {
+                    throw new InterfaceGoneException(name + ": the interface disappeared");
+                }
             }
         }
     }
-
-    private static final int SO_ERROR = 4;
 
     /**
      * pcap_stats: on a NIC, received = packets that passed the kernel's filter (read, or dropped by the kernel for

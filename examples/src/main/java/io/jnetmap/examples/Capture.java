@@ -621,12 +621,11 @@ public final class Capture implements Callable<Integer> {
             }
             fds.set(java.lang.foreign.ValueLayout.JAVA_INT, 8L * n, wake.fd());
             fds.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 8L * n + 4, io.jnetmap.sys.Linux.POLLIN);
-            // an interface deleted under the capture: the error that ends it once its last block is in
-            IOException gone = null;
-            int goneIndex = -1;
-            long goneDeadline = 0;
-            long[] wentDownAt = new long[n]; // when a port's interface went down: looked at again at the wake-ups after
-            boolean anyDown = false;
+            // what each capture socket says besides POLLIN: a deletion ends the capture once its last block is in
+            io.jnetmap.capture.Pcap.SocketWatch[] watches = new io.jnetmap.capture.Pcap.SocketWatch[n];
+            for (int i = 0; i < n; i++) {
+                watches[i] = new io.jnetmap.capture.Pcap.SocketWatch(nics[i], ports.get(i), io.jnetmap.core.nic.NicConfig.current().captureRetireMs());
+            }
             while (!stop.get() && (count == 0 || c.written < count)) {
                 if (readReady(nics, readers, sink, c, stop) > 0) {
                     sink.batchDone(false);
@@ -634,44 +633,16 @@ public final class Capture implements Callable<Integer> {
                     sink.batchDone(true);
                     boolean staged = sink.writer() != null && sink.writer().pending() > 0;
                     int timeout = staged ? 100 : -1;
-                    if (gone != null) {
-                        long left = goneDeadline - System.nanoTime();
-                        if (left <= 0) {
-                            throw gone;
-                        }
-                        timeout = (int) Math.clamp(left / 1_000_000, 1, staged ? 100 : Integer.MAX_VALUE);
-                    } else if (anyDown) {
-                        timeout = staged ? 100 : 500; // to see a deletion the kernel reports just after the error
+                    for (io.jnetmap.capture.Pcap.SocketWatch w : watches) {
+                        timeout = w.timeout(timeout); // never longer than asked; -1 (no limit) may become a limit
                     }
                     for (int i = 0; i < n; i++) {
                         fds.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 8L * i + 6, (short) 0);
                     }
                     io.jnetmap.sys.Linux.poll(fds, n + 1, timeout);
                     for (int i = 0; i < n; i++) {
-                        short ev = fds.get(java.lang.foreign.ValueLayout.JAVA_SHORT, 8L * i + 6);
-                        if (i == goneIndex && (ev & io.jnetmap.sys.Linux.POLLIN) != 0) {
-                            goneDeadline = System.nanoTime(); // the last block: read it, then end
-                        }
-                        try {
-                            if (wentDownAt[i] != 0 && gone == null) {
-                                io.jnetmap.capture.Pcap.checkInterfaceGone(nics[i], ports.get(i));
-                                if (System.nanoTime() - wentDownAt[i] > 2_000_000_000L) {
-                                    wentDownAt[i] = 0; // down, not deleted (the kernel completes a deletion microseconds after the error)
-                                }
-                            }
-                            if (io.jnetmap.capture.Pcap.checkCaptureSocket(nics[i], ports.get(i), ev)) {
-                                wentDownAt[i] = System.nanoTime();
-                            }
-                        } catch (io.jnetmap.capture.Pcap.InterfaceGoneException e) {
-                            // as tcpdump, but with the frames of the block the kernel was filling: it hands it over
-                            // with its block timeout, and nothing comes after it
-                            gone = e;
-                            goneIndex = i;
-                            goneDeadline = System.nanoTime() + (io.jnetmap.core.nic.NicConfig.current().captureRetireMs() + 200) * 1_000_000L;
-                        }
+                        watches[i].polled(fds.get(java.lang.foreign.ValueLayout.JAVA_SHORT, 8L * i + 6));
                     }
-                    anyDown = false;
-                    for (long d : wentDownAt) anyDown |= d != 0;
                 }
             }
         } finally {
